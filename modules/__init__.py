@@ -1,0 +1,1 @@
+"""CDKTF constructs of the payment-webhook pipeline; `pipeline_stack` composes them."""

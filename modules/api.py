@@ -1,0 +1,195 @@
+"""REST API `webhook-api-<env>`: `POST /webhook`, body checked against the shared schema, proxied to the validator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
+from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
+from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
+from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
+from cdktf_cdktf_provider_aws.api_gateway_method_settings import (
+    ApiGatewayMethodSettings,
+    ApiGatewayMethodSettingsSettings,
+)
+from cdktf_cdktf_provider_aws.api_gateway_model import ApiGatewayModel
+from cdktf_cdktf_provider_aws.api_gateway_request_validator import ApiGatewayRequestValidator
+from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
+from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
+    ApiGatewayRestApi,
+    ApiGatewayRestApiEndpointConfiguration,
+)
+from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage, ApiGatewayStageAccessLogSettings
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from constructs import Construct
+
+EVENT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "handlers" / "event_schema.json"
+STAGE_NAME = "v1"
+WEBHOOK_PATH = "webhook"
+# No request or response bodies here: access logs must never carry payment data.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "sourceIp": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "integrationStatus": "$context.integration.status",
+        "integrationLatency": "$context.integration.latency",
+        "errorMessage": "$context.error.message",
+        "validationError": "$context.error.validationErrorString",
+        "xrayTraceId": "$context.xrayTraceId",
+    },
+    separators=(",", ":"),
+)
+# The validation message can hold double quotes; escapeJavaScript escapes them and the replace undoes
+# its escaping of single quotes, which JSON does not allow.
+BAD_REQUEST_TEMPLATE = (
+    '{"error":"invalid_body","message":"'
+    "$util.escapeJavaScript($context.error.validationErrorString).replaceAll(\"\\\\'\",\"'\")"
+    '","request_id":"$context.requestId"}'
+)
+
+
+def api_log_group_name(api_name: str) -> str:
+    return f"/aws/apigateway/{api_name}"
+
+
+class WebhookApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        environment: str,
+        validator_function_name: str,
+        validator_invoke_arn: str,
+        kms_key_arn: str,
+        log_retention_days: int,
+        throttle_rate_limit: int,
+        throttle_burst_limit: int,
+        execution_logging_level: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.name = f"webhook-api-{environment}"
+        self.api = ApiGatewayRestApi(
+            self,
+            "rest-api",
+            name=self.name,
+            description="Signed payment-provider webhooks",
+            endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
+        )
+        resource = ApiGatewayResource(
+            self, "webhook-resource", rest_api_id=self.api.id, parent_id=self.api.root_resource_id, path_part=WEBHOOK_PATH
+        )
+        self.model = ApiGatewayModel(
+            self,
+            "event-model",
+            rest_api_id=self.api.id,
+            name="WebhookEvent",
+            content_type="application/json",
+            schema=EVENT_SCHEMA_PATH.read_text(encoding="utf-8"),
+        )
+        validator = ApiGatewayRequestValidator(
+            self, "body-validator", rest_api_id=self.api.id, name="body-only", validate_request_body=True
+        )
+        method = ApiGatewayMethod(
+            self,
+            "post-method",
+            rest_api_id=self.api.id,
+            resource_id=resource.id,
+            http_method="POST",
+            # Authentication is the Standard Webhooks signature, checked on the raw body by the validator.
+            authorization="NONE",
+            request_validator_id=validator.id,
+            request_models={"application/json": self.model.name},
+        )
+        integration = ApiGatewayIntegration(
+            self,
+            "validator-integration",
+            rest_api_id=self.api.id,
+            resource_id=resource.id,
+            http_method=method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            uri=validator_invoke_arn,
+        )
+        bad_request = ApiGatewayGatewayResponse(
+            self,
+            "bad-request-body-response",
+            rest_api_id=self.api.id,
+            response_type="BAD_REQUEST_BODY",
+            status_code="400",
+            response_templates={"application/json": BAD_REQUEST_TEMPLATE},
+        )
+        deployment = ApiGatewayDeployment(
+            self,
+            "deployment",
+            rest_api_id=self.api.id,
+            # Redeploy exactly when the definition changes; a timestamp would redeploy on every apply.
+            triggers={
+                "definition": Fn.sha1(
+                    Fn.jsonencode(
+                        [
+                            resource.id,
+                            method.id,
+                            method.request_validator_id,
+                            integration.id,
+                            integration.uri,
+                            self.model.schema,
+                            bad_request.response_templates,
+                        ]
+                    )
+                )
+            },
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            depends_on=[method, integration, bad_request],
+        )
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "access-log-group",
+            name=api_log_group_name(self.name),
+            retention_in_days=log_retention_days,
+            kms_key_id=kms_key_arn,
+        )
+        self.stage = ApiGatewayStage(
+            self,
+            "stage",
+            rest_api_id=self.api.id,
+            deployment_id=deployment.id,
+            stage_name=STAGE_NAME,
+            xray_tracing_enabled=True,
+            access_log_settings=ApiGatewayStageAccessLogSettings(
+                destination_arn=self.log_group.arn, format=ACCESS_LOG_FORMAT
+            ),
+        )
+        ApiGatewayMethodSettings(
+            self,
+            "method-settings",
+            rest_api_id=self.api.id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings=ApiGatewayMethodSettingsSettings(
+                metrics_enabled=True,
+                logging_level=execution_logging_level,
+                # Data trace would copy request bodies, i.e. payment data, into the execution logs.
+                data_trace_enabled=False,
+                throttling_rate_limit=throttle_rate_limit,
+                throttling_burst_limit=throttle_burst_limit,
+            ),
+        )
+        LambdaPermission(
+            self,
+            "invoke-permission",
+            statement_id="AllowApiGatewayPostWebhook",
+            action="lambda:InvokeFunction",
+            function_name=validator_function_name,
+            principal="apigateway.amazonaws.com",
+            source_arn=f"{self.api.execution_arn}/*/POST/{WEBHOOK_PATH}",
+        )
+        self.endpoint = f"{self.stage.invoke_url}/{WEBHOOK_PATH}"

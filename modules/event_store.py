@@ -1,0 +1,36 @@
+"""DynamoDB table `transaction-events-<env>`: the one place an event is stored, exactly once."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+    DynamodbTableTtl,
+)
+from constructs import Construct
+
+
+class EventTable(Construct):
+    """Keyed by `event_id` only: the conditional write on it is the idempotency check."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, environment: str, kms_key_arn: str, deletion_protection: bool
+    ) -> None:
+        super().__init__(scope, id_)
+        self.table = DynamodbTable(
+            self,
+            "events-table",
+            name=f"transaction-events-{environment}",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="event_id",
+            attribute=[DynamodbTableAttribute(name="event_id", type="S")],
+            ttl=DynamodbTableTtl(attribute_name="ttl", enabled=True),
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=kms_key_arn),
+            # NEW_IMAGE: the router needs the stored event, never the previous version.
+            stream_enabled=True,
+            stream_view_type="NEW_IMAGE",
+            deletion_protection_enabled=deletion_protection,
+        )

@@ -1,0 +1,259 @@
+"""The `webhook-pipeline-<env>` stack: reads like the data-flow diagram in docs, top to bottom."""
+
+from __future__ import annotations
+
+from cdktf import AssetType, S3Backend, TerraformAsset, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
+    LambdaEventSourceMapping,
+    LambdaEventSourceMappingDestinationConfig,
+    LambdaEventSourceMappingDestinationConfigOnFailure,
+    LambdaEventSourceMappingFilterCriteria,
+    LambdaEventSourceMappingFilterCriteriaFilter,
+)
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from modules.alarms import PipelineAlarms
+from modules.api import WebhookApi, api_log_group_name
+from modules.api_gateway_account import ApiGatewayAccountLogging
+from modules.aws_context import AwsContext
+from modules.config import PipelineSettings
+from modules.encryption import PipelineKey
+from modules.event_store import EventTable
+from modules.function import PipelineFunction, lambda_log_group_name
+from modules.iam import allow
+from modules.lambda_package import LambdaPackage
+from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
+from modules.signing_secret import SigningSecret
+from modules.waf import WebhookFirewall
+
+ROUTED_TYPES = ("payments", "refunds", "disputes")
+STREAM_READ_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+# Only INSERTs reach the router: TTL deletions and any future updates are not new events.
+INSERT_ONLY_FILTER = '{"eventName":["INSERT"]}'
+
+
+def pipeline_stack_name(environment: str) -> str:
+    return f"webhook-pipeline-{environment}"
+
+
+class WebhookPipelineStack(TerraformStack):
+    def __init__(self, scope: Construct, *, settings: PipelineSettings, package: LambdaPackage) -> None:
+        env = settings.environment
+        super().__init__(scope, pipeline_stack_name(env))
+        self._configure_state(settings)
+        AwsProvider(
+            self,
+            "aws",
+            region=settings.region,
+            default_tags=[AwsProviderDefaultTags(tags={"Application": "webhook-pipeline", "Environment": env})],
+        )
+        aws = AwsContext.create(self, settings.region)
+        validator_name, router_name = f"webhook-validator-{env}", f"event-router-{env}"
+        api_name = f"webhook-api-{env}"
+
+        key = PipelineKey(
+            self,
+            "encryption",
+            environment=env,
+            aws=aws,
+            log_group_names=[
+                lambda_log_group_name(validator_name),
+                lambda_log_group_name(router_name),
+                api_log_group_name(api_name),
+            ],
+        )
+        key_arn = key.key.arn
+        table = EventTable(
+            self, "event-store", environment=env, kms_key_arn=key_arn, deletion_protection=settings.deletion_protection
+        ).table
+        secret = SigningSecret(self, "signing", environment=env, kms_key_arn=key_arn).secret
+        routed = {
+            kind: QueueWithDeadLetter(
+                self,
+                f"{kind}-queues",
+                kind=kind,
+                environment=env,
+                kms_key_arn=key_arn,
+                max_receive_count=settings.max_receive_count,
+                aws=aws,
+            )
+            for kind in ROUTED_TYPES
+        }
+        unrouted = EncryptedQueue(
+            self, "unrouted-events", name=f"unrouted-events-{env}", kms_key_arn=key_arn, retention_seconds=FOURTEEN_DAYS
+        )
+        router_dlq = EncryptedQueue(
+            self, "event-router-dlq", name=f"event-router-dlq-{env}", kms_key_arn=key_arn, retention_seconds=FOURTEEN_DAYS
+        )
+
+        # Terraform resolves the asset path relative to the stack folder; the asset copies the zip there.
+        asset = TerraformAsset(self, "handlers-package", path=str(package.path), type=AssetType.FILE)
+        common = dict(
+            package=package,
+            package_path=asset.path,
+            kms_key_arn=key_arn,
+            log_retention_days=settings.log_retention_days,
+            aws=aws,
+        )
+        validator = PipelineFunction(
+            self,
+            "validator",
+            function_name=validator_name,
+            handler="validator.handler",
+            memory_mb=settings.validator_memory_mb,
+            timeout_seconds=settings.validator_timeout_seconds,
+            reserved_concurrency=settings.validator_reserved_concurrency,
+            environment_variables={
+                "EVENTS_TABLE_NAME": table.name,
+                "SIGNING_SECRET_ARN": secret.arn,
+                "SIGNATURE_TOLERANCE_SECONDS": str(settings.signature_tolerance_seconds),
+                "EVENT_TTL_DAYS": str(settings.event_ttl_days),
+                "POWERTOOLS_SERVICE_NAME": "webhook-validator",
+                "POWERTOOLS_METRICS_NAMESPACE": "WebhookPipeline",
+            },
+            permissions=[
+                allow("StoreEventsOnce", ["dynamodb:PutItem"], [table.arn]),
+                allow("ReadSigningSecret", ["secretsmanager:GetSecretValue"], [secret.arn]),
+                allow(
+                    "DecryptSecretAndTableThroughTheirServices",
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    [key_arn],
+                    conditions=[
+                        (
+                            "StringEquals",
+                            "kms:ViaService",
+                            [f"secretsmanager.{settings.region}.amazonaws.com", f"dynamodb.{settings.region}.amazonaws.com"],
+                        )
+                    ],
+                ),
+            ],
+            **common,
+        )
+        queue_arns = [q.source.queue.arn for q in routed.values()] + [unrouted.queue.arn]
+        router = PipelineFunction(
+            self,
+            "router",
+            function_name=router_name,
+            handler="router.handler",
+            memory_mb=settings.router_memory_mb,
+            timeout_seconds=settings.router_timeout_seconds,
+            reserved_concurrency=settings.router_reserved_concurrency,
+            environment_variables={
+                "PAYMENTS_QUEUE_URL": routed["payments"].source.queue.url,
+                "REFUNDS_QUEUE_URL": routed["refunds"].source.queue.url,
+                "DISPUTES_QUEUE_URL": routed["disputes"].source.queue.url,
+                "UNROUTED_QUEUE_URL": unrouted.queue.url,
+                "POWERTOOLS_SERVICE_NAME": "event-router",
+                "POWERTOOLS_METRICS_NAMESPACE": "WebhookPipeline",
+            },
+            permissions=[
+                allow("ReadTableStream", STREAM_READ_ACTIONS, [table.stream_arn]),
+                allow("SendToRoutedQueues", ["sqs:SendMessage"], queue_arns),
+                # The on-failure destination is written with the function's own role.
+                allow("SendFailedBatchesToRouterDlq", ["sqs:SendMessage"], [router_dlq.queue.arn]),
+                allow(
+                    "EncryptMessagesAndReadStreamThroughTheirServices",
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    [key_arn],
+                    conditions=[
+                        (
+                            "StringEquals",
+                            "kms:ViaService",
+                            [f"sqs.{settings.region}.amazonaws.com", f"dynamodb.{settings.region}.amazonaws.com"],
+                        )
+                    ],
+                ),
+            ],
+            **common,
+        )
+        LambdaEventSourceMapping(
+            self,
+            "stream-to-router",
+            event_source_arn=table.stream_arn,
+            function_name=router.function.arn,
+            starting_position="TRIM_HORIZON",
+            batch_size=settings.router_batch_size,
+            maximum_batching_window_in_seconds=settings.router_batching_window_seconds,
+            bisect_batch_on_function_error=True,
+            maximum_retry_attempts=settings.router_maximum_retry_attempts,
+            maximum_record_age_in_seconds=settings.router_maximum_record_age_seconds,
+            function_response_types=["ReportBatchItemFailures"],
+            filter_criteria=LambdaEventSourceMappingFilterCriteria(
+                filter=[LambdaEventSourceMappingFilterCriteriaFilter(pattern=INSERT_ONLY_FILTER)]
+            ),
+            destination_config=LambdaEventSourceMappingDestinationConfig(
+                on_failure=LambdaEventSourceMappingDestinationConfigOnFailure(destination_arn=router_dlq.queue.arn)
+            ),
+            # The role must be able to read the stream before Lambda validates the mapping.
+            depends_on=[router.function],
+        )
+
+        if settings.manage_api_gateway_account:
+            ApiGatewayAccountLogging(self, "apigateway-account-logging", environment=env, aws=aws)
+        api = WebhookApi(
+            self,
+            "webhook-api",
+            environment=env,
+            validator_function_name=validator.function.function_name,
+            validator_invoke_arn=validator.function.invoke_arn,
+            kms_key_arn=key_arn,
+            log_retention_days=settings.log_retention_days,
+            throttle_rate_limit=settings.api_throttle_rate_limit,
+            throttle_burst_limit=settings.api_throttle_burst_limit,
+            execution_logging_level=settings.api_execution_logging_level,
+        )
+        if settings.waf_enabled:
+            WebhookFirewall(
+                self, "firewall", environment=env, stage_arn=api.stage.arn, rate_limit_per_5min=settings.waf_rate_limit_per_5min
+            )
+
+        alarms = PipelineAlarms(self, "alarms", environment=env, kms_key_arn=key_arn, alarm_email=settings.alarm_email, aws=aws)
+        for kind, queues in routed.items():
+            alarms.messages_waiting(queues.dead_letter.name, f"{kind} messages failed processing; redrive after fixing the consumer")
+            alarms.oldest_message_age(queues.source.name)
+        alarms.messages_waiting(unrouted.name, "stored events of an unknown transaction_type; route or replay them")
+        alarms.messages_waiting(router_dlq.name, "stream batches the router could not deliver; replay them from the table")
+        for function_name in (validator_name, router_name):
+            alarms.function_errors(function_name)
+        alarms.iterator_age(router_name)
+        alarms.api_server_errors(api.name, api.stage.stage_name)
+
+        outputs = {
+            "api_endpoint": api.endpoint,
+            "dynamodb_table_name": table.name,
+            "payments_queue_url": routed["payments"].source.queue.url,
+            "refunds_queue_url": routed["refunds"].source.queue.url,
+            "disputes_queue_url": routed["disputes"].source.queue.url,
+            "payments_dlq_url": routed["payments"].dead_letter.queue.url,
+            "refunds_dlq_url": routed["refunds"].dead_letter.queue.url,
+            "disputes_dlq_url": routed["disputes"].dead_letter.queue.url,
+            "unrouted_queue_url": unrouted.queue.url,
+            "event_router_dlq_url": router_dlq.queue.url,
+            "validator_lambda_arn": validator.function.arn,
+            "router_lambda_arn": router.function.arn,
+            "signing_secret_arn": secret.arn,
+            "alarm_topic_arn": alarms.topic.arn,
+            "kms_key_arn": key_arn,
+        }
+        for name, value in outputs.items():
+            TerraformOutput(self, name, value=value)
+
+    def _configure_state(self, settings: PipelineSettings) -> None:
+        backend_settings = settings.backend
+        backend = S3Backend(
+            self,
+            bucket=backend_settings.bucket,
+            key=backend_settings.key,
+            region=backend_settings.region,
+            encrypt=backend_settings.encrypt,
+            kms_key_id=backend_settings.kms_key_id,
+        )
+        # CDKTF 0.21 predates S3-native locking; the override writes the argument Terraform >= 1.10 reads.
+        backend.add_override("use_lockfile", backend_settings.use_lockfile)
+

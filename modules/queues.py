@@ -1,0 +1,93 @@
+"""SQS queues: encrypted with the CMK, TLS-only, and each routed queue paired with its dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
+from constructs import Construct
+
+from modules.aws_context import AwsContext
+from modules.iam import deny_insecure_transport, policy_document
+
+FOUR_DAYS = 4 * 24 * 3600
+FOURTEEN_DAYS = 14 * 24 * 3600  # the SQS maximum, so a dead letter outlives its source message
+# Long enough for a consumer Lambda at its maximum timeout (900 s) with margin; AWS recommends 6x.
+VISIBILITY_TIMEOUT_SECONDS = 900
+# Data keys cached for 5 minutes: one KMS call per key period instead of per message.
+KMS_DATA_KEY_REUSE_SECONDS = 300
+
+
+class EncryptedQueue(Construct):
+    """A queue encrypted with the CMK whose policy denies every request that is not over TLS."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        kms_key_arn: str,
+        retention_seconds: int,
+        redrive_policy: str | None = None,
+        redrive_allow_policy: str | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.name = name
+        self.queue = SqsQueue(
+            self,
+            "queue",
+            name=name,
+            kms_master_key_id=kms_key_arn,
+            kms_data_key_reuse_period_seconds=KMS_DATA_KEY_REUSE_SECONDS,
+            message_retention_seconds=retention_seconds,
+            visibility_timeout_seconds=VISIBILITY_TIMEOUT_SECONDS,
+            receive_wait_time_seconds=20,
+            redrive_policy=redrive_policy,
+            redrive_allow_policy=redrive_allow_policy,
+        )
+        document = policy_document(self, "tls-only", [deny_insecure_transport(["sqs:*"], [self.queue.arn])])
+        SqsQueuePolicy(self, "queue-policy", queue_url=self.queue.url, policy=document.json)
+
+
+class QueueWithDeadLetter(Construct):
+    """`<kind>-queue-<env>` and `<kind>-dlq-<env>`, redriven after `max_receive_count` receives."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        kind: str,
+        environment: str,
+        kms_key_arn: str,
+        max_receive_count: int,
+        aws: AwsContext,
+    ) -> None:
+        super().__init__(scope, id_)
+        source_name = f"{kind}-queue-{environment}"
+        # The source ARN is spelled out rather than referenced: queue -> DLQ -> queue would be a cycle.
+        allow_only_source = json.dumps(
+            {"redrivePermission": "byQueue", "sourceQueueArns": [aws.arn("sqs", source_name)]},
+            separators=(",", ":"),
+        )
+        self.dead_letter = EncryptedQueue(
+            self,
+            "dead-letter",
+            name=f"{kind}-dlq-{environment}",
+            kms_key_arn=kms_key_arn,
+            retention_seconds=FOURTEEN_DAYS,
+            redrive_allow_policy=allow_only_source,
+        )
+        self.source = EncryptedQueue(
+            self,
+            "source",
+            name=source_name,
+            kms_key_arn=kms_key_arn,
+            retention_seconds=FOUR_DAYS,
+            redrive_policy=Fn.jsonencode(
+                {"deadLetterTargetArn": self.dead_letter.queue.arn, "maxReceiveCount": max_receive_count}
+            ),
+        )

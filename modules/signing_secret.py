@@ -1,0 +1,28 @@
+"""The Secrets Manager container for the providers' signing secrets; its value is set by an operator."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecretPolicy
+from constructs import Construct
+
+from modules.iam import deny_insecure_transport, policy_document
+
+
+class SigningSecret(Construct):
+    """No `aws_secretsmanager_secret_version` on purpose: the value never enters code, state or cdk.tf.json."""
+
+    def __init__(self, scope: Construct, id_: str, *, environment: str, kms_key_arn: str) -> None:
+        super().__init__(scope, id_)
+        self.secret = SecretsmanagerSecret(
+            self,
+            "signing-secret",
+            name=f"webhook-signing-secret-{environment}",
+            description='Standard Webhooks signing secrets: {"signing_secrets": ["whsec_..."]}',
+            kms_key_id=kms_key_arn,
+            recovery_window_in_days=7,
+        )
+        document = policy_document(
+            self, "secret-policy-document", [deny_insecure_transport(["secretsmanager:*"], ["*"])]
+        )
+        SecretsmanagerSecretPolicy(self, "secret-policy", secret_arn=self.secret.arn, policy=document.json)
