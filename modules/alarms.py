@@ -30,7 +30,9 @@ class PipelineAlarms(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.environment = environment
-        self.topic = SnsTopic(self, "alarm-topic", name=f"webhook-pipeline-alarms-{environment}", kms_master_key_id=kms_key_arn)
+        self.topic = SnsTopic(
+            self, "alarm-topic", name=f"webhook-pipeline-alarms-{environment}", kms_master_key_id=kms_key_arn
+        )
         document = policy_document(
             self,
             "alarm-topic-policy-document",
@@ -50,9 +52,7 @@ class PipelineAlarms(Construct):
         )
         SnsTopicPolicy(self, "alarm-topic-policy", arn=self.topic.arn, policy=document.json)
         if alarm_email:
-            SnsTopicSubscription(
-                self, "alarm-email", topic_arn=self.topic.arn, protocol="email", endpoint=alarm_email
-            )
+            SnsTopicSubscription(self, "alarm-email", topic_arn=self.topic.arn, protocol="email", endpoint=alarm_email)
 
     def _alarm(
         self,

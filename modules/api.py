@@ -51,7 +51,7 @@ ACCESS_LOG_FORMAT = json.dumps(
 # its escaping of single quotes, which JSON does not allow.
 BAD_REQUEST_TEMPLATE = (
     '{"error":"invalid_body","message":"'
-    "$util.escapeJavaScript($context.error.validationErrorString).replaceAll(\"\\\\'\",\"'\")"
+    '$util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\\\\'","\'")'
     '","request_id":"$context.requestId"}'
 )
 
@@ -85,7 +85,11 @@ class WebhookApi(Construct):
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
         )
         resource = ApiGatewayResource(
-            self, "webhook-resource", rest_api_id=self.api.id, parent_id=self.api.root_resource_id, path_part=WEBHOOK_PATH
+            self,
+            "webhook-resource",
+            rest_api_id=self.api.id,
+            parent_id=self.api.root_resource_id,
+            path_part=WEBHOOK_PATH,
         )
         self.model = ApiGatewayModel(
             self,

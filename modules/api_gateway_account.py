@@ -31,7 +31,9 @@ class ApiGatewayAccountLogging(Construct):
                 )
             ],
         )
-        role = IamRole(self, "apigateway-logs-role", name=f"apigateway-cloudwatch-{environment}", assume_role_policy=assume.json)
+        role = IamRole(
+            self, "apigateway-logs-role", name=f"apigateway-cloudwatch-{environment}", assume_role_policy=assume.json
+        )
         IamRolePolicyAttachment(
             self,
             "apigateway-logs-policy",

@@ -57,9 +57,7 @@ def deny_insecure_transport(actions: Sequence[str], resources: Sequence[str]) ->
         resources=list(resources),
         principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
         condition=[
-            DataAwsIamPolicyDocumentStatementCondition(
-                test="Bool", variable="aws:SecureTransport", values=["false"]
-            )
+            DataAwsIamPolicyDocumentStatementCondition(test="Bool", variable="aws:SecureTransport", values=["false"])
         ],
     )
 

@@ -89,7 +89,11 @@ class WebhookPipelineStack(TerraformStack):
             self, "unrouted-events", name=f"unrouted-events-{env}", kms_key_arn=key_arn, retention_seconds=FOURTEEN_DAYS
         )
         router_dlq = EncryptedQueue(
-            self, "event-router-dlq", name=f"event-router-dlq-{env}", kms_key_arn=key_arn, retention_seconds=FOURTEEN_DAYS
+            self,
+            "event-router-dlq",
+            name=f"event-router-dlq-{env}",
+            kms_key_arn=key_arn,
+            retention_seconds=FOURTEEN_DAYS,
         )
 
         # Terraform resolves the asset path relative to the stack folder; the asset copies the zip there.
@@ -128,7 +132,10 @@ class WebhookPipelineStack(TerraformStack):
                         (
                             "StringEquals",
                             "kms:ViaService",
-                            [f"secretsmanager.{settings.region}.amazonaws.com", f"dynamodb.{settings.region}.amazonaws.com"],
+                            [
+                                f"secretsmanager.{settings.region}.amazonaws.com",
+                                f"dynamodb.{settings.region}.amazonaws.com",
+                            ],
                         )
                     ],
                 ),
@@ -210,15 +217,25 @@ class WebhookPipelineStack(TerraformStack):
         )
         if settings.waf_enabled:
             WebhookFirewall(
-                self, "firewall", environment=env, stage_arn=api.stage.arn, rate_limit_per_5min=settings.waf_rate_limit_per_5min
+                self,
+                "firewall",
+                environment=env,
+                stage_arn=api.stage.arn,
+                rate_limit_per_5min=settings.waf_rate_limit_per_5min,
             )
 
-        alarms = PipelineAlarms(self, "alarms", environment=env, kms_key_arn=key_arn, alarm_email=settings.alarm_email, aws=aws)
+        alarms = PipelineAlarms(
+            self, "alarms", environment=env, kms_key_arn=key_arn, alarm_email=settings.alarm_email, aws=aws
+        )
         for kind, queues in routed.items():
-            alarms.messages_waiting(queues.dead_letter.name, f"{kind} messages failed processing; redrive after fixing the consumer")
+            alarms.messages_waiting(
+                queues.dead_letter.name, f"{kind} messages failed processing; redrive after fixing the consumer"
+            )
             alarms.oldest_message_age(queues.source.name)
         alarms.messages_waiting(unrouted.name, "stored events of an unknown transaction_type; route or replay them")
-        alarms.messages_waiting(router_dlq.name, "stream batches the router could not deliver; replay them from the table")
+        alarms.messages_waiting(
+            router_dlq.name, "stream batches the router could not deliver; replay them from the table"
+        )
         for function_name in (validator_name, router_name):
             alarms.function_errors(function_name)
         alarms.iterator_age(router_name)
@@ -256,4 +273,3 @@ class WebhookPipelineStack(TerraformStack):
         )
         # CDKTF 0.21 predates S3-native locking; the override writes the argument Terraform >= 1.10 reads.
         backend.add_override("use_lockfile", backend_settings.use_lockfile)
-

@@ -53,7 +53,14 @@ class StateBootstrapStack(TerraformStack):
         key_policy = policy_document(
             self,
             "state-key-policy-document",
-            [allow("AccountAdministersAndDelegates", KEY_ADMIN_ACTIONS + KEY_USE_ACTIONS, [THIS_KEY], aws=[aws.root_principal])],
+            [
+                allow(
+                    "AccountAdministersAndDelegates",
+                    KEY_ADMIN_ACTIONS + KEY_USE_ACTIONS,
+                    [THIS_KEY],
+                    aws=[aws.root_principal],
+                )
+            ],
         )
         key = KmsKey(
             self,

@@ -17,7 +17,9 @@ from constructs import Construct
 
 
 class WebhookFirewall(Construct):
-    def __init__(self, scope: Construct, id_: str, *, environment: str, stage_arn: str, rate_limit_per_5min: int) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, environment: str, stage_arn: str, rate_limit_per_5min: int
+    ) -> None:
         super().__init__(scope, id_)
         name = f"webhook-api-acl-{environment}"
         self.web_acl = Wafv2WebAcl(
@@ -34,7 +36,9 @@ class WebhookFirewall(Construct):
                     # The provider bindings leave `statement` untyped: Terraform's own keys go here.
                     statement={"rate_based_statement": {"limit": rate_limit_per_5min, "aggregate_key_type": "IP"}},
                     visibility_config=Wafv2WebAclRuleVisibilityConfig(
-                        cloudwatch_metrics_enabled=True, metric_name=f"rate-limit-{environment}", sampled_requests_enabled=True
+                        cloudwatch_metrics_enabled=True,
+                        metric_name=f"rate-limit-{environment}",
+                        sampled_requests_enabled=True,
                     ),
                 )
             ],

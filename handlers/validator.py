@@ -1,0 +1,164 @@
+"""`webhook-validator`: verify the signature, validate the body, store the event exactly once.
+
+The response is 2xx only after the conditional write has succeeded; an AWS failure is 5xx so the
+sender retries. Codes: 202 stored, 200 duplicate, 400 bad body, 401 bad signature, 409 conflict,
+413 too large, 500/503 AWS failures.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import os
+import time
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from http_response import json_response
+from webhook_event import InvalidEventError, build_item, parse_event
+from webhook_signature import SignatureError, decode_secret, lower_case_headers, verify
+
+THROTTLING_CODES = {
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "ThrottlingException",
+    "TransactionConflictException",
+}
+# A rotated secret takes effect within this many seconds, without a deploy.
+SECRET_CACHE_SECONDS = 300
+
+logger = Logger()
+metrics = Metrics()
+_dynamodb = boto3.client("dynamodb")
+_secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+
+
+class SigningSecretUnavailableError(Exception):
+    """The signing secret cannot be read or is not in the expected shape: answer 5xx, never accept."""
+
+
+def _signing_keys() -> list[bytes]:
+    arn = os.environ["SIGNING_SECRET_ARN"]
+    try:
+        value = _secrets.get(arn, max_age=SECRET_CACHE_SECONDS, transform="json")
+        keys = [decode_secret(secret) for secret in value["signing_secrets"]]
+    except Exception as error:  # any failure here must end in 5xx, whatever raised it
+        raise SigningSecretUnavailableError(
+            f"cannot use secret {arn}: set its SecretString to "
+            '{"signing_secrets": ["whsec_<base64>"]} (see README, "Setting the signing secret")'
+        ) from error
+    if not keys:
+        raise SigningSecretUnavailableError(f"secret {arn} lists no signing secrets")
+    return keys
+
+
+def _raw_body(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body, validate=True)
+    return body.encode("utf-8")
+
+
+def _rejected(status: int, reason: str, message: str, field: str | None = None) -> dict[str, Any]:
+    metrics.add_metric(name="Rejected", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=f"Rejected_{reason}", unit=MetricUnit.Count, value=1)
+    logger.info("webhook rejected", extra={"reason": reason, "status": status, "field": field})
+    body = {"error": reason, "message": message}
+    if field:
+        body["field"] = field
+    return json_response(status, body)
+
+
+def _store(item: dict[str, dict[str, str]], event_id: str) -> dict[str, Any]:
+    """One conditional PutItem; on a repeat, the stored item comes back with the error: no extra read."""
+    try:
+        _dynamodb.put_item(
+            TableName=os.environ["EVENTS_TABLE_NAME"],
+            Item=item,
+            ConditionExpression="attribute_not_exists(event_id)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            stored = error.response.get("Item", {})
+            if stored.get("payload_sha256") == item["payload_sha256"]:
+                metrics.add_metric(name="Duplicate", unit=MetricUnit.Count, value=1)
+                logger.info("duplicate delivery acknowledged")
+                return json_response(200, {"event_id": event_id, "status": "duplicate"})
+            metrics.add_metric(name="Conflict", unit=MetricUnit.Count, value=1)
+            logger.warning("same event_id with a different payload: possible tampering or a sender bug")
+            return json_response(
+                409,
+                {"error": "conflict", "event_id": event_id, "message": "event_id already stored with another payload"},
+            )
+        status = 503 if code in THROTTLING_CODES else 500
+        metrics.add_metric(name="StoreFailed", unit=MetricUnit.Count, value=1)
+        logger.error("event not stored; the sender will retry", extra={"aws_error": code, "status": status})
+        return json_response(status, {"error": "unavailable", "message": "event not stored; retry later"},
+                             {"Retry-After": "5"} if status == 503 else None)  # fmt: skip
+    except BotoCoreError as error:
+        metrics.add_metric(name="StoreFailed", unit=MetricUnit.Count, value=1)
+        logger.error("event not stored; the sender will retry", extra={"aws_error": type(error).__name__})
+        return json_response(500, {"error": "unavailable", "message": "event not stored; retry later"})
+    metrics.add_metric(name="Accepted", unit=MetricUnit.Count, value=1)
+    logger.info("event stored")
+    return json_response(202, {"event_id": event_id, "status": "accepted"})
+
+
+def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
+    """The whole request path, with the clock passed in so tests can move it."""
+    headers = lower_case_headers(event.get("headers"))
+    try:
+        body = _raw_body(event)
+    except (binascii.Error, ValueError):
+        return _rejected(400, "malformed_body", "body is flagged base64 but is not valid base64")
+    try:
+        keys = _signing_keys()
+    except SigningSecretUnavailableError as error:
+        logger.exception(str(error))
+        metrics.add_metric(name="SecretUnavailable", unit=MetricUnit.Count, value=1)
+        return json_response(500, {"error": "unavailable", "message": "signing secret unavailable; retry later"})
+    try:
+        webhook_id = verify(
+            headers,
+            body,
+            keys,
+            now=int(now.timestamp()),
+            tolerance_seconds=int(os.environ.get("SIGNATURE_TOLERANCE_SECONDS", "300")),
+        )
+    except SignatureError as error:
+        return _rejected(401, error.reason, error.message)
+    logger.append_keys(webhook_id=webhook_id)
+    try:
+        webhook_event = parse_event(body)
+    except InvalidEventError as error:
+        status = 413 if error.reason == "payload_too_large" else 400
+        return _rejected(status, error.reason, error.message, error.field)
+    event_id = webhook_event["event_id"]
+    logger.append_keys(event_id=event_id, transaction_type=webhook_event["transaction_type"])
+    item = build_item(
+        webhook_event,
+        raw_body=body,
+        webhook_id=webhook_id,
+        now=now,
+        ttl_days=int(os.environ.get("EVENT_TTL_DAYS", "30")),
+    )
+    return _store(item, event_id)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        return process(event, datetime.datetime.fromtimestamp(time.time(), tz=datetime.UTC))
+    except Exception:  # a bug must still not look like success to the sender
+        logger.exception("unexpected failure; event not stored")
+        return json_response(500, {"error": "internal_error", "message": "event not stored; retry later"})

@@ -1,0 +1,106 @@
+"""Requests, payloads and look-ups shared by the handler tests."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import importlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+HANDLERS_DIR = Path(__file__).resolve().parents[2] / "handlers"
+HANDLER_MODULES = (
+    "validator",
+    "router",
+    "routing",
+    "webhook_event",
+    "webhook_signature",
+    "canonical_json",
+    "http_response",
+)
+REGION = "us-east-1"
+TABLE_NAME = "transaction-events-test"
+SIGNING_SECRET = "whsec_" + base64.b64encode(b"test-signing-key-0123456789abcdef").decode()
+ROTATED_SECRET = "whsec_" + base64.b64encode(b"rotated-signing-key-0123456789ab").decode()
+
+
+def fresh_import(name: str) -> ModuleType:
+    """Import a handler as a new cold start would: module state (clients, caches) starts empty."""
+    for module in HANDLER_MODULES:
+        sys.modules.pop(module, None)
+    return importlib.import_module(name)
+
+
+class FakeContext:
+    """The LambdaContext attributes Powertools reads."""
+
+    function_name = "webhook-validator-test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:webhook-validator-test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+
+def make_event(
+    payload: dict[str, Any] | str | bytes,
+    *,
+    secret: str = SIGNING_SECRET,
+    webhook_id: str = "msg_test",
+    timestamp: int | None = None,
+    signer: str = "ours",
+    base64_body: bool = False,
+    header_case: Callable[[str], str] = str.lower,
+    omit: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """An API Gateway proxy event carrying a signed body."""
+    from standardwebhooks.webhooks import Webhook
+
+    import webhook_signature
+
+    if isinstance(payload, dict):
+        body = json.dumps(payload).encode()
+    else:
+        body = payload.encode() if isinstance(payload, str) else payload
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    if signer == "ours":
+        signature = webhook_signature.sign(webhook_signature.decode_secret(secret), webhook_id, timestamp, body)
+    else:  # the independent implementation of the spec
+        moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
+        signature = Webhook(secret).sign(webhook_id, moment, body.decode())
+    headers = {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature,
+        "content-type": "application/json",
+    }
+    headers = {header_case(name): value for name, value in headers.items() if name not in omit}
+    return {
+        "resource": "/webhook",
+        "path": "/webhook",
+        "httpMethod": "POST",
+        "headers": headers,
+        "isBase64Encoded": base64_body,
+        "body": base64.b64encode(body).decode() if base64_body else body.decode(),
+        "requestContext": {"requestId": "req-1", "stage": "v1"},
+    }
+
+
+def payment(event_id: str = "evt_1", **fields: Any) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "transaction_type": "payment",
+        "amount": 19.99,
+        "currency": "EUR",
+        "timestamp": "2026-11-28T10:00:00Z",
+        **fields,
+    }
+
+
+def stored_items(table: str = TABLE_NAME) -> list[dict[str, Any]]:
+    return boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"]
