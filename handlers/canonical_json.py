@@ -7,15 +7,20 @@ The standard `json` module cannot write `Decimal` as a number, and going through
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
+
+
+def exact_normalize(value: Decimal) -> Decimal:
+    """Strip trailing zeros without rounding: the default context would round to 28 digits."""
+    return value.normalize(Context(prec=max(len(value.as_tuple().digits), 1)))
 
 
 def decimal_text(value: Decimal) -> str:
     """`Decimal('1.50')` -> `1.5`, `Decimal('1e2')` -> `100`: one spelling per value."""
     if not value.is_finite():
         raise ValueError(f"{value} is not a JSON number")
-    text = format(value.normalize(), "f")
+    text = format(exact_normalize(value), "f")
     return "0" if text in ("-0", "0") else text
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import fastjsonschema
 
-from canonical_json import decimal_text, dumps
+from canonical_json import decimal_text, dumps, exact_normalize
 
 SCHEMA_PATH = Path(__file__).with_name("event_schema.json")
 # Compiled once per cold start; the same file is the API Gateway model.
@@ -46,7 +46,7 @@ def _field_of(error: fastjsonschema.JsonSchemaValueException) -> str | None:
 
 
 def _check_dynamodb_number(field: str, value: Decimal) -> None:
-    _sign, digits, exponent = value.normalize().as_tuple()
+    _sign, digits, exponent = exact_normalize(value).as_tuple()
     magnitude = len(digits) + int(exponent) - 1
     if len(digits) > _MAX_DIGITS or not _MIN_EXPONENT <= magnitude <= _MAX_EXPONENT:
         raise InvalidEventError(
