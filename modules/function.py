@@ -36,6 +36,7 @@ class PipelineFunction(Construct):
         id_: str,
         *,
         function_name: str,
+        role_name: str,
         handler: str,
         package: LambdaPackage,
         package_path: str,
@@ -69,7 +70,7 @@ class PipelineFunction(Construct):
                 )
             ],
         )
-        self.role = IamRole(self, "role", name=f"{function_name}-role", assume_role_policy=assume.json)
+        self.role = IamRole(self, "role", name=role_name, assume_role_policy=assume.json)
         own_logs = f"{self.log_group.arn}:*"
         policy = policy_document(
             self,

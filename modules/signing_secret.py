@@ -18,7 +18,7 @@ class SigningSecret(Construct):
             self,
             "signing-secret",
             name=f"webhook-signing-secret-{environment}",
-            description='Standard Webhooks signing secrets: {"signing_secrets": ["whsec_..."]}',
+            description="Standard Webhooks signing secrets as JSON: signing_secrets, a list (see README)",
             kms_key_id=kms_key_arn,
             recovery_window_in_days=7,
         )

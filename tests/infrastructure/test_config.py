@@ -1,0 +1,105 @@
+"""Settings per environment: merging, and a clear error for every bad value (no provider import here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modules.config import CONFIG_DIR, ConfigError, environment_suffix, load_settings
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("suffix", ["dev", "prod", "pr-123", "a", "x" * 20])
+def test_valid_suffixes(suffix: str) -> None:
+    assert environment_suffix({"ENVIRONMENT_SUFFIX": suffix}) == suffix
+
+
+def test_default_suffix_is_dev() -> None:
+    assert environment_suffix({}) == "dev"
+
+
+@pytest.mark.parametrize("suffix", ["", "Dev", "has space", "x" * 21, "-dev", "dev-", "dev_1", "dév"])
+def test_invalid_suffixes_are_rejected_with_the_rule(suffix: str) -> None:
+    with pytest.raises(ConfigError, match="lowercase letters, digits and '-'"):
+        environment_suffix({"ENVIRONMENT_SUFFIX": suffix})
+
+
+def test_main_stops_before_synth_on_a_bad_suffix() -> None:
+    env = {**os.environ, "ENVIRONMENT_SUFFIX": "Bad Suffix"}
+    result = subprocess.run(
+        [sys.executable, "main.py"], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "ENVIRONMENT_SUFFIX='Bad Suffix' is invalid" in result.stderr
+
+
+def test_defaults_fill_every_setting_and_place_env_in_the_backend() -> None:
+    settings = load_settings("staging")
+    assert settings.backend.bucket == "webhook-pipeline-tfstate-staging"
+    assert settings.backend.key == "webhook-pipeline/staging/terraform.tfstate"
+    assert settings.signature_tolerance_seconds == 300
+
+
+def write(tmp_path: Path, default_changes: dict, override: dict | None = None) -> Path:
+    default = json.loads((CONFIG_DIR / "default.json").read_text())
+    for key, value in default_changes.items():
+        if value is None and key.startswith("-"):
+            default.pop(key[1:])
+        else:
+            default[key] = value
+    (tmp_path / "default.json").write_text(json.dumps(default))
+    if override is not None:
+        (tmp_path / "qa.json").write_text(json.dumps(override))
+    return tmp_path
+
+
+def test_override_file_wins_and_merges_backend(tmp_path: Path) -> None:
+    settings = load_settings(
+        "qa", write(tmp_path, {}, {"router_memory_mb": 1024, "backend": {"bucket": "my-{env}-state"}})
+    )
+    assert settings.router_memory_mb == 1024
+    assert settings.backend.bucket == "my-qa-state"
+    assert settings.backend.key == "webhook-pipeline/qa/terraform.tfstate"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"router_memroy_mb": 512}, "unknown key(s) router_memroy_mb"),
+        ({"router_memory_mb": "512"}, "'router_memory_mb' must be int"),
+        ({"router_memory_mb": 64}, "'router_memory_mb' = 64 is outside 128..10240"),
+        ({"deletion_protection": "yes"}, "'deletion_protection' must be bool"),
+        ({"log_retention_days": 42}, "'log_retention_days' must be one of"),
+        ({"alarm_email": "not-an-address"}, "is not an e-mail address"),
+        ({"region": "mars-1"}, "is not an AWS region name"),
+        ({"api_throttle_burst_limit": 10}, "must be at least 'api_throttle_rate_limit'"),
+        ({"api_execution_logging_level": "DEBUG"}, "'api_execution_logging_level' must be one of"),
+        ({"validator_timeout_seconds": 30}, "outside 1..29"),
+        ({"backend": {"key": "shared.tfstate"}}, "backend 'key' must contain"),
+        ({"backend": {"bukket": "x"}}, "unknown key(s) bukket"),
+        ({"backend": "s3"}, "'backend' must be an object"),
+    ],
+)
+def test_bad_values_name_the_file_and_key(tmp_path: Path, override: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings("qa", write(tmp_path, {}, override))
+    assert message in str(error.value)
+    assert "qa.json" in str(error.value)
+
+
+def test_missing_key_in_defaults_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="missing key 'event_ttl_days'"):
+        load_settings("qa", write(tmp_path, {"-event_ttl_days": None}))
+
+
+def test_invalid_json_is_reported_with_the_path(tmp_path: Path) -> None:
+    write(tmp_path, {})
+    (tmp_path / "qa.json").write_text("{not json")
+    with pytest.raises(ConfigError, match=r"qa\.json: not valid JSON"):
+        load_settings("qa", tmp_path)
