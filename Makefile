@@ -1,0 +1,47 @@
+# Two commands do all set-up on a fresh machine: `make synth` and `make test` (see README).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+PIPENV_VERSION := 2025.0.4
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_VERBOSITY := -1
+export PIPENV_NOSPIN := 1
+export CHECKPOINT_DISABLE := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export ENVIRONMENT_SUFFIX ?= dev
+PIPENV := $(PYTHON) -m pipenv
+VENV_PY := .venv/bin/python
+
+.PHONY: help install synth test lint
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.venv/.synced: Pipfile.lock
+	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	@start=$$(date +%s); echo "==> pipenv sync --dev (Pipfile.lock)"; \
+	  $(PIPENV) sync --dev >/dev/null; \
+	  echo "    Python environment ready in $$(( $$(date +%s) - start )) s"
+	@touch $@
+
+node_modules/.installed: package-lock.json
+	@start=$$(date +%s); echo "==> npm ci (cdktf-cli 0.21.0)"; \
+	  npm ci --no-audit --no-fund --loglevel=error >/dev/null; \
+	  echo "    Node packages ready in $$(( $$(date +%s) - start )) s"
+	@touch $@
+
+install: .venv/.synced node_modules/.installed ## Install the pinned Python and Node dependencies
+
+synth: install ## Synthesize both stacks for ENVIRONMENT_SUFFIX into cdktf.out/
+	@start=$$(date +%s); echo "==> cdktf synth (ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX))"; \
+	  npx --no-install cdktf synth --output cdktf.out >/dev/null 2>synth.log || { cat synth.log; exit 1; }; \
+	  echo "    cdktf.out/stacks/: $$(ls cdktf.out/stacks | tr '\n' ' ')($$(( $$(date +%s) - start )) s)"
+
+lint: install ## ruff check and format check
+	@$(VENV_PY) -m ruff check .
+	@$(VENV_PY) -m ruff format --check .
+
+test: install lint ## Run the whole test suite
+	@$(VENV_PY) -m pytest
