@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class Emulator:
 
     def start(self) -> Emulator:
         apply_shims()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         self._server.start()
         return self
 

@@ -1,0 +1,58 @@
+"""Stack outputs, from a flat file (`terraform output`, the sandbox) or the nested one `cdktf deploy --outputs-file` writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+REQUIRED = ("api_endpoint", "dynamodb_table_name", "payments_queue_url", "refunds_queue_url", "disputes_queue_url")
+
+
+class OutputsError(ValueError):
+    """The outputs file is missing, unreadable or lacks a required output."""
+
+
+def load_outputs(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise OutputsError(
+            f"{path}: no such outputs file (run `make sandbox` or `cdktf deploy --outputs-file`)"
+        ) from error
+    except json.JSONDecodeError as error:
+        raise OutputsError(f"{path}: not JSON ({error})") from error
+    if not isinstance(data, dict):
+        raise OutputsError(f"{path}: expected a JSON object")
+    if "api_endpoint" not in data:
+        # cdktf's nested form: {"webhook-pipeline-<env>": {...}}
+        stacks = [
+            value for key, value in data.items() if key.startswith("webhook-pipeline-") and isinstance(value, dict)
+        ]
+        if len(stacks) != 1:
+            raise OutputsError(f"{path}: expected flat outputs or exactly one webhook-pipeline-<env> stack")
+        data = stacks[0]
+    flat = {
+        key: value.get("value") if isinstance(value, dict) and "value" in value else value
+        for key, value in data.items()
+    }
+    missing = [name for name in REQUIRED if not flat.get(name)]
+    if missing:
+        raise OutputsError(f"{path}: missing output(s) {', '.join(missing)}")
+    return flat
+
+
+def region_of(outputs: dict[str, Any]) -> str:
+    return str(outputs["validator_lambda_arn"]).split(":")[3] if outputs.get("validator_lambda_arn") else "us-east-1"
+
+
+def client(outputs: dict[str, Any], service: str) -> Any:
+    """A boto3 client for the deployment: the emulator's endpoint in the sandbox, AWS otherwise."""
+    endpoint = outputs.get("aws_endpoint_url")
+    options: dict[str, Any] = {"region_name": region_of(outputs)}
+    if endpoint:
+        options.update(endpoint_url=endpoint, aws_access_key_id="sandbox", aws_secret_access_key="sandbox")  # noqa: S106
+    return boto3.client(service, **options)

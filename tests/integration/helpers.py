@@ -1,0 +1,56 @@
+"""Sending events and collecting the resulting messages, for any deployment."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from pipeline_tools import operations
+from pipeline_tools.outputs import client
+
+QUEUE_OUTPUT = {"payment": "payments_queue_url", "refund": "refunds_queue_url", "dispute": "disputes_queue_url"}
+
+
+def unique_id(prefix: str = "it") -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def event_body(event_id: str, transaction_type: str = "payment", amount: str = "19.99", **extra: Any) -> bytes:
+    body = {"event_id": event_id, "transaction_type": transaction_type, "amount": "__A__", "currency": "USD",
+            "timestamp": "2026-11-28T10:00:00Z", **extra}  # fmt: skip
+    return json.dumps(body).replace('"__A__"', amount).encode()
+
+
+def post(outputs: dict[str, Any], body: bytes, secret: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    status, text = operations.send(outputs, body, secret, **kwargs)
+    return status, json.loads(text) if text else {}
+
+
+def collect(outputs: dict[str, Any], queue_url: str, event_ids: set[str], *, timeout: float = 60, delete: bool = True) -> list[dict[str, Any]]:
+    """Receive until every id arrived (or the timeout), returning only messages of `event_ids`."""
+    sqs = client(outputs, "sqs")
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                       MessageAttributeNames=["All"]).get("Messages", [])  # fmt: skip
+        for message in messages:
+            event_id = message.get("MessageAttributes", {}).get("event_id", {}).get("StringValue")
+            if event_id in event_ids:
+                found.append(message)
+                if delete:
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            else:  # someone else's message: make it visible again at once
+                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        if {m["MessageAttributes"]["event_id"]["StringValue"] for m in found} >= event_ids:
+            # wait a little longer for would-be duplicates
+            if time.monotonic() + 2 < deadline:
+                deadline = time.monotonic() + 2
+    return found
+
+
+def stored(outputs: dict[str, Any], event_id: str) -> dict[str, Any] | None:
+    response = client(outputs, "dynamodb").get_item(TableName=outputs["dynamodb_table_name"], Key={"event_id": {"S": event_id}}, ConsistentRead=True)
+    return response.get("Item")
