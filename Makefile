@@ -14,7 +14,7 @@ export ENVIRONMENT_SUFFIX ?= dev
 PIPENV := $(PYTHON) -m pipenv
 VENV_PY := .venv/bin/python
 
-.PHONY: help install synth test lint
+.PHONY: help install synth test lint sandbox
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,5 +43,8 @@ lint: install ## ruff check and format check
 	@$(VENV_PY) -m ruff check .
 	@$(VENV_PY) -m ruff format --check .
 
-test: install lint ## Run the whole test suite
-	@$(VENV_PY) -m pytest
+test: install lint ## Run the whole test suite, the sandbox integration suite included
+	@PIPELINE_SANDBOX=1 $(VENV_PY) -m pytest
+
+sandbox: install ## Deploy the stack to a local emulator with Terraform and serve it until Ctrl-C
+	@$(VENV_PY) -m pipeline_tools sandbox --outputs sandbox-outputs.json

@@ -11,6 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
+from moto.awslambda.models import LambdaBackend
 from moto.sqs.models import Queue
 
 
@@ -27,6 +28,13 @@ GAPS = (
         gap="moto stores RedriveAllowPolicy but never returns it from GetQueueAttributes, so the provider "
         "waits for it until the apply times out",
         workaround="return the stored value, as SQS does",
+    ),
+    EmulatorGap(
+        resource="aws_lambda_event_source_mapping (stream -> router)",
+        gap="moto tries to run the router in Docker on every table write (none here: each write stalls on "
+        "Docker connection attempts) and empties the stream when an invoke succeeds",
+        workaround="moto does not invoke; the sandbox's stream poller plays Lambda's part with the deployed "
+        "mapping settings",
     ),
     EmulatorGap(
         resource="aws_sqs_queue.redrive_policy (the three routed queues)",
@@ -49,6 +57,11 @@ def _aws_like_attributes(queue: Queue) -> dict[str, Any]:
     return result
 
 
+def _no_stream_invocation(*_: Any, **__: Any) -> None:
+    return None  # falsy: moto keeps the records in the stream for the poller
+
+
 def apply_shims() -> None:
     """Idempotent; call before the moto server takes requests."""
+    LambdaBackend.send_dynamodb_items = _no_stream_invocation  # type: ignore[method-assign,assignment]
     Queue.attributes = property(_aws_like_attributes)  # type: ignore[method-assign,assignment]

@@ -32,12 +32,14 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         yield load_outputs(given)
         return
     if os.environ.get("PIPELINE_SANDBOX") != "1":
-        pytest.skip("integration suite: set PIPELINE_OUTPUTS to a deployment's outputs file, or PIPELINE_SANDBOX=1 (make test does)")
+        pytest.skip(
+            "integration suite: set PIPELINE_OUTPUTS to a deployment's outputs file, or PIPELINE_SANDBOX=1 (make test does)"
+        )
     work = tmp_path_factory.mktemp("sandbox")
     outputs_file, ready, log_path = work / "outputs.json", work / "ready", work / "sandbox.log"
     env = {**os.environ, "ENVIRONMENT_SUFFIX": os.environ.get("SANDBOX_ENVIRONMENT", "sandbox")}
     with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI
+        process = subprocess.Popen(
             [sys.executable, "-m", "pipeline_tools", "sandbox", "--outputs", str(outputs_file), "--ready-file", str(ready)],
             cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -28,7 +28,9 @@ def post(outputs: dict[str, Any], body: bytes, secret: str, **kwargs: Any) -> tu
     return status, json.loads(text) if text else {}
 
 
-def collect(outputs: dict[str, Any], queue_url: str, event_ids: set[str], *, timeout: float = 60, delete: bool = True) -> list[dict[str, Any]]:
+def collect(
+    outputs: dict[str, Any], queue_url: str, event_ids: set[str], *, timeout: float = 60, delete: bool = True
+) -> list[dict[str, Any]]:
     """Receive until every id arrived (or the timeout), returning only messages of `event_ids`."""
     sqs = client(outputs, "sqs")
     found: list[dict[str, Any]] = []
@@ -43,14 +45,17 @@ def collect(outputs: dict[str, Any], queue_url: str, event_ids: set[str], *, tim
                 if delete:
                     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             else:  # someone else's message: make it visible again at once
-                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-        if {m["MessageAttributes"]["event_id"]["StringValue"] for m in found} >= event_ids:
-            # wait a little longer for would-be duplicates
-            if time.monotonic() + 2 < deadline:
-                deadline = time.monotonic() + 2
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+        all_arrived = {m["MessageAttributes"]["event_id"]["StringValue"] for m in found} >= event_ids
+        if all_arrived and time.monotonic() + 2 < deadline:
+            deadline = time.monotonic() + 2  # a little longer, to catch would-be duplicates
     return found
 
 
 def stored(outputs: dict[str, Any], event_id: str) -> dict[str, Any] | None:
-    response = client(outputs, "dynamodb").get_item(TableName=outputs["dynamodb_table_name"], Key={"event_id": {"S": event_id}}, ConsistentRead=True)
+    response = client(outputs, "dynamodb").get_item(
+        TableName=outputs["dynamodb_table_name"], Key={"event_id": {"S": event_id}}, ConsistentRead=True
+    )
     return response.get("Item")

@@ -66,7 +66,9 @@ def test_end_to_end_a_signed_payment_is_stored_and_routed(outputs: dict[str, Any
 
 # --- routing, idempotency and refusal ------------------------------------------------------------
 @pytest.mark.parametrize("transaction_type", ["payment", "refund", "dispute"])
-def test_each_type_arrives_in_its_own_queue_with_event_id(outputs: dict[str, Any], signing_secret: str, transaction_type: str) -> None:
+def test_each_type_arrives_in_its_own_queue_with_event_id(
+    outputs: dict[str, Any], signing_secret: str, transaction_type: str
+) -> None:
     event_id = unique_id(transaction_type)
     assert post(outputs, event_body(event_id, transaction_type), signing_secret)[0] == 202
     [message] = collect(outputs, outputs[QUEUE_OUTPUT[transaction_type]], {event_id})
@@ -80,7 +82,9 @@ def test_unknown_type_is_parked_in_unrouted_events(outputs: dict[str, Any], sign
     assert message["MessageAttributes"]["transaction_type"]["StringValue"] == "chargeback_reversal"
 
 
-def test_duplicate_delivery_is_acknowledged_and_yields_one_message(outputs: dict[str, Any], signing_secret: str) -> None:
+def test_duplicate_delivery_is_acknowledged_and_yields_one_message(
+    outputs: dict[str, Any], signing_secret: str
+) -> None:
     event_id = unique_id("dup")
     body = event_body(event_id, "refund")
     assert post(outputs, body, signing_secret)[0] == 202
@@ -105,7 +109,9 @@ def test_stale_request_gets_401_and_stores_nothing(outputs: dict[str, Any], sign
 
 def test_body_violating_the_model_gets_400_from_the_gateway(outputs: dict[str, Any], signing_secret: str) -> None:
     event_id = unique_id("model")
-    status, body = post(outputs, json.dumps({"event_id": event_id, "transaction_type": "payment"}).encode(), signing_secret)
+    status, body = post(
+        outputs, json.dumps({"event_id": event_id, "transaction_type": "payment"}).encode(), signing_secret
+    )
     assert status == 400
     assert body["error"] == "invalid_body"  # the BAD_REQUEST_BODY gateway response, not the Lambda
     assert "amount" in body["message"] or "required" in body["message"]
@@ -121,7 +127,9 @@ def test_a_burst_of_200_signed_events_arrives_exactly_once_each(outputs: dict[st
     assert sorted(received) == sorted(ids)  # every one, none twice
 
 
-def test_a_message_its_consumer_keeps_failing_lands_in_the_dlq_and_redrive_brings_it_back(outputs: dict[str, Any], signing_secret: str) -> None:
+def test_a_message_its_consumer_keeps_failing_lands_in_the_dlq_and_redrive_brings_it_back(
+    outputs: dict[str, Any], signing_secret: str
+) -> None:
     event_id = unique_id("poison")
     assert post(outputs, event_body(event_id, "dispute"), signing_secret)[0] == 202
     sqs = client(outputs, "sqs")
