@@ -12,24 +12,14 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from modules.aws_context import AwsContext
-from modules.iam import allow, policy_document
+from modules.iam import service_trust_policy
 
 
 class ApiGatewayAccountLogging(Construct):
     def __init__(self, scope: Construct, id_: str, *, environment: str, aws: AwsContext) -> None:
         super().__init__(scope, id_)
-        assume = policy_document(
-            self,
-            "apigateway-assume-document",
-            [
-                allow(
-                    "ApiGatewayAssumesThisRole",
-                    ["sts:AssumeRole"],
-                    [],
-                    service="apigateway.amazonaws.com",
-                    conditions=[("StringEquals", "aws:SourceAccount", [aws.account_id])],
-                )
-            ],
+        assume = service_trust_policy(
+            self, "apigateway-assume-document", service="apigateway.amazonaws.com", account_id=aws.account_id
         )
         role = IamRole(
             self, "apigateway-logs-role", name=f"apigateway-cloudwatch-{environment}", assume_role_policy=assume.json

@@ -16,7 +16,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from constructs import Construct
 
 from modules.aws_context import AwsContext
-from modules.iam import allow, policy_document
+from modules.iam import allow, policy_document, service_trust_policy
 from modules.lambda_package import LambdaPackage
 
 RUNTIME = "python3.11"
@@ -57,18 +57,8 @@ class PipelineFunction(Construct):
             retention_in_days=log_retention_days,
             kms_key_id=kms_key_arn,
         )
-        assume = policy_document(
-            self,
-            "assume-role-document",
-            [
-                allow(
-                    "LambdaAssumesThisRole",
-                    ["sts:AssumeRole"],
-                    [],
-                    service="lambda.amazonaws.com",
-                    conditions=[("StringEquals", "aws:SourceAccount", [aws.account_id])],
-                )
-            ],
+        assume = service_trust_policy(
+            self, "assume-role-document", service="lambda.amazonaws.com", account_id=aws.account_id
         )
         self.role = IamRole(self, "role", name=role_name, assume_role_policy=assume.json)
         own_logs = f"{self.log_group.arn}:*"

@@ -66,3 +66,20 @@ def policy_document(
     scope: Construct, id_: str, statements: Sequence[DataAwsIamPolicyDocumentStatement]
 ) -> DataAwsIamPolicyDocument:
     return DataAwsIamPolicyDocument(scope, id_, statement=list(statements))
+
+
+def service_trust_policy(scope: Construct, id_: str, *, service: str, account_id: str) -> DataAwsIamPolicyDocument:
+    """A role trust policy for one AWS service, limited to calls on behalf of this account."""
+    return policy_document(
+        scope,
+        id_,
+        [
+            allow(
+                "ServiceAssumesThisRole",
+                ["sts:AssumeRole"],
+                [],
+                service=service,
+                conditions=[("StringEquals", "aws:SourceAccount", [account_id])],
+            )
+        ],
+    )

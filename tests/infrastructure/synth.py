@@ -23,13 +23,13 @@ class SynthesizedApp:
         return json.loads(self.stack_file(stack).read_text())
 
 
-def synthesize(environment: str, outdir: Path, build_dir: Path) -> SynthesizedApp:
+def synthesize(environment: str, outdir: Path, build_dir: Path, **overrides: Any) -> SynthesizedApp:
     from cdktf import App, Testing
 
     from modules.pipeline_stack import WebhookPipelineStack
     from modules.state_bootstrap_stack import StateBootstrapStack
 
-    settings = load_settings(environment)
+    settings = dataclasses.replace(load_settings(environment), **overrides)
     app = App(outdir=str(outdir))
     stacks = [
         WebhookPipelineStack(app, settings=settings, package=build_lambda_package(build_dir=build_dir)),

@@ -94,3 +94,15 @@ def test_prod_overrides_apply_on_top_of_defaults(tmp_path: Path, build_dir: Path
     assert acl["rule"][0]["statement"]["rate_based_statement"]["aggregate_key_type"] == "IP"
     assert len(resources(prod, "aws_wafv2_web_acl_association")) == 1
     assert json.dumps(prod).count("webhook-pipeline-tfstate-prod") == 1
+
+
+def test_opt_in_api_gateway_account_role_is_trusted_only_by_api_gateway(tmp_path: Path, build_dir: Path) -> None:
+    config = synthesize("acct", tmp_path / "acct", build_dir, manage_api_gateway_account=True).config(
+        "webhook-pipeline-acct"
+    )
+    [account] = resources(config, "aws_api_gateway_account")
+    [role] = [r for r in resources(config, "aws_iam_role") if r["name"] == "apigateway-cloudwatch-acct"]
+    assert account["cloudwatch_role_arn"].endswith(".arn}")
+    trust = [d for name, d in config["data"]["aws_iam_policy_document"].items() if "apigateway-assume" in name]
+    assert trust[0]["statement"][0]["principals"] == [{"type": "Service", "identifiers": ["apigateway.amazonaws.com"]}]
+    assert role["assume_role_policy"].startswith("${data.aws_iam_policy_document.")
