@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
-import hashlib
-import hmac
 import json
 import sys
 import time
@@ -25,12 +22,21 @@ class OperationError(ValueError):
     """Bad arguments or an impossible request; the message says what to change."""
 
 
+def _handlers_on_path() -> None:
+    """The tools reuse the handlers' own modules, so signing and routing can never drift from them."""
+    if str(HANDLERS_DIR) not in sys.path:
+        sys.path.insert(0, str(HANDLERS_DIR))
+
+
 def signature_header(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
-    if not secret.startswith("whsec_"):
-        raise OperationError("the signing secret must start with 'whsec_'")
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    digest = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
+    _handlers_on_path()
+    from webhook_signature import decode_secret, sign
+
+    try:
+        key = decode_secret(secret)
+    except ValueError as error:
+        raise OperationError(f"bad signing secret: {error}") from error
+    return sign(key, webhook_id, timestamp, body)
 
 
 def build_event(transaction_type: str, amount: str, currency: str | None, event_id: str | None) -> bytes:
@@ -89,8 +95,7 @@ def replay(
     """Send stored events received in [since, until) back through routing; consumers deduplicate by event_id."""
     if since >= until:
         raise OperationError("--since must be before --until")
-    if str(HANDLERS_DIR) not in sys.path:
-        sys.path.insert(0, str(HANDLERS_DIR))
+    _handlers_on_path()
     from routing import batches, message_for  # the router's own logic, so a replay routes identically
 
     dynamodb, sqs = client(outputs, "dynamodb"), client(outputs, "sqs")
