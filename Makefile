@@ -32,7 +32,16 @@ node_modules/.installed: package-lock.json
 	  echo "    Node packages ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
 
-install: .venv/.synced node_modules/.installed ## Install the pinned Python and Node dependencies
+# checkov pins an old boto3: in the Pipfile it would downgrade the project's, so it gets its own venv.
+.tool-venvs/checkov/.installed: security/checkov-requirements.txt
+	@start=$$(date +%s); echo "==> checkov tool venv (security/checkov-requirements.txt)"; \
+	  rm -rf .tool-venvs/checkov && $(PYTHON) -m venv .tool-venvs/checkov; \
+	  .tool-venvs/checkov/bin/pip install --quiet --disable-pip-version-check --no-deps -r $< \
+	    >.tool-venvs/checkov-install.log 2>&1 || { tail -30 .tool-venvs/checkov-install.log; exit 1; }; \
+	  echo "    checkov $$(.tool-venvs/checkov/bin/checkov --version) ready in $$(( $$(date +%s) - start )) s"
+	@touch $@
+
+install: .venv/.synced node_modules/.installed .tool-venvs/checkov/.installed ## Install the pinned Python, Node and tool dependencies
 
 synth: install ## Synthesize both stacks for ENVIRONMENT_SUFFIX into cdktf.out/
 	@start=$$(date +%s); echo "==> cdktf synth (ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX))"; \

@@ -83,6 +83,8 @@ class WebhookApi(Construct):
             name=self.name,
             description="Signed payment-provider webhooks",
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
+            # A replacement must not leave providers without an endpoint in between.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         resource = ApiGatewayResource(
             self,

@@ -69,6 +69,16 @@ class PipelineFunction(Construct):
                 allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [own_logs]),
                 # X-Ray has no resource-level permissions: `*` is the only form it accepts.
                 allow("WriteTraces", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]),
+                # Lambda decrypts the environment (encrypted with the CMK) under this function's context only.
+                allow(
+                    "DecryptOwnEnvironment",
+                    ["kms:Decrypt"],
+                    [kms_key_arn],
+                    conditions=[
+                        ("StringEquals", "kms:ViaService", [f"lambda.{aws.region}.amazonaws.com"]),
+                        ("StringEquals", "kms:EncryptionContext:LambdaFunctionName", [function_name]),
+                    ],
+                ),
                 *permissions,
             ],
         )
@@ -88,6 +98,7 @@ class PipelineFunction(Construct):
             reserved_concurrent_executions=reserved_concurrency,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             environment=LambdaFunctionEnvironment(variables=dict(environment_variables)),
+            kms_key_arn=kms_key_arn,
             # Log group first, or Lambda creates an unencrypted one that never expires.
             depends_on=[self.log_group, role_policy],
         )

@@ -25,7 +25,7 @@ from modules.iam import allow
 from modules.lambda_package import LambdaPackage
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
 from modules.signing_secret import SigningSecret
-from modules.waf import WebhookFirewall
+from modules.waf import WebhookFirewall, waf_log_group_name
 
 ROUTED_TYPES = ("payments", "refunds", "disputes")
 STREAM_READ_ACTIONS = (
@@ -66,6 +66,7 @@ class WebhookPipelineStack(TerraformStack):
                 lambda_log_group_name(validator_name),
                 lambda_log_group_name(router_name),
                 api_log_group_name(api_name),
+                *([waf_log_group_name(env)] if settings.waf_enabled else []),
             ],
         )
         key_arn = key.key.arn
@@ -224,6 +225,8 @@ class WebhookPipelineStack(TerraformStack):
                 environment=env,
                 stage_arn=api.stage.arn,
                 rate_limit_per_5min=settings.waf_rate_limit_per_5min,
+                kms_key_arn=key_arn,
+                log_retention_days=settings.log_retention_days,
             )
 
         alarms = PipelineAlarms(

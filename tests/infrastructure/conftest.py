@@ -4,20 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PIPELINE
 from tests.infrastructure.synth import SynthesizedApp, synthesize
-
-ENVIRONMENT = "test"
-PIPELINE = f"webhook-pipeline-{ENVIRONMENT}"
-
-
-@pytest.fixture(scope="session")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("lambda-build")
-
-
-@pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory, build_dir: Path) -> SynthesizedApp:
-    return synthesize(ENVIRONMENT, tmp_path_factory.mktemp("synth-test"), build_dir)
 
 
 @pytest.fixture(scope="session")

@@ -86,8 +86,8 @@ def test_state_bucket_is_versioned_encrypted_private_and_tls_only(app: Synthesiz
     assert set(by_name(config, "aws_kms_alias")) == {"alias/webhook-pipeline-state-test"}
 
 
-def test_prod_overrides_apply_on_top_of_defaults(tmp_path: Path, build_dir: Path) -> None:
-    prod = synthesize("prod", tmp_path / "prod", build_dir).config("webhook-pipeline-prod")
+def test_prod_overrides_apply_on_top_of_defaults(prod_app: SynthesizedApp) -> None:
+    prod = prod_app.config("webhook-pipeline-prod")
     validator = by_name(prod, "aws_lambda_function", "function_name")["webhook-validator-prod"]
     assert validator["reserved_concurrent_executions"] == 200
     [acl] = resources(prod, "aws_wafv2_web_acl")
