@@ -1,4 +1,4 @@
-"""`python -m pipeline_tools {sandbox,send,replay,redrive}`: see `--help` of each."""
+"""`python -m pipeline_tools {sandbox,send,replay,redrive,review-plan}`: see `--help` of each."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from modules.config import ConfigError, environment_suffix
 from pipeline_tools import operations
 from pipeline_tools.outputs import OutputsError, load_outputs
+from pipeline_tools.plan_review import PlanFormatError
 
 
 def _timestamp(text: str) -> datetime.datetime:
@@ -59,7 +60,36 @@ def _parser() -> argparse.ArgumentParser:
     redrive = commands.add_parser("redrive", help="move a dead-letter queue back to its source queue")
     with_outputs(redrive)
     redrive.add_argument("queue", choices=sorted(operations.QUEUE_OUTPUTS))
+
+    review = commands.add_parser(
+        "review-plan",
+        help="Markdown review of `terraform show -json <planfile>`; exit 3 if it deletes or replaces anything",
+    )
+    review.add_argument("plan_json", type=Path, help="output of `terraform show -json <planfile>`")
+    review.add_argument("--plan-text", type=Path, help="output of `terraform show -no-color <planfile>`, folded in")
+    review.add_argument("--title", default="plan", help="heading, and the marker a sticky PR comment is found by")
+    review.add_argument("--output", type=Path, help="write the Markdown here instead of stdout")
     return parser
+
+
+def _review_plan(args: argparse.Namespace) -> int:
+    from pipeline_tools.plan_review import render
+
+    try:
+        plan = json.loads(args.plan_json.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise PlanFormatError(
+            f"{args.plan_json} is not JSON ({error}): pass `terraform show -json <planfile>`"
+        ) from error
+    full_plan = args.plan_text.read_text(encoding="utf-8") if args.plan_text else None
+    review = render(plan, title=args.title, full_plan=full_plan)
+    if args.output:
+        args.output.write_text(review.markdown, encoding="utf-8")
+    else:
+        print(review.markdown)
+    dangerous = len(review.dangerous)
+    print(f"plan review {args.title}: {len(review.changes)} changes, {dangerous} dangerous", file=sys.stderr)
+    return DANGEROUS_CHANGES if dangerous else 0
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
@@ -84,11 +114,16 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+DANGEROUS_CHANGES = 3  # distinct from 1 (failure) and 2 (bad input) so CI can tell them apart
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "sandbox":
             return _run_sandbox(args)
+        if args.command == "review-plan":
+            return _review_plan(args)
         outputs = load_outputs(args.outputs)
         if args.command == "send":
             secret = args.secret or outputs.get("signing_secret")
@@ -111,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         result = operations.redrive(outputs, args.queue)
         print(json.dumps({"moved": result} if isinstance(result, int) else {"task_handle": result}))
         return 0
-    except (OutputsError, operations.OperationError, ConfigError, OSError) as error:
+    except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -137,6 +137,9 @@ class Sandbox:
         outputs["api_endpoint"] = self.gateway.url
         outputs["signing_secret"] = signing_secret
         outputs["sandbox"] = True
+        # For tools that plan against the sandbox (the plan-review test): where its state and stack are.
+        outputs["sandbox_state_path"] = str(self.work_dir / "terraform.tfstate")
+        outputs["sandbox_stack_dir"] = str(self.stack_dir)
 
     def _gateway(self, validator: tuple[Any, Any]) -> WebhookGateway:
         apigateway = client(self.outputs, "apigateway")
