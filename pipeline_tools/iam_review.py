@@ -105,7 +105,8 @@ def concrete(value: Any) -> Any:
     return value
 
 
-def _statement(block: dict[str, Any]) -> dict[str, Any]:
+def iam_statement(block: dict[str, Any]) -> dict[str, Any]:
+    """One `aws_iam_policy_document` statement block as an IAM JSON statement."""
     statement: dict[str, Any] = {"Effect": block.get("effect", "Allow"), "Action": concrete(block.get("actions", []))}
     if "sid" in block:
         statement["Sid"] = block["sid"]
@@ -151,7 +152,7 @@ def policy_documents(config: dict[str, Any]) -> list[PolicyDocument]:
         PolicyDocument(
             logical_id,
             kinds.get(logical_id, "unused"),
-            {"Version": "2012-10-17", "Statement": [_statement(block) for block in document["statement"]]},
+            {"Version": "2012-10-17", "Statement": [iam_statement(block) for block in document["statement"]]},
         )
         for logical_id, document in sorted(config.get("data", {}).get("aws_iam_policy_document", {}).items())
     ]

@@ -103,15 +103,83 @@ def parse_changes(plan: Any) -> list[Change]:
     return changes
 
 
-def _statements(document: Any) -> list[str]:
+UNKNOWN = "(known after apply)"
+
+
+def _with_unknowns(value: Any, unknown: Any) -> Any:
+    """A planned value with what Terraform marks unknown spelled out."""
+    if unknown is True:
+        return UNKNOWN
+    if isinstance(value, dict):
+        unknown = unknown if isinstance(unknown, dict) else {}
+        keys = set(value) | {k for k, v in unknown.items() if v is True}
+        return {key: _with_unknowns(value.get(key), unknown.get(key)) for key in keys}
+    if isinstance(value, list):
+        unknown = unknown if isinstance(unknown, list) else []
+        return [_with_unknowns(item, unknown[i] if i < len(unknown) else None) for i, item in enumerate(value)]
+    return value
+
+
+def _normalized(statement: dict[str, Any]) -> dict[str, Any]:
+    """AWS returns one-item lists as strings and in any order: compare statements in one shape."""
+
+    def as_sorted_list(value: Any) -> Any:
+        return sorted(value if isinstance(value, list) else [value], key=str)
+
+    shaped = dict(statement)
+    for key in ("Action", "NotAction", "Resource", "NotResource"):
+        if key in shaped:
+            shaped[key] = as_sorted_list(shaped[key])
+    if isinstance(shaped.get("Principal"), dict):
+        shaped["Principal"] = {kind: as_sorted_list(ids) for kind, ids in shaped["Principal"].items()}
+    if "Condition" in shaped:
+        shaped["Condition"] = {
+            test: {key: as_sorted_list(values) for key, values in variables.items()}
+            for test, variables in shaped["Condition"].items()
+        }
+    return shaped
+
+
+def _document_statements(document: Any) -> list[dict[str, Any]]:
     if not document:
         return []
     parsed = json.loads(document) if isinstance(document, str) else document
     statements = parsed.get("Statement", [])
-    return [json.dumps(s, sort_keys=True) for s in (statements if isinstance(statements, list) else [statements])]
+    return [_normalized(s) for s in (statements if isinstance(statements, list) else [statements])]
 
 
-def _policy_section(change: Change) -> list[str]:
+def _planned_document_statements(plan: dict[str, Any], change: Change, attribute: str) -> list[dict[str, Any]] | None:
+    """The statements an unknown policy will hold, from the policy-document data source the plan reads."""
+    from pipeline_tools.iam_review import iam_statement
+
+    configured = {r["address"]: r for r in plan.get("configuration", {}).get("root_module", {}).get("resources", [])}
+    references = configured.get(change.address, {}).get("expressions", {}).get(attribute, {}).get("references", [])
+    reads = {r["address"]: r["change"] for r in plan.get("resource_changes", []) if r.get("mode") == "data"}
+    for reference in references:
+        read = reads.get(reference.removesuffix(".json"))
+        if read and read.get("after") is not None:
+            blocks = _with_unknowns(read["after"], read.get("after_unknown", {})).get("statement") or []
+            return [_normalized(iam_statement(block)) for block in blocks]
+    return None
+
+
+def _statement_diff(before: list[dict[str, Any]], after: list[dict[str, Any]] | None) -> list[str]:
+    if after is None:
+        return [f"- {json.dumps(s, sort_keys=True)}" for s in before] + [f"+ {UNKNOWN}"]
+    keyed_before = {s.get("Sid", f"#{i}"): s for i, s in enumerate(before)}
+    keyed_after = {s.get("Sid", f"#{i}"): s for i, s in enumerate(after)}
+    lines, unchanged = [], 0
+    for sid in [*keyed_before, *(k for k in keyed_after if k not in keyed_before)]:
+        old, new = keyed_before.get(sid), keyed_after.get(sid)
+        if old == new:
+            unchanged += 1
+            continue
+        lines += [f"- {json.dumps(old, sort_keys=True)}"] if old else []
+        lines += [f"+ {json.dumps(new, sort_keys=True)}"] if new else []
+    return [*lines, f"  ({unchanged} statement(s) unchanged)"] if unchanged else lines
+
+
+def _policy_section(plan: dict[str, Any], change: Change) -> list[str]:
     lines = [f"#### `{change.address}` ({change.action})"]
     attributes = POLICY_ATTRIBUTES.get(change.resource_type, ())
     if not attributes:  # e.g. a Lambda permission: show the whole resource
@@ -122,16 +190,14 @@ def _policy_section(change: Change) -> list[str]:
         ]
         return lines
     for attribute in attributes:
+        before = _document_statements(change.before.get(attribute))
         if change.after_unknown.get(attribute):
-            after: list[str] | None = None
+            after = _planned_document_statements(plan, change, attribute)
         else:
-            after = _statements(change.after.get(attribute))
-        before = _statements(change.before.get(attribute))
-        if after is not None and before == after:
-            continue
-        removed = [s for s in before if after is None or s not in after]
-        added = ["(known after apply)"] if after is None else [s for s in after if s not in before]
-        lines += [f"`{attribute}`:", "```diff", *(f"- {s}" for s in removed), *(f"+ {s}" for s in added), "```"]
+            after = _document_statements(change.after.get(attribute))
+        diff = _statement_diff(before, after)
+        if any(line.startswith(("-", "+")) for line in diff):
+            lines += [f"`{attribute}`:", "```diff", *diff, "```"]
     return lines
 
 
@@ -199,7 +265,7 @@ def render(plan: dict[str, Any], *, title: str, full_plan: str | None = None) ->
     if policy_changes:
         lines += ["#### IAM, KMS and resource-policy changes", ""]
         for change in policy_changes:
-            lines += [*_policy_section(change), ""]
+            lines += [*_policy_section(plan, change), ""]
     lines += ["#### Changes by action and resource type", "", *_counts(changes), ""]
     body = "\n".join(lines)
     if full_plan is not None:

@@ -50,7 +50,7 @@ def test_counts_danger_order_and_policy_diff() -> None:
     assert danger[1] == "- `aws_cloudwatch_log_group.g` will be **destroyed**"
     assert "1 to create, 2 to update, 1 to replace, 1 to destroy" in review.markdown
     assert '- {"Action": ["sqs:SendMessage"]' in review.markdown
-    assert '+ {"Action": ["sqs:SendMessage", "sqs:DeleteMessage"]' in review.markdown
+    assert '+ {"Action": ["sqs:DeleteMessage", "sqs:SendMessage"]' in review.markdown
     assert "| `aws_sqs_queue` | 1 |  |  |  |" in review.markdown
 
 
