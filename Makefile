@@ -14,7 +14,7 @@ export ENVIRONMENT_SUFFIX ?= dev
 PIPENV := $(PYTHON) -m pipenv
 VENV_PY := .venv/bin/python
 
-.PHONY: help install synth test lint sandbox
+.PHONY: help install tools synth test lint verify sandbox
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,7 +41,9 @@ node_modules/.installed: package-lock.json
 	  echo "    checkov $$(.tool-venvs/checkov/bin/checkov --version) ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
 
-install: .venv/.synced node_modules/.installed .tool-venvs/checkov/.installed ## Install the pinned Python, Node and tool dependencies
+install: .venv/.synced node_modules/.installed ## Install the pinned Python and Node dependencies
+
+tools: .tool-venvs/checkov/.installed ## Install checkov in its own pinned venv (make test and make verify do)
 
 synth: install ## Synthesize both stacks for ENVIRONMENT_SUFFIX into cdktf.out/
 	@start=$$(date +%s); echo "==> cdktf synth (ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX))"; \
@@ -52,8 +54,11 @@ lint: install ## ruff check and format check
 	@$(VENV_PY) -m ruff check .
 	@$(VENV_PY) -m ruff format --check .
 
-test: install lint ## Run the whole test suite, the sandbox integration suite included
+test: install tools lint ## Run the whole test suite, the sandbox integration suite included
 	@PIPELINE_SANDBOX=1 $(VENV_PY) -m pytest
+
+verify: install tools lint ## Static checks: checkov + allowlist, IAM review, guards, actionlint (part of make test)
+	@$(VENV_PY) -m pytest tests/static -m static -p no:cacheprovider
 
 sandbox: install ## Deploy the stack to a local emulator with Terraform and serve it until Ctrl-C
 	@$(VENV_PY) -m pipeline_tools sandbox --outputs sandbox-outputs.json
