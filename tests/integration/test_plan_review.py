@@ -68,7 +68,16 @@ def test_replacement_and_policy_change_are_named(sandbox: dict[str, Any], tmp_pa
     plan_json, plan_text = _plan(sandbox, tmp_path, state, _rename_payments_queue_and_widen_router_policy)
     review_file = tmp_path / "review.md"
     exit_code = main(
-        [str(plan_json), "--plan-text", str(plan_text), "--title", "sandbox", "--output", str(review_file)]
+        [
+            "review-plan",
+            str(plan_json),
+            "--plan-text",
+            str(plan_text),
+            "--title",
+            "sandbox",
+            "--output",
+            str(review_file),
+        ]
     )
     markdown = review_file.read_text()
     print(markdown[:6000])
