@@ -6,9 +6,14 @@ The standard `json` module cannot write `Decimal` as a number, and going through
 
 from __future__ import annotations
 
-import json
 from decimal import Context, Decimal
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
+
+# The C string encoders `json.dumps` itself uses, without building an encoder per string (the hot
+# path of the validator). Keys are ASCII-escaped and values are not, as `json.dumps` wrote them
+# before: stored `payload_sha256` values must stay comparable.
+_LITERALS = {True: "true", False: "false", None: "null"}
 
 
 def exact_normalize(value: Decimal) -> Decimal:
@@ -26,13 +31,19 @@ def decimal_text(value: Decimal) -> str:
 
 def dumps(value: Any) -> str:
     """Serialize `value` (dict, list, str, int, Decimal, bool, None) canonically."""
+    if isinstance(value, str):
+        return encode_basestring(value)
     if isinstance(value, dict):
         items = sorted(value.items())
-        return "{" + ",".join(f"{json.dumps(str(k))}:{dumps(v)}" for k, v in items) + "}"
+        return "{" + ",".join(f"{encode_basestring_ascii(str(k))}:{dumps(v)}" for k, v in items) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(dumps(item) for item in value) + "]"
     if isinstance(value, Decimal):
         return decimal_text(value)
+    if value is None or isinstance(value, bool):
+        return _LITERALS[value]
+    if isinstance(value, int):
+        return int.__repr__(value)
     if isinstance(value, float):
         raise TypeError("floats are not allowed in canonical JSON; parse with parse_float=Decimal")
-    return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"{type(value).__name__} is not a JSON value")

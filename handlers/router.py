@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
+from sdk_config import SDK_CONFIG
 
 from routing import ROUTED_TYPES, UNROUTED, OutgoingMessage, UnroutableRecordError, batches, message_for
 
@@ -22,7 +23,7 @@ SEND_ATTEMPTS = 3
 
 logger = Logger()
 metrics = Metrics()
-_sqs = boto3.client("sqs")
+_sqs = boto3.client("sqs", config=SDK_CONFIG)
 
 
 def _queue_urls() -> dict[str, str]:

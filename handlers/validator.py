@@ -20,6 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
+from sdk_config import SDK_CONFIG
 
 from http_response import json_response
 from webhook_event import InvalidEventError, build_item, parse_event
@@ -36,7 +37,7 @@ SECRET_CACHE_SECONDS = 300
 
 logger = Logger()
 metrics = Metrics()
-_dynamodb = boto3.client("dynamodb")
+_dynamodb = boto3.client("dynamodb", config=SDK_CONFIG)
 _secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 
 

@@ -24,6 +24,7 @@ HANDLER_MODULES = (
     "webhook_signature",
     "canonical_json",
     "http_response",
+    "sdk_config",
 )
 REGION = "us-east-1"
 TABLE_NAME = "transaction-events-test"
