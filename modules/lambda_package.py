@@ -2,7 +2,11 @@
 
 Two synths of the same tree must give byte-identical zips, and `source_code_hash` must equal what
 AWS reports as `CodeSha256`, so a plan after an apply shows no drift. Hence: entries sorted, one fixed
-timestamp and mode, no byte-code, and the hash taken over the zip bytes themselves.
+timestamp and mode, and the hash taken over the zip bytes themselves.
+
+Byte-code is shipped: /var/task is read-only, so without it every cold start compiles Powertools and
+the handlers again (measured in docs/PERFORMANCE.md). It is hash-based (no timestamps), compiled in
+a fresh isolated interpreter so the output depends only on the sources and the Python 3.11 release.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ import dataclasses
 import hashlib
 import importlib.metadata
 import io
+import json
+import subprocess
+import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,6 +32,17 @@ VENDORED_DISTRIBUTIONS = ("aws-lambda-powertools", "fastjsonschema", "typing-ext
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644 << 16
 _SKIPPED_PARTS = {"__pycache__", "tests"}
+LAMBDA_CACHE_TAG = "cpython-311"  # the python3.11 runtime
+# Run with `python -I`: the same interpreter state every time, so marshal's output is reproducible.
+_COMPILE_SCRIPT = """
+import importlib._bootstrap_external as external, importlib.util, json, pathlib, sys
+jobs, out = json.loads(sys.stdin.read()), pathlib.Path(sys.argv[1])
+for number, (relative, source_path) in enumerate(jobs):
+    source = pathlib.Path(source_path).read_bytes()
+    code = compile(source, relative, "exec", dont_inherit=True)
+    data = external._code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)
+    (out / str(number)).write_bytes(data)
+"""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,9 +82,31 @@ def _vendored_files(distributions: tuple[str, ...]) -> tuple[dict[str, Path], li
     return files, fingerprint
 
 
+def _bytecode(files: dict[str, Path]) -> dict[str, bytes]:
+    """`dir/__pycache__/name.cpython-311.pyc` for every `.py`, unchecked-hash based (Lambda's files never change)."""
+    if sys.implementation.cache_tag != LAMBDA_CACHE_TAG:
+        raise RuntimeError(
+            f"the Lambda zip must be built with Python 3.11 (the runtime), not {sys.version.split()[0]}: "
+            "use the project's environment (make install)"
+        )
+    sources = sorted(relative for relative in files if relative.endswith(".py"))
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(  # noqa: S603 - this interpreter, fixed script
+            [sys.executable, "-I", "-c", _COMPILE_SCRIPT, out],
+            input=json.dumps([[relative, str(files[relative])] for relative in sources]),
+            text=True, check=True, capture_output=True,
+        )  # fmt: skip
+        compiled = {}
+        for number, relative in enumerate(sources):
+            folder, _, name = relative.rpartition("/")
+            target = f"{folder}/__pycache__/{name[:-3]}.{LAMBDA_CACHE_TAG}.pyc".lstrip("/")
+            compiled[target] = (Path(out) / str(number)).read_bytes()
+    return compiled
+
+
 def _content_key(files: dict[str, Path], handler_names: set[str], fingerprint: list[str]) -> str:
     """Hash of what goes into the zip; vendored packages count by name and locked version."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"python {sys.version_info[:3]}\0".encode())  # the byte-code depends on it
     for item in fingerprint:
         digest.update(item.encode() + b"\0")
     for relative in sorted(handler_names):
@@ -74,14 +115,15 @@ def _content_key(files: dict[str, Path], handler_names: set[str], fingerprint: l
 
 
 def _zip_bytes(files: dict[str, Path]) -> bytes:
+    contents = {relative: path.read_bytes() for relative, path in files.items()} | _bytecode(files)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for relative in sorted(files):
+        for relative in sorted(contents):
             info = zipfile.ZipInfo(relative, date_time=_ZIP_EPOCH)
             info.external_attr = _FILE_MODE
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, so the mode bits above are honoured everywhere
-            archive.writestr(info, files[relative].read_bytes())
+            archive.writestr(info, contents[relative])
     return buffer.getvalue()
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -48,13 +51,15 @@ def test_any_code_change_changes_the_hash(handlers_copy: Path, tmp_path: Path) -
     assert before.path != after.path
 
 
-def test_zip_holds_handlers_and_vendored_packages_without_bytecode_or_tests(
+def test_zip_holds_handlers_vendored_packages_and_their_bytecode_but_no_tests(
     handlers_copy: Path, tmp_path: Path
 ) -> None:
     package = build_lambda_package(handlers_dir=handlers_copy, build_dir=tmp_path)
     with zipfile.ZipFile(package.path) as archive:
         names = archive.namelist()
         infos = archive.infolist()
+        validator_pyc = archive.read("__pycache__/validator.cpython-311.pyc")
+        validator_source = archive.read("validator.py")
     assert names == sorted(names)
     assert {
         "validator.py",
@@ -62,10 +67,31 @@ def test_zip_holds_handlers_and_vendored_packages_without_bytecode_or_tests(
         "event_schema.json",
         "fastjsonschema/__init__.py",
         "aws_lambda_powertools/__init__.py",
+        "aws_lambda_powertools/__pycache__/__init__.cpython-311.pyc",
     } <= set(names)
-    assert not any(name.endswith(".pyc") or "__pycache__" in name or name.startswith("tests/") for name in names)
+    sources = {name for name in names if name.endswith(".py")}
+    pycs = {name for name in names if name.endswith(".pyc")}
+    assert len(pycs) == len(sources) and not any(name.startswith("tests/") for name in names)
+    # Unchecked hash-based byte-code of exactly this source: no timestamp in it, nothing to re-check.
+    assert validator_pyc[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(validator_pyc[4:8], "little") == 0b01
+    assert validator_pyc[8:16] == importlib.util.source_hash(validator_source)
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {info.external_attr >> 16 for info in infos} == {0o100644}
+
+
+def test_shipped_bytecode_is_what_python_runs(handlers_copy: Path, tmp_path: Path) -> None:
+    """Import from the extracted zip, as from /var/task: with the sources made unusable, the imports
+    still work, so Python runs the shipped byte-code and compiles nothing at a cold start."""
+    package = build_lambda_package(handlers_dir=handlers_copy, build_dir=tmp_path / "build")
+    task = tmp_path / "task"
+    with zipfile.ZipFile(package.path) as archive:
+        archive.extractall(task)
+    for module in ("fastjsonschema/__init__.py", "canonical_json.py"):
+        (task / module).write_text("raise SystemExit('the source was compiled, not the shipped byte-code')\n")
+    probe = f"import sys; sys.path.insert(0, {str(task)!r}); import fastjsonschema, canonical_json; print('ok')"
+    result = subprocess.run([sys.executable, "-I", "-B", "-c", probe], capture_output=True, text=True, check=False)
+    assert result.stdout.strip() == "ok", result.stdout + result.stderr
 
 
 def test_unchanged_handlers_are_not_rebuilt(handlers_copy: Path, tmp_path: Path) -> None:

@@ -1,0 +1,163 @@
+"""Figures 4 and 5: the warm validator's CPU per event against the hmac + json floor, AWS calls per
+event, and the router's CPU per record and SendMessageBatch calls per batch.
+
+CPU is `time.process_time_ns` around each call (this process only), so other load on the machine
+adds little; percentiles over many events. AWS is answered by botocore hooks (`stubbed_aws`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import io
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENT_BYTES = 2048
+WARM_EVENTS = 3000
+ROUTER_SIZES = (1, 10, 100, 1000)
+
+
+def _environment() -> None:
+    sys.path[:0] = [str(ROOT), str(ROOT / "handlers")]
+    os.environ.update({
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench", "EVENTS_TABLE_NAME": "transaction-events-bench",
+        "SIGNING_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-AbCdEf",
+        "SIGNATURE_TOLERANCE_SECONDS": "300", "EVENT_TTL_DAYS": "30",
+        **{f"{name}_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/123456789012/{name.lower()}"
+           for name in ("PAYMENTS", "REFUNDS", "DISPUTES", "UNROUTED")},
+    })  # fmt: skip
+
+
+def _percentiles(samples_ns: list[int]) -> dict[str, float]:
+    cuts = statistics.quantiles(samples_ns, n=100)
+    return {"p50_us": cuts[49] / 1000, "p99_us": cuts[98] / 1000, "mean_us": statistics.fmean(samples_ns) / 1000}
+
+
+def _padded_payment(event_id: str) -> bytes:
+    """A payment event padded with provider metadata to EVENT_BYTES, as providers send."""
+    from tests.handlers.helpers import payment
+
+    event = payment(event_id, metadata={"note": ""})
+    filler = EVENT_BYTES - len(json.dumps(event, separators=(",", ":")).encode())
+    event["metadata"]["note"] = "x" * max(filler, 0)
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+def _floor_ns(key: bytes, headers: dict[str, str], body: bytes) -> int:
+    """The least any validator must do: one HMAC-SHA256, a constant-time compare, one decimal-safe parse."""
+    start = time.process_time_ns()
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    hmac.compare_digest(expected, headers["webhook-signature"].split(",", 1)[1])
+    json.loads(body, parse_float=Decimal)
+    return time.process_time_ns() - start
+
+
+def validator_figures() -> dict[str, Any]:
+    import validator
+
+    from benchmarks.stubbed_aws import StubbedAws, secret_responder
+    from tests.handlers.helpers import SIGNING_SECRET, FakeContext, make_event
+
+    aws = StubbedAws()
+    aws.attach(validator._dynamodb, {"PutItem": lambda _: {}})
+    aws.attach(validator._secrets.client, {"GetSecretValue": secret_responder(SIGNING_SECRET)})
+    validator.logger.logger_handler.setStream(io.StringIO())  # formatted as in Lambda, not printed
+    context = FakeContext()
+    key = base64.b64decode(SIGNING_SECRET.removeprefix("whsec_"))
+    events = [make_event(_padded_payment(f"evt_bench_{i}"), webhook_id=f"msg_{i}") for i in range(WARM_EVENTS + 1)]
+    with contextlib.redirect_stdout(io.StringIO()):  # EMF metrics lines
+        validator.handler(events[0], context)
+        cold_calls = list(aws.calls)
+        handler_ns, floor_ns = [], []
+        for event in events[1:]:
+            aws.calls.clear()
+            start = time.process_time_ns()
+            response = validator.handler(event, context)
+            handler_ns.append(time.process_time_ns() - start)
+            assert response["statusCode"] == 202, response
+            floor_ns.append(_floor_ns(key, event["headers"], event["body"].encode()))
+        accepted_calls = list(aws.calls)
+        aws.calls.clear()
+        rejected = validator.handler(make_event(_padded_payment("evt_forged"), secret="whsec_" + "B" * 44), context)
+        assert rejected["statusCode"] == 401
+    handler, floor = _percentiles(handler_ns), _percentiles(floor_ns)
+    return {
+        "event_bytes": len(events[1]["body"]),
+        "events": WARM_EVENTS,
+        "handler": handler,
+        "floor": floor,
+        "ratio_p50": handler["p50_us"] / floor["p50_us"],
+        "calls_cold_start": cold_calls,
+        "calls_per_accepted_event_warm": accepted_calls,
+        "calls_per_rejected_event": list(aws.calls),
+    }
+
+
+def _stream_records(size: int) -> tuple[list[dict[str, Any]], Counter[str]]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    types = [("payment", "refund", "dispute")[i % 3] for i in range(size)]
+    records = []
+    for i, transaction_type in enumerate(types):
+        payload = _padded_payment(f"evt_{i}").decode()
+        item = {"event_id": f"evt_{i}", "transaction_type": transaction_type, "amount": Decimal("19.99"),
+                "currency": "USD", "timestamp": "2026-11-28T10:00:00Z", "payload": payload,
+                "payload_sha256": hashlib.sha256(payload.encode()).hexdigest()}  # fmt: skip
+        new_image = {name: serializer.serialize(value) for name, value in item.items()}
+        records.append({"eventName": "INSERT", "dynamodb": {"SequenceNumber": f"{i:021d}", "NewImage": new_image}})
+    return records, Counter(types)
+
+
+def router_figures() -> dict[str, Any]:
+    import router
+
+    from benchmarks.stubbed_aws import StubbedAws, all_sent
+    from tests.handlers.helpers import FakeContext
+
+    aws = StubbedAws()
+    aws.attach(router._sqs, {"SendMessageBatch": all_sent})
+    router.logger.logger_handler.setStream(io.StringIO())
+    figures = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        router.handler({"Records": _stream_records(3)[0]}, FakeContext())  # warm-up
+        for size in ROUTER_SIZES:
+            records, per_type = _stream_records(size)
+            repeats = max(1, 2000 // size)
+            cpu_ns = []
+            for _ in range(repeats):
+                aws.calls.clear()
+                start = time.process_time_ns()
+                response = router.handler({"Records": records}, FakeContext())
+                cpu_ns.append(time.process_time_ns() - start)
+                assert response == {"batchItemFailures": []}, response
+            expected = sum(math.ceil(n / 10) for n in per_type.values())
+            figures[str(size)] = {
+                "cpu_per_record_us": statistics.median(cpu_ns) / size / 1000,
+                "send_message_batch_calls": aws.calls.count("SendMessageBatch"),
+                "expected_calls": expected,
+            }
+    return figures
+
+
+def main() -> dict[str, Any]:
+    _environment()
+    return {"validator": validator_figures(), "router": router_figures()}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), indent=2))
