@@ -14,7 +14,7 @@ export ENVIRONMENT_SUFFIX ?= dev
 PIPENV := $(PYTHON) -m pipenv
 VENV_PY := .venv/bin/python
 
-.PHONY: help install tools synth test lint verify sandbox
+.PHONY: help install tools synth test lint verify sandbox bench cost
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,12 +23,14 @@ help: ## List the targets
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	@start=$$(date +%s); echo "==> pipenv sync --dev (Pipfile.lock)"; \
 	  $(PIPENV) sync --dev >/dev/null; \
+	  echo "$$(( $$(date +%s) - start ))" >.venv/.install-seconds; \
 	  echo "    Python environment ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
 
 node_modules/.installed: package-lock.json
 	@start=$$(date +%s); echo "==> npm ci (cdktf-cli 0.21.0)"; \
 	  npm ci --no-audit --no-fund --loglevel=error >/dev/null; \
+	  echo "$$(( $$(date +%s) - start ))" >node_modules/.install-seconds; \
 	  echo "    Node packages ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
 
@@ -38,6 +40,7 @@ node_modules/.installed: package-lock.json
 	  rm -rf .tool-venvs/checkov && $(PYTHON) -m venv .tool-venvs/checkov; \
 	  .tool-venvs/checkov/bin/pip install --quiet --disable-pip-version-check --no-deps -r $< \
 	    >.tool-venvs/checkov-install.log 2>&1 || { tail -30 .tool-venvs/checkov-install.log; exit 1; }; \
+	  echo "$$(( $$(date +%s) - start ))" >.tool-venvs/checkov/.install-seconds; \
 	  echo "    checkov $$(.tool-venvs/checkov/bin/checkov --version) ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
 
@@ -59,6 +62,14 @@ test: install tools lint ## Run the whole test suite, the sandbox integration su
 
 verify: install tools lint ## Static checks: checkov + allowlist, IAM review, guards, actionlint (part of make test)
 	@$(VENV_PY) -m pytest tests/static -m static -p no:cacheprovider
+
+bench: install ## Measure everything in docs/PERFORMANCE.md (~10 min; after make synth); writes bench-results.json
+	@$(VENV_PY) -m benchmarks $(BENCH_ARGS)
+
+EVENTS ?= 10000000
+PAYLOAD_BYTES ?= 2048
+cost: install ## Monthly AWS cost for EVENTS per month of PAYLOAD_BYTES (defaults 10000000, 2048)
+	@$(VENV_PY) -m pipeline_tools cost --events-per-month $(EVENTS) --payload-bytes $(PAYLOAD_BYTES)
 
 sandbox: install ## Deploy the stack to a local emulator with Terraform and serve it until Ctrl-C
 	@$(VENV_PY) -m pipeline_tools sandbox --outputs sandbox-outputs.json

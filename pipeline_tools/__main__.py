@@ -1,4 +1,4 @@
-"""`python -m pipeline_tools {sandbox,send,replay,redrive,review-plan}`: see `--help` of each."""
+"""`python -m pipeline_tools {sandbox,send,replay,redrive,review-plan,cost}`: see `--help` of each."""
 
 from __future__ import annotations
 
@@ -69,7 +69,33 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--plan-text", type=Path, help="output of `terraform show -no-color <planfile>`, folded in")
     review.add_argument("--title", default="plan", help="heading, and the marker a sticky PR comment is found by")
     review.add_argument("--output", type=Path, help="write the Markdown here instead of stdout")
+
+    cost = commands.add_parser("cost", help="monthly AWS cost of an environment for an event volume")
+    cost.add_argument("--events-per-month", type=_positive_int, required=True)
+    cost.add_argument("--payload-bytes", type=_positive_int, default=2048, help="average body size (default 2048)")
+    cost.add_argument("--environment", default=None, help="settings to price (default: $ENVIRONMENT_SUFFIX or dev)")
+    cost.add_argument("--json", action="store_true", help="print the estimate as JSON")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from modules.config import load_settings
+    from pipeline_tools import cost_model
+
+    environment = args.environment or environment_suffix()
+    estimate = cost_model.estimate(args.events_per_month, args.payload_bytes, load_settings(environment))
+    print(json.dumps(cost_model.as_dict(estimate), indent=2) if args.json else cost_model.render(estimate, environment))
+    return 0
 
 
 def _review_plan(args: argparse.Namespace) -> int:
@@ -124,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_sandbox(args)
         if args.command == "review-plan":
             return _review_plan(args)
+        if args.command == "cost":
+            return _cost(args)
         outputs = load_outputs(args.outputs)
         if args.command == "send":
             secret = args.secret or outputs.get("signing_secret")
@@ -146,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         result = operations.redrive(outputs, args.queue)
         print(json.dumps({"moved": result} if isinstance(result, int) else {"task_handle": result}))
         return 0
-    except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError) as error:
+    except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

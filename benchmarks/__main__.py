@@ -1,0 +1,74 @@
+"""`make bench`: run every benchmark, write bench-results.json and docs/PERFORMANCE.md.
+
+`python -m benchmarks [--skip-suite] [--skip-sandbox]`: the two long figures (the whole test suite,
+and a sandbox bring-up with 1,000 events) can be left out for a quick run; the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks import cold_start, handler_cpu, report, synth_ratio
+from pipeline_tools.progress import Steps
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench-results.json"
+REPORT = ROOT / "docs" / "PERFORMANCE.md"
+FINDINGS = Path(__file__).with_name("findings.md")
+# make test's stack-synthesizing steps: the pytest session (every construct and static test shares
+# it), the determinism test's fresh process (a new process on purpose), the sandbox's synth.
+SYNTH_STEPS = 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--skip-suite", action="store_true", help="leave out figure 2 (runs the whole test suite)")
+    parser.add_argument("--skip-sandbox", action="store_true", help="leave out figure 6 (a sandbox bring-up)")
+    args = parser.parse_args(argv)
+    steps = Steps("bench")
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "measured_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    try:
+        with steps.step("1. synth vs. the bare provider import (5 alternating runs)"):
+            results["synth"] = synth_ratio.main()
+        if not args.skip_suite:
+            from benchmarks import suite_phases
+
+            with steps.step("2. the test suite as make test runs it (sandbox included)"):
+                results["suite"] = {**suite_phases.main(), "synth_steps": SYNTH_STEPS}
+        with steps.step("3. cold imports from the zip vs. import boto3"):
+            results["cold_start"] = cold_start.main()
+        if not args.skip_sandbox:
+            with steps.step("6. sandbox: ready time, latency, 1,000 events (own process)"):
+                # Its own process: the handlers it loads from the deployed zip must not meet the
+                # stubbed ones figure 4 imported.
+                figures = ROOT / ".build" / "sandbox-figures.json"
+                subprocess.run([sys.executable, "-m", "benchmarks.sandbox_figures", str(figures)],  # noqa: S603
+                               cwd=ROOT, stdout=subprocess.DEVNULL, check=True)  # fmt: skip
+                results["sandbox"] = json.loads(figures.read_text(encoding="utf-8"))
+        with steps.step("4-5. warm validator and router CPU, AWS calls (last: it imports the handlers)"):
+            handler_cpu._environment()
+            results["handlers"] = {"validator": handler_cpu.validator_figures(), "router": handler_cpu.router_figures()}
+    except Exception as error:
+        print(
+            f"bench failed: {error}\nFix the cause above; `make synth` and `make test` must pass first.",
+            file=sys.stderr,
+        )
+        return 1
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    REPORT.write_text(report.markdown(results, FINDINGS.read_text(encoding="utf-8")), encoding="utf-8")
+    steps.summary(f"wrote {RESULTS.name} and {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

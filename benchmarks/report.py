@@ -1,0 +1,116 @@
+"""docs/PERFORMANCE.md from bench-results.json: one table of figure, value, baseline, ratio, target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Row = tuple[str, str, str, str, str, str]  # figure, value, baseline, ratio, target, verdict
+
+
+def _verdict(met: bool | None) -> str:
+    return "n/a" if met is None else ("meets" if met else "**misses**")
+
+
+def _synth_rows(synth: dict[str, Any]) -> list[Row]:
+    return [
+        ("1. synth of all stacks (`main.py`), median", f"{synth['full_median_s']:.2f} s",
+         f"bare stack importing only the AWS provider: {synth['bare_median_s']:.2f} s", f"{synth['ratio']:.2f}",
+         "≤ 1.15", _verdict(synth["ratio"] <= 1.15)),
+        ("1. unchanged `handlers/` rebuilt on the next synth", "no" if not synth["unchanged_handlers_rebuilt"] else "yes",
+         "", "", "no", _verdict(not synth["unchanged_handlers_rebuilt"])),
+        ("1. Lambda zip build: content-key hit", f"{synth['unchanged_hit_s'] * 1000:.0f} ms",
+         f"cold build (fresh folder): {synth['cold_build_s']:.2f} s", f"{synth['unchanged_hit_s'] / synth['cold_build_s']:.3f}",
+         "", "n/a"),
+    ]  # fmt: skip
+
+
+def _suite_rows(suite: dict[str, Any]) -> list[Row]:
+    count = suite["provider_importing_processes"]
+    steps = suite["synth_steps"]
+    rows: list[Row] = [
+        ("2. processes importing the AWS provider in `make test`", str(count),
+         f"stack-synthesizing steps: {steps}", f"{count / steps:.2f}", "1 per step", _verdict(count <= steps)),
+        ("2. `make test` pytest wall time", f"{suite['pytest_wall_s']:.0f} s", "", "", "", "n/a"),
+    ]  # fmt: skip
+    for phase, seconds in suite["phases_s"].items():
+        value = "not recorded" if seconds is None else f"{seconds:.1f} s"
+        rows.append((f"2. phase: {phase}", value, "", "", "", "n/a"))
+    return rows
+
+
+def _cold_rows(cold: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for module, figures in cold["handlers"].items():
+        rows += [
+            (f"3. cold import of `{module}` from the zip, median of {cold['runs']}", f"{figures['import_ms']:.0f} ms",
+             f"`import boto3`: {cold['boto3_ms']:.0f} ms", f"{figures['ratio_to_boto3']:.2f}", "≤ 1.50",
+             _verdict(figures["ratio_to_boto3"] <= 1.5)),
+            (f"3. cold import of `{module}`, against boto3 + its clients", f"{figures['import_ms']:.0f} ms",
+             f"`import boto3` + the same clients: {figures['boto3_and_clients_ms']:.0f} ms",
+             f"{figures['ratio_to_boto3_and_clients']:.2f}", "", "n/a"),
+        ]  # fmt: skip
+    rows += [
+        ("3. `validator` without the shipped byte-code", f"{cold['validator_without_shipped_bytecode_ms']:.0f} ms",
+         f"with it: {cold['handlers']['validator']['import_ms']:.0f} ms",
+         f"{cold['validator_without_shipped_bytecode_ms'] / cold['handlers']['validator']['import_ms']:.2f}", "", "n/a"),
+        ("3. deployment zip (both functions)", f"{cold['zip_bytes'] / 1e6:.2f} MB", "", "", "< 50 MB", _verdict(cold["zip_bytes"] < 50e6)),
+    ]  # fmt: skip
+    return rows
+
+
+def _handler_rows(handlers: dict[str, Any]) -> list[Row]:
+    v = handlers["validator"]
+    rows: list[Row] = [
+        (f"4. warm validator CPU per {v['event_bytes']} B event, p50 (p99)",
+         f"{v['handler']['p50_us']:.0f} µs ({v['handler']['p99_us']:.0f} µs)",
+         f"hmac + `json.loads(parse_float=Decimal)`: {v['floor']['p50_us']:.1f} µs ({v['floor']['p99_us']:.1f} µs)",
+         f"{v['ratio_p50']:.1f}", "≤ 5", _verdict(v["ratio_p50"] <= 5)),
+        ("4. warm validator CPU, against floor + one PutItem through botocore", f"{v['handler']['p50_us']:.0f} µs",
+         f"{v['floor_with_put_item']['p50_us']:.0f} µs", f"{v['ratio_p50_to_floor_with_put_item']:.2f}", "", "n/a"),
+        ("4. AWS calls per accepted event, warm", " + ".join(v["calls_per_accepted_event_warm"]) or "none",
+         f"cold start: {' + '.join(v['calls_cold_start'])}", str(len(v["calls_per_accepted_event_warm"])), "exactly 1",
+         _verdict(v["calls_per_accepted_event_warm"] == ["PutItem"])),
+        ("4. AWS calls per rejected event", str(len(v["calls_per_rejected_event"])), "", "", "0",
+         _verdict(not v["calls_per_rejected_event"])),
+    ]  # fmt: skip
+    for size, r in handlers["router"].items():
+        ok = r["send_message_batch_calls"] == r["expected_calls"]
+        rows.append((f"5. router, batch of {size} over 3 types: CPU per record; SendMessageBatch calls",
+                     f"{r['cpu_per_record_us']:.0f} µs; {r['send_message_batch_calls']} calls",
+                     f"Σ ceil(n_queue / 10) = {r['expected_calls']}", f"{r['send_message_batch_calls'] / r['expected_calls']:.2f}",
+                     "calls = Σ ceil(n/10)", _verdict(ok)))  # fmt: skip
+    return rows
+
+
+def _sandbox_rows(sandbox: dict[str, Any]) -> list[Row]:
+    lat, burst = sandbox["latency"], sandbox["throughput"]
+    clean = burst["lost"] == 0 and burst["duplicates"] == 0 and burst["accepted_202"] == burst["events"]
+    return [
+        ("6. sandbox: time to a ready endpoint", f"{sandbox['ready_s']:.0f} s",
+         f"`terraform apply` of {sandbox['resources']} resources: {sandbox['apply_s']:.0f} s",
+         f"{sandbox['ready_s'] / sandbox['apply_s']:.2f}", "", "n/a"),
+        (f"6. sandbox: POST → message in its queue, p50 (p99) of {lat['events']}", f"{lat['p50_s']:.2f} s ({lat['p99_s']:.2f} s)",
+         f"router batching window: {lat['batching_window_s']} s", f"{lat['p50_s'] / lat['batching_window_s']:.2f}", "", "n/a"),
+        (f"6. sandbox: {burst['events']} signed events end to end", f"{burst['end_to_end_rate_per_s']:.0f} events/s",
+         f"gateway accepting them: {burst['accept_rate_per_s']:.0f} events/s",
+         f"{burst['end_to_end_rate_per_s'] / burst['accept_rate_per_s']:.2f}", "0 lost, 0 duplicates",
+         _verdict(clean) + f" ({burst['lost']} lost, {burst['duplicates']} duplicates)"),
+    ]  # fmt: skip
+
+
+def markdown(results: dict[str, Any], findings: str) -> str:
+    rows: list[Row] = []
+    for key, build in (("synth", _synth_rows), ("suite", _suite_rows), ("cold_start", _cold_rows),
+                       ("handlers", _handler_rows), ("sandbox", _sandbox_rows)):  # fmt: skip
+        if key in results:
+            rows += build(results[key])
+    table = ["| figure | value | baseline (same run) | ratio | target | |", "|---|---|---|---|---|---|"]
+    table += ["| " + " | ".join(row) + " |" for row in rows]
+    skipped = [key for key in ("suite", "sandbox") if key not in results]
+    note = f"\n\nNot measured in this run (skipped by option): {', '.join(skipped)}." if skipped else ""
+    return (
+        "# Performance\n\n"
+        f"Written by `make bench` on {results['machine']} at {results['measured_at']} "
+        f"(bench-results.json has every number). Each ratio compares two figures measured side by side in "
+        f"the same run, because the machine is noisy.{note}\n\n" + "\n".join(table) + "\n\n" + findings
+    )

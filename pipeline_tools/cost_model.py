@@ -1,0 +1,196 @@
+"""Monthly AWS cost of one deployed environment for a given event volume and payload size.
+
+Prices come from `data/prices-us-east-1.json` (source and date per price). What cannot be read from
+the configuration is an `Assumptions` field with its reason; durations default to the figures
+`make bench` measured (bench-results.json) plus an allowance for the AWS round trips, which a
+machine without AWS cannot measure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from modules.config import PipelineSettings
+
+PRICES = Path(__file__).with_name("data") / "prices-us-east-1.json"
+BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench-results.json"
+SECONDS_PER_MONTH = 30 * 86_400
+SQS_CHUNK_BYTES = 64 * 1024
+DYNAMODB_WRITE_UNIT_BYTES = 1024
+ROUTED_TYPES = 3
+
+
+class CostInputError(ValueError):
+    """Inputs the model cannot price: the message names the input."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Assumptions:
+    validator_cpu_ms: float = 0.3  # warm CPU per event (bench figure 4)
+    router_cpu_ms_per_record: float = 0.08  # bench figure 5
+    aws_round_trip_ms: float = 8.0  # one in-region PutItem or SendMessageBatch, network included
+    item_overhead_bytes: int = 350  # table attributes besides the payload text
+    message_overhead_bytes: int = 600  # canonical event and attributes besides the payload
+    access_log_bytes: int = 420  # one API Gateway JSON access-log line
+    lambda_platform_log_bytes: int = 330  # START/END/REPORT lines per invocation
+    router_log_bytes_per_invocation: int = 0  # INFO lines only on failures
+    kms_data_key_reuse_seconds: int = 300  # SQS's default KmsDataKeyReusePeriodSeconds
+    secret_cache_seconds: int = 300  # the validator re-reads the signing secret this often
+    xray_reservoir_per_second: float = 1.0  # X-Ray default sampling: 1 request/s, then 5 %
+    xray_rate: float = 0.05
+    custom_metrics: int = 21  # distinct EMF metric names the handlers publish (ColdStart included)
+    alarms: int = 12  # CloudWatch alarms in the synthesized stack (a test keeps this true)
+    log_storage_compression: float = 0.15  # stored log bytes per ingested byte
+    consumer_receive_batch: int = 10  # your consumers' ReceiveMessage batch (counted, not ours)
+
+    @classmethod
+    def measured(cls, results_path: Path = BENCH_RESULTS) -> Assumptions:
+        """Defaults, with the CPU figures of the last `make bench` when there is one."""
+        if not results_path.is_file():
+            return cls()
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+        handlers = results.get("handlers", {})
+        overrides = {}
+        if "validator" in handlers:
+            overrides["validator_cpu_ms"] = handlers["validator"]["handler"]["p50_us"] / 1000
+        if "router" in handlers and "100" in handlers["router"]:
+            overrides["router_cpu_ms_per_record"] = handlers["router"]["100"]["cpu_per_record_us"] / 1000
+        return dataclasses.replace(cls(), **overrides)
+
+
+@dataclasses.dataclass(frozen=True)
+class Line:
+    service: str
+    item: str
+    usd: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    events_per_month: int
+    payload_bytes: int
+    lines: list[Line]
+
+    @property
+    def total_usd(self) -> float:
+        return sum(line.usd for line in self.lines)
+
+    @property
+    def per_million_events_usd(self) -> float:
+        return self.total_usd / self.events_per_month * 1_000_000
+
+
+def load_prices(path: Path = PRICES) -> dict[str, float]:
+    return {
+        name: entry["usd"] for name, entry in json.loads(path.read_text(encoding="utf-8")).items() if name[0] != "_"
+    }
+
+
+def router_records_per_invocation(events_per_month: int, settings: PipelineSettings) -> float:
+    """Records the stream mapping hands the router at once: what arrives in one batching window."""
+    per_second = events_per_month / SECONDS_PER_MONTH
+    return min(float(settings.router_batch_size), max(1.0, per_second * settings.router_batching_window_seconds))
+
+
+def sqs_send_requests(events: int, records_per_invocation: float, message_bytes: int) -> float:
+    """SendMessageBatch requests: up to 10 messages per call and queue, each 64 KB chunk billed."""
+    per_queue = max(1.0, records_per_invocation / ROUTED_TYPES)
+    messages_per_call = min(10.0, per_queue)
+    chunks_per_call = math.ceil(messages_per_call * message_bytes / SQS_CHUNK_BYTES)
+    return events / messages_per_call * chunks_per_call
+
+
+def _lambda_cost(invocations: float, billed_ms: float, memory_mb: int, prices: dict[str, float]) -> float:
+    gb_seconds = invocations * math.ceil(billed_ms) / 1000 * memory_mb / 1024
+    return gb_seconds * prices["lambda_arm64_per_gb_second"] + invocations / 1e6 * prices["lambda_per_million_requests"]
+
+
+def estimate(
+    events_per_month: int,
+    payload_bytes: int,
+    settings: PipelineSettings,
+    assumptions: Assumptions | None = None,
+    prices: dict[str, float] | None = None,
+) -> Estimate:
+    if events_per_month <= 0:
+        raise CostInputError("events per month must be a positive number")
+    if not 0 < payload_bytes <= 100 * 1024:
+        raise CostInputError("payload bytes must be between 1 and 102400 (the validator's limit)")
+    a = assumptions or Assumptions.measured()
+    p = prices or load_prices()
+    events = events_per_month
+    item_bytes = payload_bytes + a.item_overhead_bytes
+    message_bytes = payload_bytes + a.message_overhead_bytes
+    records = router_records_per_invocation(events, settings)
+    router_invocations = events / records
+    sends_per_invocation = ROUTED_TYPES * math.ceil(max(1.0, records / ROUTED_TYPES) / 10) if records > 1 else 1
+    router_ms = records * a.router_cpu_ms_per_record + sends_per_invocation * a.aws_round_trip_ms
+    data_key_periods = SECONDS_PER_MONTH / a.kms_data_key_reuse_seconds
+    stored_gb = events * settings.event_ttl_days / 30 * item_bytes / 1e9
+    log_gb = (events * (a.access_log_bytes + a.lambda_platform_log_bytes)
+              + router_invocations * (a.lambda_platform_log_bytes + a.router_log_bytes_per_invocation)) / 1e9  # fmt: skip
+    log_months_kept = min(settings.log_retention_days / 30, 12)
+    reservoir = a.xray_reservoir_per_second * SECONDS_PER_MONTH
+    traces = min(events, reservoir) + a.xray_rate * max(0.0, events - reservoir)
+    secret_reads = data_key_periods  # at least one warm validator re-reading every cache period
+    # SQS: producer and consumer data keys for the 4 routed queues; DynamoDB: writer and stream
+    # reader; Logs: 3 log groups; Secrets Manager: one Decrypt per GetSecretValue.
+    kms_requests = data_key_periods * (2 * 4 + 2 + 3) + secret_reads
+    lines = [
+        Line("API Gateway", f"{events:,} REST requests", events / 1e6 * p["api_gateway_rest_per_million_requests"]),
+        Line("Lambda", f"validator: {events:,} invocations x {math.ceil(a.validator_cpu_ms + a.aws_round_trip_ms)} ms "
+             f"at {settings.validator_memory_mb} MB (arm64)",
+             _lambda_cost(events, a.validator_cpu_ms + a.aws_round_trip_ms, settings.validator_memory_mb, p)),
+        Line("Lambda", f"router: {router_invocations:,.0f} invocations of {records:.0f} records, {math.ceil(router_ms)} ms "
+             f"at {settings.router_memory_mb} MB", _lambda_cost(router_invocations, router_ms, settings.router_memory_mb, p)),
+        Line("DynamoDB", f"{events:,} writes x {math.ceil(item_bytes / DYNAMODB_WRITE_UNIT_BYTES)} WRU ({item_bytes:,} B items)",
+             events * math.ceil(item_bytes / DYNAMODB_WRITE_UNIT_BYTES) / 1e6 * p["dynamodb_on_demand_per_million_write_units"]),
+        Line("DynamoDB", f"storage + PITR: {stored_gb:.2f} GB kept {settings.event_ttl_days} days by TTL",
+             stored_gb * (p["dynamodb_storage_per_gb_month"] + p["dynamodb_pitr_per_gb_month"])),
+        Line("DynamoDB", "stream reads by the router's trigger", 0.0 * p["dynamodb_streams_lambda_reads"]),
+        Line("SQS", f"router sends ({message_bytes:,} B messages, batched, 64 KB chunks)",
+             sqs_send_requests(events, records, message_bytes) / 1e6 * p["sqs_standard_per_million_requests"]),
+        Line("SQS", f"your consumers: receive + delete in batches of {a.consumer_receive_batch}",
+             2 * events / a.consumer_receive_batch * math.ceil(a.consumer_receive_batch * message_bytes / SQS_CHUNK_BYTES)
+             / 1e6 * p["sqs_standard_per_million_requests"]),
+        Line("KMS", f"1 key + {kms_requests:,.0f} requests (data keys reused {a.kms_data_key_reuse_seconds} s)",
+             p["kms_key_per_month"] + kms_requests / 1e4 * p["kms_per_10k_requests"]),
+        Line("Secrets Manager", f"1 secret + {secret_reads:,.0f} reads", p["secrets_manager_per_secret_month"]
+             + secret_reads / 1e4 * p["secrets_manager_per_10k_calls"]),
+        Line("CloudWatch Logs", f"{log_gb:.2f} GB ingested, kept {settings.log_retention_days} days",
+             log_gb * p["cloudwatch_logs_ingestion_per_gb"]
+             + log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]),
+        Line("CloudWatch", f"{a.alarms} alarms, {a.custom_metrics} custom metrics",
+             a.alarms * p["cloudwatch_alarm_per_month"] + a.custom_metrics * p["cloudwatch_custom_metric_per_month"]),
+        Line("X-Ray", f"{traces:,.0f} traces (1/s + 5 % sampling)", traces / 1e6 * p["xray_per_million_traces"]),
+    ]  # fmt: skip
+    if settings.waf_enabled:
+        lines.append(Line("WAF", "1 web ACL, 2 rules, every request inspected", p["waf_web_acl_per_month"]
+                          + 2 * p["waf_rule_per_month"] + events / 1e6 * p["waf_per_million_requests"]))  # fmt: skip
+    return Estimate(events_per_month, payload_bytes, lines)
+
+
+def render(estimate_: Estimate, environment: str) -> str:
+    width = max(len(line.item) for line in estimate_.lines)
+    rows = [f"  {line.service:<16} {line.item:<{width}} {line.usd:>11,.2f}" for line in estimate_.lines]
+    return "\n".join([
+        f"Monthly AWS cost of webhook-pipeline-{environment}: {estimate_.events_per_month:,} events of "
+        f"{estimate_.payload_bytes:,} B (us-east-1 list prices, free tiers left out)",
+        *rows,
+        f"  {'total':<16} {'':<{width}} {estimate_.total_usd:>11,.2f}",
+        f"per million events: ${estimate_.per_million_events_usd:,.2f}",
+    ])  # fmt: skip
+
+
+def as_dict(estimate_: Estimate) -> dict[str, Any]:
+    return {
+        "events_per_month": estimate_.events_per_month,
+        "payload_bytes": estimate_.payload_bytes,
+        "lines": [dataclasses.asdict(line) for line in estimate_.lines],
+        "total_usd": estimate_.total_usd,
+        "per_million_events_usd": estimate_.per_million_events_usd,
+    }

@@ -1,0 +1,104 @@
+"""The cost model's arithmetic, line by line, on round numbers and a one-dollar price table."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+
+from modules.config import load_settings
+from pipeline_tools.__main__ import main
+from pipeline_tools.cost_model import (
+    PRICES,
+    Assumptions,
+    CostInputError,
+    Estimate,
+    estimate,
+    load_prices,
+    router_records_per_invocation,
+    sqs_send_requests,
+)
+from tests.conftest import PIPELINE
+from tests.infrastructure.synth import SynthesizedApp
+
+SETTINGS = load_settings("test")
+ASSUME = Assumptions(validator_cpu_ms=0.5, router_cpu_ms_per_record=0.1, aws_round_trip_ms=7.5)
+MONTH = 30 * 86_400
+
+
+def _line(result: Estimate, service: str, starts: str = "") -> float:
+    [line] = [line for line in result.lines if line.service == service and line.item.startswith(starts)]
+    return line.usd
+
+
+def test_every_price_has_a_source_and_a_date() -> None:
+    entries = {k: v for k, v in json.loads(PRICES.read_text()).items() if not k.startswith("_")}
+    assert entries and all(v["source"].startswith("https://aws.amazon.com/") and v["as_of"] for v in entries.values())
+
+
+def test_per_request_lines_scale_with_the_price_table() -> None:
+    prices = load_prices()
+    result = estimate(2_000_000, 2048, SETTINGS, ASSUME, prices)
+    assert _line(result, "API Gateway") == pytest.approx(2 * prices["api_gateway_rest_per_million_requests"])
+    # 2048 B payload + 350 B of attributes = 2398 B -> 3 write units per event
+    assert _line(result, "DynamoDB", "2,000,000 writes") == pytest.approx(
+        2 * 3 * prices["dynamodb_on_demand_per_million_write_units"]
+    )
+    # the validator bills ceil(0.5 + 7.5) = 8 ms at 512 MB
+    gb_seconds = 2_000_000 * 0.008 * 0.5
+    expected = gb_seconds * prices["lambda_arm64_per_gb_second"] + 2 * prices["lambda_per_million_requests"]
+    assert _line(result, "Lambda", "validator") == pytest.approx(expected)
+
+
+def test_storage_follows_the_ttl() -> None:
+    prices = load_prices()
+    short = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=15), ASSUME, prices)
+    long = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=30), ASSUME, prices)
+    gb_kept_30_days = 1_000_000 * 1000 / 1e9  # 650 + 350 B per item
+    per_gb = prices["dynamodb_storage_per_gb_month"] + prices["dynamodb_pitr_per_gb_month"]
+    assert _line(long, "DynamoDB", "storage") == pytest.approx(gb_kept_30_days * per_gb)
+    assert _line(short, "DynamoDB", "storage") == pytest.approx(_line(long, "DynamoDB", "storage") / 2)
+
+
+def test_router_batches_what_one_window_brings_up_to_the_batch_size() -> None:
+    assert router_records_per_invocation(MONTH // 100, SETTINGS) == 1.0  # one event per 100 s
+    assert router_records_per_invocation(50 * MONTH, SETTINGS) == pytest.approx(50.0)  # 50/s, 1 s window
+    assert router_records_per_invocation(10_000 * MONTH, SETTINGS) == SETTINGS.router_batch_size
+
+
+def test_sqs_requests_batch_by_ten_and_bill_64_kb_chunks() -> None:
+    assert sqs_send_requests(300, 30, 1000) == pytest.approx(30)  # 10 per call, one chunk each
+    assert sqs_send_requests(300, 30, 10_000) == pytest.approx(30 * math.ceil(100_000 / 65_536))
+    assert sqs_send_requests(300, 1, 1000) == pytest.approx(300)  # unbatched at low rates
+
+
+def test_waf_only_when_enabled_and_total_is_the_sum() -> None:
+    prices = load_prices()
+    plain = estimate(1_000_000, 2048, SETTINGS, ASSUME, prices)
+    walled = estimate(1_000_000, 2048, dataclasses.replace(SETTINGS, waf_enabled=True), ASSUME, prices)
+    waf = prices["waf_web_acl_per_month"] + 2 * prices["waf_rule_per_month"] + prices["waf_per_million_requests"]
+    assert walled.total_usd - plain.total_usd == pytest.approx(waf)
+    assert plain.total_usd == pytest.approx(sum(line.usd for line in plain.lines))
+    assert plain.per_million_events_usd == pytest.approx(plain.total_usd)
+
+
+@pytest.mark.parametrize(
+    ("events", "payload", "message"), [(0, 10, "events"), (10, 0, "payload"), (10, 200_000, "payload")]
+)
+def test_bad_inputs_name_the_input(events: int, payload: int, message: str) -> None:
+    with pytest.raises(CostInputError, match=message):
+        estimate(events, payload, SETTINGS, ASSUME)
+
+
+def test_alarm_count_matches_the_stack(app: SynthesizedApp) -> None:
+    assert Assumptions().alarms == len(app.config(PIPELINE)["resource"]["aws_cloudwatch_metric_alarm"])
+
+
+def test_cli_prints_a_total_and_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--events-per-month", "1,000,000", "--environment", "test"]) == 0
+    assert "per million events: $" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["cost", "--events-per-month", "-5"])
+    assert exit_.value.code == 2
