@@ -23,12 +23,18 @@ def pytest_fixture_setup(fixturedef: Any, request: Any) -> Generator[None, None,
     start = time.perf_counter()
     yield
     if fixturedef.argname in SYNTH_FIXTURES:
-        _seconds["synth"] += time.perf_counter() - start
-        _seconds["-" + PHASES.get(request.node.nodeid.split("/")[1], "unit")] += time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        _seconds["synth"] += seconds
+        _seconds["-" + _phase(request._pyfuncitem.nodeid)] += seconds  # the test whose setup included it
+
+
+def _phase(nodeid: str) -> str:
+    parts = nodeid.split("/")
+    return PHASES.get(parts[1], "unit") if len(parts) > 1 else "unit"
 
 
 def pytest_runtest_logreport(report: Any) -> None:
-    _seconds[PHASES.get(report.nodeid.split("/")[1], "unit")] += report.duration
+    _seconds[_phase(report.nodeid)] += report.duration
 
 
 def pytest_sessionfinish(session: Any) -> None:
