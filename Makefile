@@ -22,14 +22,14 @@ help: ## List the targets
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	@start=$$(date +%s); echo "==> pipenv sync --dev (Pipfile.lock)"; \
-	  $(PIPENV) sync --dev >/dev/null; \
+	  $(PIPENV) sync --dev >/dev/null || { echo "pipenv sync failed (above): check python3 is 3.11 and PyPI is reachable, then run make install again" >&2; exit 1; }; \
 	  echo "$$(( $$(date +%s) - start ))" >.venv/.install-seconds; \
 	  echo "    Python environment ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
 
 node_modules/.installed: package-lock.json
 	@start=$$(date +%s); echo "==> npm ci (cdktf-cli 0.21.0)"; \
-	  npm ci --no-audit --no-fund --loglevel=error >/dev/null; \
+	  npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci failed (above): check Node >= 20 and the npm registry, then run make install again" >&2; exit 1; }; \
 	  echo "$$(( $$(date +%s) - start ))" >node_modules/.install-seconds; \
 	  echo "    Node packages ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
@@ -39,7 +39,7 @@ node_modules/.installed: package-lock.json
 	@start=$$(date +%s); echo "==> checkov tool venv (security/checkov-requirements.txt)"; \
 	  rm -rf .tool-venvs/checkov && $(PYTHON) -m venv .tool-venvs/checkov; \
 	  .tool-venvs/checkov/bin/pip install --quiet --disable-pip-version-check --no-deps -r $< \
-	    >.tool-venvs/checkov-install.log 2>&1 || { tail -30 .tool-venvs/checkov-install.log; exit 1; }; \
+	    >.tool-venvs/checkov-install.log 2>&1 || { tail -30 .tool-venvs/checkov-install.log; echo "checkov install failed (log: .tool-venvs/checkov-install.log): check PyPI access, then run make tools" >&2; exit 1; }; \
 	  echo "$$(( $$(date +%s) - start ))" >.tool-venvs/checkov/.install-seconds; \
 	  echo "    checkov $$(.tool-venvs/checkov/bin/checkov --version) ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
@@ -50,7 +50,7 @@ tools: .tool-venvs/checkov/.installed ## Install checkov in its own pinned venv 
 
 synth: install ## Synthesize both stacks for ENVIRONMENT_SUFFIX into cdktf.out/
 	@start=$$(date +%s); echo "==> cdktf synth (ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX))"; \
-	  npx --no-install cdktf synth --output cdktf.out >/dev/null 2>synth.log || { cat synth.log; exit 1; }; \
+	  npx --no-install cdktf synth --output cdktf.out >/dev/null 2>synth.log || { cat synth.log; echo "synth failed: the error is above (also in synth.log); fix it and run make synth again" >&2; exit 1; }; \
 	  echo "    cdktf.out/stacks/: $$(ls cdktf.out/stacks | tr '\n' ' ')($$(( $$(date +%s) - start )) s)"
 
 lint: install ## ruff check and format check

@@ -48,14 +48,14 @@ def main(argv: list[str] | None = None) -> int:
         with steps.step("3. cold imports from the zip vs. import boto3"):
             results["cold_start"] = cold_start.main()
         if not args.skip_sandbox:
-            with steps.step("6. sandbox: ready time, latency, 1,000 events (own process)"):
+            with steps.step("6. sandbox: ready time, latency, 1,000 events (in its own process)"):
                 # Its own process: the handlers it loads from the deployed zip must not meet the
                 # stubbed ones figure 4 imported.
                 figures = ROOT / ".build" / "sandbox-figures.json"
                 subprocess.run([sys.executable, "-m", "benchmarks.sandbox_figures", str(figures)],  # noqa: S603
                                cwd=ROOT, stdout=subprocess.DEVNULL, check=True)  # fmt: skip
                 results["sandbox"] = json.loads(figures.read_text(encoding="utf-8"))
-        with steps.step("4-5. warm validator and router CPU, AWS calls (last: it imports the handlers)"):
+        with steps.step("4-5. warm validator and router CPU, AWS calls (run last: it imports the handlers)"):
             handler_cpu._environment()
             results["handlers"] = {"validator": handler_cpu.validator_figures(), "router": handler_cpu.router_figures()}
     except Exception as error:

@@ -32,7 +32,18 @@ def _suite_rows(suite: dict[str, Any]) -> list[Row]:
          f"stack-synthesizing steps: {steps}", f"{count / steps:.2f}", "1 per step", _verdict(count <= steps)),
         ("2. `make test` pytest wall time", f"{suite['pytest_wall_s']:.0f} s", "", "", "", "n/a"),
     ]  # fmt: skip
-    for phase, seconds in suite["phases_s"].items():
+    order = [
+        "install (last make install)",
+        "lint",
+        "synth",
+        "unit",
+        "handlers",
+        "static checks",
+        "sandbox (integration suite)",
+    ]
+    for phase, seconds in sorted(
+        suite["phases_s"].items(), key=lambda item: order.index(item[0]) if item[0] in order else 99
+    ):
         value = "not recorded" if seconds is None else f"{seconds:.1f} s"
         rows.append((f"2. phase: {phase}", value, "", "", "", "n/a"))
     return rows
