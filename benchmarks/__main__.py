@@ -31,7 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--skip-suite", action="store_true", help="leave out figure 2 (runs the whole test suite)")
     parser.add_argument("--skip-sandbox", action="store_true", help="leave out figure 6 (a sandbox bring-up)")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from bench-results.json")
     args = parser.parse_args(argv)
+    if args.report_only:
+        results = json.loads(RESULTS.read_text(encoding="utf-8"))
+        REPORT.write_text(report.markdown(results, FINDINGS.read_text(encoding="utf-8")), encoding="utf-8")
+        return 0
     steps = Steps("bench")
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
