@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.static
 
@@ -23,9 +24,9 @@ def _actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_three_workflows_exist_and_lint_clean() -> None:
+def test_the_workflows_exist_and_lint_clean() -> None:
     workflows = sorted(WORKFLOWS.glob("*.yml"))
-    assert [path.name for path in workflows] == ["ci.yml", "deploy.yml", "plan.yml"]
+    assert [path.name for path in workflows] == ["ci.yml", "deploy-environment.yml", "deploy.yml", "plan.yml"]
     result = _actionlint(*workflows)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -33,6 +34,15 @@ def test_the_three_workflows_exist_and_lint_clean() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     assert "run: bash .ci/run" in (WORKFLOWS / "ci.yml").read_text()
     assert "make test" in (PROJECT / ".ci" / "run").read_text()
+
+
+def test_prod_is_deployed_only_after_dev_and_through_its_protected_environment() -> None:
+    deploy = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
+    assert deploy["jobs"]["prod"]["needs"] == "dev"
+    assert {job["with"]["environment"] for job in deploy["jobs"].values()} == {"dev", "prod"}
+    [job] = yaml.safe_load((WORKFLOWS / "deploy-environment.yml").read_text())["jobs"].values()
+    assert job["environment"] == "${{ inputs.environment }}"
+    assert job["concurrency"]["cancel-in-progress"] is False
 
 
 def test_a_broken_workflow_is_caught(tmp_path: Path) -> None:
