@@ -13,6 +13,7 @@ from pathlib import Path
 
 from modules.config import ConfigError, environment_suffix
 from pipeline_tools import operations
+from pipeline_tools.cost_model import CostInputError
 from pipeline_tools.outputs import OutputsError, load_outputs
 from pipeline_tools.plan_review import PlanFormatError
 
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         result = operations.redrive(outputs, args.queue)
         print(json.dumps({"moved": result} if isinstance(result, int) else {"task_handle": result}))
         return 0
-    except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, ValueError) as error:
+    except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, CostInputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
