@@ -23,6 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from benchmarks.lambda_environment import HANDLER_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENT_BYTES = 2048
 WARM_EVENTS = 3000
@@ -31,14 +33,7 @@ ROUTER_SIZES = (1, 10, 100, 1000)
 
 def _environment() -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / "handlers")]
-    os.environ.update({
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_METRICS_NAMESPACE": "Bench", "EVENTS_TABLE_NAME": "transaction-events-bench",
-        "SIGNING_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-AbCdEf",
-        "SIGNATURE_TOLERANCE_SECONDS": "300", "EVENT_TTL_DAYS": "30",
-        **{f"{name}_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/123456789012/{name.lower()}"
-           for name in ("PAYMENTS", "REFUNDS", "DISPUTES", "UNROUTED")},
-    })  # fmt: skip
+    os.environ.update(HANDLER_ENVIRONMENT)
 
 
 def _percentiles(samples_ns: list[int]) -> dict[str, float]:
