@@ -18,7 +18,7 @@ from typing import Any
 from modules.config import load_settings
 from pipeline_tools import operations
 from pipeline_tools.outputs import client
-from pipeline_tools.sandbox import Sandbox
+from pipeline_tools.sandbox.runner import Sandbox
 
 LATENCY_EVENTS = 60
 THROUGHPUT_EVENTS = 1000

@@ -15,7 +15,7 @@ from modules.config import ConfigError, environment_suffix
 from pipeline_tools import operations
 from pipeline_tools.cost_model import CostInputError
 from pipeline_tools.outputs import OutputsError, load_outputs
-from pipeline_tools.plan_review import PlanFormatError
+from pipeline_tools.review.plan_review import PlanFormatError
 
 
 def _timestamp(text: str) -> datetime.datetime:
@@ -100,7 +100,7 @@ def _cost(args: argparse.Namespace) -> int:
 
 
 def _review_plan(args: argparse.Namespace) -> int:
-    from pipeline_tools.plan_review import render
+    from pipeline_tools.review.plan_review import render
 
     try:
         plan = json.loads(args.plan_json.read_text(encoding="utf-8"))
@@ -120,7 +120,7 @@ def _review_plan(args: argparse.Namespace) -> int:
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
-    from pipeline_tools.sandbox import Sandbox
+    from pipeline_tools.sandbox.runner import Sandbox
 
     sandbox = Sandbox(environment_suffix(), args.outputs.resolve(), synth=not args.no_synth)
     stopped = threading.Event()

@@ -12,8 +12,8 @@ import pytest
 
 from pipeline_tools import terraform_cli
 from pipeline_tools.__main__ import DANGEROUS_CHANGES, main
-from pipeline_tools.emulator import OVERRIDE_FILE, write_override
-from pipeline_tools.plan_review import render
+from pipeline_tools.review.plan_review import render
+from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, write_override
 
 pytestmark = pytest.mark.integration
 

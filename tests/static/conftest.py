@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pipeline_tools.checkov_scan import ScanResult, load_allowlist, unlisted
+from pipeline_tools.review.checkov_scan import ScanResult, load_allowlist, unlisted
 
 CHECKOV_COUNTS: dict[str, ScanResult] = {}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_tools.checkov_scan import (
+from pipeline_tools.review.checkov_scan import (
     AllowlistEntry,
     Finding,
     ScanResult,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pipeline_tools.iam_review import inline_policies, policy_documents, review
+from pipeline_tools.review.iam_review import inline_policies, policy_documents, review
 from tests.conftest import PIPELINE
 from tests.infrastructure.synth import SynthesizedApp
 

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 from moto.sqs.models import Queue
 
-from pipeline_tools import emulator_gaps
+from pipeline_tools.sandbox import emulator_gaps
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pipeline_tools.__main__ import DANGEROUS_CHANGES, main
-from pipeline_tools.plan_review import COMMENT_LIMIT, PlanFormatError, render
+from pipeline_tools.review.plan_review import COMMENT_LIMIT, PlanFormatError, render
 
 
 def _change(address: str, actions: list[str], before: Any = None, after: Any = None, **extra: Any) -> dict[str, Any]:

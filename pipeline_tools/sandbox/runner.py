@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from pipeline_tools import terraform_cli
-from pipeline_tools.emulator import OVERRIDE_FILE, Emulator, write_override
-from pipeline_tools.gateway import WebhookGateway
-from pipeline_tools.lambda_runtime import load_handlers
 from pipeline_tools.outputs import client
 from pipeline_tools.progress import Steps
-from pipeline_tools.stream_poller import MappingSettings, StreamPoller
+from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, Emulator, write_override
+from pipeline_tools.sandbox.gateway import WebhookGateway
+from pipeline_tools.sandbox.lambda_runtime import load_handlers
+from pipeline_tools.sandbox.stream_poller import MappingSettings, StreamPoller
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REGION_FALLBACK = "us-east-1"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-from pipeline_tools.emulator_gaps import apply_shims
+from pipeline_tools.sandbox.emulator_gaps import apply_shims
 
 # Provider `endpoints` keys for every service the stacks use.
 ENDPOINT_SERVICES = (

@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ALLOWLIST = PROJECT_ROOT / "security" / "checkov-allowlist.toml"
 CHECKOV = PROJECT_ROOT / ".tool-venvs" / "checkov" / "bin" / "checkov"
 

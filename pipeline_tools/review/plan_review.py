@@ -150,7 +150,7 @@ def _document_statements(document: Any) -> list[dict[str, Any]]:
 
 def _planned_document_statements(plan: dict[str, Any], change: Change, attribute: str) -> list[dict[str, Any]] | None:
     """The statements an unknown policy will hold, from the policy-document data source the plan reads."""
-    from pipeline_tools.iam_review import iam_statement
+    from pipeline_tools.review.iam_review import iam_statement
 
     configured = {r["address"]: r for r in plan.get("configuration", {}).get("root_module", {}).get("resources", [])}
     references = configured.get(change.address, {}).get("expressions", {}).get(attribute, {}).get("references", [])
