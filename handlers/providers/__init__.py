@@ -1,0 +1,88 @@
+"""Provider adapters: verify a delivery the way its provider signs, then read its events.
+
+One module per provider id (`stripe.py`, `adyen.py`, ...), each a set of pure functions of the request,
+the secrets and the clock: no AWS, no globals that change. The registry below maps the provider ids of
+`terraform-state-config/*.json` (`"sources": {"<name>": {"provider": "<id>"}}`) to module names; a module
+is imported only when a configured source uses it, so an unused provider costs no cold-start time.
+
+The contract every provider module fulfils::
+
+    SECRET_FORMAT: str                      # one line for logs and docs, e.g. "the whole whsec_... string"
+    OPTIONS: frozenset[str]                 # provider-specific option names it accepts (beyond the common ones)
+    def parse_secret(text: str, options: Mapping[str, Any]) -> Key
+        # one entry of the secret's {"secrets": [...]} list -> key material; ValueError if malformed
+        # (the caller skips that entry and logs which index, never the value)
+    def receive(request: WebhookRequest, keys: Sequence[Key], options: Mapping[str, Any], now: int)
+            -> list[ProviderEvent]
+        # verify (raise SignatureError, 401) and then read (raise InvalidEventError, 400) the delivery;
+        # a batch is verified whole before anything is returned
+    def default_transaction_type(event: ProviderEvent) -> str
+        # "payment" | "refund" | "dispute" | "other": the provider's default mapping table (data, tested)
+    EXPONENT_OVERRIDES: Mapping[str, int]   # currency -> exponent where the provider differs from ISO 4217
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import importlib
+from collections.abc import Mapping
+from decimal import Decimal
+from types import ModuleType
+from typing import Literal
+
+# Provider id (configuration) -> module under handlers/providers/.
+REGISTRY: Mapping[str, str] = {
+    "standard-webhooks": "standard_webhooks",
+    "stripe": "stripe",
+    "adyen": "adyen",
+    "square": "square",
+    "checkout": "checkout",
+    "razorpay": "razorpay",
+    "paddle": "paddle",
+    "gocardless": "gocardless",
+    "braintree": "braintree",
+    "mollie": "mollie",
+}
+TRANSACTION_TYPES = ("payment", "refund", "dispute", "other")
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookRequest:
+    """One delivery as the validator received it.
+
+    `headers` have lower-case names; `body` is the raw bytes the provider signed; `text` is `body`
+    decoded as strict UTF-8 (RFC 8259 §8.1); `url` is the URL the request was sent to
+    (`https://<host>/<stage>/webhook/<name>`, or the source's configured `notification_url`).
+    """
+
+    headers: Mapping[str, str]
+    body: bytes
+    text: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ProviderEvent:
+    """One event read from a verified delivery, before it becomes the canonical event.
+
+    `amount` is in `amount_unit` units of `currency` (minor: integer count of the currency's smallest
+    unit, e.g. cents; major: the decimal as the provider wrote it); both are None when the provider's
+    event carries no amount. `timestamp` is the provider's event time, timezone-aware.
+    `payload` is the exact signed text (or, for one item of a batch, that item's own JSON).
+    `fields` holds provider-specific values the mapping table needs (e.g. Adyen's `success`).
+    """
+
+    provider_event_id: str
+    provider_event_type: str
+    timestamp: datetime.datetime
+    payload: str
+    amount: Decimal | None = None
+    amount_unit: Literal["minor", "major"] | None = None
+    currency: str | None = None
+    fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def load(provider_id: str) -> ModuleType:
+    """The module of `provider_id`. Raises KeyError for an unknown id (the synth refuses those first)."""
+    return importlib.import_module(f"providers.{REGISTRY[provider_id]}")
