@@ -1,4 +1,4 @@
-"""Canonical JSON: sorted keys, no spaces, decimals written exactly and without exponent.
+"""Canonical JSON: sorted keys, no spaces, decimals written exactly (the input of `payload_sha256`).
 
 The standard `json` module cannot write `Decimal` as a number, and going through `float` would turn
 19.99 into 19.989999999999998: money must never pass through a binary float.
@@ -6,7 +6,7 @@ The standard `json` module cannot write `Decimal` as a number, and going through
 
 from __future__ import annotations
 
-from decimal import Context, Decimal
+from decimal import Decimal
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
@@ -16,17 +16,48 @@ from typing import Any
 _LITERALS = {True: "true", False: "false", None: "null"}
 
 
+# Up to this many zeros are written out (`1E+20` -> `100000000000000000000`), as every earlier version
+# did; beyond, the exponent is written (`1E+21`), so `1e300000` stays 9 characters instead of 300,001.
+_MAX_PADDING_ZEROS = 20
+
+
 def exact_normalize(value: Decimal) -> Decimal:
-    """Strip trailing zeros without rounding: the default context would round to 28 digits."""
-    return value.normalize(Context(prec=max(len(value.as_tuple().digits), 1)))
+    """Strip trailing zeros without rounding and without a context (no overflow, no underflow)."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"{value} is not a JSON number")
+    count = len(digits)
+    while count > 1 and digits[count - 1] == 0:
+        count -= 1
+    stripped = digits[:count]
+    if stripped == (0,):
+        return Decimal(0)
+    return Decimal((sign, stripped, exponent + len(digits) - count))
 
 
 def decimal_text(value: Decimal) -> str:
-    """`Decimal('1.50')` -> `1.5`, `Decimal('1e2')` -> `100`: one spelling per value."""
-    if not value.is_finite():
-        raise ValueError(f"{value} is not a JSON number")
-    text = format(exact_normalize(value), "f")
-    return "0" if text in ("-0", "0") else text
+    """One spelling per value: `Decimal('1.50')` -> `1.5`, `Decimal('1e2')` -> `100`, `-0` -> `0`.
+
+    Fixed point while that pads with at most 20 zeros (byte-identical to what stored hashes were made
+    with); beyond, `<digits>E<exponent>` with a plain coefficient (`1E+21`, `1.5E-30`), so the text is
+    never longer than the digits plus a few characters. Raises ValueError for NaN and infinities.
+    """
+    sign, digits, exponent = exact_normalize(value).as_tuple()
+    assert isinstance(exponent, int)  # exact_normalize refused the specials
+    coefficient = "".join(map(str, digits))
+    prefix = "-" if sign and coefficient != "0" else ""
+    if exponent >= 0:
+        if exponent <= _MAX_PADDING_ZEROS:
+            return prefix + coefficient + "0" * exponent
+    else:
+        point = len(coefficient) + exponent
+        if point > 0:
+            return prefix + coefficient[:point] + "." + coefficient[point:]
+        if -point <= _MAX_PADDING_ZEROS:
+            return prefix + "0." + "0" * -point + coefficient
+    adjusted = len(coefficient) - 1 + exponent
+    mantissa = coefficient[0] + ("." + coefficient[1:] if len(coefficient) > 1 else "")
+    return f"{prefix}{mantissa}E{adjusted:+d}"
 
 
 def dumps(value: Any) -> str:

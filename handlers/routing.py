@@ -1,4 +1,9 @@
-"""Pure routing logic of the event router: stream record -> (queue, message), batches within SQS limits."""
+"""Pure routing logic of the event router: stream record -> (queue, message), batches within SQS limits.
+
+The message body was built and checked by the validator and stored with the event (`message`); the
+router sends it as stored. Items stored before that existed are rebuilt from their attributes with
+the same builder (`routed_message.build`).
+"""
 
 from __future__ import annotations
 
@@ -8,45 +13,42 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
-from canonical_json import dumps
+import routed_message
+from routed_message import RoutedMessage, UndeliverableMessageError
 
 ROUTED_TYPES = {"payment": "PAYMENTS_QUEUE_URL", "refund": "REFUNDS_QUEUE_URL", "dispute": "DISPUTES_QUEUE_URL"}
 UNROUTED = "UNROUTED_QUEUE_URL"
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024  # SendMessageBatch: total of bodies and attributes
-MESSAGE_FIELDS = ("event_id", "transaction_type", "amount", "currency", "timestamp", "received_at")
-
-_deserializer = TypeDeserializer()
+LEGACY_FIELDS = ("event_id", "transaction_type", "amount", "currency", "timestamp", "received_at")
 
 
 class UnroutableRecordError(Exception):
-    """The stream record does not hold a stored event this router can read."""
+    """The stream record does not hold a stored event this router can send; `reason` is a stable code."""
+
+    def __init__(self, reason: str, message: str, event_id: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.event_id = event_id
 
 
 @dataclasses.dataclass(frozen=True)
 class OutgoingMessage:
+    """One message to send, with the stream record it came from and why it goes where it goes."""
+
     sequence_number: str
     queue_url: str
     event_id: str
-    transaction_type: str
-    body: str
+    message: RoutedMessage
+    # Why an event goes to unrouted-events (None for the three routed types).
+    unrouted_reason: str | None = None
 
     @property
     def size(self) -> int:
-        attributes = len("event_id") + len(self.event_id) + len("transaction_type") + len(self.transaction_type)
-        return len(self.body.encode()) + attributes + 2 * len("String")
+        return self.message.size
 
     def entry(self, entry_id: str) -> dict[str, Any]:
-        return {
-            "Id": entry_id,
-            "MessageBody": self.body,
-            "MessageAttributes": {
-                "event_id": {"DataType": "String", "StringValue": self.event_id},
-                "transaction_type": {"DataType": "String", "StringValue": self.transaction_type},
-            },
-        }
+        return self.message.entry(entry_id)
 
 
 def queue_for(transaction_type: str, queue_urls: Mapping[str, str]) -> str:
@@ -54,24 +56,86 @@ def queue_for(transaction_type: str, queue_urls: Mapping[str, str]) -> str:
     return queue_urls[ROUTED_TYPES.get(transaction_type, UNROUTED)]
 
 
-def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> OutgoingMessage:
-    """Build the canonical message of an INSERT record. Raises `UnroutableRecordError`."""
+def _string(image: Mapping[str, Any], name: str) -> str | None:
+    value = image.get(name)
+    return value.get("S") if isinstance(value, dict) else None
+
+
+def _legacy_message(image: Mapping[str, Any]) -> RoutedMessage:
+    """The message of an item stored before the validator stored messages: the same builder, from attributes."""
+    fields: dict[str, str | Decimal | None] = {name: _string(image, name) for name in LEGACY_FIELDS}
+    amount = image.get("amount", {}).get("N")
+    fields["amount"] = Decimal(amount) if amount is not None else None
+    payload = _string(image, "payload")
+    if payload is None:
+        raise KeyError("payload")
+    json.loads(payload)  # an item whose payload is not JSON cannot be the event it claims to be
+    fields["payload"] = payload
+    attributes = {name: _string(image, name) or "" for name in ("event_id", "transaction_type")}
+    return routed_message.build(fields, attributes)
+
+
+def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> OutgoingMessage | None:
+    """The message of an INSERT record, or None when its source stores without routing (`routing: skip`).
+
+    Raises `UnroutableRecordError` for a record that can never be sent as it is.
+    """
+    image = (record.get("dynamodb") or {}).get("NewImage") or {}
+    event_id = _string(image, "event_id")
     try:
-        image = record["dynamodb"]["NewImage"]
-        item = {name: _deserializer.deserialize(value) for name, value in image.items()}
-        payload = json.loads(item["payload"], parse_float=Decimal)
-        message = {name: item[name] for name in MESSAGE_FIELDS if name in item}
-        message["payload"] = payload
-        event_id, transaction_type = str(item["event_id"]), str(item["transaction_type"])
-        return OutgoingMessage(
-            sequence_number=record["dynamodb"]["SequenceNumber"],
-            queue_url=queue_for(transaction_type, queue_urls),
-            event_id=event_id,
-            transaction_type=transaction_type,
-            body=dumps(message),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise UnroutableRecordError(f"{type(error).__name__}: {error}") from error
+        if _string(image, "routing") == "skip":
+            return None
+        transaction_type = _string(image, "transaction_type")
+        if event_id is None or transaction_type is None:
+            raise KeyError("event_id" if event_id is None else "transaction_type")
+        stored = _string(image, "message")
+        if stored is not None:
+            attributes = {"event_id": event_id, "transaction_type": transaction_type}
+            source = _string(image, "source")
+            if source is not None:
+                attributes["source"] = source
+            message = RoutedMessage(body=stored, attributes=attributes)
+            routed_message.check(message)
+        else:
+            message = _legacy_message(image)
+    except UndeliverableMessageError as error:
+        raise UnroutableRecordError(error.reason, error.message, event_id) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise UnroutableRecordError("unreadable_record", f"{type(error).__name__}: {error}", event_id) from None
+    reason = _string(image, "unrouted_reason")
+    if reason is None and transaction_type not in ROUTED_TYPES:
+        reason = "unmapped_transaction_type"
+    return OutgoingMessage(
+        sequence_number=record["dynamodb"]["SequenceNumber"],
+        queue_url=queue_urls[UNROUTED] if reason else queue_for(transaction_type, queue_urls),
+        event_id=event_id,
+        message=message,
+        unrouted_reason=reason,
+    )
+
+
+def parked_message(sequence_number: str, queue_url: str, event_id: str | None, reason: str) -> OutgoingMessage:
+    """A small pointer to a stored event that cannot be sent as it is, for the unrouted queue.
+
+    It names the event (when its id is SQS-legal), the reason and the stream sequence number; the event
+    itself stays in the table, so `replay` can route it after a fix.
+    """
+    safe_id = event_id if event_id and not routed_message.NOT_IN_SQS.search(event_id) and len(event_id) <= 256 else None
+    fields: dict[str, str | Decimal | None] = {
+        "event_id": safe_id,
+        "parked_reason": reason,
+        "sequence_number": sequence_number,
+    }
+    attributes = {"parked_reason": reason}
+    if safe_id:
+        attributes["event_id"] = safe_id
+    return OutgoingMessage(
+        sequence_number=sequence_number,
+        queue_url=queue_url,
+        event_id=safe_id or "",
+        message=routed_message.build(fields, attributes),
+        unrouted_reason=reason,
+    )
 
 
 def batches(messages: list[OutgoingMessage]) -> Iterator[list[OutgoingMessage]]:

@@ -1,8 +1,9 @@
-"""`webhook-validator`: verify the signature, validate the body, store the event exactly once.
+"""`webhook-validator`: verify the signature, admit only what can be delivered, store each event once.
 
-The response is 2xx only after the conditional write has succeeded; an AWS failure is 5xx so the
-sender retries. Codes: 202 stored, 200 duplicate, 400 bad body, 401 bad signature, 409 conflict,
-413 too large, 500/503 AWS failures.
+The response is 2xx only after the conditional write has succeeded, and only for an event whose
+routed message SQS will accept (README, "The admission contract"); an AWS failure is 5xx so the
+sender retries, and nothing else is. Codes: 202 stored, 200 duplicate, 400 bad body, 401 bad
+signature, 409 conflict, 413 too large, 500/503 AWS failures.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
+from canonical_event import CanonicalEvent, NotStorableError
+from routed_message import UndeliverableMessageError
 from sdk_config import SDK_CONFIG
 
 from http_response import json_response
-from webhook_event import InvalidEventError, build_item, parse_event
+from webhook_event import MAX_BODY_BYTES, InvalidEventError, parse_event
 from webhook_signature import SignatureError, decode_secret, lower_case_headers, verify
 
 THROTTLING_CODES = {
@@ -42,29 +45,41 @@ _secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 
 
 class SigningSecretUnavailableError(Exception):
-    """The signing secret cannot be read or is not in the expected shape: answer 5xx, never accept."""
+    """No usable signing secret: answer 5xx, never accept."""
 
 
 def _signing_keys() -> list[bytes]:
+    """Every usable entry of the secret's `signing_secrets`; a malformed entry is logged (by index,
+    never its value) and skipped. Raises `SigningSecretUnavailableError` when none is usable."""
     arn = os.environ["SIGNING_SECRET_ARN"]
+    hint = '{"signing_secrets": ["whsec_<base64>"]} (see README, "Setting the signing secret")'
     try:
         value = _secrets.get(arn, max_age=SECRET_CACHE_SECONDS, transform="json")
-        keys = [decode_secret(secret) for secret in value["signing_secrets"]]
+        entries = value["signing_secrets"]
+        if not isinstance(entries, list):
+            raise TypeError("signing_secrets is not a list")
     except Exception as error:  # any failure here must end in 5xx, whatever raised it
-        raise SigningSecretUnavailableError(
-            f"cannot use secret {arn}: set its SecretString to "
-            '{"signing_secrets": ["whsec_<base64>"]} (see README, "Setting the signing secret")'
-        ) from error
+        raise SigningSecretUnavailableError(f"cannot use secret {arn}: set its SecretString to {hint}") from error
+    keys = []
+    for index, entry in enumerate(entries):
+        try:
+            keys.append(decode_secret(entry))
+        except (ValueError, TypeError, AttributeError) as error:
+            metrics.add_metric(name="SecretEntrySkipped", unit=MetricUnit.Count, value=1)
+            logger.error("signing secret entry skipped", extra={"entry_index": index, "problem": str(error)})
     if not keys:
-        raise SigningSecretUnavailableError(f"secret {arn} lists no signing secrets")
+        raise SigningSecretUnavailableError(f"secret {arn} holds no usable signing secret: set it to {hint}")
     return keys
 
 
 def _raw_body(event: dict[str, Any]) -> bytes:
     body = event.get("body") or ""
+    if not isinstance(body, str):
+        raise ValueError("body is not text")
     if event.get("isBase64Encoded"):
         return base64.b64decode(body, validate=True)
-    return body.encode("utf-8")
+    # API Gateway hands over text; a body that was not UTF-8 arrives base64-encoded instead.
+    return body.encode("utf-8", "surrogatepass")
 
 
 def _rejected(status: int, reason: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -116,6 +131,20 @@ def _store(item: dict[str, dict[str, str]], event_id: str) -> dict[str, Any]:
     return json_response(202, {"event_id": event_id, "status": "accepted"})
 
 
+def _admit(event: CanonicalEvent, now: datetime.datetime, extra: dict[str, str]) -> dict[str, Any]:
+    """Build the item (and the routed message inside it); refuse what cannot be stored or delivered."""
+    try:
+        return event.item(now=now, ttl_days=int(os.environ.get("EVENT_TTL_DAYS", "30")), extra=extra)
+    except UndeliverableMessageError as error:
+        raise InvalidEventError(error.reason, error.message) from None
+    except NotStorableError as error:
+        raise InvalidEventError(error.reason, error.message, error.field) from None
+
+
+def _status_of(error: InvalidEventError) -> int:
+    return 413 if error.reason in ("payload_too_large", "message_too_large", "item_too_large") else 400
+
+
 def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     """The whole request path, with the clock passed in so tests can move it."""
     headers = lower_case_headers(event.get("headers"))
@@ -123,6 +152,8 @@ def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
         body = _raw_body(event)
     except (binascii.Error, ValueError):
         return _rejected(400, "malformed_body", "body is flagged base64 but is not valid base64")
+    if len(body) > MAX_BODY_BYTES:
+        return _rejected(413, "payload_too_large", f"body is larger than {MAX_BODY_BYTES} bytes")
     try:
         keys = _signing_keys()
     except SigningSecretUnavailableError as error:
@@ -142,19 +173,11 @@ def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     logger.append_keys(webhook_id=webhook_id)
     try:
         webhook_event = parse_event(body)
+        logger.append_keys(event_id=webhook_event.event_id, transaction_type=webhook_event.transaction_type)
+        item = _admit(webhook_event, now, {"webhook_id": webhook_id})
     except InvalidEventError as error:
-        status = 413 if error.reason == "payload_too_large" else 400
-        return _rejected(status, error.reason, error.message, error.field)
-    event_id = webhook_event["event_id"]
-    logger.append_keys(event_id=event_id, transaction_type=webhook_event["transaction_type"])
-    item = build_item(
-        webhook_event,
-        raw_body=body,
-        webhook_id=webhook_id,
-        now=now,
-        ttl_days=int(os.environ.get("EVENT_TTL_DAYS", "30")),
-    )
-    return _store(item, event_id)
+        return _rejected(_status_of(error), error.reason, error.message, error.field)
+    return _store(item, webhook_event.event_id)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,26 +1,29 @@
-"""The event body: parsed with exact decimals, checked against `event_schema.json`, turned into an item."""
+"""The standard source's body (`POST /webhook`): strictly decoded, checked against `event_schema.json`.
+
+The same schema file is the API Gateway model. Everything that cannot be stored and routed is refused
+here with a 4xx naming the reason (README, "The admission contract").
+"""
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-
-from canonical_json import decimal_text, dumps, exact_normalize
+import money
+import strict_json
+from canonical_event import CanonicalEvent, NotStorableError, check_dynamodb_number, payload_sha256, utc_text
 
 SCHEMA_PATH = Path(__file__).with_name("event_schema.json")
 # Compiled once per cold start; the same file is the API Gateway model.
 _validate = fastjsonschema.compile(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
-# DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 9.99E+125.
-_MAX_DIGITS, _MIN_EXPONENT, _MAX_EXPONENT = 38, -130, 125
-# Leaves the item (payload plus attributes) well under DynamoDB's 400 KB and the router's message under
-# SQS's 256 KiB, so an accepted event can always be stored and routed.
+# Keeps every accepted event storable in one item (400 KB) with its routed message (at most about twice
+# the body: see routed_message.py), and the message within SQS's 256 KiB.
 MAX_BODY_BYTES = 100 * 1024
+STANDARD_SOURCE = "standard"
 
 
 class InvalidEventError(Exception):
@@ -33,10 +36,6 @@ class InvalidEventError(Exception):
         self.field = field
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _field_of(error: fastjsonschema.JsonSchemaValueException) -> str | None:
     path = [str(part) for part in (error.path or [])[1:]]
     if error.rule == "required":
@@ -45,63 +44,46 @@ def _field_of(error: fastjsonschema.JsonSchemaValueException) -> str | None:
     return ".".join(path) or None
 
 
-def _check_dynamodb_number(field: str, value: Decimal) -> None:
-    _sign, digits, exponent = exact_normalize(value).as_tuple()
-    magnitude = len(digits) + int(exponent) - 1
-    if len(digits) > _MAX_DIGITS or not _MIN_EXPONENT <= magnitude <= _MAX_EXPONENT:
-        raise InvalidEventError(
-            "schema_violation", f"{field} has more than {_MAX_DIGITS} digits or is out of range", field
-        )
-
-
-def parse_event(body: bytes) -> dict[str, Any]:
-    """Parse and validate a raw body; extra fields are kept. Raises `InvalidEventError`."""
+def decode_body(body: bytes) -> tuple[str, Any]:
+    """Size check and strict decoding: (text, value). Raises `InvalidEventError` (reason `payload_too_large`
+    for bodies over `MAX_BODY_BYTES`, else the `strict_json` reason)."""
     if len(body) > MAX_BODY_BYTES:
         raise InvalidEventError("payload_too_large", f"body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        event = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidEventError("malformed_json", f"body is not valid JSON: {error}") from error
+        return strict_json.decode(body)
+    except strict_json.JsonDecodeError as error:
+        raise InvalidEventError(error.reason, error.message) from None
+
+
+def parse_event(body: bytes) -> CanonicalEvent:
+    """Raw body of `POST /webhook` -> the canonical event. Raises `InvalidEventError`."""
+    text, event = decode_body(body)
     try:
         _validate(event)
     except fastjsonschema.JsonSchemaValueException as error:
-        field = _field_of(error)
-        raise InvalidEventError("schema_violation", error.message, field) from error
-    amount = event["amount"]
-    _check_dynamodb_number("amount", Decimal(amount))
+        raise InvalidEventError("schema_violation", error.message, _field_of(error)) from None
+    amount = Decimal(event["amount"])
     try:
-        datetime.datetime.fromisoformat(event["timestamp"])
+        check_dynamodb_number("amount", amount)
+    except NotStorableError as error:
+        raise InvalidEventError(error.reason, error.message, error.field) from None
+    try:
+        moment = datetime.datetime.fromisoformat(event["timestamp"])
     except ValueError as error:
         raise InvalidEventError(
             "schema_violation", f"timestamp is not a valid date-time: {error}", "timestamp"
-        ) from error
-    return event
-
-
-def payload_sha256(event: dict[str, Any]) -> str:
-    """Hash of the canonical event, so a re-delivery with other whitespace or key order is a duplicate."""
-    return hashlib.sha256(dumps(event).encode()).hexdigest()
-
-
-def build_item(
-    event: dict[str, Any], *, raw_body: bytes, webhook_id: str, now: datetime.datetime, ttl_days: int
-) -> dict[str, dict[str, str]]:
-    """The DynamoDB item (low-level attribute values) that records this event.
-
-    The payload is stored as the exact text that was signed: DynamoDB maps would reject empty keys,
-    deep nesting and numbers beyond its range that a provider's extra fields may contain.
-    """
-    item = {
-        "event_id": {"S": event["event_id"]},
-        "transaction_type": {"S": event["transaction_type"]},
-        "amount": {"N": decimal_text(Decimal(event["amount"]))},
-        "timestamp": {"S": event["timestamp"]},
-        "payload": {"S": raw_body.decode("utf-8")},
-        "payload_sha256": {"S": payload_sha256(event)},
-        "received_at": {"S": now.isoformat(timespec="milliseconds").replace("+00:00", "Z")},
-        "webhook_id": {"S": webhook_id},
-        "ttl": {"N": str(int(now.timestamp()) + ttl_days * 86400)},
-    }
-    if "currency" in event:
-        item["currency"] = {"S": event["currency"]}
-    return item
+        ) from None
+    transaction_type = event["transaction_type"]
+    return CanonicalEvent(
+        event_id=event["event_id"],
+        source=STANDARD_SOURCE,
+        provider_event_type=transaction_type,
+        transaction_type=transaction_type,
+        # Kept as written (`12.50` stays `12.50`), padded to the currency's exponent, never rounded.
+        amount=money.with_exponent(amount, event.get("currency")),
+        currency=event.get("currency"),
+        # A `Z` time is kept as written (sub-second digits included); an offset is converted to UTC.
+        timestamp=event["timestamp"] if event["timestamp"].endswith("Z") else utc_text(moment),
+        payload=text,
+        payload_sha256=payload_sha256(event),
+    )

@@ -15,6 +15,9 @@ from collections.abc import Iterable, Mapping
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format marker, not a secret
 SIGNATURE_VERSION = "v1"
 ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp", "webhook-signature"
+# Longer headers are refused before any work: a webhook id is short, and a signature header holds a
+# handful of `v1,<44 base64 characters>` entries (several during a rotation).
+MAX_ID_LENGTH, MAX_SIGNATURE_HEADER_LENGTH = 256, 4096
 
 
 class SignatureError(Exception):
@@ -46,6 +49,22 @@ def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
     return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode()}"
 
 
+def _signatures(header: str) -> list[bytes]:
+    """The decoded `v1,<base64>` entries of a signature header; anything malformed is ignored."""
+    if len(header) > MAX_SIGNATURE_HEADER_LENGTH or not header.isascii():
+        return []
+    candidates = []
+    for part in header.split(" "):
+        version, _, encoded = part.partition(",")
+        if version != SIGNATURE_VERSION or not encoded:
+            continue
+        try:
+            candidates.append(base64.b64decode(encoded, validate=True))
+        except (binascii.Error, ValueError):
+            continue
+    return candidates
+
+
 def lower_case_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     """HTTP header names are case-insensitive; API Gateway passes them as the client sent them."""
     return {name.lower(): value for name, value in (headers or {}).items() if isinstance(value, str)}
@@ -71,7 +90,12 @@ def verify(
                                         (SIGNATURE_HEADER, signature_header)) if not value]  # fmt: skip
     if missing:
         raise SignatureError("missing_signature_headers", f"missing header(s): {', '.join(missing)}")
-    if not timestamp_text.isdigit() or len(timestamp_text) > 12:
+    if len(webhook_id) > MAX_ID_LENGTH or not webhook_id.isascii() or not webhook_id.isprintable():
+        raise SignatureError(
+            "malformed_webhook_id", f"{ID_HEADER} must be at most {MAX_ID_LENGTH} printable ASCII characters"
+        )
+    # isascii() first: str.isdigit() is also true for '²' and other digits int() refuses.
+    if not (timestamp_text.isascii() and timestamp_text.isdigit()) or len(timestamp_text) > 12:
         raise SignatureError("malformed_timestamp", f"{TIMESTAMP_HEADER} must be integer seconds since the epoch")
     timestamp = int(timestamp_text)
     if timestamp < now - tolerance_seconds:
@@ -80,15 +104,7 @@ def verify(
         raise SignatureError(
             "timestamp_in_future", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the future"
         )
-    candidates = []
-    for part in signature_header.split(" "):
-        version, _, encoded = part.partition(",")
-        if version != SIGNATURE_VERSION or not encoded:
-            continue
-        try:
-            candidates.append(base64.b64decode(encoded, validate=True))
-        except binascii.Error:
-            continue
+    candidates = _signatures(signature_header)
     if not candidates:
         raise SignatureError(
             "malformed_signature", f"{SIGNATURE_HEADER} holds no '{SIGNATURE_VERSION},<base64>' signature"

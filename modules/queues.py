@@ -20,6 +20,10 @@ VISIBILITY_TIMEOUT_SECONDS = 900
 KMS_DATA_KEY_REUSE_SECONDS = 300
 
 
+# Must equal handlers/routed_message.py MAX_MESSAGE_BYTES (a construct test holds them together).
+MAX_MESSAGE_BYTES = 262_144
+
+
 class EncryptedQueue(Construct):
     """A queue encrypted with the CMK whose policy denies every request that is not over TLS."""
 
@@ -43,6 +47,9 @@ class EncryptedQueue(Construct):
             kms_master_key_id=kms_key_arn,
             kms_data_key_reuse_period_seconds=KMS_DATA_KEY_REUSE_SECONDS,
             message_retention_seconds=retention_seconds,
+            # Pinned, not left to the default: the validator refuses (413) any event whose routed message
+            # would exceed it (handlers/routed_message.py MAX_MESSAGE_BYTES).
+            max_message_size=MAX_MESSAGE_BYTES,
             visibility_timeout_seconds=VISIBILITY_TIMEOUT_SECONDS,
             receive_wait_time_seconds=20,
             redrive_policy=redrive_policy,

@@ -32,7 +32,7 @@ def store_events(bodies: list[str]) -> list[dict[str, Any]]:
     now = datetime.datetime.now(tz=datetime.UTC)
     for index, body in enumerate(bodies):
         event = webhook_event.parse_event(body.encode())
-        item = webhook_event.build_item(event, raw_body=body.encode(), webhook_id=f"msg_{index}", now=now, ttl_days=30)
+        item = event.item(now=now, ttl_days=30, extra={"webhook_id": f"msg_{index}"})
         client.put_item(TableName=TABLE_NAME, Item=item)
     streams = boto3.client("dynamodbstreams", region_name=REGION)
     stream_arn = client.describe_table(TableName=TABLE_NAME)["Table"]["LatestStreamArn"]
@@ -90,15 +90,19 @@ def test_each_type_reaches_its_own_queue_with_attributes_and_exact_body(
     response = stream_router.handler({"Records": records}, FakeContext())
 
     assert response == {"batchItemFailures": []}
-    for transaction_type, amount in (("payment", "0.1"), ("refund", "19.99"), ("dispute", "0.01")):
+    for transaction_type, amount in (("payment", "0.10"), ("refund", "19.99"), ("dispute", "0.01")):
         [message] = drain(queues[QUEUE_OF[transaction_type]])
         body = json.loads(message["Body"], parse_float=Decimal)
         assert body["transaction_type"] == transaction_type
-        assert body["amount"] == Decimal(amount)
-        assert message["Body"].startswith(f'{{"amount":{amount},')  # written exactly, never via float
-        assert body["payload"]["meta"]["n"] in (1, 2, 3)
+        assert body["source"] == "standard"
+        # Written exactly with the currency's exponent, never via float: USD 0.1 is 0.10.
+        assert f'"amount":{amount},"currency":"USD"' in message["Body"]
+        assert str(body["amount"]) == amount
+        payload = json.loads(body["payload"])  # the exact signed text
+        assert payload["meta"]["n"] in (1, 2, 3)
         assert message["MessageAttributes"]["event_id"]["StringValue"] == body["event_id"]
         assert message["MessageAttributes"]["transaction_type"]["StringValue"] == transaction_type
+        assert message["MessageAttributes"]["source"]["StringValue"] == "standard"
     assert drain(queues["UNROUTED_QUEUE_URL"]) == []
 
 
@@ -128,7 +132,11 @@ def test_send_message_batch_calls_are_the_sum_of_ceilings_per_queue(
 
 def test_batches_stay_under_the_sqs_byte_limit() -> None:
     routing = fresh_import("routing")
-    big = [routing.OutgoingMessage(str(i), "q", f"evt_{i}", "payment", "x" * 90_000) for i in range(5)]
+    routed_message = sys.modules["routed_message"]
+    big = [
+        routing.OutgoingMessage(str(i), "q", f"evt_{i}", routed_message.RoutedMessage("x" * 90_000, {"event_id": "e"}))
+        for i in range(5)
+    ]
     batches = list(routing.batches(big))
     assert [len(b) for b in batches] == [2, 2, 1]
     assert all(sum(m.size for m in b) <= routing.MAX_BATCH_BYTES for b in batches)
@@ -185,16 +193,24 @@ def test_a_failing_call_reports_every_record_of_the_batch(stream_router: ModuleT
     }
 
 
-def test_an_unreadable_record_is_reported_and_the_rest_routed(
+def test_an_unreadable_record_is_parked_with_its_reason_and_the_rest_routed(
     stream_router: ModuleType, queues: dict[str, str]
 ) -> None:
     records = store_events([event_body(1, "payment"), event_body(2, "payment")])
-    del records[0]["dynamodb"]["NewImage"]["payload"]
+    del records[0]["dynamodb"]["NewImage"]["transaction_type"]
 
     response = stream_router.handler({"Records": records}, FakeContext())
 
-    assert response == {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
+    assert response == {"batchItemFailures": []}  # not retried forever: parked
     assert len(drain(queues["PAYMENTS_QUEUE_URL"])) == 1
+    [parked] = drain(queues["UNROUTED_QUEUE_URL"])
+    body = json.loads(parked["Body"])
+    assert body == {
+        "event_id": "evt_1",
+        "parked_reason": "unreadable_record",
+        "sequence_number": records[0]["dynamodb"]["SequenceNumber"],
+    }
+    assert parked["MessageAttributes"]["parked_reason"]["StringValue"] == "unreadable_record"
 
 
 def test_non_insert_records_are_ignored(stream_router: ModuleType, queues: dict[str, str]) -> None:

@@ -1,0 +1,133 @@
+"""The canonical event: one shape for every source, stored as one item and routed as one message.
+
+Fields (DESIGN.md, "Sources"): `event_id`, `source`, `provider_event_type`, `transaction_type`
+(`payment`/`refund`/`dispute`/`other`, or the standard source's own type), `amount` (exact, major
+units, written with the currency's exponent; absent when the event carries none), `currency` (ISO
+4217), `timestamp` (UTC, `Z`), `payload` (the exact signed text, or a batch item's own JSON),
+`payload_sha256`, `received_at`, `ttl`. The routed message is built here, at the door, and stored
+with the item (`message`), so only events that SQS will accept are ever acknowledged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+import routed_message
+
+from canonical_json import decimal_text, dumps, exact_normalize
+
+# DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 9.99E+125 (Developer Guide,
+# "Supported data types": Number).
+_MAX_DIGITS, _MIN_MAGNITUDE, _MAX_MAGNITUDE = 38, -130, 125
+# DynamoDB's maximum item size, names and values included (Developer Guide, "Quotas": 400 KB).
+MAX_ITEM_BYTES = 400 * 1024
+# Order of the routed message's members: what a consumer reads first comes first.
+MESSAGE_FIELDS = (
+    "event_id",
+    "source",
+    "provider_event_type",
+    "transaction_type",
+    "amount",
+    "currency",
+    "timestamp",
+    "received_at",
+    "unrouted_reason",
+    "payload_sha256",
+    "payload",
+)
+
+
+class NotStorableError(ValueError):
+    """A value the item cannot hold; `field` names it. Answered 400 (or 413 for `item_too_large`)."""
+
+    def __init__(self, reason: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.field = field
+
+
+def check_dynamodb_number(field: str, value: Decimal) -> None:
+    """Raise `NotStorableError` unless `value` fits a DynamoDB number exactly."""
+    _sign, digits, exponent = exact_normalize(value).as_tuple()
+    magnitude = len(digits) + int(exponent) - 1
+    if digits != (0,) and (len(digits) > _MAX_DIGITS or not _MIN_MAGNITUDE <= magnitude <= _MAX_MAGNITUDE):
+        raise NotStorableError(
+            "schema_violation", f"{field} has more than {_MAX_DIGITS} digits or is out of DynamoDB's range", field
+        )
+
+
+def utc_text(moment: datetime.datetime) -> str:
+    """ISO-8601 in UTC with `Z`, microseconds only when there are any: `2026-11-28T10:00:00Z`."""
+    text = moment.astimezone(datetime.UTC).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def payload_sha256(value: Any) -> str:
+    """SHA-256 (hex) of the canonical JSON of a parsed payload: other whitespace or key order, same hash."""
+    return hashlib.sha256(dumps(value).encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class CanonicalEvent:
+    """One event ready to store. `amount` is in major units with the currency's scale; see module doc."""
+
+    event_id: str
+    source: str
+    provider_event_type: str
+    transaction_type: str
+    timestamp: str
+    payload: str
+    payload_sha256: str
+    amount: Decimal | None = None
+    currency: str | None = None
+    # Set when the event is stored but goes to unrouted-events whatever its type (e.g. unknown currency).
+    unrouted_reason: str | None = None
+    # False when the source stores unmapped events without routing them (`route_unmapped: false`).
+    routed: bool = True
+
+    def message(self, received_at: str) -> routed_message.RoutedMessage:
+        """The routed message. Raises `routed_message.UndeliverableMessageError`."""
+        values: dict[str, Any] = {name: getattr(self, name, None) for name in MESSAGE_FIELDS}
+        values["received_at"] = received_at
+        attributes = {"event_id": self.event_id, "transaction_type": self.transaction_type, "source": self.source}
+        return routed_message.build(values, attributes)
+
+    def item(self, *, now: datetime.datetime, ttl_days: int, extra: dict[str, str] | None = None) -> dict[str, Any]:
+        """The DynamoDB item (low-level attribute values), with the routed message built and checked.
+
+        Raises `routed_message.UndeliverableMessageError` and `NotStorableError`.
+        """
+        received_at = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        message = self.message(received_at)
+        item: dict[str, Any] = {
+            "event_id": {"S": self.event_id},
+            "source": {"S": self.source},
+            "provider_event_type": {"S": self.provider_event_type},
+            "transaction_type": {"S": self.transaction_type},
+            "timestamp": {"S": self.timestamp},
+            "payload": {"S": self.payload},
+            "payload_sha256": {"S": self.payload_sha256},
+            "received_at": {"S": received_at},
+            "ttl": {"N": str(int(now.timestamp()) + ttl_days * 86400)},
+            "message": {"S": message.body},
+        }
+        if self.amount is not None:
+            check_dynamodb_number("amount", self.amount)
+            item["amount"] = {"N": decimal_text(self.amount)}
+        if self.currency is not None:
+            item["currency"] = {"S": self.currency}
+        if self.unrouted_reason is not None:
+            item["unrouted_reason"] = {"S": self.unrouted_reason}
+        if not self.routed:
+            item["routing"] = {"S": "skip"}
+        for name, value in (extra or {}).items():
+            item[name] = {"S": value}
+        size = sum(len(name) + len(next(iter(value.values())).encode()) for name, value in item.items())
+        if size > MAX_ITEM_BYTES:
+            raise NotStorableError("item_too_large", f"the stored item would be {size} bytes, over DynamoDB's 400 KB")
+        return item

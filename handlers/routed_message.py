@@ -1,0 +1,98 @@
+"""The SQS message the router sends for a stored event, built once at the door and checked there.
+
+The validator builds this text, checks it against SQS's limits, and stores it with the event
+(`message`); the router sends it as stored, never re-parsing or re-serializing, so the door and the
+road cannot disagree about what is deliverable. Limits (Amazon SQS Developer Guide, "Quotas related
+to messages"): message bodies and string attributes may hold only `#x9 #xA #xD #x20-#xD7FF
+#xE000-#xFFFD #x10000-#x10FFFF` (else `InvalidMessageContents`); body plus attributes (names, type
+names and values) at most the queue's `MaximumMessageSize`, 262,144 bytes on our queues.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from json.encoder import encode_basestring
+
+MAX_MESSAGE_BYTES = 262_144  # every queue's maximum_message_size (modules/queues.py)
+MAX_ATTRIBUTE_VALUE_LENGTH = 256  # our own bound for the three attributes (all are ids or type names)
+NOT_IN_SQS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class UndeliverableMessageError(ValueError):
+    """The message could not be sent by SQS; `reason` is a stable code, `status` the HTTP answer."""
+
+    def __init__(self, reason: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.status = status
+
+
+@dataclasses.dataclass(frozen=True)
+class RoutedMessage:
+    """`body` (JSON text) and `attributes` (name -> string value) exactly as SQS will receive them."""
+
+    body: str
+    attributes: Mapping[str, str]
+
+    @property
+    def size(self) -> int:
+        """Bytes counted against `MaximumMessageSize`: body, attribute names, `String` types and values."""
+        attributes = sum(len(name) + len("String") + len(value.encode()) for name, value in self.attributes.items())
+        return len(self.body.encode()) + attributes
+
+    def entry(self, entry_id: str) -> dict[str, object]:
+        """One `SendMessageBatch` entry."""
+        return {
+            "Id": entry_id,
+            "MessageBody": self.body,
+            "MessageAttributes": {
+                name: {"DataType": "String", "StringValue": value} for name, value in self.attributes.items()
+            },
+        }
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def json_text(value: str) -> str:
+    """A JSON string literal SQS accepts: JSON's own escapes, plus `\\uXXXX` for U+FFFE and U+FFFF."""
+    return NOT_IN_SQS.sub(_escape, encode_basestring(value))
+
+
+def build(fields: Mapping[str, str | Decimal | None], attributes: Mapping[str, str]) -> RoutedMessage:
+    """A message whose body is a JSON object of `fields` (in the given order; `None` left out).
+
+    Strings are JSON strings, `Decimal`s JSON numbers written with their own scale (`10.00`).
+    Raises `UndeliverableMessageError` (413 `message_too_large`, 400 `invalid_attribute`).
+    """
+    members = []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        text = format(value, "f") if isinstance(value, Decimal) else json_text(value)
+        members.append(f'"{name}":{text}')
+    message = RoutedMessage(body="{" + ",".join(members) + "}", attributes=dict(attributes))
+    check(message)
+    return message
+
+
+def check(message: RoutedMessage) -> None:
+    """Refuse what SQS would refuse. Raises `UndeliverableMessageError`."""
+    for name, value in message.attributes.items():
+        if not value or len(value) > MAX_ATTRIBUTE_VALUE_LENGTH or NOT_IN_SQS.search(value):
+            raise UndeliverableMessageError(
+                "invalid_attribute", f"{name} must be 1-{MAX_ATTRIBUTE_VALUE_LENGTH} characters SQS accepts", 400
+            )
+    if NOT_IN_SQS.search(message.body):
+        raise UndeliverableMessageError("invalid_message_contents", "the message holds characters SQS refuses", 400)
+    if message.size > MAX_MESSAGE_BYTES:
+        raise UndeliverableMessageError(
+            "message_too_large",
+            f"the routed message would be {message.size} bytes, over the queue's {MAX_MESSAGE_BYTES}",
+            413,
+        )
