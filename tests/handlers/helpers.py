@@ -85,6 +85,10 @@ def make_event(
         "content-type": "application/json",
     }
     headers = {header_case(name): value for name, value in headers.items() if name not in omit}
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        base64_body = True  # API Gateway hands a body that is not UTF-8 text over base64-encoded
     return {
         "resource": "/webhook",
         "path": "/webhook",
