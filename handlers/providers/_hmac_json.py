@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import strict_json
+
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from providers import ProviderEvent, WebhookRequest
 from providers import _hmac_json as common
+
 from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the whole whsec_... signing secret of the endpoint, used as text (not base64-decoded)"  # noqa: S105
@@ -84,7 +85,9 @@ def read(request: WebhookRequest) -> ProviderEvent:
     created = body.get("created")
     # Snapshot events write `created` as epoch seconds; thin (v2) events as an ISO 8601 string.
     timestamp = (
-        common.iso_timestamp(created, "created") if isinstance(created, str) else common.epoch_seconds(created, "created")
+        common.iso_timestamp(created, "created")
+        if isinstance(created, str)
+        else common.epoch_seconds(created, "created")
     )
     obj = common.get(body, "data.object")
     amount_field = "amount_refunded" if event_type == "charge.refunded" else "amount"
@@ -124,4 +127,3 @@ def default_transaction_type(event: ProviderEvent) -> str:
     if event_type.startswith(_DISPUTE_PREFIX):
         return "dispute"
     return "other"
-

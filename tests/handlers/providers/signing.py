@@ -39,7 +39,7 @@ def fixtures(provider_id: str) -> list[str]:
     return sorted(path.name for path in (FIXTURES / provider_id).glob("*.json"))
 
 
-def request(headers: dict[str, str], body: bytes, url: str = STAGE_URL):  # noqa: ANN201
+def request(headers: dict[str, str], body: bytes, url: str = STAGE_URL):
     """A `WebhookRequest` as the validator builds it: lower-case header names, strict UTF-8 text."""
     providers = sys.modules["providers"]
     return providers.WebhookRequest(

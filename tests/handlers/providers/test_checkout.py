@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 
+import money
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +20,6 @@ from hypothesis import strategies as st
 from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, fixtures, load, request
 
 module = load("checkout")
-money = __import__("money")
 SignatureError = module.SignatureError
 InvalidEventError = module.common.InvalidEventError
 SECRET = "cko-webhook-signature-key-0123456789"
@@ -35,12 +35,12 @@ CANONICAL = {
 }  # fmt: skip
 
 
-def receive(body: bytes, signature: str | None, *, keys=(KEY,)):  # noqa: ANN001, ANN201
+def receive(body: bytes, signature: str | None, *, keys=(KEY,)):
     headers = {} if signature is None else {"Cko-Signature": signature}
     return module.receive(request(headers, body), list(keys), {}, NOW)
 
 
-def refusal(body: bytes, signature: str | None, **kwargs) -> str:  # noqa: ANN003
+def refusal(body: bytes, signature: str | None, **kwargs) -> str:
     with pytest.raises(SignatureError) as raised:
         receive(body, signature, **kwargs)
     return raised.value.reason
@@ -125,7 +125,7 @@ def event_body(event_type: str, data: dict | None, **extra: object) -> bytes:
     return json.dumps(body).encode()
 
 
-def read(body: bytes):  # noqa: ANN201
+def read(body: bytes):
     return receive(body, body_hex_signature(SECRET, body))[0]
 
 

@@ -7,6 +7,7 @@ import json
 import time
 from decimal import Decimal
 
+import money
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +16,6 @@ from paddle_billing.Notifications import Secret, Verifier
 from tests.handlers.providers.signing import NOW, fixture, fixtures, load, paddle_header, request
 
 module = load("paddle")
-money = __import__("money")
 SignatureError = module.SignatureError
 InvalidEventError = module.common.InvalidEventError
 SECRET = "pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI"  # the docs' example
@@ -38,12 +38,12 @@ class SdkRequest:
         self.headers, self.body = headers, body
 
 
-def receive(body: bytes, header: str | None, *, keys=(KEY,), now: int = NOW, options=None):  # noqa: ANN001, ANN201
+def receive(body: bytes, header: str | None, *, keys=(KEY,), now: int = NOW, options=None):
     headers = {} if header is None else {"Paddle-Signature": header}
     return module.receive(request(headers, body), list(keys), options or {}, now)
 
 
-def refusal(body: bytes, header: str | None, **kwargs) -> str:  # noqa: ANN003
+def refusal(body: bytes, header: str | None, **kwargs) -> str:
     with pytest.raises(SignatureError) as raised:
         receive(body, header, **kwargs)
     return raised.value.reason
@@ -154,7 +154,7 @@ def event_body(event_type: str, data: dict | None, occurred_at: object = "2024-0
     ).encode()
 
 
-def read(body: bytes):  # noqa: ANN201
+def read(body: bytes):
     return receive(body, paddle_header([SECRET], body, NOW))[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 
+import money
 import pytest
 import razorpay
 from hypothesis import given
@@ -14,7 +15,6 @@ from razorpay.errors import SignatureVerificationError
 from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, fixtures, load, request
 
 module = load("razorpay")
-money = __import__("money")
 SignatureError = module.SignatureError
 InvalidEventError = module.common.InvalidEventError
 SECRET = "rzp-webhook-secret-0123456789"
@@ -28,7 +28,7 @@ CANONICAL = {
 }
 
 
-def receive(body: bytes, signature: str | None, *, event_id: str | None = EVENT_ID, keys=(KEY,)):  # noqa: ANN001, ANN201
+def receive(body: bytes, signature: str | None, *, event_id: str | None = EVENT_ID, keys=(KEY,)):
     headers = {}
     if signature is not None:
         headers["X-Razorpay-Signature"] = signature
@@ -37,7 +37,7 @@ def receive(body: bytes, signature: str | None, *, event_id: str | None = EVENT_
     return module.receive(request(headers, body), list(keys), {}, NOW)
 
 
-def refusal(body: bytes, signature: str | None, **kwargs) -> str:  # noqa: ANN003
+def refusal(body: bytes, signature: str | None, **kwargs) -> str:
     with pytest.raises(SignatureError) as raised:
         receive(body, signature, **kwargs)
     return raised.value.reason
@@ -139,7 +139,7 @@ def event_body(event_type: str, payload: dict) -> bytes:
     ).encode()  # fmt: skip
 
 
-def read(body: bytes):  # noqa: ANN201
+def read(body: bytes):
     return receive(body, body_hex_signature(SECRET, body))[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 
+import money
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +14,6 @@ from square.utils.webhooks_helper import verify_signature
 from tests.handlers.providers.signing import NOW, STAGE_URL, fixture, fixtures, load, request, square_signature
 
 module = load("square")
-money = __import__("money")
 SignatureError = module.SignatureError
 InvalidEventError = module.common.InvalidEventError
 SECRET = "sq0wss-test-signature-key-0123456789"
@@ -31,14 +31,14 @@ CANONICAL = {
 }  # fmt: skip
 
 
-def receive(body: bytes, signature: str | None, *, url: str = STAGE_URL, keys=(KEY,), headers=None):  # noqa: ANN001, ANN201
+def receive(body: bytes, signature: str | None, *, url: str = STAGE_URL, keys=(KEY,), headers=None):
     all_headers = dict(headers or {})
     if signature is not None:
         all_headers["X-Square-HmacSha256-Signature"] = signature
     return module.receive(request(all_headers, body, url=url), list(keys), {}, NOW)
 
 
-def refusal(body: bytes, signature: str | None, **kwargs) -> str:  # noqa: ANN003
+def refusal(body: bytes, signature: str | None, **kwargs) -> str:
     with pytest.raises(SignatureError) as raised:
         receive(body, signature, **kwargs)
     return raised.value.reason
@@ -106,7 +106,7 @@ def test_the_legacy_sha1_header_alone_is_refused() -> None:
         ("", "missing_signature_header"),
         ("not base64!", "malformed_signature_header"),
         ("AAAA", "malformed_signature_header"),  # base64, wrong length
-        (SIGNATURE.rstrip("=") , "malformed_signature_header"),
+        (SIGNATURE.rstrip("="), "malformed_signature_header"),
         (SIGNATURE + "é", "malformed_signature_header"),
         ("A" * 5000, "oversized_signature_header"),
     ],
@@ -135,7 +135,7 @@ def event_body(event_type: str, object_type: str | None, obj: dict | None) -> by
     ).encode()  # fmt: skip
 
 
-def read(body: bytes):  # noqa: ANN201
+def read(body: bytes):
     return receive(body, square_signature(SECRET, STAGE_URL, body))[0]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hmac
 import time
 from decimal import Decimal
 
+import money
 import pytest
 import stripe as stripe_sdk
 from hypothesis import given
@@ -15,7 +17,6 @@ from hypothesis import strategies as st
 from tests.handlers.providers.signing import NOW, fixture, fixtures, hmac_sha256, load, request, stripe_header
 
 module = load("stripe")
-money = __import__("money")
 SignatureError = module.SignatureError
 InvalidEventError = module.common.InvalidEventError
 SECRET = "whsec_test_0123456789abcdefghijklmnopqrstuv"
@@ -31,7 +32,7 @@ CANONICAL = {
 }  # fmt: skip
 
 
-def receive(body: bytes, header: str | None, *, keys=(KEY,), now: int = NOW, options=None):  # noqa: ANN001, ANN201
+def receive(body: bytes, header: str | None, *, keys=(KEY,), now: int = NOW, options=None):
     headers = {} if header is None else {"Stripe-Signature": header}
     return module.receive(request(headers, body), list(keys), options or {}, now)
 
@@ -96,7 +97,7 @@ def test_the_official_library_refuses_what_we_refuse_with_a_wrong_secret() -> No
 BODY = fixture("stripe", "payment_intent.succeeded.json")
 
 
-def refusal(body: bytes, header: str | None, **kwargs) -> str:  # noqa: ANN003
+def refusal(body: bytes, header: str | None, **kwargs) -> str:
     with pytest.raises(SignatureError) as raised:
         receive(body, header, **kwargs)
     return raised.value.reason
@@ -127,7 +128,7 @@ def test_a_base64_decoded_whsec_key_does_not_verify() -> None:
     header = stripe_header([secret], BODY, NOW)
     assert receive(BODY, header, keys=[module.parse_secret(secret, {})])
     assert refusal(BODY, header, keys=[decoded_key]) == "invalid_signature"
-    wrongly_signed = f"t={NOW},v1=" + __import__("hmac").new(decoded_key, f"{NOW}.".encode() + BODY, "sha256").hexdigest()
+    wrongly_signed = f"t={NOW},v1=" + hmac.new(decoded_key, f"{NOW}.".encode() + BODY, "sha256").hexdigest()
     assert refusal(BODY, wrongly_signed) == "invalid_signature"
 
 
@@ -201,7 +202,7 @@ def event_body(event_type: str, obj: dict | None, created: object = NOW) -> byte
     return json.dumps({"id": "evt_1", "type": event_type, "created": created, "data": {"object": obj}}).encode()
 
 
-def read(body: bytes):  # noqa: ANN201
+def read(body: bytes):
     return receive(body, stripe_header([SECRET], body, NOW))[0]
 
 
