@@ -48,7 +48,8 @@ def verify(request: WebhookRequest, keys: Sequence[bytes]) -> None:
     signature = common.decode_base64(header, size=32)
     if signature is None:
         raise SignatureError("malformed_signature_header", f"{HEADER} must be a base64 HMAC-SHA256")
-    signed = request.url.encode("utf-8") + request.body
+    # surrogatepass: a URL that is not valid UTF-8 simply matches nothing, it never raises.
+    signed = request.url.encode("utf-8", "surrogatepass") + request.body
     if not common.any_match(keys, signed, [signature]):
         raise SignatureError(
             "invalid_signature", "the signature matches no active signature key for this notification URL"

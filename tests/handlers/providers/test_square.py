@@ -127,6 +127,10 @@ def test_arbitrary_legacy_header_and_url_raise_only_signature_error(legacy: str,
         receive(BODY, None, url=url, headers={"X-Square-Signature": legacy})
 
 
+def test_a_url_that_is_not_utf8_matches_nothing() -> None:
+    assert refusal(BODY, SIGNATURE, url=STAGE_URL + "\ud800") == "invalid_signature"
+
+
 def event_body(event_type: str, object_type: str | None, obj: dict | None) -> bytes:
     data = {"type": object_type, "id": "x", "object": {object_type: obj} if object_type else {}}
     return json.dumps(
