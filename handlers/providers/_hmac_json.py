@@ -1,0 +1,225 @@
+"""Shared pieces of the providers that sign a JSON body with an HMAC (Stripe, Paddle, Square, Checkout.com, Razorpay).
+
+Two halves, kept apart on purpose:
+
+- the signature path (`signature_header`, `decode_hex`, `decode_base64`, `any_match`, `signed_timestamp`):
+  every failure is a `SignatureError` (401) with a stable reason code, whatever the header holds;
+- the reading path (`parse_object`, `get`, `event_id`, `event_type`, `minor_amount`, `currency`,
+  `epoch_seconds`, `iso_timestamp`): every failure is an `InvalidEventError` (400) naming the field.
+  It runs only after the signature matched.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import strict_json
+
+from webhook_event import InvalidEventError
+from webhook_signature import SignatureError
+
+# Far above any real signature header (Stripe sends one `t` and one or two `v1`, ~150 characters), far
+# below what would cost CPU to split: a longer value is refused before it is parsed.
+MAX_SIGNATURE_HEADER_LENGTH = 4096
+# Integer seconds since the epoch, at most 12 digits (year 33658): `int()` never sees anything else.
+_EPOCH_DIGITS = re.compile(r"[0-9]{1,12}")
+# Event ids become SQS message attributes and DynamoDB keys: a conservative character set.
+EVENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_CURRENCY_PATTERN = re.compile(r"[A-Za-z]{3}")
+_MINOR_UNITS_TEXT = re.compile(r"-?[0-9]{1,30}")
+_ISO_TIMESTAMP = re.compile(
+    r"(?P<base>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?:\.(?P<fraction>[0-9]{1,9}))?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})"
+)
+_MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z, the last instant `datetime` can hold
+_MISSING = object()
+
+
+# --- signature path: SignatureError only ----------------------------------------------------------
+
+
+def signature_header(headers: Mapping[str, str], name: str) -> str:
+    """The stripped value of header `name` (lower case), checked to be present, ASCII and of sane size."""
+    value = headers.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise SignatureError("missing_signature_header", f"missing header {name}")
+    if len(value) > MAX_SIGNATURE_HEADER_LENGTH:
+        raise SignatureError("oversized_signature_header", f"{name} is longer than {MAX_SIGNATURE_HEADER_LENGTH}")
+    if not value.isascii():
+        raise SignatureError("malformed_signature_header", f"{name} holds non-ASCII characters")
+    return value.strip()
+
+
+def decode_hex(text: str, *, size: int) -> bytes | None:
+    """Hex digits (either case) -> `size` bytes, or None for anything else."""
+    if not _HEX.fullmatch(text) or len(text) != 2 * size:
+        return None
+    return bytes.fromhex(text)
+
+
+def decode_base64(text: str, *, size: int) -> bytes | None:
+    """Standard base64 -> `size` bytes, or None for anything else."""
+    try:
+        value = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return value if len(value) == size else None
+
+
+def any_match(
+    keys: Sequence[bytes],
+    message: bytes,
+    candidates: Sequence[bytes],
+    digest: Callable[..., Any] = hashlib.sha256,
+) -> bool:
+    """True when an HMAC of `message` under any key equals any candidate.
+
+    Every (key, candidate) pair is compared in constant time, with no early exit: the time taken does not
+    tell which key or which signature matched.
+    """
+    matched = False
+    for key in keys:
+        expected = hmac.new(key, message, digest).digest()
+        for candidate in candidates:
+            matched |= hmac.compare_digest(expected, candidate)
+    return matched
+
+
+def epoch_text(text: str, header_name: str) -> int:
+    """A signed timestamp as written in a signature header: ASCII digits only, at most 12."""
+    if not _EPOCH_DIGITS.fullmatch(text):
+        raise SignatureError("malformed_timestamp", f"the timestamp in {header_name} must be integer epoch seconds")
+    return int(text)
+
+
+def check_freshness(timestamp: int, *, now: int, tolerance_seconds: int, header_name: str) -> None:
+    """Refuse a signed timestamp more than `tolerance_seconds` away from `now`, in either direction."""
+    if timestamp < now - tolerance_seconds:
+        raise SignatureError(
+            "timestamp_too_old", f"the timestamp in {header_name} is more than {tolerance_seconds} s in the past"
+        )
+    if timestamp > now + tolerance_seconds:
+        raise SignatureError(
+            "timestamp_in_future", f"the timestamp in {header_name} is more than {tolerance_seconds} s in the future"
+        )
+
+
+def tolerance(options: Mapping[str, Any], default: int) -> int:
+    value = options.get("tolerance_seconds", default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("tolerance_seconds must be a non-negative integer")
+    return value
+
+
+def text_secret(text: str, *, prefix: str = "") -> bytes:
+    """A signing secret used as text: its UTF-8 bytes are the HMAC key. Raises ValueError when malformed."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("the secret is empty")
+    if text != text.strip() or any(character.isspace() for character in text):
+        raise ValueError("the secret holds whitespace (copied with a line break?)")
+    if not text.isascii() or not text.isprintable():
+        raise ValueError("the secret holds non-ASCII or control characters")
+    if prefix and (not text.startswith(prefix) or len(text) == len(prefix)):
+        raise ValueError(f"the secret must start with {prefix!r}")
+    return text.encode("utf-8")
+
+
+# --- reading path: InvalidEventError only ---------------------------------------------------------
+
+
+def parse_object(text: str) -> dict[str, Any]:
+    """The body as a JSON object, decoded strictly (see strict_json)."""
+    try:
+        value = strict_json.loads(text)
+    except strict_json.JsonDecodeError as error:
+        raise InvalidEventError(error.reason, error.message) from None
+    if not isinstance(value, dict):
+        raise InvalidEventError("not_an_object", "the body must be a JSON object")
+    return value
+
+
+def get(value: Any, path: str) -> Any:
+    """The value at dotted `path`, or None when any step is missing or not an object."""
+    for step in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(step)
+    return value
+
+
+def event_id(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not EVENT_ID_PATTERN.fullmatch(value):
+        raise InvalidEventError("invalid_event_id", f"{field} must match {EVENT_ID_PATTERN.pattern}", field)
+    return value
+
+
+def event_type(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not EVENT_TYPE_PATTERN.fullmatch(value):
+        raise InvalidEventError("invalid_event_type", f"{field} must match {EVENT_TYPE_PATTERN.pattern}", field)
+    return value
+
+
+def minor_amount(value: Any, field: str, *, as_text: bool = False) -> Decimal:
+    """An integer count of minor units: a JSON integer, or (as_text, Paddle) a string of digits."""
+    if as_text:
+        if isinstance(value, str) and _MINOR_UNITS_TEXT.fullmatch(value):
+            return Decimal(value)
+        raise InvalidEventError("invalid_amount", f"{field} must be a string of digits (minor units)", field)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    raise InvalidEventError("invalid_amount", f"{field} must be an integer (minor units)", field)
+
+
+def currency(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not _CURRENCY_PATTERN.fullmatch(value):
+        raise InvalidEventError("invalid_currency", f"{field} must be a three-letter ISO 4217 code", field)
+    return value.upper()
+
+
+def amount_and_currency(
+    amount_value: Any, currency_value: Any, *, amount_field: str, currency_field: str, as_text: bool = False
+) -> tuple[Decimal | None, str | None]:
+    """Both or neither: an event without an amount has none; an amount without its currency is refused."""
+    if amount_value is None and currency_value is None:
+        return None, None
+    if amount_value is None:
+        return None, None  # a currency alone (e.g. an object without an amount) carries no money
+    if currency_value is None:
+        raise InvalidEventError("missing_currency", f"{currency_field} is required with {amount_field}", currency_field)
+    return minor_amount(amount_value, amount_field, as_text=as_text), currency(currency_value, currency_field)
+
+
+def epoch_seconds(value: Any, field: str) -> datetime.datetime:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_EPOCH:
+        raise InvalidEventError("invalid_timestamp", f"{field} must be integer seconds since the epoch", field)
+    return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+
+
+def iso_timestamp(value: Any, field: str) -> datetime.datetime:
+    """ISO 8601 with a zone (`Z` or `±hh:mm`) and up to 9 fractional digits -> aware UTC datetime.
+
+    `datetime` holds microseconds: digits 7-9 (.NET writes 7) are truncated, never rounded, so the
+    instant never moves past the one written. The stored payload keeps the provider's exact text.
+    """
+    match = _ISO_TIMESTAMP.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidEventError(
+            "invalid_timestamp", f"{field} must be an ISO 8601 date-time with a time zone (e.g. ...Z)", field
+        )
+    fraction = match["fraction"]
+    text = match["base"] + (f".{fraction[:6].ljust(6, '0')}" if fraction else "") + match["zone"]
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
+        raise InvalidEventError("invalid_timestamp", f"{field} is not a valid date-time", field) from None

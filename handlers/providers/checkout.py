@@ -1,0 +1,89 @@
+"""Checkout.com: `Cko-Signature` = hex HMAC-SHA256 of the raw body, keyed with the webhook's signature key.
+
+https://www.checkout.com/docs/developer-resources/webhooks/manage-webhooks/set-up-your-webhook-receiver
+Nothing else is signed: there is no signed timestamp, so a captured delivery can be replayed at any time;
+its signed `id` makes the replay a duplicate of the stored event (the table's TTL must outlive Checkout's
+retries: up to 8 attempts over about 30 hours). An `Authorization` header configured on the webhook is
+not checked here (the HMAC is the stronger proof).
+
+Events: id `id`, type `type`, time `created_on` (legacy webhooks) or `timestamp` (workflow webhooks),
+amount `data.amount` in minor units of `data.currency`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from providers import ProviderEvent, WebhookRequest
+from providers import _hmac_json as common
+
+from webhook_signature import SignatureError
+
+SECRET_FORMAT = "the webhook's signature key (the key of the workflow's webhook action), used as text"  # noqa: S105
+OPTIONS: frozenset[str] = frozenset()
+HEADER = "cko-signature"
+
+# How Checkout.com's API writes amounts, where it differs from ISO 4217.
+# Source: https://www.checkout.com/docs/payments/accept-payments/format-the-amount-value - whole units for
+# BIF DJF GNF ISK JPY KMF KRW PYG RWF UGX VUV VND XAF XOF XPF, thousandths for BHD IQD JOD KWD LYD OMR TND
+# (all as ISO), hundredths for "all other currencies": CLP, 0 in ISO, is 2 at Checkout.com.
+EXPONENT_OVERRIDES: Mapping[str, int] = {"CLP": 2}
+
+_PAYMENT = frozenset({"payment_captured", "payment_approved"})
+_REFUND = frozenset({"payment_refunded"})
+_DISPUTE_PREFIX = "dispute_"
+
+
+def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
+    return common.text_secret(text)
+
+
+def verify(request: WebhookRequest, keys: Sequence[bytes]) -> None:
+    header = common.signature_header(request.headers, HEADER)
+    signature = common.decode_hex(header, size=32)
+    if signature is None:
+        raise SignatureError("malformed_signature_header", f"{HEADER} must be 64 hex digits")
+    if not common.any_match(keys, request.body, [signature]):
+        raise SignatureError("invalid_signature", "the signature matches no active signature key")
+
+
+def read(request: WebhookRequest) -> ProviderEvent:
+    body = common.parse_object(request.text)
+    if "created_on" in body:
+        timestamp = common.iso_timestamp(body.get("created_on"), "created_on")
+    else:
+        timestamp = common.iso_timestamp(body.get("timestamp"), "timestamp")
+    data = body.get("data")
+    amount, currency = (None, None)
+    if isinstance(data, dict):
+        amount, currency = common.amount_and_currency(
+            data.get("amount"), data.get("currency"), amount_field="data.amount", currency_field="data.currency"
+        )
+    return ProviderEvent(
+        provider_event_id=common.event_id(body.get("id"), "id"),
+        provider_event_type=common.event_type(body.get("type"), "type"),
+        timestamp=timestamp,
+        payload=request.text,
+        amount=amount,
+        amount_unit="minor" if amount is not None else None,
+        currency=currency,
+    )
+
+
+def receive(
+    request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
+) -> list[ProviderEvent]:
+    verify(request, keys)
+    return [read(request)]
+
+
+def default_transaction_type(event: ProviderEvent) -> str:
+    event_type = event.provider_event_type
+    if event_type in _PAYMENT:
+        return "payment"
+    if event_type in _REFUND:
+        return "refund"
+    if event_type.startswith(_DISPUTE_PREFIX):
+        return "dispute"
+    return "other"

@@ -1,0 +1,187 @@
+"""Razorpay: fixtures to canonical values, our signer against the official `razorpay.Utility` verifier."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import money
+import pytest
+import razorpay
+from hypothesis import given
+from hypothesis import strategies as st
+from razorpay.errors import SignatureVerificationError
+
+from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, fixtures, load, request
+
+module = load("razorpay")
+SignatureError = module.SignatureError
+InvalidEventError = module.common.InvalidEventError
+SECRET = "rzp-webhook-secret-0123456789"
+OLD_SECRET = "rzp-webhook-secret-old-987654"
+KEY, OLD_KEY = module.parse_secret(SECRET, {}), module.parse_secret(OLD_SECRET, {})
+EVENT_ID = "LwHwRhWQaV1vbp"
+UTILITY = razorpay.Utility(razorpay.Client(auth=("rzp_test_key", "rzp_test_secret")))
+
+CANONICAL = {
+    "payment.captured.json": ("payment.captured", "payment", "1.00", "INR", "2023-08-11T06:35:48Z"),
+}
+
+
+def receive(body: bytes, signature: str | None, *, event_id: str | None = EVENT_ID, keys=(KEY,)):
+    headers = {}
+    if signature is not None:
+        headers["X-Razorpay-Signature"] = signature
+    if event_id is not None:
+        headers["x-razorpay-event-id"] = event_id
+    return module.receive(request(headers, body), list(keys), {}, NOW)
+
+
+def refusal(body: bytes, signature: str | None, **kwargs) -> str:
+    with pytest.raises(SignatureError) as raised:
+        receive(body, signature, **kwargs)
+    return raised.value.reason
+
+
+def test_every_fixture_has_canonical_values() -> None:
+    assert sorted(CANONICAL) == fixtures("razorpay")
+
+
+@pytest.mark.parametrize("name", sorted(CANONICAL))
+def test_fixture_maps_to_its_canonical_values(name: str) -> None:
+    event_type, transaction_type, amount, currency, timestamp = CANONICAL[name]
+    body = fixture("razorpay", name)
+    [event] = receive(body, body_hex_signature(SECRET, body))
+    assert event.provider_event_id == EVENT_ID  # from the header, as the canonical table says
+    assert event.provider_event_type == event_type
+    assert module.default_transaction_type(event) == transaction_type
+    assert event.amount_unit == "minor"
+    assert str(money.from_minor_units(event.amount, event.currency, module.EXPONENT_OVERRIDES)) == amount
+    assert event.currency == currency
+    assert event.timestamp == datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+
+
+@pytest.mark.parametrize("name", fixtures("razorpay"))
+def test_the_official_verifier_accepts_our_signer(name: str) -> None:
+    body = fixture("razorpay", name)
+    signature = body_hex_signature(SECRET, body)
+    assert UTILITY.verify_webhook_signature(body.decode(), signature, SECRET)
+    with pytest.raises(SignatureVerificationError):
+        UTILITY.verify_webhook_signature(body.decode(), signature, OLD_SECRET)
+    assert receive(body, signature)
+
+
+BODY = fixture("razorpay", "payment.captured.json")
+SIGNATURE = body_hex_signature(SECRET, BODY)
+
+
+def test_wrong_secret_or_body_is_refused() -> None:
+    assert refusal(BODY, SIGNATURE, keys=[OLD_KEY]) == "invalid_signature"
+    assert refusal(BODY.replace(b'"amount": 100', b'"amount": 900', 1), SIGNATURE) == "invalid_signature"
+    assert refusal(BODY, body_hex_signature("whsec_abc", BODY)) == "invalid_signature"
+
+
+def test_rotated_secrets_both_accepted() -> None:
+    assert receive(BODY, body_hex_signature(OLD_SECRET, BODY), keys=[OLD_KEY, KEY])
+    assert receive(BODY, SIGNATURE, keys=[OLD_KEY, KEY])
+
+
+def test_the_unsigned_event_id_is_read_only_after_the_signature() -> None:
+    assert refusal(BODY, "0" * 64, event_id=None) == "invalid_signature"
+    assert refusal(BODY, None, event_id="bad id") == "missing_signature_header"
+    for bad in (None, "", "has space", "x" * 201, "é"):
+        with pytest.raises(InvalidEventError) as raised:
+            receive(BODY, SIGNATURE, event_id=bad)
+        assert (raised.value.reason, raised.value.field) == ("invalid_event_id", "x-razorpay-event-id")
+
+
+def test_the_event_id_is_not_covered_by_the_signature() -> None:
+    """The documented risk: the same signed delivery under another id is accepted as another event."""
+    assert receive(BODY, SIGNATURE, event_id="replayed_1")[0].provider_event_id == "replayed_1"
+
+
+@pytest.mark.parametrize(
+    ("signature", "reason"),
+    [
+        (None, "missing_signature_header"),
+        ("", "missing_signature_header"),
+        (SIGNATURE[:-2], "malformed_signature_header"),
+        ("sha256=" + SIGNATURE, "malformed_signature_header"),
+        (SIGNATURE + "é", "malformed_signature_header"),
+        ("0" * 5000, "oversized_signature_header"),
+        ("0" * 64, "invalid_signature"),
+    ],
+)
+def test_malformed_headers_have_stable_reasons(signature: str | None, reason: str) -> None:
+    assert refusal(BODY, signature) == reason
+
+
+@given(st.text(max_size=300), st.one_of(st.none(), st.text(max_size=300)))
+def test_arbitrary_header_text_raises_only_signature_error(signature: str, event_id: str | None) -> None:
+    with pytest.raises(SignatureError):
+        receive(BODY, signature, event_id=event_id)
+
+
+@given(st.one_of(st.none(), st.text(max_size=300)))
+def test_arbitrary_event_id_with_a_valid_signature_is_an_event_or_a_400(event_id: str | None) -> None:
+    try:
+        [event] = receive(BODY, SIGNATURE, event_id=event_id)
+    except InvalidEventError as error:
+        assert error.field == "x-razorpay-event-id"
+    else:
+        assert event.provider_event_id == event_id
+
+
+def event_body(event_type: str, payload: dict) -> bytes:
+    return json.dumps(
+        {"entity": "event", "account_id": "acc_1", "event": event_type, "contains": list(payload),
+         "payload": payload, "created_at": NOW}
+    ).encode()  # fmt: skip
+
+
+def read(body: bytes):
+    return receive(body, body_hex_signature(SECRET, body))[0]
+
+
+PAYMENT = {"payment": {"entity": {"id": "pay_1", "amount": 50000, "currency": "INR"}}}
+REFUND = {**PAYMENT, "refund": {"entity": {"id": "rfnd_1", "amount": 1500, "currency": "INR"}}}
+DISPUTE = {**PAYMENT, "dispute": {"entity": {"id": "disp_1", "amount": 20000, "currency": "INR"}}}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload", "expected", "amount"),
+    [
+        ("payment.captured", PAYMENT, "payment", 50000),
+        ("payment.authorized", PAYMENT, "other", 50000),
+        ("payment.failed", PAYMENT, "other", 50000),
+        ("refund.created", REFUND, "refund", 1500),
+        ("refund.processed", REFUND, "refund", 1500),
+        ("refund.failed", REFUND, "refund", 1500),
+        ("payment.dispute.created", DISPUTE, "dispute", 20000),
+        ("payment.dispute.won", DISPUTE, "dispute", 20000),
+        ("payment.dispute.lost", DISPUTE, "dispute", 20000),
+        ("order.paid", {**PAYMENT, "order": {"entity": {"id": "order_1"}}}, "other", None),
+    ],
+)
+def test_default_mapping_and_the_entity_the_event_is_about(
+    event_type: str, payload: dict, expected: str, amount: int | None
+) -> None:
+    event = read(event_body(event_type, payload))
+    assert module.default_transaction_type(event) == expected
+    assert event.amount == amount
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{}", "event"),
+        (event_body("payment.captured", {"payment": {"entity": {"amount": "100", "currency": "INR"}}}),
+         "payload.payment.entity.amount"),
+        (event_body("payment.captured", {"payment": {"entity": {"amount": 100}}}), "payload.payment.entity.currency"),
+        (event_body("payment.captured", PAYMENT).replace(str(NOW).encode(), b'"2023-08-11"'), "created_at"),
+    ],
+)  # fmt: skip
+def test_bodies_not_of_razorpays_shape_are_invalid_events(body: bytes, field: str | None) -> None:
+    with pytest.raises(InvalidEventError) as raised:
+        read(body)
+    assert raised.value.field == field

@@ -1,0 +1,295 @@
+"""Stripe: fixtures to canonical values, our verifier against the official `stripe` library both ways."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hmac
+import time
+from decimal import Decimal
+
+import money
+import pytest
+import stripe as stripe_sdk
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.handlers.providers.signing import NOW, fixture, fixtures, hmac_sha256, load, request, stripe_header
+
+module = load("stripe")
+SignatureError = module.SignatureError
+InvalidEventError = module.common.InvalidEventError
+SECRET = "whsec_test_0123456789abcdefghijklmnopqrstuv"
+OLD_SECRET = "whsec_old_ZYXWVUTSRQPONMLKJIHGFEDCBA9876"
+KEY = module.parse_secret(SECRET, {})
+OLD_KEY = module.parse_secret(OLD_SECRET, {})
+
+CANONICAL = {
+    "payment_intent.succeeded.json": (
+        "evt_1Pgc76B7WZ01zgkWwyRHS12y", "payment_intent.succeeded", "payment", "10.99", "USD", "2009-02-13T23:31:30Z"),
+    "charge.dispute.created.json": (
+        "evt_1Pgc71B7WZ01zgkWMevJiAUx", "charge.dispute.created", "dispute", "10.00", "USD", "2009-02-13T23:31:30Z"),
+}  # fmt: skip
+
+
+def receive(body: bytes, header: str | None, *, keys=(KEY,), now: int = NOW, options=None):
+    headers = {} if header is None else {"Stripe-Signature": header}
+    return module.receive(request(headers, body), list(keys), options or {}, now)
+
+
+def instant(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_every_fixture_has_canonical_values() -> None:
+    assert sorted(CANONICAL) == fixtures("stripe")
+
+
+@pytest.mark.parametrize("name", sorted(CANONICAL))
+def test_fixture_maps_to_its_canonical_values(name: str) -> None:
+    event_id, event_type, transaction_type, amount, currency, timestamp = CANONICAL[name]
+    body = fixture("stripe", name)
+    [event] = receive(body, stripe_header([SECRET], body, NOW))
+    assert event.provider_event_id == event_id
+    assert event.provider_event_type == event_type
+    assert module.default_transaction_type(event) == transaction_type
+    assert event.amount_unit == "minor"
+    major = money.from_minor_units(event.amount, event.currency, module.EXPONENT_OVERRIDES)
+    assert str(major) == amount
+    assert event.currency == currency
+    assert event.timestamp == instant(timestamp)
+    assert event.timestamp.tzinfo is not None
+    assert event.payload == body.decode()
+
+
+# --- the official library as an independent oracle -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", fixtures("stripe"))
+def test_the_official_library_accepts_our_signer(name: str) -> None:
+    body = fixture("stripe", name)
+    now = int(time.time())
+    header = stripe_header([SECRET], body, now)
+    assert stripe_sdk.WebhookSignature.verify_header(body.decode(), header, SECRET, tolerance=300)
+    event = stripe_sdk.Webhook.construct_event(body.decode(), header, SECRET)
+    assert event.id == receive(body, header, now=now)[0].provider_event_id
+
+
+@pytest.mark.parametrize("name", fixtures("stripe"))
+def test_we_accept_what_the_official_library_signs(name: str) -> None:
+    body = fixture("stripe", name)
+    header = stripe_sdk.WebhookSignature.generate_signature_header(body.decode(), SECRET, timestamp=NOW)
+    assert receive(body, header)[0].provider_event_type
+
+
+def test_the_official_library_refuses_what_we_refuse_with_a_wrong_secret() -> None:
+    body = fixture("stripe", "payment_intent.succeeded.json")
+    header = stripe_sdk.WebhookSignature.generate_signature_header(body.decode(), OLD_SECRET, timestamp=NOW)
+    with pytest.raises(stripe_sdk.SignatureVerificationError):
+        stripe_sdk.WebhookSignature.verify_header(body.decode(), header, SECRET, tolerance=None)
+    with pytest.raises(SignatureError) as raised:
+        receive(body, header)
+    assert raised.value.reason == "invalid_signature"
+
+
+# --- negative cases -----------------------------------------------------------------------------------
+
+BODY = fixture("stripe", "payment_intent.succeeded.json")
+
+
+def refusal(body: bytes, header: str | None, **kwargs) -> str:
+    with pytest.raises(SignatureError) as raised:
+        receive(body, header, **kwargs)
+    return raised.value.reason
+
+
+def test_altered_body_is_refused() -> None:
+    header = stripe_header([SECRET], BODY, NOW)
+    assert refusal(BODY.replace(b"1099", b"9999", 1), header) == "invalid_signature"
+
+
+def test_stale_and_future_timestamps_are_refused_beyond_the_tolerance() -> None:
+    assert refusal(BODY, stripe_header([SECRET], BODY, NOW - 301)) == "timestamp_too_old"
+    assert refusal(BODY, stripe_header([SECRET], BODY, NOW + 301)) == "timestamp_in_future"
+    assert receive(BODY, stripe_header([SECRET], BODY, NOW - 300))
+    assert receive(BODY, stripe_header([SECRET], BODY, NOW + 300))
+
+
+def test_tolerance_option() -> None:
+    header = stripe_header([SECRET], BODY, NOW - 20)
+    assert refusal(BODY, header, options={"tolerance_seconds": 10}) == "timestamp_too_old"
+    assert receive(BODY, header, options={"tolerance_seconds": 30})
+
+
+def test_a_base64_decoded_whsec_key_does_not_verify() -> None:
+    """Stripe's whsec_ is the key as text; decoding it the Standard Webhooks way gives a wrong key."""
+    secret = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+    decoded_key = base64.b64decode(secret.removeprefix("whsec_"))
+    header = stripe_header([secret], BODY, NOW)
+    assert receive(BODY, header, keys=[module.parse_secret(secret, {})])
+    assert refusal(BODY, header, keys=[decoded_key]) == "invalid_signature"
+    wrongly_signed = f"t={NOW},v1=" + hmac.new(decoded_key, f"{NOW}.".encode() + BODY, "sha256").hexdigest()
+    assert refusal(BODY, wrongly_signed) == "invalid_signature"
+
+
+def test_rotated_secrets_both_accepted() -> None:
+    keys = [OLD_KEY, KEY]
+    assert receive(BODY, stripe_header([OLD_SECRET], BODY, NOW), keys=keys)
+    assert receive(BODY, stripe_header([SECRET], BODY, NOW), keys=keys)
+    assert refusal(BODY, stripe_header([SECRET], BODY, NOW), keys=[OLD_KEY]) == "invalid_signature"
+
+
+def test_any_of_several_signatures_in_one_header() -> None:
+    header = stripe_header(["whsec_someone_else", SECRET], BODY, NOW)
+    assert receive(BODY, header)
+    header = f"t={NOW},v0=abc,v1={'0' * 64},v1={hmac_sha256(SECRET, f'{NOW}.'.encode() + BODY).hex()}"
+    assert receive(BODY, header)
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (None, "missing_signature_header"),
+        ("", "missing_signature_header"),
+        ("v1=" + "0" * 64, "malformed_signature_header"),
+        (f"t={NOW},t={NOW},v1=" + "0" * 64, "malformed_signature_header"),
+        ("t=abc,v1=" + "0" * 64, "malformed_timestamp"),
+        ("t=²,v1=" + "0" * 64, "malformed_signature_header"),  # non-ASCII
+        (f"t={NOW}", "no_signature"),
+        (f"t={NOW},v1=xyz", "no_signature"),
+        (f"t={NOW},v1=" + "0" * 64, "invalid_signature"),
+        (f"t={NOW},v1=" + "0" * 5000, "oversized_signature_header"),
+    ],
+)
+def test_malformed_headers_have_stable_reasons(header: str | None, reason: str) -> None:
+    assert refusal(BODY, header) == reason
+
+
+@given(st.text(max_size=300))
+def test_arbitrary_header_text_raises_only_signature_error(header: str) -> None:
+    with pytest.raises(SignatureError):
+        receive(BODY, header)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.from_regex(r"t=[0-9 +-]{0,14}", fullmatch=True),
+            st.from_regex(r"v1=[0-9a-fA-F ]{0,70}", fullmatch=True),
+            st.text(alphabet="tv1=,; \t\x00é", max_size=12),
+        ),
+        max_size=5,
+    ).map(",".join)
+)
+def test_structured_header_noise_raises_only_signature_error(header: str) -> None:
+    with pytest.raises(SignatureError):
+        receive(BODY, header)
+
+
+def test_secret_format() -> None:
+    assert module.parse_secret(SECRET, {}) == SECRET.encode()
+    for bad in ("", "whsec_", "sk_live_abc", " whsec_abc", "whsec_abc\n", "whsec_ab c", "whsec_é"):
+        with pytest.raises(ValueError, match="secret"):
+            module.parse_secret(bad, {})
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def event_body(event_type: str, obj: dict | None, created: object = NOW) -> bytes:
+    import json
+
+    return json.dumps({"id": "evt_1", "type": event_type, "created": created, "data": {"object": obj}}).encode()
+
+
+def read(body: bytes):
+    return receive(body, stripe_header([SECRET], body, NOW))[0]
+
+
+def test_charge_refunded_takes_amount_refunded() -> None:
+    event = read(event_body("charge.refunded", {"amount": 5000, "amount_refunded": 1200, "currency": "eur"}))
+    assert (event.amount, event.currency) == (Decimal(1200), "EUR")
+
+
+def test_events_without_money_carry_none() -> None:
+    event = read(event_body("customer.created", {"id": "cus_1", "object": "customer"}))
+    assert (event.amount, event.amount_unit, event.currency) == (None, None, None)
+
+
+def test_thin_events_with_an_iso_created_are_read() -> None:
+    event = read(event_body("v1.billing.meter.error_report_triggered", None, "2024-09-17T06:20:52.246Z"))
+    assert event.timestamp == datetime.datetime(2024, 9, 17, 6, 20, 52, 246000, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"[1]", None),
+        (b"{", None),
+        (b'{"id": "evt_1", "id": "evt_2"}', None),
+        (event_body("charge.succeeded", {"amount": "10", "currency": "usd"}), "data.object.amount"),
+        (event_body("charge.succeeded", {"amount": 10.5, "currency": "usd"}), "data.object.amount"),
+        (event_body("charge.succeeded", {"amount": 10}), "data.object.currency"),
+        (event_body("charge.succeeded", {"amount": 10, "currency": "us"}), "data.object.currency"),
+        (event_body("charge.succeeded", None, created=True), "created"),
+        (event_body("charge.succeeded", None, created="2024-01-01T00:00:00"), "created"),
+        (event_body("charge succeeded", None), "type"),
+        (event_body("charge.succeeded", None).replace(b'"evt_1"', b'"evt 1"'), "id"),
+        (event_body("charge.succeeded", None).replace(b'"evt_1"', b'"' + b"e" * 201 + b'"'), "id"),
+        (event_body("charge.succeeded", None).replace(b'"evt_1"', b"17"), "id"),
+    ],
+)
+def test_bodies_not_of_stripes_shape_are_invalid_events(body: bytes, field: str | None) -> None:
+    with pytest.raises(InvalidEventError) as raised:
+        read(body)
+    assert raised.value.field == field
+
+
+# --- mapping table --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event_type", "expected"),
+    [
+        ("payment_intent.succeeded", "payment"),
+        ("charge.succeeded", "payment"),
+        ("charge.refunded", "refund"),
+        ("refund.created", "refund"),
+        ("refund.updated", "refund"),
+        ("charge.refund.updated", "refund"),
+        ("charge.dispute.created", "dispute"),
+        ("charge.dispute.closed", "dispute"),
+        ("charge.dispute.funds_withdrawn", "dispute"),
+        ("payment_intent.created", "other"),
+        ("charge.captured", "other"),
+        ("customer.created", "other"),
+        ("charge.disputes", "other"),
+    ],
+)
+def test_default_mapping(event_type: str, expected: str) -> None:
+    assert module.default_transaction_type(read(event_body(event_type, None))) == expected
+
+
+# --- money ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "major"),
+    [
+        (500, "JPY", "500"),
+        (500, "MGA", "500"),  # zero-decimal at Stripe, 2 in ISO 4217
+        (500, "ISK", "5.00"),  # two-decimal in Stripe's API, 0 in ISO 4217
+        (1000, "HUF", "10.00"),
+        (1000, "TWD", "10.00"),
+        (5000, "UGX", "5000"),
+        (5120, "KWD", "5.120"),
+        (1099, "USD", "10.99"),
+    ],
+)
+def test_stripe_amounts_mean_what_stripes_api_means(amount: int, currency: str, major: str) -> None:
+    assert str(money.from_minor_units(amount, currency, module.EXPONENT_OVERRIDES)) == major
+
+
+def test_overrides_that_differ_from_iso_are_the_documented_ones() -> None:
+    differ = {code for code, digits in module.EXPONENT_OVERRIDES.items() if money.exponent(code) != digits}
+    assert differ == {"MGA", "ISK"}
