@@ -87,7 +87,8 @@ def verify(
                                         (SIGNATURE_HEADER, signature_header)) if not value]  # fmt: skip
     if missing:
         raise SignatureError("missing_signature_headers", f"missing header(s): {', '.join(missing)}")
-    if not timestamp_text.isdigit() or len(timestamp_text) > 12:
+    # isascii: str.isdigit() is also true for digits int() refuses (e.g. "²").
+    if not (timestamp_text.isascii() and timestamp_text.isdigit()) or len(timestamp_text) > 12:
         raise SignatureError("malformed_timestamp", f"{TIMESTAMP_HEADER} must be integer seconds since the epoch")
     timestamp = int(timestamp_text)
     if timestamp < now - tolerance_seconds:
@@ -103,13 +104,16 @@ def verify(
             continue
         try:
             candidates.append(base64.b64decode(encoded, validate=True))
-        except binascii.Error:
+        except ValueError:  # binascii.Error, and the ValueError of non-ASCII text
             continue
     if not candidates:
         raise SignatureError(
             "malformed_signature", f"{SIGNATURE_HEADER} holds no '{SIGNATURE_VERSION},<base64>' signature"
         )
-    signed = f"{webhook_id}.{timestamp_text}.".encode() + body
+    try:
+        signed = f"{webhook_id}.{timestamp_text}.".encode() + body
+    except UnicodeEncodeError:  # a lone surrogate in the id header
+        raise SignatureError("malformed_signature_headers", f"{ID_HEADER} is not valid text") from None
     matched = False
     for key in keys:
         expected = hmac.new(key, signed, hashlib.sha256).digest()

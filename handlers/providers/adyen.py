@@ -27,9 +27,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strict_json
-from canonical_json import dumps
+
 from providers import ProviderEvent, WebhookRequest
 from providers.event_checks import any_match, currency, event_id, event_type, minor_amount, utc_timestamp
+
+from canonical_json import dumps
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
@@ -107,7 +109,9 @@ def _verify(item: Mapping[str, Any], keys: Sequence[bytes]) -> bool:
     return any_match((hmac.new(key, message, hashlib.sha256).digest() for key in keys), [candidate])
 
 
-def receive(request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int) -> list[ProviderEvent]:
+def receive(
+    request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
+) -> list[ProviderEvent]:
     """Verify every item of the delivery, then read one event per item."""
     try:
         document = strict_json.loads(request.text)
@@ -128,7 +132,7 @@ def _event(item: Mapping[str, Any], index: int) -> ProviderEvent:
     code = event_type(item.get("eventCode"), f"{prefix}.eventCode")
     success = item.get("success")
     if success not in ("true", "false"):
-        raise InvalidEventError("invalid_field", f"{prefix}.success must be \"true\" or \"false\"", f"{prefix}.success")
+        raise InvalidEventError("invalid_field", f'{prefix}.success must be "true" or "false"', f"{prefix}.success")
     provider_event_id = event_id(f"{psp_reference}:{code}:{success}", f"{prefix}.pspReference")
     amount = item.get("amount")
     value = unit = code_currency = None

@@ -32,6 +32,7 @@ from typing import Any
 
 from providers import ProviderEvent, WebhookRequest
 from providers.event_checks import any_match, currency, event_id, event_type, major_amount, utc_timestamp
+
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
@@ -124,7 +125,9 @@ def _parse_xml(payload: bytes) -> ElementTree.Element:
         raise InvalidEventError("malformed_payload", "bt_payload is not well-formed XML", "bt_payload") from None
 
 
-def receive(request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int) -> list[ProviderEvent]:
+def receive(
+    request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
+) -> list[ProviderEvent]:
     """Verify the form, then read the one notification it carries."""
     public_key = options.get("public_key")
     if not isinstance(public_key, str) or not public_key:

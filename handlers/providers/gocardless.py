@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strict_json
-from canonical_json import dumps
+
 from providers import ProviderEvent, WebhookRequest
 from providers.event_checks import any_match, event_id, event_type, utc_timestamp
+
+from canonical_json import dumps
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
@@ -58,7 +60,9 @@ def verify(headers: Mapping[str, str], body: bytes, keys: Sequence[bytes]) -> No
         raise SignatureError("invalid_signature", "no signature matches an active webhook secret")
 
 
-def receive(request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int) -> list[ProviderEvent]:
+def receive(
+    request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
+) -> list[ProviderEvent]:
     """Verify the delivery, then read one event per entry of `events`."""
     verify(request.headers, request.body, keys)
     try:
@@ -67,7 +71,9 @@ def receive(request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str
         raise InvalidEventError(error.reason, error.message) from None
     events = document.get("events") if isinstance(document, dict) else None
     if not isinstance(events, list) or not events:
-        raise InvalidEventError("not_provider_shape", "body must be {\"events\": [...]} with at least one event", "events")
+        raise InvalidEventError(
+            "not_provider_shape", 'body must be {"events": [...]} with at least one event', "events"
+        )
     return [_event(item, index) for index, item in enumerate(events)]
 
 

@@ -20,8 +20,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strict_json
+
 from providers import ProviderEvent, WebhookRequest
 from providers.event_checks import any_match, currency, event_id, event_type, major_amount, utc_timestamp
+
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
@@ -68,7 +70,9 @@ def verify(headers: Mapping[str, str], body: bytes, keys: Sequence[bytes]) -> No
         raise SignatureError("invalid_signature", "no signature matches an active signing secret")
 
 
-def receive(request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int) -> list[ProviderEvent]:
+def receive(
+    request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
+) -> list[ProviderEvent]:
     """Verify the delivery, then read its one event."""
     verify(request.headers, request.body, keys)
     try:

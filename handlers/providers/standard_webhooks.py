@@ -21,12 +21,15 @@ from decimal import Decimal
 from typing import Any
 
 import strict_json
+
 from providers import ProviderEvent, WebhookRequest
 from providers.event_checks import currency, epoch_timestamp, event_id, event_type, utc_timestamp
+
 from webhook_event import InvalidEventError
-from webhook_signature import decode_secret, verify, with_svix_aliases
+from webhook_signature import SignatureError, decode_secret, verify, with_svix_aliases
 
 SECRET_FORMAT = "whsec_<base64>, as the sender shows it"  # noqa: S105
+__all__ = ["InvalidEventError", "SignatureError", "default_transaction_type", "parse_secret", "receive"]
 OPTIONS: frozenset[str] = frozenset({"tolerance_seconds", "amount_field", "currency_field", "amount_unit"})
 EXPONENT_OVERRIDES: Mapping[str, int] = {}
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -42,7 +45,9 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
     return decode_secret(text)
 
 
-def receive(request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int) -> list[ProviderEvent]:
+def receive(
+    request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
+) -> list[ProviderEvent]:
     """Verify the Standard Webhooks signature and timestamp, then read the one event of the body."""
     tolerance = options.get("tolerance_seconds", DEFAULT_TOLERANCE_SECONDS)
     headers = with_svix_aliases(request.headers)
@@ -96,7 +101,9 @@ def _amount(document: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[De
         raw = Decimal(raw)
     value = Decimal(raw)
     if unit == "minor" and value != value.to_integral_value():
-        raise InvalidEventError("invalid_amount", f"{amount_field} must be an integer count of minor units", amount_field)
+        raise InvalidEventError(
+            "invalid_amount", f"{amount_field} must be an integer count of minor units", amount_field
+        )
     currency_field = options.get("currency_field")
     raw_currency = _at(document, currency_field) if currency_field else _MISSING
     if raw_currency is _MISSING or raw_currency is None:

@@ -38,7 +38,14 @@ def receive(body: str, keys: list[bytes] = KEYS) -> list:
 @pytest.mark.parametrize(
     ("path", "event_id", "transaction_type", "amount", "currency", "timestamp"),
     [
-        ("adyen/AUTHORISATION.json", "123456789:AUTHORISATION:true", "payment", "101.00", "EUR", "2017-01-19T15:42:03Z"),
+        (
+            "adyen/AUTHORISATION.json",
+            "123456789:AUTHORISATION:true",
+            "payment",
+            "101.00",
+            "EUR",
+            "2017-01-19T15:42:03Z",
+        ),
         ("adyen/REFUND.json", "PSP_REFERENCE:REFUND:true", "refund", "15.00", "EUR", "2017-02-17T10:11:44Z"),
     ],
 )
@@ -166,7 +173,9 @@ def test_default_mapping_rows(event_code: str, success: str, expected: str) -> N
     assert adyen.default_transaction_type(event) == expected
 
 
-@pytest.mark.parametrize(("currency", "minor", "major"), [("CLP", 1000, "10.00"), ("CVE", 1000, "1000"), ("EUR", 1000, "10.00")])
+@pytest.mark.parametrize(
+    ("currency", "minor", "major"), [("CLP", 1000, "10.00"), ("CVE", 1000, "1000"), ("EUR", 1000, "10.00")]
+)
 def test_exponent_overrides_where_adyen_differs_from_iso(currency: str, minor: int, major: str) -> None:
     assert money.text(money.from_minor_units(minor, currency, adyen.EXPONENT_OVERRIDES)) == major
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 import json
 
-from gocardless_pro import webhooks as gocardless_webhooks
 import pytest
+from gocardless_pro import webhooks as gocardless_webhooks
 from gocardless_pro.errors import InvalidSignatureError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,7 +75,9 @@ def test_missing_or_malformed_signature(signature: str, reason: str) -> None:
     assert refused.value.reason == reason
 
 
-@pytest.mark.parametrize("body", ['{"events": []}', '{"other": 1}', "[1]", '{"events": [1]}', '{"events": [{"id": "a b"}]}'])
+@pytest.mark.parametrize(
+    "body", ['{"events": []}', '{"other": 1}', "[1]", '{"events": [1]}', '{"events": [{"id": "a b"}]}']
+)
 def test_a_signed_body_of_another_shape_is_400(body: str) -> None:
     with pytest.raises(gocardless.InvalidEventError):
         receive(body, gocardless_signature(body.encode(), SECRET))
