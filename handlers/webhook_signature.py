@@ -65,6 +65,22 @@ def _signatures(header: str) -> list[bytes]:
     return candidates
 
 
+SVIX_HEADERS = {ID_HEADER: "svix-id", TIMESTAMP_HEADER: "svix-timestamp", SIGNATURE_HEADER: "svix-signature"}
+
+
+def with_svix_aliases(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """Headers (lower-cased) where Svix's `svix-id`/`svix-timestamp`/`svix-signature` stand in for the
+    Standard Webhooks names when none of those is present (Svix signs the same way under its own names).
+    """
+    if any(name in headers for name in SVIX_HEADERS):
+        return headers
+    aliased = dict(headers)
+    for name, svix_name in SVIX_HEADERS.items():
+        if svix_name in headers:
+            aliased[name] = headers[svix_name]
+    return aliased
+
+
 def lower_case_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     """HTTP header names are case-insensitive; API Gateway passes them as the client sent them."""
     return {name.lower(): value for name, value in (headers or {}).items() if isinstance(value, str)}
@@ -109,7 +125,10 @@ def verify(
         raise SignatureError(
             "malformed_signature", f"{SIGNATURE_HEADER} holds no '{SIGNATURE_VERSION},<base64>' signature"
         )
-    signed = f"{webhook_id}.{timestamp_text}.".encode() + body
+    try:
+        signed = f"{webhook_id}.{timestamp_text}.".encode() + body
+    except UnicodeEncodeError:  # a lone surrogate in the id header
+        raise SignatureError("malformed_signature_headers", f"{ID_HEADER} is not valid text") from None
     matched = False
     for key in keys:
         expected = hmac.new(key, signed, hashlib.sha256).digest()

@@ -114,7 +114,9 @@ def test_amount_of_zero_after_underflow_is_refused(validator: ModuleType) -> Non
 
 @pytest.mark.parametrize("transaction_type", ["pay ment", "pay\u0000ment", "\uffff", "x" * 65, "payment\n"])
 def test_transaction_type_is_restricted_to_a_safe_character_set(validator: ModuleType, transaction_type: str) -> None:
-    body = json.dumps({"event_id": "m", "transaction_type": transaction_type, "amount": 1, "timestamp": "2026-11-28T10:00:00Z"})
+    body = json.dumps(
+        {"event_id": "m", "transaction_type": transaction_type, "amount": 1, "timestamp": "2026-11-28T10:00:00Z"}
+    )
     status, response = call(validator, make_event(body))
     assert (status, response.get("field")) == (400, "transaction_type")
 

@@ -20,8 +20,8 @@ from tests.handlers.sqs_stand_in import enforce_on
 from tests.handlers.test_admission_contract import call, stream_records
 
 sys.path.insert(0, str(HANDLERS_DIR))
-import strict_json  # noqa: E402
-from canonical_event import payload_sha256  # noqa: E402
+import strict_json
+from canonical_event import payload_sha256
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 _ids = itertools.count()

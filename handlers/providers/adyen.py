@@ -1,0 +1,170 @@
+"""Adyen Standard notifications (JSON): an HMAC-SHA256 signature per notification item.
+
+Each `NotificationRequestItem` carries `additionalData.hmacSignature`: base64 HMAC-SHA256, keyed with the
+hex HMAC key from the Customer Area decoded to bytes, over the item's values joined with `:`::
+
+    pspReference:originalReference:merchantAccountCode:merchantReference:amount.value:amount.currency:eventCode:success
+
+An absent value is the empty string (e.g. `originalReference` of an AUTHORISATION); values are not escaped
+(the `\\`/`:` escaping of Adyen's old Hosted Payment Pages signature does not apply to notifications).
+Every item of a delivery is verified before anything is read: one failing item refuses the whole
+delivery (Adyen's own Python `is_valid_hmac_notification`, given a batch, checks only the first item).
+
+Not signed, so never trusted: `eventDate` (stored as the event time, not used for freshness), `live`,
+`reason`, `paymentMethod`, `operations` and the rest of `additionalData`. There is no signed timestamp:
+a captured item can be replayed, and deduplication on the event id is the defence (Adyen retries for up
+to 30 days, so stored ids must outlive that).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import strict_json
+
+from providers import ProviderEvent, WebhookRequest
+from providers.event_checks import any_match, currency, event_id, event_type, minor_amount, utc_timestamp
+
+from canonical_json import dumps
+from webhook_event import InvalidEventError
+from webhook_signature import SignatureError
+
+SECRET_FORMAT = "the HMAC key of the webhook, as the hex string the Customer Area shows"  # noqa: S105
+OPTIONS: frozenset[str] = frozenset()
+# Where Adyen's minor units differ from ISO 4217 (docs.adyen.com/development-resources/currency-codes).
+EXPONENT_OVERRIDES: Mapping[str, int] = {"CLP": 2, "CVE": 0}
+
+_HEX_KEY = re.compile(r"(?:[0-9A-Fa-f]{2}){16,}")
+_SIGNED_FIELDS = ("pspReference", "originalReference", "merchantAccountCode", "merchantReference")
+_PAYMENT_CODES = frozenset({"AUTHORISATION", "CAPTURE"})
+_DISPUTE_CODES = frozenset(
+    {"CHARGEBACK", "NOTIFICATION_OF_CHARGEBACK", "SECOND_CHARGEBACK", "REQUEST_FOR_INFORMATION", "CHARGEBACK_REVERSED"}
+)
+
+
+def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
+    """The hex HMAC key -> key bytes. Raises ValueError for anything that is not an even-length hex string."""
+    text = text.strip()
+    if not _HEX_KEY.fullmatch(text):
+        raise ValueError("an Adyen HMAC key is a hex string of at least 32 characters")
+    return bytes.fromhex(text)
+
+
+def _signed_value(item: Mapping[str, Any], name: str) -> str:
+    """One value of the signed string as Adyen writes it: absent or null -> ""; strings and integers as is."""
+    if name in ("value", "currency"):
+        amount = item.get("amount")
+        value = amount.get(name) if isinstance(amount, dict) else None
+    else:
+        value = item.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise SignatureError("malformed_notification", f"signed field {name} is neither a string nor an integer")
+
+
+def signing_string(item: Mapping[str, Any]) -> str:
+    """The text Adyen signs for one notification item."""
+    names = (*_SIGNED_FIELDS, "value", "currency", "eventCode", "success")
+    return ":".join(_signed_value(item, name) for name in names)
+
+
+def _items(document: Any) -> list[dict[str, Any]]:
+    """The `NotificationRequestItem`s of a delivery; a delivery without them carries no signature (401)."""
+    entries = document.get("notificationItems") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise SignatureError("missing_signature", "body holds no notificationItems to verify")
+    items = []
+    for entry in entries:
+        item = entry.get("NotificationRequestItem") if isinstance(entry, dict) else None
+        if not isinstance(item, dict):
+            raise SignatureError("malformed_notification", "a notificationItems entry has no NotificationRequestItem")
+        items.append(item)
+    return items
+
+
+def _signature(item: Mapping[str, Any]) -> bytes:
+    additional = item.get("additionalData")
+    encoded = additional.get("hmacSignature") if isinstance(additional, dict) else None
+    if not isinstance(encoded, str) or not encoded:
+        raise SignatureError("missing_signature", "a notification item has no additionalData.hmacSignature")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureError("malformed_signature", "additionalData.hmacSignature is not base64") from None
+
+
+def _verify(item: Mapping[str, Any], keys: Sequence[bytes]) -> bool:
+    candidate = _signature(item)
+    message = signing_string(item).encode("utf-8")
+    return any_match((hmac.new(key, message, hashlib.sha256).digest() for key in keys), [candidate])
+
+
+def receive(
+    request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
+) -> list[ProviderEvent]:
+    """Verify every item of the delivery, then read one event per item."""
+    try:
+        document = strict_json.loads(request.text)
+    except strict_json.JsonDecodeError as error:
+        raise InvalidEventError(error.reason, error.message) from None
+    items = _items(document)
+    # Every item is checked (no short-circuit), then the delivery is refused whole if any failed.
+    results = [_verify(item, keys) for item in items]
+    if not all(results):
+        failed = results.index(False)
+        raise SignatureError("invalid_signature", f"notification item {failed} is not signed by an active HMAC key")
+    return [_event(item, index) for index, item in enumerate(items)]
+
+
+def _event(item: Mapping[str, Any], index: int) -> ProviderEvent:
+    prefix = f"notificationItems[{index}].NotificationRequestItem"
+    psp_reference = event_id(item.get("pspReference"), f"{prefix}.pspReference")
+    code = event_type(item.get("eventCode"), f"{prefix}.eventCode")
+    success = item.get("success")
+    if success not in ("true", "false"):
+        raise InvalidEventError("invalid_field", f'{prefix}.success must be "true" or "false"', f"{prefix}.success")
+    provider_event_id = event_id(f"{psp_reference}:{code}:{success}", f"{prefix}.pspReference")
+    amount = item.get("amount")
+    value = unit = code_currency = None
+    if amount is not None:
+        if not isinstance(amount, dict):
+            raise InvalidEventError("invalid_amount", f"{prefix}.amount must be an object", f"{prefix}.amount")
+        value = minor_amount(amount.get("value"), f"{prefix}.amount.value")
+        code_currency = currency(amount.get("currency"), f"{prefix}.amount.currency")
+        unit = "minor"
+    return ProviderEvent(
+        provider_event_id=provider_event_id,
+        provider_event_type=code,
+        timestamp=utc_timestamp(item.get("eventDate"), f"{prefix}.eventDate"),
+        # The item's own JSON, written canonically (compact, sorted keys, exact decimals, non-ASCII values
+        # kept): Adyen signs values, not bytes, so no byte range of the delivery is "the signed text".
+        payload=dumps(item),
+        amount=value,
+        amount_unit=unit,
+        currency=code_currency,
+        fields={"success": success},
+    )
+
+
+def default_transaction_type(event: ProviderEvent) -> str:
+    """Adyen's default mapping: successful AUTHORISATION/CAPTURE -> payment, REFUND -> refund, disputes."""
+    code, success = event.provider_event_type, event.fields.get("success")
+    if code in _DISPUTE_CODES or code.startswith("PREARBITRATION_"):
+        return "dispute"
+    if success != "true":
+        return "other"
+    if code in _PAYMENT_CODES:
+        return "payment"
+    if code == "REFUND":
+        return "refund"
+    return "other"

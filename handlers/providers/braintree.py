@@ -1,0 +1,176 @@
+"""Braintree webhooks: a form post `bt_signature=...&bt_payload=...`, verified as Braintree's SDKs do.
+
+`bt_payload` is base64 of the notification XML; `bt_signature` holds `public_key|hex HMAC-SHA1` pairs
+separated by `&`. The HMAC is keyed with SHA-1 of the private key and computed over `bt_payload` exactly
+as received (the SDKs also accept it computed over `bt_payload + "\\n"`: so does this module). Only the
+pairs whose public key is the source's `public_key` option count; every such pair is compared with
+every configured private key, in constant time.
+
+The XML is parsed only after verification, with the stdlib parser refusing any DOCTYPE: no DTD, so no
+entity declarations (billion laughs, quadratic blowup) and no external entities.
+
+Event id: `<kind>:<subject id>:<epoch seconds of timestamp>`, the subject id being the `<id>` of the
+subject's entity (`-` when it has none, e.g. the `check` kind). Braintree does not send an event id and
+its `timestamp` is the notification's own time, so a retried delivery of the same notification yields
+the same id; two notifications of one kind for one subject in the same second would collide (accepted:
+the second is a duplicate in all but its time). There is no signed timestamp beyond the payload's
+`timestamp`, which is signed but not checked for freshness (Braintree retries failed deliveries for hours):
+deduplication on the event id is the replay defence.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import urllib.parse
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from providers import ProviderEvent, WebhookRequest
+from providers.event_checks import any_match, currency, event_id, event_type, major_amount, utc_timestamp
+
+from webhook_event import InvalidEventError
+from webhook_signature import SignatureError
+
+SECRET_FORMAT = "the private key of the API key pair whose public key is the source's public_key option"  # noqa: S105
+OPTIONS: frozenset[str] = frozenset({"public_key"})
+EXPONENT_OVERRIDES: Mapping[str, int] = {}
+
+_PRIVATE_KEY = re.compile(r"[\x21-\x7e]{1,256}")  # printable ASCII, no spaces (the SDK encodes it as ASCII)
+_PAYLOAD = re.compile(rb"[A-Za-z0-9+=/\n]+")  # the SDK's own check before verifying
+_HEX_SHA1 = re.compile(r"[0-9a-fA-F]{40}")
+_MAX_FIELDS = 8
+DEFAULT_MAPPING: Mapping[str, str] = {
+    "transaction_settled": "payment",
+    "subscription_charged_successfully": "payment",
+}
+
+
+def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
+    """The private key -> the HMAC key Braintree uses (SHA-1 of the private key). Raises ValueError."""
+    if not _PRIVATE_KEY.fullmatch(text):
+        raise ValueError("a Braintree private key is printable ASCII without spaces")
+    return hashlib.sha1(text.encode("ascii")).digest()  # noqa: S324 - Braintree's scheme, not our choice
+
+
+def sign(key: bytes, public_key: str, payload: str) -> str:
+    """The `bt_signature` value Braintree sends for `payload` (`key` from `parse_secret`)."""
+    return f"{public_key}|{hmac.new(key, payload.encode('ascii'), hashlib.sha1).hexdigest()}"
+
+
+def _form(body: bytes) -> tuple[str, bytes]:
+    """(`bt_signature`, `bt_payload`) of the form body. The signature travels in the body, so a body
+    without them is unsigned (401)."""
+    try:
+        text = body.decode("ascii")
+        fields = urllib.parse.parse_qsl(text, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        raise SignatureError("malformed_form", "body is not a form with bt_signature and bt_payload") from None
+    values: dict[str, list[str]] = {}
+    for name, value in fields:
+        values.setdefault(name, []).append(value)
+    signature, payload = values.get("bt_signature", []), values.get("bt_payload", [])
+    if len(signature) != 1 or len(payload) != 1 or not signature[0] or not payload[0]:
+        raise SignatureError("missing_signature", "the form needs exactly one bt_signature and one bt_payload")
+    try:
+        payload_bytes = payload[0].encode("ascii")
+    except UnicodeEncodeError:
+        raise SignatureError("malformed_payload", "bt_payload holds characters outside base64") from None
+    if not _PAYLOAD.fullmatch(payload_bytes):
+        raise SignatureError("malformed_payload", "bt_payload holds characters outside base64")
+    return signature[0], payload_bytes
+
+
+def verify(body: bytes, keys: Sequence[bytes], public_key: str) -> bytes:
+    """Check the form's signature; return the verified `bt_payload` bytes. Raises `SignatureError`."""
+    signature, payload = _form(body)
+    candidates = []
+    for pair in signature.split("&"):
+        name, separator, digest = pair.partition("|")
+        if separator and name == public_key and _HEX_SHA1.fullmatch(digest):
+            candidates.append(digest.lower().encode("ascii"))
+    if not candidates:
+        raise SignatureError("unknown_public_key", "bt_signature holds no signature for the configured public key")
+    expected = [
+        hmac.new(key, message, hashlib.sha1).hexdigest().encode("ascii")
+        for key in keys
+        for message in (payload, payload + b"\n")
+    ]
+    if not any_match(expected, candidates):
+        raise SignatureError("invalid_signature", "no signature matches an active private key")
+    return payload
+
+
+class _NoDoctype(ElementTree.TreeBuilder):
+    """A tree builder that refuses any DOCTYPE (so any DTD, entity declaration or external entity)."""
+
+    def doctype(self, name: str, pubid: str, system: str) -> None:
+        raise InvalidEventError("xml_doctype", "the notification XML holds a DOCTYPE, which is refused", "bt_payload")
+
+
+def _parse_xml(payload: bytes) -> ElementTree.Element:
+    try:
+        document = base64.b64decode(payload.replace(b"\n", b""), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidEventError("malformed_payload", "bt_payload is not base64", "bt_payload") from None
+    # Verified payload, and the builder refuses any DOCTYPE (see _NoDoctype): defusedxml is not available.
+    parser = ElementTree.XMLParser(target=_NoDoctype())  # noqa: S314
+    try:
+        parser.feed(document)
+        return parser.close()
+    except ElementTree.ParseError:
+        raise InvalidEventError("malformed_payload", "bt_payload is not well-formed XML", "bt_payload") from None
+
+
+def receive(
+    request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
+) -> list[ProviderEvent]:
+    """Verify the form, then read the one notification it carries."""
+    public_key = options.get("public_key")
+    if not isinstance(public_key, str) or not public_key:
+        raise SignatureError("not_configured", "the source has no public_key option")
+    payload = verify(request.body, keys, public_key)
+    root = _parse_xml(payload)
+    if root.tag != "notification":
+        raise InvalidEventError("not_provider_shape", "the XML root must be <notification>", "bt_payload")
+    kind = event_type(_text(root, "kind"), "notification.kind")
+    timestamp = utc_timestamp(_text(root, "timestamp"), "notification.timestamp")
+    subject = root.find("subject")
+    entity = subject[0] if subject is not None and len(subject) else None
+    subject_id = _text(entity, "id") if entity is not None else None
+    provider_event_id = event_id(f"{kind}:{subject_id or '-'}:{int(timestamp.timestamp())}", "notification.subject.id")
+    amount_text = _text(entity, "amount") if entity is not None else None
+    currency_text = _text(entity, "currency-iso-code") if entity is not None else None
+    amount = major_amount(amount_text, "notification.subject.amount") if amount_text is not None else None
+    code = currency(currency_text, "notification.subject.currency-iso-code") if currency_text is not None else None
+    return [
+        ProviderEvent(
+            provider_event_id=provider_event_id,
+            provider_event_type=kind,
+            timestamp=timestamp,
+            # The exact signed text: the form body as posted (the XML is its bt_payload, base64).
+            payload=request.text,
+            amount=amount,
+            amount_unit="major" if amount is not None else None,
+            currency=code,
+        )
+    ]
+
+
+def _text(element: ElementTree.Element | None, tag: str) -> str | None:
+    """Text of a direct child, stripped; None when absent or empty."""
+    child = element.find(tag) if element is not None else None
+    text = (child.text or "").strip() if child is not None else ""
+    return text or None
+
+
+def default_transaction_type(event: ProviderEvent) -> str:
+    """Braintree's default mapping: settled transactions and successful subscription charges are
+    payments, every `dispute_*` kind is a dispute, anything else `other`."""
+    if event.provider_event_type.startswith("dispute_"):
+        return "dispute"
+    return DEFAULT_MAPPING.get(event.provider_event_type, "other")

@@ -1,0 +1,97 @@
+"""GoCardless webhooks: `Webhook-Signature` = hex HMAC-SHA256 of the raw body, keyed with the endpoint secret.
+
+A delivery is a batch, `{"events": [...]}`; the signature covers the whole body, so verifying it verifies
+every event. There is no signed timestamp: deduplication on the event id is the defence against replays.
+GoCardless events carry no amounts (`links` point to the resource): `amount` and `currency` stay absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import strict_json
+
+from providers import ProviderEvent, WebhookRequest
+from providers.event_checks import any_match, event_id, event_type, utc_timestamp
+
+from canonical_json import dumps
+from webhook_event import InvalidEventError
+from webhook_signature import SignatureError
+
+SECRET_FORMAT = "the webhook endpoint secret, as text"  # noqa: S105
+OPTIONS: frozenset[str] = frozenset()
+EXPONENT_OVERRIDES: Mapping[str, int] = {}
+SIGNATURE_HEADER = "webhook-signature"
+
+_HEX_SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
+DEFAULT_MAPPING: Mapping[str, str] = {
+    "payments.confirmed": "payment",
+    "payments.paid_out": "payment",
+    "refunds.paid": "refund",
+    "payments.charged_back": "dispute",
+}
+
+
+def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
+    """The endpoint secret as text -> its UTF-8 bytes (the HMAC key). Raises ValueError when empty."""
+    if not text or text != text.strip():
+        raise ValueError("a GoCardless webhook secret is non-empty text without surrounding spaces")
+    return text.encode("utf-8")
+
+
+def sign(key: bytes, body: bytes) -> str:
+    """The `Webhook-Signature` value GoCardless sends for `body`."""
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def verify(headers: Mapping[str, str], body: bytes, keys: Sequence[bytes]) -> None:
+    """Raise `SignatureError` unless `Webhook-Signature` is the HMAC of `body` under one of `keys`."""
+    header = headers.get(SIGNATURE_HEADER, "").strip()
+    if not header:
+        raise SignatureError("missing_signature_headers", f"missing header: {SIGNATURE_HEADER}")
+    if not _HEX_SHA256.fullmatch(header):
+        raise SignatureError("malformed_signature", f"{SIGNATURE_HEADER} is not a hex HMAC-SHA256")
+    candidate = bytes.fromhex(header)
+    if not any_match((hmac.new(key, body, hashlib.sha256).digest() for key in keys), [candidate]):
+        raise SignatureError("invalid_signature", "no signature matches an active webhook secret")
+
+
+def receive(
+    request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
+) -> list[ProviderEvent]:
+    """Verify the delivery, then read one event per entry of `events`."""
+    verify(request.headers, request.body, keys)
+    try:
+        document = strict_json.loads(request.text)
+    except strict_json.JsonDecodeError as error:
+        raise InvalidEventError(error.reason, error.message) from None
+    events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(events, list) or not events:
+        raise InvalidEventError(
+            "not_provider_shape", 'body must be {"events": [...]} with at least one event', "events"
+        )
+    return [_event(item, index) for index, item in enumerate(events)]
+
+
+def _event(item: Any, index: int) -> ProviderEvent:
+    prefix = f"events[{index}]"
+    if not isinstance(item, dict):
+        raise InvalidEventError("not_provider_shape", f"{prefix} must be an object", prefix)
+    resource_type = event_type(item.get("resource_type"), f"{prefix}.resource_type")
+    action = event_type(item.get("action"), f"{prefix}.action")
+    return ProviderEvent(
+        provider_event_id=event_id(item.get("id"), f"{prefix}.id"),
+        provider_event_type=event_type(f"{resource_type}.{action}", f"{prefix}.action"),
+        timestamp=utc_timestamp(item.get("created_at"), f"{prefix}.created_at"),
+        # The event's own JSON, written canonically (compact, sorted keys, exact decimals).
+        payload=dumps(item),
+    )
+
+
+def default_transaction_type(event: ProviderEvent) -> str:
+    """GoCardless's default mapping (`DEFAULT_MAPPING`); anything else is `other`."""
+    return DEFAULT_MAPPING.get(event.provider_event_type, "other")
