@@ -72,10 +72,10 @@ def _stored_item(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def validator_figures() -> dict[str, Any]:
-    import validator
-
     from benchmarks.stubbed_aws import StubbedAws, secret_responder
     from tests.handlers.helpers import SIGNING_SECRET, FakeContext, make_event
+
+    import validator
 
     aws = StubbedAws()
     aws.attach(validator._dynamodb, {"PutItem": lambda _: {}})
@@ -141,10 +141,10 @@ def _stream_records(size: int) -> tuple[list[dict[str, Any]], Counter[str]]:
 
 
 def router_figures() -> dict[str, Any]:
-    import router
-
     from benchmarks.stubbed_aws import StubbedAws, all_sent
     from tests.handlers.helpers import FakeContext
+
+    import router
 
     aws = StubbedAws()
     aws.attach(router._sqs, {"SendMessageBatch": all_sent})

@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 import routed_message
-
 from canonical_json import decimal_text, dumps, exact_normalize
 
 # DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 9.99E+125 (Developer Guide,

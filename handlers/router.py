@@ -21,7 +21,6 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
-from sdk_config import SDK_CONFIG
 
 from routing import (
     ROUTED_TYPES,
@@ -32,6 +31,7 @@ from routing import (
     message_for,
     parked_message,
 )
+from sdk_config import SDK_CONFIG
 
 # Failed entries of a batch are retried this often before the record is handed back to Lambda.
 SEND_ATTEMPTS = 3

@@ -3,7 +3,7 @@
 The response is 2xx only after the conditional write has succeeded, and only for an event whose
 routed message SQS will accept (README, "The admission contract"); an AWS failure is 5xx so the
 sender retries, and nothing else is. Codes: 202 stored, 200 duplicate, 400 bad body, 401 bad
-signature, 409 conflict, 413 too large, 500/503 AWS failures.
+signature, 404 unknown source, 409 conflict, 413 too large, 500/503 AWS failures.
 """
 
 from __future__ import annotations
@@ -17,16 +17,20 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
+
 from canonical_event import CanonicalEvent, NotStorableError
+from http_response import json_response
+from providers import WebhookRequest
 from routed_message import UndeliverableMessageError
 from sdk_config import SDK_CONFIG
-
-from http_response import json_response
-from webhook_event import MAX_BODY_BYTES, InvalidEventError, parse_event
+from sources import Source, UnknownSourceError, canonical, load_sources, request_url, source_name
+from sources import keys as source_keys
+from strict_json import JsonDecodeError, decode_utf8
+from webhook_event import MAX_BODY_BYTES, STANDARD_SOURCE, InvalidEventError, parse_event
 from webhook_signature import SignatureError, decode_secret, lower_case_headers, verify
 
 THROTTLING_CODES = {
@@ -37,6 +41,9 @@ THROTTLING_CODES = {
 }
 # A rotated secret takes effect within this many seconds, without a deploy.
 SECRET_CACHE_SECONDS = 300
+# Adyen's notification webhooks expect this body to count a delivery as accepted (Adyen docs,
+# "Accept webhooks").
+ADYEN_ACCEPTED = "[accepted]"
 
 logger = Logger()
 metrics = Metrics()
@@ -92,7 +99,12 @@ def _rejected(status: int, reason: str, message: str, field: str | None = None) 
     return json_response(status, body)
 
 
-def _store(item: dict[str, dict[str, str]], event_id: str) -> dict[str, Any]:
+# Outcomes of one conditional write, in the order they decide a delivery's answer (worst first).
+FAILED, THROTTLED, CONFLICT, STORED, DUPLICATE = "failed", "throttled", "conflict", "stored", "duplicate"
+_OUTCOME_METRICS = {STORED: "Accepted", DUPLICATE: "Duplicate", CONFLICT: "Conflict"}
+
+
+def _put(item: dict[str, dict[str, str]]) -> str:
     """One conditional PutItem; on a repeat, the stored item comes back with the error: no extra read."""
     try:
         _dynamodb.put_item(
@@ -106,32 +118,64 @@ def _store(item: dict[str, dict[str, str]], event_id: str) -> dict[str, Any]:
         if code == "ConditionalCheckFailedException":
             stored = error.response.get("Item", {})
             if stored.get("payload_sha256") == item["payload_sha256"]:
-                metrics.add_metric(name="Duplicate", unit=MetricUnit.Count, value=1)
-                logger.info("duplicate delivery acknowledged")
-                return json_response(200, {"event_id": event_id, "status": "duplicate"})
-            metrics.add_metric(name="Conflict", unit=MetricUnit.Count, value=1)
-            logger.warning("same event_id with a different payload: possible tampering or a sender bug")
-            return json_response(
-                409,
-                {"error": "conflict", "event_id": event_id, "message": "event_id already stored with another payload"},
-            )
-        status = 503 if code in THROTTLING_CODES else 500
-        metrics.add_metric(name="StoreFailed", unit=MetricUnit.Count, value=1)
-        logger.error("event not stored; the sender will retry", extra={"aws_error": code, "status": status})
-        return json_response(status, {"error": "unavailable", "message": "event not stored; retry later"},
-                             {"Retry-After": "5"} if status == 503 else None)  # fmt: skip
+                logger.info("duplicate delivery acknowledged", extra={"event_id": item["event_id"]["S"]})
+                return DUPLICATE
+            logger.warning("same event_id with a different payload: possible tampering or a sender bug",
+                           extra={"event_id": item["event_id"]["S"]})  # fmt: skip
+            return CONFLICT
+        logger.error("event not stored; the sender will retry", extra={"aws_error": code})
+        return THROTTLED if code in THROTTLING_CODES else FAILED
     except BotoCoreError as error:
-        metrics.add_metric(name="StoreFailed", unit=MetricUnit.Count, value=1)
         logger.error("event not stored; the sender will retry", extra={"aws_error": type(error).__name__})
-        return json_response(500, {"error": "unavailable", "message": "event not stored; retry later"})
-    metrics.add_metric(name="Accepted", unit=MetricUnit.Count, value=1)
+        return FAILED
     # DEBUG, not INFO: the table itself records every stored event (with received_at); an INFO line
     # per event would cost a quarter of the warm CPU and most of the log ingestion (PERFORMANCE.md).
     logger.debug("event stored")
-    return json_response(202, {"event_id": event_id, "status": "accepted"})
+    return STORED
 
 
-def _admit(event: CanonicalEvent, now: datetime.datetime, extra: dict[str, str]) -> dict[str, Any]:
+def _store(items: list[dict[str, Any]], source: str, success_body: str | None = None) -> dict[str, Any]:
+    """Write every item (one conditional PutItem each), then answer for the whole delivery: 5xx if any
+    write failed (the provider resends; stored events dedupe), else 409 if any conflicts, else 202 if any
+    was new, else 200. `success_body` replaces the JSON body of a 2xx (Adyen expects `[accepted]`)."""
+    outcomes = [_put(item) for item in items]
+    for outcome in outcomes:
+        metric = _OUTCOME_METRICS.get(outcome, "StoreFailed")
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    _source_metric(source, _OUTCOME_METRICS.get(min(outcomes, key=_rank), "StoreFailed"))
+    event_id = items[0]["event_id"]["S"] if len(items) == 1 else None
+    worst = min(outcomes, key=_rank)
+    if worst in (FAILED, THROTTLED):
+        status = 503 if worst == THROTTLED else 500
+        return json_response(status, {"error": "unavailable", "message": "event not stored; retry later"},
+                             {"Retry-After": "5"} if status == 503 else None)  # fmt: skip
+    if worst == CONFLICT:
+        return json_response(409, {"error": "conflict", "event_id": event_id,
+                                   "message": "event_id already stored with another payload"})  # fmt: skip
+    status = 202 if STORED in outcomes else 200
+    if success_body is not None:
+        return {"statusCode": status, "headers": {"Content-Type": "text/plain"}, "body": success_body}
+    body: dict[str, Any] = {"status": "accepted" if status == 202 else "duplicate"}
+    if event_id is not None:
+        body["event_id"] = event_id
+    else:
+        body["events"] = len(items)
+    return json_response(status, body)
+
+
+def _rank(outcome: str) -> int:
+    return (FAILED, THROTTLED, CONFLICT, STORED, DUPLICATE).index(outcome)
+
+
+def _source_metric(source: str, name: str) -> None:
+    """The same outcome again with a `source` dimension, for per-source graphs and alarms."""
+    with single_metric(
+        name=name, unit=MetricUnit.Count, value=1, default_dimensions=metrics.default_dimensions
+    ) as metric:
+        metric.add_dimension(name="source", value=source)
+
+
+def _admit(event: CanonicalEvent, now: datetime.datetime, extra: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the item (and the routed message inside it); refuse what cannot be stored or delivered."""
     try:
         return event.item(now=now, ttl_days=int(os.environ.get("EVENT_TTL_DAYS", "30")), extra=extra)
@@ -145,15 +189,10 @@ def _status_of(error: InvalidEventError) -> int:
     return 413 if error.reason in ("payload_too_large", "message_too_large", "item_too_large") else 400
 
 
-def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
-    """The whole request path, with the clock passed in so tests can move it."""
-    headers = lower_case_headers(event.get("headers"))
-    try:
-        body = _raw_body(event)
-    except (binascii.Error, ValueError):
-        return _rejected(400, "malformed_body", "body is flagged base64 but is not valid base64")
-    if len(body) > MAX_BODY_BYTES:
-        return _rejected(413, "payload_too_large", f"body is larger than {MAX_BODY_BYTES} bytes")
+def _process_standard(
+    event: dict[str, Any], headers: dict[str, str], body: bytes, now: datetime.datetime
+) -> dict[str, Any]:
+    """`POST /webhook`: Standard Webhooks v1 and our canonical body (README, "The webhook contract")."""
     try:
         keys = _signing_keys()
     except SigningSecretUnavailableError as error:
@@ -169,6 +208,7 @@ def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
             tolerance_seconds=int(os.environ.get("SIGNATURE_TOLERANCE_SECONDS", "300")),
         )
     except SignatureError as error:
+        _source_metric(STANDARD_SOURCE, "SignatureRejected")
         return _rejected(401, error.reason, error.message)
     logger.append_keys(webhook_id=webhook_id)
     try:
@@ -177,7 +217,98 @@ def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
         item = _admit(webhook_event, now, {"webhook_id": webhook_id})
     except InvalidEventError as error:
         return _rejected(_status_of(error), error.reason, error.message, error.field)
-    return _store(item, webhook_event.event_id)
+    return _store([item], STANDARD_SOURCE)
+
+
+def _sources() -> dict[str, Source]:
+    global _SOURCES_CACHE
+    if _SOURCES_CACHE is None:
+        _SOURCES_CACHE = load_sources(os.environ.get("SOURCES"))
+    return _SOURCES_CACHE
+
+
+_SOURCES_CACHE: dict[str, Source] | None = None
+
+
+def _source_keys(source: Source) -> list[Any]:
+    """The source's usable secrets. Raises `SigningSecretUnavailableError` when none is usable."""
+    hint = '{"secrets": ["<secret in the provider\'s own format>"]} (see docs/providers/)'
+    try:
+        value = _secrets.get(source.secret_arn, max_age=SECRET_CACHE_SECONDS, transform="json")
+        entries = value["secrets"]
+        if not isinstance(entries, list):
+            raise TypeError("secrets is not a list")
+    except Exception as error:  # any failure here must end in 5xx, whatever raised it
+        raise SigningSecretUnavailableError(
+            f"cannot use the secret of source {source.name}: set it to {hint}"
+        ) from error
+
+    def skipped(index: int, problem: str) -> None:
+        metrics.add_metric(name="SecretEntrySkipped", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "signing secret entry skipped", extra={"source": source.name, "entry_index": index, "problem": problem}
+        )
+
+    keys = source_keys(source, entries, skipped)
+    if not keys:
+        raise SigningSecretUnavailableError(
+            f"the secret of source {source.name} holds no usable entry: set it to {hint}"
+        )
+    return keys
+
+
+def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], body: bytes,
+                    now: datetime.datetime) -> dict[str, Any]:  # fmt: skip
+    """`POST /webhook/<name>`: verified the way the source's provider signs, mapped to canonical events."""
+    source = _sources().get(name)
+    if source is None:
+        return _rejected(404, "unknown_source", f"no source named {name[:32]!r} is configured")
+    logger.append_keys(source=name)
+    try:
+        keys = _source_keys(source)
+    except SigningSecretUnavailableError as error:
+        logger.exception(str(error))
+        metrics.add_metric(name="SecretUnavailable", unit=MetricUnit.Count, value=1)
+        _source_metric(name, "SecretUnavailable")
+        return json_response(500, {"error": "unavailable", "message": "signing secret unavailable; retry later"})
+    try:
+        text = decode_utf8(body)
+    except JsonDecodeError as error:
+        return _rejected(400, error.reason, error.message)
+    request = WebhookRequest(headers=headers, body=body, text=text, url=request_url(event, source))
+    try:
+        provider_events = source.module.receive(request, keys, source.options, int(now.timestamp()))
+    except SignatureError as error:
+        _source_metric(name, "SignatureRejected")
+        return _rejected(401, error.reason, error.message)
+    except InvalidEventError as error:
+        return _rejected(_status_of(error), error.reason, error.message, error.field)
+    if not provider_events:
+        return _rejected(400, "no_events", "the delivery carries no event")
+    try:
+        # Every event of a batch is admitted before anything is written: all or nothing at the door.
+        items = [_admit(canonical(source, provider_event), now) for provider_event in provider_events]
+    except InvalidEventError as error:
+        return _rejected(_status_of(error), error.reason, error.message, error.field)
+    return _store(items, name, ADYEN_ACCEPTED if source.provider_id == "adyen" else None)
+
+
+def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
+    """The whole request path, with the clock passed in so tests can move it."""
+    headers = lower_case_headers(event.get("headers"))
+    try:
+        name = source_name(event)
+    except UnknownSourceError as error:
+        return _rejected(404, "unknown_source", str(error))
+    try:
+        body = _raw_body(event)
+    except (binascii.Error, ValueError):
+        return _rejected(400, "malformed_body", "body is flagged base64 but is not valid base64")
+    if len(body) > MAX_BODY_BYTES:
+        return _rejected(413, "payload_too_large", f"body is larger than {MAX_BODY_BYTES} bytes")
+    if name is None:
+        return _process_standard(event, headers, body, now)
+    return _process_source(event, name, headers, body, now)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+
 import money
 import strict_json
 from canonical_event import CanonicalEvent, NotStorableError, check_dynamodb_number, payload_sha256, utc_text

@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 import strict_json
-
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 

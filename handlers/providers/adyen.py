@@ -27,11 +27,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strict_json
-
+from canonical_json import dumps
 from providers import ProviderEvent, WebhookRequest
 from providers.event_checks import any_match, currency, event_id, event_type, minor_amount, utc_timestamp
-
-from canonical_json import dumps
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 

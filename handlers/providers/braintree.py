@@ -32,7 +32,6 @@ from typing import Any
 
 from providers import ProviderEvent, WebhookRequest
 from providers.event_checks import any_match, currency, event_id, event_type, major_amount, utc_timestamp
-
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 

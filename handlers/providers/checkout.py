@@ -17,7 +17,6 @@ from typing import Any
 
 from providers import ProviderEvent, WebhookRequest
 from providers import _hmac_json as common
-
 from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the webhook's signature key (the key of the workflow's webhook action), used as text"  # noqa: S105

@@ -20,10 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strict_json
-
 from providers import ProviderEvent, WebhookRequest
 from providers.event_checks import any_match, currency, event_id, event_type, major_amount, utc_timestamp
-
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 

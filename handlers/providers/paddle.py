@@ -25,7 +25,6 @@ from typing import Any
 
 from providers import ProviderEvent, WebhookRequest
 from providers import _hmac_json as common
-
 from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the notification destination's secret key (pdl_ntfset_...), used as text"  # noqa: S105

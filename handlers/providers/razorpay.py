@@ -26,7 +26,6 @@ from typing import Any
 
 from providers import ProviderEvent, WebhookRequest
 from providers import _hmac_json as common
-
 from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the webhook secret entered when creating the webhook in the Dashboard, used as text"  # noqa: S105

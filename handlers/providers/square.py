@@ -21,7 +21,6 @@ from typing import Any
 
 from providers import ProviderEvent, WebhookRequest
 from providers import _hmac_json as common
-
 from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the webhook subscription's signature key, used as text"  # noqa: S105

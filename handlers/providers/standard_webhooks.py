@@ -21,10 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 import strict_json
-
 from providers import ProviderEvent, WebhookRequest
 from providers.event_checks import currency, epoch_timestamp, event_id, event_type, utc_timestamp
-
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError, decode_secret, verify, with_svix_aliases
 

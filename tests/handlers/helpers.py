@@ -25,6 +25,8 @@ HANDLER_MODULES = (
     "routed_message",
     "strict_json",
     "money",
+    "sources",
+    "providers",
     "webhook_signature",
     "canonical_json",
     "http_response",
@@ -38,7 +40,7 @@ ROTATED_SECRET = "whsec_" + base64.b64encode(b"rotated-signing-key-0123456789ab"
 
 def fresh_import(name: str) -> ModuleType:
     """Import a handler as a new cold start would: module state (clients, caches) starts empty."""
-    for module in HANDLER_MODULES:
+    for module in [*HANDLER_MODULES, *(name for name in sys.modules if name.startswith("providers."))]:
         sys.modules.pop(module, None)
     return importlib.import_module(name)
 

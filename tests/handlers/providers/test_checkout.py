@@ -12,12 +12,13 @@ import hashlib
 import hmac
 import json
 
-import money
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, fixtures, load, request
+
+import money
 
 module = load("checkout")
 SignatureError = module.SignatureError

@@ -7,13 +7,14 @@ import json
 import time
 from decimal import Decimal
 
-import money
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from paddle_billing.Notifications import Secret, Verifier
 
 from tests.handlers.providers.signing import NOW, fixture, fixtures, load, paddle_header, request
+
+import money
 
 module = load("paddle")
 SignatureError = module.SignatureError

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 
-import money
 import pytest
 import razorpay
 from hypothesis import given
@@ -13,6 +12,8 @@ from hypothesis import strategies as st
 from razorpay.errors import SignatureVerificationError
 
 from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, fixtures, load, request
+
+import money
 
 module = load("razorpay")
 SignatureError = module.SignatureError

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 import json
 
-import money
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from square.utils.webhooks_helper import verify_signature
 
 from tests.handlers.providers.signing import NOW, STAGE_URL, fixture, fixtures, load, request, square_signature
+
+import money
 
 module = load("square")
 SignatureError = module.SignatureError

@@ -8,13 +8,14 @@ import hmac
 import time
 from decimal import Decimal
 
-import money
 import pytest
 import stripe as stripe_sdk
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.handlers.providers.signing import NOW, fixture, fixtures, hmac_sha256, load, request, stripe_header
+
+import money
 
 module = load("stripe")
 SignatureError = module.SignatureError

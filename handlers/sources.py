@@ -1,0 +1,151 @@
+"""Provider sources (`POST /webhook/<name>`): configuration, secrets, and provider events -> canonical events.
+
+`SOURCES` (validator environment) is JSON `{"<name>": {"provider": "<id>", "secret_arn": "<arn>",
+"type_map": {...}, "route_unmapped": true, ...provider options}}`, written at synth from
+`terraform-state-config/*.json`. A provider's module is imported on the first request of a source
+that uses it, so unused providers cost no cold-start time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+import money
+import providers
+import strict_json
+from canonical_event import CanonicalEvent, payload_sha256, utc_text
+from providers import ProviderEvent
+
+COMMON_OPTIONS = frozenset({"provider", "secret_arn", "type_map", "route_unmapped"})
+WEBHOOK_RESOURCE_PREFIX = "/webhook/"
+
+
+class UnknownSourceError(LookupError):
+    """The request names no configured source (answered 404, nothing stored)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """One configured source. `options` are the provider's own options (e.g. `public_key`)."""
+
+    name: str
+    provider_id: str
+    secret_arn: str
+    options: Mapping[str, Any]
+    type_map: Mapping[str, str]
+    route_unmapped: bool
+
+    @property
+    def module(self) -> ModuleType:
+        return providers.load(self.provider_id)
+
+
+def load_sources(text: str | None) -> dict[str, Source]:
+    """Parse the `SOURCES` environment variable. Raises ValueError when it is not the synthesized shape."""
+    configured = json.loads(text or "{}")
+    sources = {}
+    for name, entry in configured.items():
+        options = {key: value for key, value in entry.items() if key not in COMMON_OPTIONS}
+        sources[name] = Source(
+            name=name,
+            provider_id=entry["provider"],
+            secret_arn=entry["secret_arn"],
+            options=options,
+            type_map=dict(entry.get("type_map") or {}),
+            route_unmapped=bool(entry.get("route_unmapped", True)),
+        )
+    return sources
+
+
+def source_name(event: Mapping[str, Any]) -> str | None:
+    """The source a proxy event was sent to: None for `POST /webhook` (the standard source).
+
+    API Gateway puts the matched resource in `resource` (`/webhook/<name>`); a `{source}` path
+    parameter is read too. Raises `UnknownSourceError` for any other resource.
+    """
+    parameters = event.get("pathParameters") or {}
+    if isinstance(parameters, dict) and isinstance(parameters.get("source"), str):
+        return parameters["source"]
+    resource = event.get("resource") or "/webhook"
+    if resource == "/webhook":
+        return None
+    if isinstance(resource, str) and resource.startswith(WEBHOOK_RESOURCE_PREFIX):
+        return resource[len(WEBHOOK_RESOURCE_PREFIX) :]
+    raise UnknownSourceError(f"no source at {str(resource)[:64]}")
+
+
+def request_url(event: Mapping[str, Any], source: Source) -> str:
+    """The URL the provider posted to: the source's `notification_url`, else this stage's URL for the
+    route (`https://<domainName><path>` from the request context, the stage included in the path)."""
+    configured = source.options.get("notification_url")
+    if isinstance(configured, str):
+        return configured
+    context = event.get("requestContext") or {}
+    return f"https://{context.get('domainName', '')}{context.get('path', event.get('path', ''))}"
+
+
+def keys(source: Source, entries: Sequence[Any], log_skipped: Any) -> list[Any]:
+    """Each usable entry of the secret's `secrets` list, parsed in the provider's own format; a
+    malformed entry is reported to `log_skipped(index, problem)` (never its value) and skipped."""
+    module = source.module
+    parsed = []
+    for index, entry in enumerate(entries):
+        try:
+            if not isinstance(entry, str):
+                raise ValueError("an entry must be a string")
+            parsed.append(module.parse_secret(entry, source.options))
+        except ValueError as error:
+            log_skipped(index, str(error))
+    return parsed
+
+
+def _payload_hash(payload: str) -> str:
+    """Canonical-JSON hash when the payload is JSON (key order and whitespace do not matter), else of the text."""
+    try:
+        return payload_sha256(strict_json.loads(payload))
+    except strict_json.JsonDecodeError:
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
+    """The canonical event of one provider event: prefixed id, mapped type, exact major-unit amount.
+
+    A currency with no known exponent is stored and parked (`unrouted_reason`), never refused: a 4xx
+    would make the provider retry for days.
+    """
+    module = source.module
+    transaction_type = source.type_map.get(event.provider_event_type) or module.default_transaction_type(event)
+    amount: Decimal | None = None
+    unrouted_reason = None
+    currency = event.currency.upper() if event.currency else None
+    overrides = module.EXPONENT_OVERRIDES
+    if event.amount is not None:
+        try:
+            if currency is None:
+                raise money.UnknownCurrencyError("the event carries an amount without a currency")
+            if event.amount_unit == "minor":
+                amount = money.from_minor_units(event.amount, currency, overrides)
+            else:
+                money.exponent(currency, overrides)  # an unknown currency is parked, not guessed
+                amount = money.with_exponent(event.amount, currency, overrides)
+        except money.UnknownCurrencyError:
+            unrouted_reason = "unknown_currency_exponent"
+    return CanonicalEvent(
+        event_id=f"{source.name}:{event.provider_event_id}",
+        source=source.name,
+        provider_event_type=event.provider_event_type,
+        transaction_type=transaction_type,
+        timestamp=utc_text(event.timestamp),
+        payload=event.payload,
+        payload_sha256=_payload_hash(event.payload),
+        amount=amount,
+        currency=currency,
+        unrouted_reason=unrouted_reason,
+        routed=source.route_unmapped or transaction_type != "other",
+    )
