@@ -16,6 +16,11 @@ from modules.iam import allow, deny_insecure_transport, policy_document
 OLDEST_MESSAGE_AGE_SECONDS = 900
 ITERATOR_AGE_MILLISECONDS = 60_000
 
+# The validator's Powertools namespace (POWERTOOLS_METRICS_NAMESPACE in pipeline_stack.py).
+VALIDATOR_METRICS_NAMESPACE = "WebhookPipeline"
+# Refusals per 5 minutes above which a source's secret is probably wrong (a few stray probes are not).
+SIGNATURE_REFUSALS_THRESHOLD = 5
+
 
 class PipelineAlarms(Construct):
     def __init__(
@@ -137,4 +142,21 @@ class PipelineAlarms(Construct):
             dimensions={"ApiName": api_name, "Stage": stage_name},
             statistic="Sum",
             threshold=0,
+        )
+
+    def source_signature_refusals(self, source: str, *, validator_service: str) -> None:
+        """Deliveries of one source refused for their signature, more than a stray probe would explain:
+        usually a secret not set, or rotated on one side only."""
+        self._alarm(
+            f"source-{source}-signature-refusals",
+            description=(
+                f"deliveries of source {source} are refused for their signature: check that "
+                f"webhook-source-{source}-{self.environment} holds the provider's current secret"
+            ),
+            namespace=VALIDATOR_METRICS_NAMESPACE,
+            metric="SignatureRejected",
+            dimensions={"service": validator_service, "source": source},
+            statistic="Sum",
+            threshold=SIGNATURE_REFUSALS_THRESHOLD,
+            period=300,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from cdktf import Fn, TerraformResourceLifecycle
@@ -55,6 +56,11 @@ BAD_REQUEST_TEMPLATE = (
     '","request_id":"$context.requestId"}'
 )
 
+MISSING_SIGNATURE_TEMPLATE = (
+    '{"error":"missing_signature_header","message":"$context.error.validationErrorString",'
+    '"request_id":"$context.requestId"}'
+)
+
 
 def api_log_group_name(api_name: str) -> str:
     return f"/aws/apigateway/{api_name}"
@@ -74,7 +80,10 @@ class WebhookApi(Construct):
         throttle_rate_limit: int,
         throttle_burst_limit: int,
         execution_logging_level: str,
+        source_signature_headers: Mapping[str, str | None] | None = None,
     ) -> None:
+        """`source_signature_headers`: source name -> the header its provider signs with (required on the
+        route by API Gateway), or None when the signature is in the body or under alternative names."""
         super().__init__(scope, id_)
         self.name = f"webhook-api-{environment}"
         self.api = ApiGatewayRestApi(
@@ -128,6 +137,7 @@ class WebhookApi(Construct):
             integration_http_method="POST",
             uri=validator_invoke_arn,
         )
+        source_routes = self._source_routes(resource, validator_invoke_arn, source_signature_headers or {})
         bad_request = ApiGatewayGatewayResponse(
             self,
             "bad-request-body-response",
@@ -152,12 +162,13 @@ class WebhookApi(Construct):
                             integration.uri,
                             self.model.schema,
                             bad_request.response_templates,
+                            *source_routes,
                         ]
                     )
                 )
             },
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            depends_on=[method, integration, bad_request],
+            depends_on=[method, integration, bad_request, *self._source_constructs],
         )
         self.log_group = CloudwatchLogGroup(
             self,
@@ -201,4 +212,70 @@ class WebhookApi(Construct):
             principal="apigateway.amazonaws.com",
             source_arn=f"{self.api.execution_arn}/*/POST/{WEBHOOK_PATH}",
         )
+        if source_signature_headers:
+            LambdaPermission(
+                self,
+                "invoke-permission-sources",
+                statement_id="AllowApiGatewayPostWebhookSources",
+                action="lambda:InvokeFunction",
+                function_name=validator_function_name,
+                principal="apigateway.amazonaws.com",
+                source_arn=f"{self.api.execution_arn}/*/POST/{WEBHOOK_PATH}/*",
+            )
         self.endpoint = f"{self.stage.invoke_url}/{WEBHOOK_PATH}"
+        self.source_endpoints = {name: f"{self.endpoint}/{name}" for name in sorted(source_signature_headers or {})}
+
+    def _source_routes(
+        self, webhook: ApiGatewayResource, invoke_arn: str, signature_headers: Mapping[str, str | None]
+    ) -> list[str]:
+        """`POST /webhook/<name>` per source, proxied to the validator; no body model (the body is the
+        provider's), the signature header required where the provider has one. Returns the ids and
+        attributes that must redeploy the stage when they change."""
+        self._source_constructs: list[Construct] = []
+        if not signature_headers:
+            return []
+        parameters_validator = ApiGatewayRequestValidator(
+            self, "signature-header-validator", rest_api_id=self.api.id, name="signature-header",
+            validate_request_parameters=True,
+        )  # fmt: skip
+        triggers: list[str] = []
+        for name in sorted(signature_headers):
+            header = signature_headers[name]
+            resource = ApiGatewayResource(
+                self, f"source-{name}-resource", rest_api_id=self.api.id, parent_id=webhook.id, path_part=name
+            )
+            method = ApiGatewayMethod(
+                self,
+                f"source-{name}-post-method",
+                rest_api_id=self.api.id,
+                resource_id=resource.id,
+                http_method="POST",
+                # Authentication is the provider's signature, checked on the raw body by the validator.
+                authorization="NONE",
+                request_validator_id=parameters_validator.id if header else None,
+                request_parameters={f"method.request.header.{header}": True} if header else None,
+            )
+            integration = ApiGatewayIntegration(
+                self,
+                f"source-{name}-integration",
+                rest_api_id=self.api.id,
+                resource_id=resource.id,
+                http_method=method.http_method,
+                type="AWS_PROXY",
+                integration_http_method="POST",
+                uri=invoke_arn,
+            )
+            self._source_constructs += [method, integration]
+            triggers += [resource.id, method.id, integration.id, header or ""]
+        # A provider route without its signature header is an unsigned request: 401, as the validator
+        # would answer, not API Gateway's default 400.
+        missing_header = ApiGatewayGatewayResponse(
+            self,
+            "missing-signature-header-response",
+            rest_api_id=self.api.id,
+            response_type="BAD_REQUEST_PARAMETERS",
+            status_code="401",
+            response_templates={"application/json": MISSING_SIGNATURE_TEMPLATE},
+        )
+        self._source_constructs.append(missing_header)
+        return [*triggers, missing_header.status_code]

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from modules.sources_config import SourceConfigError, SourceSettings, check_sources, parse_sources
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "terraform-state-config"
 DEFAULT_ENVIRONMENT = "dev"
 # Long suffixes push names such as `event-router-dlq-<env>` past AWS limits (64 for IAM roles with
@@ -85,6 +87,8 @@ class PipelineSettings:
     router_maximum_record_age_seconds: int
     signature_tolerance_seconds: int
     event_ttl_days: int
+    # Provider sources, `POST /webhook/<name>` each (modules/sources_config.py).
+    sources: tuple[SourceSettings, ...] = ()
 
 
 # (minimum, maximum) for integer settings, from the AWS limits of the setting they feed.
@@ -197,6 +201,16 @@ def load_settings(environment: str, config_dir: Path = CONFIG_DIR) -> PipelineSe
         for key, value in backend_values.items()
     }
     backend = _build(BackendSettings, f"{source} [backend]", backend_values, {})
-    settings = _build(PipelineSettings, source, merged, {"environment": environment, "backend": backend})
+    try:
+        sources = parse_sources(merged.pop("sources", {}), source)
+    except SourceConfigError as error:
+        raise ConfigError(str(error)) from None
+    settings = _build(
+        PipelineSettings, source, merged, {"environment": environment, "backend": backend, "sources": sources}
+    )
     _validate(settings, source)
+    try:
+        check_sources(settings.sources, event_ttl_days=settings.event_ttl_days, where=source)
+    except SourceConfigError as error:
+        raise ConfigError(str(error)) from None
     return settings

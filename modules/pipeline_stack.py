@@ -24,7 +24,8 @@ from modules.function import PipelineFunction, lambda_log_group_name
 from modules.iam import allow
 from modules.lambda_package import LambdaPackage
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
-from modules.signing_secret import SigningSecret
+from modules.signing_secret import SigningSecret, source_secret_name
+from modules.sources_config import SIGNATURE_HEADERS, sources_environment
 from modules.waf import WebhookFirewall, waf_log_group_name
 
 ROUTED_TYPES = ("payments", "refunds", "disputes")
@@ -74,6 +75,18 @@ class WebhookPipelineStack(TerraformStack):
             self, "event-store", environment=env, kms_key_arn=key_arn, deletion_protection=settings.deletion_protection
         ).table
         secret = SigningSecret(self, "signing", environment=env, kms_key_arn=key_arn).secret
+        source_secrets = {
+            source.name: SigningSecret(
+                self,
+                f"source-{source.name}",
+                environment=env,
+                kms_key_arn=key_arn,
+                name=source_secret_name(source.name, env),
+                description=f"{source.provider} signing secrets of source {source.name} as JSON: secrets, a list "
+                "in the provider's own format (docs/providers/)",
+            ).secret
+            for source in settings.sources
+        }
         routed = {
             kind: QueueWithDeadLetter(
                 self,
@@ -120,12 +133,21 @@ class WebhookPipelineStack(TerraformStack):
                 "SIGNING_SECRET_ARN": secret.arn,
                 "SIGNATURE_TOLERANCE_SECONDS": str(settings.signature_tolerance_seconds),
                 "EVENT_TTL_DAYS": str(settings.event_ttl_days),
+                **(
+                    {"SOURCES": sources_environment(settings.sources, {n: s.arn for n, s in source_secrets.items()})}
+                    if settings.sources
+                    else {}
+                ),
                 "POWERTOOLS_SERVICE_NAME": "webhook-validator",
                 "POWERTOOLS_METRICS_NAMESPACE": "WebhookPipeline",
             },
             permissions=[
                 allow("StoreEventsOnce", ["dynamodb:PutItem"], [table.arn]),
-                allow("ReadSigningSecret", ["secretsmanager:GetSecretValue"], [secret.arn]),
+                allow(
+                    "ReadSigningSecret",
+                    ["secretsmanager:GetSecretValue"],
+                    [secret.arn, *(s.arn for s in source_secrets.values())],
+                ),
                 allow(
                     "DecryptSecretAndTableThroughTheirServices",
                     ["kms:Decrypt", "kms:GenerateDataKey"],
@@ -217,6 +239,7 @@ class WebhookPipelineStack(TerraformStack):
             throttle_rate_limit=settings.api_throttle_rate_limit,
             throttle_burst_limit=settings.api_throttle_burst_limit,
             execution_logging_level=settings.api_execution_logging_level,
+            source_signature_headers={source.name: SIGNATURE_HEADERS[source.provider] for source in settings.sources},
         )
         if settings.waf_enabled:
             WebhookFirewall(
@@ -245,6 +268,8 @@ class WebhookPipelineStack(TerraformStack):
             alarms.function_errors(function_name)
         alarms.iterator_age(router_name)
         alarms.api_server_errors(api.name, api.stage.stage_name)
+        for source in settings.sources:
+            alarms.source_signature_refusals(source.name, validator_service="webhook-validator")
 
         outputs = {
             "api_endpoint": api.endpoint,
@@ -262,6 +287,9 @@ class WebhookPipelineStack(TerraformStack):
             "signing_secret_arn": secret.arn,
             "alarm_topic_arn": alarms.topic.arn,
             "kms_key_arn": key_arn,
+            # name -> URL to register with the provider, and name -> secret to put its signing secret in.
+            "source_endpoints": api.source_endpoints,
+            "source_secret_arns": {name: s.arn for name, s in sorted(source_secrets.items())},
         }
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)

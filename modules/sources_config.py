@@ -1,0 +1,204 @@
+"""The `sources` setting: which payment providers post to `POST /webhook/<name>`, and how.
+
+    "sources": {"<name>": {"provider": "<id>", ...options}}
+
+`<name>` matches `^[a-z0-9-]{1,32}$`; `provider` is one of `PROVIDER_OPTIONS`. Common options:
+`type_map` (`{"<provider event type>": "payment|refund|dispute|other"}`, overriding the provider's
+default mapping) and `route_unmapped` (default true; false stores unmapped events without routing
+them). Provider options are listed per provider below; anything else stops the synth naming the file
+and key. The handlers' provider modules declare the same option names (`OPTIONS`); a test holds the
+two lists together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+NAME_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
+_EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_.:*-]{1,128}$")
+_DOTTED_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+TRANSACTION_TYPES = ("payment", "refund", "dispute", "other")
+# Lambda's limit for all environment variables of a function together (Lambda quotas page: 4 KB).
+MAX_ENVIRONMENT_BYTES = 4096
+# A secret ARN is at most this long: arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>.
+_SECRET_ARN_ALLOWANCE = 140
+# How long each provider retries a delivery it did not see acknowledged. Stored ids must outlive it,
+# or a late retry of an already-stored event would be stored again (Adyen docs, "Webhook retries":
+# up to 30 days). Other providers retry for at most a few days, well inside any TTL we accept.
+RETRY_HORIZON_DAYS = {"adyen": 30}
+# The header each provider signs with, required on its route by API Gateway (a missing one is refused
+# there, before any Lambda runs). None: the signature is in the body (Adyen, Braintree) or may come
+# under either of two header names (Standard Webhooks / Svix).
+SIGNATURE_HEADERS: Mapping[str, str | None] = {
+    "standard-webhooks": None,
+    "stripe": "Stripe-Signature",
+    "adyen": None,
+    "square": "X-Square-HmacSha256-Signature",
+    "checkout": "Cko-Signature",
+    "razorpay": "X-Razorpay-Signature",
+    "paddle": "Paddle-Signature",
+    "gocardless": "Webhook-Signature",
+    "braintree": None,
+    "mollie": "X-Mollie-Signature",
+}
+
+
+def _tolerance(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3600
+    return None if ok else "must be an integer number of seconds, 1..3600"
+
+
+def _dotted_path(value: Any) -> str | None:
+    return (
+        None
+        if isinstance(value, str) and _DOTTED_PATH.fullmatch(value)
+        else "must be a dotted path such as data.amount"
+    )
+
+
+def _amount_unit(value: Any) -> str | None:
+    return None if value in ("major", "minor") else "must be 'major' or 'minor'"
+
+
+def _https_url(value: Any) -> str | None:
+    ok = isinstance(value, str) and value.startswith("https://") and len(value) <= 2048 and " " not in value
+    return None if ok else "must be the exact https:// URL registered with the provider"
+
+
+def _non_empty_text(value: Any) -> str | None:
+    return (
+        None
+        if isinstance(value, str) and value.strip() == value and 0 < len(value) <= 256
+        else "must be non-empty text"
+    )
+
+
+# Provider id -> {option: check}. A check returns None when the value is good, else what is wrong.
+PROVIDER_OPTIONS: Mapping[str, Mapping[str, Callable[[Any], str | None]]] = {
+    "standard-webhooks": {
+        "tolerance_seconds": _tolerance,
+        "amount_field": _dotted_path,
+        "currency_field": _dotted_path,
+        "amount_unit": _amount_unit,
+    },
+    "stripe": {"tolerance_seconds": _tolerance},
+    "adyen": {},
+    "square": {"notification_url": _https_url},
+    "checkout": {},
+    "razorpay": {},
+    "paddle": {"tolerance_seconds": _tolerance},
+    "gocardless": {},
+    "braintree": {"public_key": _non_empty_text},
+    "mollie": {},
+}
+REQUIRED_OPTIONS: Mapping[str, tuple[str, ...]] = {"braintree": ("public_key",)}
+
+
+class SourceConfigError(ValueError):
+    """A bad `sources` entry; the message names the key (`sources.<name>.<option>`)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceSettings:
+    """One source. `options` holds the provider's own options, in sorted order (deterministic synth)."""
+
+    name: str
+    provider: str
+    options: tuple[tuple[str, Any], ...] = ()
+    type_map: tuple[tuple[str, str], ...] = ()
+    route_unmapped: bool = True
+
+    def environment_entry(self, secret_arn: str) -> dict[str, Any]:
+        """This source's entry of the validator's `SOURCES` variable (handlers/sources.py reads it)."""
+        entry: dict[str, Any] = {"provider": self.provider, "secret_arn": secret_arn, **dict(self.options)}
+        if self.type_map:
+            entry["type_map"] = dict(self.type_map)
+        if not self.route_unmapped:
+            entry["route_unmapped"] = False
+        return entry
+
+
+def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
+    """Check the `sources` object of a config file (`where` names it). Raises `SourceConfigError`."""
+    if not isinstance(raw, dict):
+        raise SourceConfigError(f"{where}: 'sources' must be an object of name -> {{\"provider\": ...}}")
+    parsed = []
+    for name in sorted(raw):
+        entry = raw[name]
+        key = f"sources.{name}"
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+            raise SourceConfigError(f"{where}: '{key}': a source name is 1-32 lowercase letters, digits and '-'")
+        if not isinstance(entry, dict):
+            raise SourceConfigError(f"{where}: '{key}' must be an object with a 'provider'")
+        provider = entry.get("provider")
+        if provider not in PROVIDER_OPTIONS:
+            raise SourceConfigError(
+                f"{where}: '{key}.provider' = {provider!r} is not a provider; use one of {', '.join(PROVIDER_OPTIONS)}"
+            )
+        checks = PROVIDER_OPTIONS[provider]
+        options = []
+        for option, value in sorted(entry.items()):
+            if option in ("provider", "type_map", "route_unmapped"):
+                continue
+            if option not in checks:
+                known = ", ".join([*checks, "type_map", "route_unmapped"])
+                raise SourceConfigError(f"{where}: '{key}.{option}' is not an option of {provider}; options: {known}")
+            problem = checks[option](value)
+            if problem:
+                raise SourceConfigError(f"{where}: '{key}.{option}' = {value!r} {problem}")
+            options.append((option, value))
+        for option in REQUIRED_OPTIONS.get(provider, ()):
+            if option not in entry:
+                raise SourceConfigError(f"{where}: '{key}.{option}' is required for {provider}")
+        route_unmapped = entry.get("route_unmapped", True)
+        if not isinstance(route_unmapped, bool):
+            raise SourceConfigError(f"{where}: '{key}.route_unmapped' must be true or false")
+        parsed.append(
+            SourceSettings(
+                name=name,
+                provider=provider,
+                options=tuple(options),
+                type_map=_type_map(entry.get("type_map", {}), f"{where}: '{key}.type_map'"),
+                route_unmapped=route_unmapped,
+            )
+        )
+    return tuple(parsed)
+
+
+def _type_map(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict):
+        raise SourceConfigError(f"{where} must be an object of provider event type -> transaction type")
+    for event_type, transaction_type in raw.items():
+        if not _EVENT_TYPE_PATTERN.fullmatch(event_type):
+            raise SourceConfigError(f"{where}: {event_type!r} is not a provider event type")
+        if transaction_type not in TRANSACTION_TYPES:
+            raise SourceConfigError(f"{where}: {event_type!r} -> {transaction_type!r}; use one of {TRANSACTION_TYPES}")
+    return tuple(sorted(raw.items()))
+
+
+def check_sources(sources: tuple[SourceSettings, ...], *, event_ttl_days: int, where: str) -> None:
+    """Cross-setting checks: stored ids outlive every provider's retries; `SOURCES` fits Lambda's 4 KB."""
+    for source in sources:
+        horizon = RETRY_HORIZON_DAYS.get(source.provider)
+        if horizon is not None and event_ttl_days <= horizon:
+            raise SourceConfigError(
+                f"{where}: 'event_ttl_days' = {event_ttl_days} must exceed {horizon}: source '{source.name}' "
+                f"({source.provider}) retries for up to {horizon} days, and a retry after the stored id expired "
+                "would be stored as a new event"
+            )
+    estimate = sources_environment(sources, {s.name: "x" * _SECRET_ARN_ALLOWANCE for s in sources})
+    if len(estimate.encode()) > MAX_ENVIRONMENT_BYTES - 1024:  # room for the other variables
+        raise SourceConfigError(
+            f"{where}: 'sources' is too large for the validator's environment (Lambda allows 4 KB in all): "
+            "shorten type_map entries or split sources across environments"
+        )
+
+
+def sources_environment(sources: tuple[SourceSettings, ...], secret_arns: Mapping[str, str]) -> str:
+    """The `SOURCES` variable: compact JSON, sorted keys, so the same settings synthesize the same bytes."""
+    entries = {source.name: source.environment_entry(secret_arns[source.name]) for source in sources}
+    return json.dumps(entries, sort_keys=True, separators=(",", ":"))
