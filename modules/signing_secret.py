@@ -8,7 +8,7 @@ from constructs import Construct
 
 from modules.iam import deny_insecure_transport, policy_document
 
-STANDARD_SECRET_DESCRIPTION = "Standard Webhooks signing secrets as JSON: signing_secrets, a list (see README)"
+STANDARD_SECRET_DESCRIPTION = "Standard Webhooks signing secrets as JSON: signing_secrets, a list (see README)"  # noqa: S105
 
 
 def source_secret_name(source: str, environment: str) -> str:
