@@ -23,7 +23,7 @@ from pipeline_tools.cost_model import (
 from tests.conftest import PIPELINE
 from tests.infrastructure.synth import SynthesizedApp
 
-SETTINGS = load_settings("test")
+SETTINGS = load_settings("test", declared=True)
 ASSUME = Assumptions(validator_cpu_ms=0.5, router_cpu_ms_per_record=0.1, aws_round_trip_ms=7.5)
 MONTH = 30 * 86_400
 
