@@ -97,7 +97,7 @@ def test_alarm_count_matches_the_stack(app: SynthesizedApp) -> None:
 
 
 def test_cli_prints_a_total_and_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["cost", "--events-per-month", "1,000,000", "--environment", "test"]) == 0
+    assert main(["cost", "--events-per-month", "1,000,000", "--environment", "dev"]) == 0
     assert "per million events: $" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_:
         main(["cost", "--events-per-month", "-5"])
