@@ -18,6 +18,8 @@ from modules.api import WebhookApi, api_log_group_name
 from modules.api_gateway_account import ApiGatewayAccountLogging
 from modules.aws_context import AwsContext
 from modules.config import PipelineSettings
+from modules.dashboard import PipelineDashboard
+from modules.dashboard_body import METRICS_NAMESPACE
 from modules.encryption import PipelineKey
 from modules.event_store import EventTable
 from modules.function import PipelineFunction, lambda_log_group_name
@@ -120,8 +122,9 @@ class WebhookPipelineStack(TerraformStack):
                 "SIGNING_SECRET_ARN": secret.arn,
                 "SIGNATURE_TOLERANCE_SECONDS": str(settings.signature_tolerance_seconds),
                 "EVENT_TTL_DAYS": str(settings.event_ttl_days),
-                "POWERTOOLS_SERVICE_NAME": "webhook-validator",
-                "POWERTOOLS_METRICS_NAMESPACE": "WebhookPipeline",
+                # The function name, so the metrics of two environments in one account never add up.
+                "POWERTOOLS_SERVICE_NAME": validator_name,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
             permissions=[
                 allow("StoreEventsOnce", ["dynamodb:PutItem"], [table.arn]),
@@ -159,8 +162,8 @@ class WebhookPipelineStack(TerraformStack):
                 "REFUNDS_QUEUE_URL": routed["refunds"].source.queue.url,
                 "DISPUTES_QUEUE_URL": routed["disputes"].source.queue.url,
                 "UNROUTED_QUEUE_URL": unrouted.queue.url,
-                "POWERTOOLS_SERVICE_NAME": "event-router",
-                "POWERTOOLS_METRICS_NAMESPACE": "WebhookPipeline",
+                "POWERTOOLS_SERVICE_NAME": router_name,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
             permissions=[
                 allow("ReadTableStream", STREAM_READ_ACTIONS, [table.stream_arn]),
@@ -245,6 +248,21 @@ class WebhookPipelineStack(TerraformStack):
             alarms.function_errors(function_name)
         alarms.iterator_age(router_name)
         alarms.api_server_errors(api.name, api.stage.stage_name)
+        PipelineDashboard(
+            self,
+            "dashboard",
+            environment=env,
+            region=settings.region,
+            validator_service=validator_name,
+            validator_function=validator_name,
+            router_function=router_name,
+            queue_names=[
+                *(name for queues in routed.values() for name in (queues.source.name, queues.dead_letter.name)),
+                unrouted.name,
+                router_dlq.name,
+            ],
+            alarm_arns=[alarm.arn for alarm in alarms.alarms],
+        )
 
         outputs = {
             "api_endpoint": api.endpoint,
