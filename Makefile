@@ -14,7 +14,7 @@ export ENVIRONMENT_SUFFIX ?= dev
 PIPENV := $(PYTHON) -m pipenv
 VENV_PY := .venv/bin/python
 
-.PHONY: help install tools synth test lint verify sandbox bench cost
+.PHONY: help install tools synth test test-fast lint verify sandbox plan bench cost
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ help: ## List the targets
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	@start=$$(date +%s); echo "==> pipenv sync --dev (Pipfile.lock)"; \
-	  $(PIPENV) sync --dev >/dev/null || { echo "pipenv sync failed (above): check python3 is 3.11 and PyPI is reachable, then run make install again" >&2; exit 1; }; \
+	  $(PIPENV) sync --dev >install.log 2>&1 || { tail -30 install.log; echo "pipenv sync failed (above, all in install.log): check python3 is 3.11 and PyPI is reachable, then run make install again" >&2; exit 1; }; \
 	  echo "$$(( $$(date +%s) - start ))" >.venv/.install-seconds; \
 	  echo "    Python environment ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
@@ -51,19 +51,24 @@ tools: .tool-venvs/checkov/.installed ## Install checkov in its own pinned venv 
 synth: install ## Synthesize both stacks for ENVIRONMENT_SUFFIX into cdktf.out/
 	@start=$$(date +%s); echo "==> cdktf synth (ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX))"; \
 	  npx --no-install cdktf synth --output cdktf.out >/dev/null 2>synth.log || { cat synth.log; echo "synth failed: the error is above (also in synth.log); fix it and run make synth again" >&2; exit 1; }; \
-	  echo "    cdktf.out/stacks/: $$(ls cdktf.out/stacks | tr '\n' ' ')($$(( $$(date +%s) - start )) s)"
+	  counts=$$(for stack in cdktf.out/stacks/*/; do \
+	    printf '%s %s resources, ' "$$(basename $$stack)" "$$($(VENV_PY) -c 'import json,sys; print(sum(len(v) for v in json.load(open(sys.argv[1])).get("resource", {}).values()))' $$stack/cdk.tf.json)"; done); \
+	  echo "    cdktf.out/stacks/: $${counts%, } ($$(( $$(date +%s) - start )) s). Next: make sandbox, or deploy (README, Deploying to AWS)"
 
 lint: install ## ruff check and format check
 	@$(VENV_PY) -m ruff check .
 	@$(VENV_PY) -m ruff format --check .
 
-test: install tools lint ## Run the whole test suite, the sandbox integration suite included
+test: install tools lint ## Run the whole test suite, the sandbox integration suite included (~9 min)
 	@PIPELINE_SANDBOX=1 $(VENV_PY) -m pytest
+
+test-fast: install tools lint ## Everything but the sandbox integration suite (~5 min)
+	@$(VENV_PY) -m pytest --ignore=tests/integration
 
 verify: install tools lint ## Static checks: checkov + allowlist, IAM review, guards, actionlint (part of make test)
 	@$(VENV_PY) -m pytest tests/static -m static -p no:cacheprovider
 
-bench: install ## Measure everything in docs/PERFORMANCE.md (~10 min; after make synth); writes bench-results.json
+bench: install ## Measure everything in docs/PERFORMANCE.md (~12 min; after make synth); writes bench-results.json
 	@$(VENV_PY) -m benchmarks $(BENCH_ARGS)
 
 EVENTS ?= 10000000
@@ -71,5 +76,8 @@ PAYLOAD_BYTES ?= 2048
 cost: install ## Monthly AWS cost for EVENTS per month of PAYLOAD_BYTES (defaults 10000000, 2048)
 	@$(VENV_PY) -m pipeline_tools cost --events-per-month $(EVENTS) --payload-bytes $(PAYLOAD_BYTES)
 
-sandbox: install ## Deploy the stack to a local emulator with Terraform and serve it until Ctrl-C
+sandbox: install ## Deploy the stack to a local emulator with Terraform and serve it until Ctrl-C (~2 min to ready)
 	@$(VENV_PY) -m pipeline_tools sandbox --outputs sandbox-outputs.json
+
+plan: install ## terraform plan of the current code against the running sandbox, reviewed by review-plan (~1 min)
+	@$(VENV_PY) -m pipeline_tools plan --sandbox --outputs sandbox-outputs.json

@@ -8,6 +8,7 @@ the rate at which the gateway accepts the same 1,000 POSTs (how fast events can 
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -88,6 +89,7 @@ def throughput(outputs: dict[str, Any], secret: str) -> dict[str, Any]:
 
 
 def main() -> dict[str, Any]:
+    os.environ["PIPELINE_DECLARED_ENVIRONMENT"] = ENVIRONMENT  # the benchmark's own environment (main.py reads it)
     with tempfile.TemporaryDirectory() as work:
         sandbox = Sandbox(ENVIRONMENT, Path(work) / "outputs.json")
         try:
@@ -100,7 +102,7 @@ def main() -> dict[str, Any]:
         finally:
             sandbox.down()
     cuts = statistics.quantiles(seconds, n=100)
-    window = load_settings(ENVIRONMENT).router_batching_window_seconds
+    window = load_settings(ENVIRONMENT, declared=True).router_batching_window_seconds
     return {
         "ready_s": ready_s,
         "apply_s": apply_s,

@@ -54,7 +54,8 @@ def asset_build() -> dict[str, Any]:
 
 
 def main(runs: int = 5) -> dict[str, Any]:
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "ENVIRONMENT_SUFFIX": "bench"}
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "ENVIRONMENT_SUFFIX": "bench",
+           "PIPELINE_DECLARED_ENVIRONMENT": "bench"}  # fmt: skip
     full, bare = [], []
     with tempfile.TemporaryDirectory() as outdir:
         env["CDKTF_OUTDIR"] = outdir  # keep cdktf.out/ as `make synth` left it

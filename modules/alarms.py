@@ -35,6 +35,7 @@ class PipelineAlarms(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.environment = environment
+        self.alarms: list[CloudwatchMetricAlarm] = []  # every alarm, for the dashboard's alarm widget
         self.topic = SnsTopic(
             self, "alarm-topic", name=f"webhook-pipeline-alarms-{environment}", kms_master_key_id=kms_key_arn
         )
@@ -71,7 +72,7 @@ class PipelineAlarms(Construct):
         threshold: float,
         period: int = 60,
     ) -> CloudwatchMetricAlarm:
-        return CloudwatchMetricAlarm(
+        alarm = CloudwatchMetricAlarm(
             self,
             id_,
             alarm_name=f"{id_}-{self.environment}",
@@ -88,6 +89,8 @@ class PipelineAlarms(Construct):
             alarm_actions=[self.topic.arn],
             ok_actions=[self.topic.arn],
         )
+        self.alarms.append(alarm)
+        return alarm
 
     def messages_waiting(self, queue_name: str, why: str) -> None:
         self._alarm(

@@ -7,9 +7,11 @@ than a silently ignored key.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,12 @@ LOG_RETENTION_DAYS = (
     3288, 3653,
 )  # fmt: skip
 
+
+# A project tool (the test suite, the integration sandbox) may synthesize an environment that has no
+# settings file of its own by naming it here; people never need to, so a typo cannot slip through.
+DECLARED_ENVIRONMENT_VARIABLE = "PIPELINE_DECLARED_ENVIRONMENT"
+# Fields filled by the loader, not by any file: never offered as keys in an error message.
+_INTERNAL_KEYS = frozenset({"environment", "backend"})
 
 # OFF needs nothing; ERROR and INFO need the account's API Gateway CloudWatch role.
 API_LOGGING_LEVELS = ("OFF", "ERROR", "INFO")
@@ -123,6 +131,20 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _check_keys(path: Path, values: dict[str, Any], known: set[str], prefix: str = "") -> None:
+    """Refuse keys no setting has, naming the file and the closest known key (never an internal one)."""
+    for key in sorted(set(values) - known):
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        hint = (
+            f"; did you mean '{prefix}{close[0]}'?" if close else "; see the README's 'Configuration per environment'"
+        )
+        raise ConfigError(f"{path}: unknown key '{prefix}{key}'{hint}")
+
+
+def _settable_keys(cls: type) -> set[str]:
+    return {field.name for field in dataclasses.fields(cls)} - _INTERNAL_KEYS
+
+
 def _check_type(source: str, key: str, value: Any, annotation: str) -> None:
     optional = "None" in annotation
     if value is None:
@@ -141,9 +163,6 @@ def _check_type(source: str, key: str, value: Any, annotation: str) -> None:
 
 def _build(cls: type, source: str, values: dict[str, Any], extra: dict[str, Any]) -> Any:
     fields = {field.name: field for field in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(fields))}")
     arguments = dict(extra)
     for name, field in fields.items():
         if name in arguments:
@@ -157,60 +176,106 @@ def _build(cls: type, source: str, values: dict[str, Any], extra: dict[str, Any]
     return cls(**arguments)
 
 
-def _validate(settings: PipelineSettings, source: str) -> None:
+def _validate(settings: PipelineSettings, where: Callable[[str], str]) -> None:
+    """Range and format checks; `where(key)` names the file the key's value came from."""
     for key, (low, high) in _INT_RANGES.items():
         value = getattr(settings, key)
         if value is not None and not low <= value <= high:
-            raise ConfigError(f"{source}: '{key}' = {value} is outside {low}..{high}")
+            raise ConfigError(f"{where(key)}: '{key}' = {value} is outside {low}..{high}")
     if settings.log_retention_days not in LOG_RETENTION_DAYS:
-        raise ConfigError(f"{source}: 'log_retention_days' must be one of {LOG_RETENTION_DAYS}")
+        raise ConfigError(f"{where('log_retention_days')}: 'log_retention_days' must be one of {LOG_RETENTION_DAYS}")
     if settings.api_execution_logging_level not in API_LOGGING_LEVELS:
-        raise ConfigError(f"{source}: 'api_execution_logging_level' must be one of {API_LOGGING_LEVELS}")
+        raise ConfigError(
+            f"{where('api_execution_logging_level')}: 'api_execution_logging_level' must be one of {API_LOGGING_LEVELS}"
+        )
     if settings.alarm_email is not None and not _EMAIL_PATTERN.fullmatch(settings.alarm_email):
-        raise ConfigError(f"{source}: 'alarm_email' = {settings.alarm_email!r} is not an e-mail address")
+        raise ConfigError(f"{where('alarm_email')}: 'alarm_email' = {settings.alarm_email!r} is not an e-mail address")
     for name, region in (("region", settings.region), ("backend.region", settings.backend.region)):
         if not _REGION_PATTERN.fullmatch(region):
-            raise ConfigError(f"{source}: '{name}' = {region!r} is not an AWS region name")
+            raise ConfigError(f"{where(name.split('.')[0])}: '{name}' = {region!r} is not an AWS region name")
     if settings.api_throttle_burst_limit < settings.api_throttle_rate_limit:
-        raise ConfigError(f"{source}: 'api_throttle_burst_limit' must be at least 'api_throttle_rate_limit'")
+        raise ConfigError(
+            f"{where('api_throttle_burst_limit')}: 'api_throttle_burst_limit' must be at least 'api_throttle_rate_limit'"
+        )
     if "{env}" not in settings.backend.key and settings.environment not in settings.backend.key:
-        raise ConfigError(f"{source}: backend 'key' must contain '{{env}}' so environments never share state")
+        raise ConfigError(f"{where('backend')}: backend 'key' must contain '{{env}}' so environments never share state")
 
 
-def load_settings(environment: str, config_dir: Path = CONFIG_DIR) -> PipelineSettings:
-    """Merge `default.json` with the optional `<environment>.json` and check every value.
+def _undeclared_environment_error(environment: str, config_dir: Path) -> ConfigError:
+    known = sorted(path.stem for path in config_dir.glob("*.json") if path.stem != "default")
+    close = difflib.get_close_matches(environment, known, n=1, cutoff=0.5)
+    hint = f"Did you mean '{close[0]}'? " if close else ""
+    return ConfigError(
+        f"ENVIRONMENT_SUFFIX={environment!r} has no settings file {config_dir / (environment + '.json')}. {hint}"
+        f"Known environments: {', '.join(known) or 'none'}. To create this one (it inherits default.json; "
+        f"put its overrides inside): echo '{{}}' > {config_dir.name}/{environment}.json"
+    )
 
+
+def declared_environment(environ: dict[str, str] | None = None) -> str | None:
+    """The environment a project tool declared through `PIPELINE_DECLARED_ENVIRONMENT`, if any."""
+    env = os.environ if environ is None else environ
+    return env.get(DECLARED_ENVIRONMENT_VARIABLE) or None
+
+
+def load_settings(environment: str, config_dir: Path = CONFIG_DIR, *, declared: bool = False) -> PipelineSettings:
+    """Merge `default.json` with `<environment>.json` and check every value.
+
+    An environment needs its own `<environment>.json` (even `{}`), so a typo such as `prd` is refused
+    instead of building a whole environment on defaults; `declared=True` (or the environment named in
+    `PIPELINE_DECLARED_ENVIRONMENT`) lets a project tool use `default.json` alone.
     Raises `ConfigError` naming the file and key for unknown keys, wrong types and out-of-range values.
     """
     default_path = config_dir / "default.json"
     override_path = config_dir / f"{environment}.json"
+    if not override_path.is_file() and not (declared or declared_environment() == environment):
+        raise _undeclared_environment_error(environment, config_dir)
     merged = _read_json(default_path)
-    source = str(default_path)
+    pipeline_keys, backend_keys = _settable_keys(PipelineSettings) | {"backend"}, _settable_keys(BackendSettings)
+    _check_keys(default_path, merged, pipeline_keys)
+    if isinstance(merged.get("backend"), dict):
+        _check_keys(default_path, merged["backend"], backend_keys, "backend.")
+    override: dict[str, Any] = {}
     if override_path.is_file():
         override = _read_json(override_path)
-        source = f"{default_path} + {override_path}"
-        backend_override = override.pop("backend", {})
+        _check_keys(override_path, override, pipeline_keys)
+        backend_override = override.get("backend", {})
         if not isinstance(backend_override, dict):
             raise ConfigError(f"{override_path}: 'backend' must be an object")
+        _check_keys(override_path, backend_override, backend_keys, "backend.")
         merged = {**merged, **override, "backend": {**merged.get("backend", {}), **backend_override}}
     backend_values = merged.pop("backend", None)
     if not isinstance(backend_values, dict):
-        raise ConfigError(f"{source}: 'backend' must be an object")
+        raise ConfigError(f"{default_path}: 'backend' must be an object")
     backend_values = {
         key: value.replace("{env}", environment) if isinstance(value, str) else value
         for key, value in backend_values.items()
     }
-    backend = _build(BackendSettings, f"{source} [backend]", backend_values, {})
+
+    def holder(key: str, section: dict[str, Any]) -> str:
+        """The file a value came from, so the message points at the line to change."""
+        return str(override_path if key in section else default_path)
+
+    backend = _build(BackendSettings, f"{holder('backend', override)} [backend]", backend_values, {})
     try:
-        sources = parse_sources(merged.pop("sources", {}), source)
+        sources = parse_sources(merged.pop("sources", {}), holder("sources", override))
     except SourceConfigError as error:
         raise ConfigError(str(error)) from None
+    for key in merged:
+        _check_type(holder(key, override), key, merged[key], _annotation(PipelineSettings, key))
     settings = _build(
-        PipelineSettings, source, merged, {"environment": environment, "backend": backend, "sources": sources}
+        PipelineSettings,
+        str(default_path),
+        merged,
+        {"environment": environment, "backend": backend, "sources": sources},
     )
-    _validate(settings, source)
+    _validate(settings, lambda key: holder(key, override))
     try:
-        check_sources(settings.sources, event_ttl_days=settings.event_ttl_days, where=source)
+        check_sources(settings.sources, event_ttl_days=settings.event_ttl_days, where=holder("sources", override))
     except SourceConfigError as error:
         raise ConfigError(str(error)) from None
     return settings
+
+
+def _annotation(cls: type, key: str) -> str:
+    return next(str(field.type) for field in dataclasses.fields(cls) if field.name == key)

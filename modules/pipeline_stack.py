@@ -18,6 +18,8 @@ from modules.api import WebhookApi, api_log_group_name
 from modules.api_gateway_account import ApiGatewayAccountLogging
 from modules.aws_context import AwsContext
 from modules.config import PipelineSettings
+from modules.dashboard import PipelineDashboard
+from modules.dashboard_body import METRICS_NAMESPACE
 from modules.encryption import PipelineKey
 from modules.event_store import EventTable
 from modules.function import PipelineFunction, lambda_log_group_name
@@ -138,8 +140,9 @@ class WebhookPipelineStack(TerraformStack):
                     if settings.sources
                     else {}
                 ),
-                "POWERTOOLS_SERVICE_NAME": "webhook-validator",
-                "POWERTOOLS_METRICS_NAMESPACE": "WebhookPipeline",
+                # The function name, so the metrics of two environments in one account never add up.
+                "POWERTOOLS_SERVICE_NAME": validator_name,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
             permissions=[
                 allow("StoreEventsOnce", ["dynamodb:PutItem"], [table.arn]),
@@ -181,8 +184,8 @@ class WebhookPipelineStack(TerraformStack):
                 "REFUNDS_QUEUE_URL": routed["refunds"].source.queue.url,
                 "DISPUTES_QUEUE_URL": routed["disputes"].source.queue.url,
                 "UNROUTED_QUEUE_URL": unrouted.queue.url,
-                "POWERTOOLS_SERVICE_NAME": "event-router",
-                "POWERTOOLS_METRICS_NAMESPACE": "WebhookPipeline",
+                "POWERTOOLS_SERVICE_NAME": router_name,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
             permissions=[
                 allow("ReadTableStream", STREAM_READ_ACTIONS, [table.stream_arn]),
@@ -269,7 +272,23 @@ class WebhookPipelineStack(TerraformStack):
         alarms.iterator_age(router_name)
         alarms.api_server_errors(api.name, api.stage.stage_name)
         for source in settings.sources:
-            alarms.source_signature_refusals(source.name, validator_service="webhook-validator")
+            alarms.source_signature_refusals(source.name, validator_service=validator_name)
+        PipelineDashboard(
+            self,
+            "dashboard",
+            environment=env,
+            region=settings.region,
+            validator_service=validator_name,
+            validator_function=validator_name,
+            router_function=router_name,
+            queue_names=[
+                *(name for queues in routed.values() for name in (queues.source.name, queues.dead_letter.name)),
+                unrouted.name,
+                router_dlq.name,
+            ],
+            alarm_arns=[alarm.arn for alarm in alarms.alarms],
+            sources=[source.name for source in settings.sources],
+        )
 
         outputs = {
             "api_endpoint": api.endpoint,

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
+import shlex
 import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pipeline_tools.outputs import client
 
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
-QUEUE_OUTPUTS = {"payments": "payments", "refunds": "refunds", "disputes": "disputes"}
 
 
 class OperationError(ValueError):
@@ -39,12 +41,32 @@ def signature_header(secret: str, webhook_id: str, timestamp: int, body: bytes) 
     return sign(key, webhook_id, timestamp, body)
 
 
-def build_event(transaction_type: str, amount: str, currency: str | None, event_id: str | None) -> bytes:
+# With an explicit --event-id the body's `timestamp` is derived from the id (an instant in 2024), so
+# sending the same id again sends the same body: the README's `200 duplicate`, not a 409.
+_DERIVED_EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+
+
+def derived_timestamp(event_id: str) -> str:
+    """A fixed ISO-8601 UTC instant in 2024 for `event_id` (the same id always gives the same instant)."""
+    seconds = int.from_bytes(hashlib.sha256(event_id.encode()).digest()[:4], "big") % (366 * 86400)
+    return (_DERIVED_EPOCH + datetime.timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def build_event(
+    transaction_type: str, amount: str, currency: str | None, event_id: str | None, timestamp: str | None = None
+) -> bytes:
+    """The JSON body `send` posts; the amount goes in as written (no float round trip)."""
+    if timestamp is None:
+        timestamp = (
+            derived_timestamp(event_id)
+            if event_id
+            else datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        )
     event: dict[str, Any] = {
         "event_id": event_id or f"evt_{uuid.uuid4().hex}",
         "transaction_type": transaction_type,
         "amount": "__AMOUNT__",
-        "timestamp": datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "timestamp": timestamp,
     }
     if currency:
         event["currency"] = currency
@@ -52,26 +74,36 @@ def build_event(transaction_type: str, amount: str, currency: str | None, event_
         float(amount)
     except ValueError as error:
         raise OperationError(f"--amount {amount!r} is not a number") from error
-    # The amount goes in as written: no float round trip.
     return json.dumps(event).replace('"__AMOUNT__"', amount).encode()
+
+
+def signed_headers(body: bytes, secret: str, *, timestamp: int | None = None) -> dict[str, str]:
+    """The Standard Webhooks headers for `body`, signed now (or at `timestamp`, epoch seconds)."""
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(secret, webhook_id, timestamp, body),
+    }
+
+
+def curl_command(url: str, body: bytes, headers: dict[str, str]) -> str:
+    """A ready-to-run `curl` line (POSIX shell quoting); valid while the signed timestamp is within tolerance."""
+    parts = ["curl", "-sS", "-X", "POST", url]
+    for name, value in headers.items():
+        parts += ["-H", f"{name}: {value}"]
+    parts += ["--data-binary", body.decode()]
+    return " ".join(shlex.quote(part) for part in parts)
 
 
 def send(
     outputs: dict[str, Any], body: bytes, secret: str, *, timestamp: int | None = None, timeout: float = 30
 ) -> tuple[int, str]:
     """POST a signed body to the deployment's endpoint; return (status, response body)."""
-    webhook_id = f"msg_{uuid.uuid4().hex}"
-    timestamp = int(time.time()) if timestamp is None else timestamp
     request = urllib.request.Request(  # noqa: S310 - the endpoint from the outputs file
-        outputs["api_endpoint"],
-        data=body,
-        method="POST",
-        headers={
-            "content-type": "application/json",
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature_header(secret, webhook_id, timestamp, body),
-        },
+        outputs["api_endpoint"], data=body, method="POST", headers=signed_headers(body, secret, timestamp=timestamp)
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -89,29 +121,71 @@ def _queue_urls(outputs: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def replay(
-    outputs: dict[str, Any], since: datetime.datetime, until: datetime.datetime, transaction_type: str | None
-) -> int:
-    """Send stored events received in [since, until) back through routing; consumers deduplicate by event_id."""
-    if since >= until:
-        raise OperationError("--since must be before --until")
-    _handlers_on_path()
-    from routing import batches, message_for  # the router's own logic, so a replay routes identically
+def queue_name(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
 
-    dynamodb, sqs = client(outputs, "dynamodb"), client(outputs, "sqs")
-    window = {":since": {"S": since.isoformat(timespec="milliseconds").replace("+00:00", "Z")},
-              ":until": {"S": until.isoformat(timespec="milliseconds").replace("+00:00", "Z")}}  # fmt: skip
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def check_window(since: datetime.datetime, until: datetime.datetime, until_given: bool) -> None:
+    """Refuse an empty window, saying what `--until` was when it defaulted to now."""
+    if since < until:
+        return
+    if not until_given:
+        raise OperationError(
+            f"--since {_iso(since)} is in the future: --until defaults to now ({_iso(until)}), so nothing was "
+            "received in that window; give an earlier --since"
+        )
+    raise OperationError(f"--since {_iso(since)} must be before --until {_iso(until)}")
+
+
+def replay_messages(
+    outputs: dict[str, Any],
+    since: datetime.datetime,
+    until: datetime.datetime,
+    transaction_type: str | None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[Any]:
+    """The messages the router's own routing code makes of events received in [since, until)."""
+    _handlers_on_path()
+    from routing import message_for  # the router's own logic, so a replay routes identically
+
+    dynamodb = client(outputs, "dynamodb")
+    window = {":since": {"S": _iso(since)}, ":until": {"S": _iso(until)}}
     expression = "received_at >= :since AND received_at < :until"
     if transaction_type:
         window[":type"] = {"S": transaction_type}
         expression += " AND transaction_type = :type"
-    messages = []
+    messages, scanned = [], 0
     for page in dynamodb.get_paginator("scan").paginate(
         TableName=outputs["dynamodb_table_name"], FilterExpression=expression, ExpressionAttributeValues=window
     ):
+        scanned += page.get("ScannedCount", 0)
         for item in page["Items"]:
             record = {"dynamodb": {"NewImage": item, "SequenceNumber": item["event_id"]["S"]}}
             messages.append(message_for(record, _queue_urls(outputs)))
+        progress(f"scanned {scanned} items, {len(messages)} in the window")
+    return messages
+
+
+def counts_by_queue(messages: list[Any]) -> dict[str, int]:
+    """{queue name: messages} for a dry run or a summary."""
+    counts: dict[str, int] = {}
+    for message in messages:
+        counts[queue_name(message.queue_url)] = counts.get(queue_name(message.queue_url), 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def send_messages(
+    outputs: dict[str, Any], messages: list[Any], progress: Callable[[str], None] = lambda _: None
+) -> int:
+    """SendMessageBatch grouped as the router groups them; raise if SQS refuses any entry."""
+    _handlers_on_path()
+    from routing import batches
+
+    sqs, sent = client(outputs, "sqs"), 0
     for batch in batches(messages):
         response = sqs.send_message_batch(
             QueueUrl=batch[0].queue_url, Entries=[m.entry(str(i)) for i, m in enumerate(batch)]
@@ -120,31 +194,15 @@ def replay(
             raise OperationError(
                 f"{len(response['Failed'])} messages were not accepted by {batch[0].queue_url}; run replay again"
             )
-    return len(messages)
+        sent += len(batch)
+        if sent % 500 < len(batch) or sent == len(messages):
+            progress(f"sent {sent}/{len(messages)}")
+    return sent
 
 
-def redrive(outputs: dict[str, Any], kind: str) -> int | str:
-    """Move a DLQ's messages back to its source queue: SQS's move task on AWS, a copy loop on the emulator."""
-    if kind not in QUEUE_OUTPUTS:
-        raise OperationError(f"unknown queue {kind!r}: choose one of {', '.join(QUEUE_OUTPUTS)}")
-    sqs = client(outputs, "sqs")
-    dlq_url, source_url = outputs[f"{kind}_dlq_url"], outputs[f"{kind}_queue_url"]
-    if not outputs.get("aws_endpoint_url"):
-        arns = [
-            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            for url in (dlq_url, source_url)
-        ]
-        return sqs.start_message_move_task(SourceArn=arns[0], DestinationArn=arns[1])["TaskHandle"]
-    moved = 0
-    while True:  # the emulator lacks StartMessageMoveTask: the same effect, message by message
-        messages = sqs.receive_message(
-            QueueUrl=dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=30
-        ).get("Messages", [])
-        if not messages:
-            return moved
-        for message in messages:
-            sqs.send_message(
-                QueueUrl=source_url, MessageBody=message["Body"], MessageAttributes=message.get("MessageAttributes", {})
-            )
-            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
+def replay(
+    outputs: dict[str, Any], since: datetime.datetime, until: datetime.datetime, transaction_type: str | None
+) -> int:
+    """Send stored events received in [since, until) back through routing; consumers deduplicate by event_id."""
+    check_window(since, until, until_given=True)
+    return send_messages(outputs, replay_messages(outputs, since, until, transaction_type))

@@ -198,6 +198,8 @@ def _policy_section(plan: dict[str, Any], change: Change) -> list[str]:
         diff = _statement_diff(before, after)
         if any(line.startswith(("-", "+")) for line in diff):
             lines += [f"`{attribute}`:", "```diff", *diff, "```"]
+    if len(lines) == 1:  # the text changed (formatting, order) but no statement did: say so in one line
+        lines.append("No statement changed (the policy text differs only in formatting or order).")
     return lines
 
 

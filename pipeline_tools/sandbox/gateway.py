@@ -17,7 +17,11 @@ from typing import Any
 
 import fastjsonschema
 
+from pipeline_tools.sandbox.function_logs import capture
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# (status, response body, the validator's log lines, request path): the live log and the log group.
+ResponseObserver = Callable[[int, bytes, list[dict[str, Any]], str], None]
 _ESCAPED_MESSAGE = '$util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\\\\'","\'")'
 
 
@@ -42,8 +46,10 @@ class WebhookGateway:
         stage: str,
         resource_path: str,
         port: int = 0,
+        on_response: ResponseObserver | None = None,
     ) -> None:
         self.handler = handler
+        self.on_response = on_response
         self.context = context
         self.validate = fastjsonschema.compile(model_schema)
         self.bad_request_template = bad_request_template
@@ -68,6 +74,15 @@ class WebhookGateway:
         self.server.server_close()
 
     def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        with capture() as logs:
+            status, response_headers, payload = self._handle(method, path, headers, body, source_ip)
+        if self.on_response is not None:
+            self.on_response(status, payload, logs, path)
+        return status, response_headers, payload
+
+    def _handle(
         self, method: str, path: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         request_id = str(uuid.uuid4())

@@ -1,12 +1,15 @@
 """`make sandbox`: the synthesized stack applied by real Terraform to moto, with the handlers run in-process.
 
-Order: emulator -> synth -> terraform init/apply -> plan must show no changes -> signing secret ->
-handlers loaded from the deployed zip with the deployed environment -> gateway and stream poller.
+Order: lock -> emulator -> synth -> terraform init/apply -> plan must show no changes -> signing secret
+-> handlers loaded from the deployed zip with the deployed environment -> gateway and stream poller ->
+outputs file. `down()` undoes each step that ran, whichever step was interrupted: the outputs file
+and the override exist only while a ready sandbox serves them, and the lock goes with the process.
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import secrets
@@ -19,9 +22,12 @@ from typing import Any
 from pipeline_tools import terraform_cli
 from pipeline_tools.outputs import client
 from pipeline_tools.progress import Steps
+from pipeline_tools.sandbox import function_logs
+from pipeline_tools.sandbox.apply_progress import run_with_progress
 from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, Emulator, write_override
 from pipeline_tools.sandbox.gateway import WebhookGateway
 from pipeline_tools.sandbox.lambda_runtime import load_handlers
+from pipeline_tools.sandbox.live_log import LiveLog, request_line, routing_lines
 from pipeline_tools.sandbox.stream_poller import MappingSettings, StreamPoller
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +36,10 @@ REGION_FALLBACK = "us-east-1"
 
 class SandboxError(RuntimeError):
     """The sandbox could not come up; the message says which step and what to do."""
+
+
+class SandboxBusyError(SandboxError):
+    """Another sandbox already serves this environment; the message says where."""
 
 
 class Sandbox:
@@ -46,8 +56,45 @@ class Sandbox:
         self.poller: StreamPoller | None = None
         self.resource_count = 0
         self.outputs: dict[str, Any] = {}
+        self.lock_path = PROJECT_ROOT / ".sandbox" / f"{environment}.lock"
+        self._lock_file: Any = None
+        self._wrote_outputs = False
+
+    def acquire(self) -> None:
+        """Hold `.sandbox/<env>.lock` for the life of this process (the kernel drops it if the process dies).
+
+        Raises `SandboxBusyError` naming the endpoint and outputs of the sandbox that holds it.
+        """
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock_file = self.lock_path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.seek(0)
+            holder = lock_file.read().strip() or "{}"
+            lock_file.close()
+            info = json.loads(holder) if holder.startswith("{") else {}
+            where = info.get("api_endpoint") or "(still starting)"
+            raise SandboxBusyError(
+                f"a sandbox for {self.environment} is already running (pid {info.get('pid', '?')}, serving {where}, "
+                f"outputs {info.get('outputs', '?')}): use it, or stop it (Ctrl-C in its terminal) first"
+            ) from None
+        self._lock_file = lock_file
+        self._describe_lock()
+
+    def _describe_lock(self) -> None:
+        assert self._lock_file is not None
+        self._lock_file.seek(0)
+        self._lock_file.truncate()
+        self._lock_file.write(json.dumps({"pid": os.getpid(), "outputs": str(self.outputs_path),
+                                          "api_endpoint": self.outputs.get("api_endpoint") if self._wrote_outputs else None}))  # fmt: skip
+        self._lock_file.flush()
 
     def up(self) -> dict[str, Any]:
+        if self._lock_file is None:
+            self.acquire()
+        # Nobody serves this environment (we hold its lock): an outputs file left by a killed run is stale.
+        self.outputs_path.unlink(missing_ok=True)
         shutil.rmtree(self.work_dir, ignore_errors=True)
         self.work_dir.mkdir(parents=True)
         with self.steps.step("start moto server on loopback"):
@@ -62,14 +109,24 @@ class Sandbox:
         with self.steps.step("set a random signing secret and start the handlers"):
             self._start_runtime()
         self.outputs_path.write_text(json.dumps(self.outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        self._wrote_outputs = True
+        self._describe_lock()
         self.steps.summary(f"{self.resource_count} resources applied; outputs in {self.outputs_path}")
         return self.outputs
 
     def down(self) -> None:
+        """Stop whatever started, remove the outputs file and the override, release the lock."""
+        if self._wrote_outputs:
+            self.outputs_path.unlink(missing_ok=True)  # the file means "a sandbox serves this"
+            self._wrote_outputs = False
         for component in (self.poller, self.gateway, self.emulator):
             if component is not None:
                 component.stop()
+        self.poller = self.gateway = self.emulator = None
         (self.stack_dir / OVERRIDE_FILE).unlink(missing_ok=True)  # a later real deploy must not see it
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing releases the flock
+            self._lock_file = None
 
     # --- steps -------------------------------------------------------------------------------------
     def _synthesize(self) -> None:
@@ -98,8 +155,11 @@ class Sandbox:
         write_override(self.stack_dir, self.emulator.url, region, self.work_dir / "terraform.tfstate")
         env = self._terraform_env()
         terraform_cli.run(["init", "-input=false", "-no-color", "-reconfigure"], cwd=self.stack_dir, env=env)
-        terraform_cli.run(
-            ["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=30"], cwd=self.stack_dir, env=env
+        run_with_progress(
+            [terraform_cli.find_terraform(), "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=30"],
+            cwd=self.stack_dir,
+            env=env,
+            stream=self.steps.stream,
         )
         state = terraform_cli.run(["show", "-json"], cwd=self.stack_dir, env=env)
         values = json.loads(state.stdout)["values"]["root_module"]["resources"]
@@ -121,6 +181,10 @@ class Sandbox:
         client(outputs, "secretsmanager").put_secret_value(
             SecretId=outputs["signing_secret_arn"], SecretString=json.dumps({"signing_secrets": [signing_secret]})
         )
+        # Before the handlers are imported: Powertools binds its log stream when the Logger is built.
+        stdout = function_logs.install()
+        self.live_log = LiveLog(stdout.original)
+        logs = client(outputs, "logs")
         lambda_client = client(outputs, "lambda")
         functions = {
             "validator": outputs["validator_lambda_arn"].split(":")[-1],
@@ -131,8 +195,19 @@ class Sandbox:
         handlers = load_handlers(
             lambda_client, functions, self.stack_dir / package, self.work_dir / "lambda", outputs["aws_endpoint_url"]
         )
-        self.gateway = self._gateway(handlers["validator"]).start()
-        self.poller = self._poller(lambda_client, handlers["router"], functions["router"]).start()
+        validator_logs = function_logs.LogGroupWriter(logs, f"/aws/lambda/{functions['validator']}")
+        router_logs = function_logs.LogGroupWriter(logs, f"/aws/lambda/{functions['router']}")
+
+        def on_response(status: int, body: bytes, lines: list[dict[str, Any]], path: str) -> None:
+            validator_logs.write([line for line in lines if not function_logs.is_metric(line)])
+            self.live_log.print(request_line(status, body, lines, path))
+
+        def on_router_logs(lines: list[dict[str, Any]]) -> None:
+            router_logs.write([line for line in lines if not function_logs.is_metric(line)])
+            self.live_log.print(*routing_lines(lines))
+
+        self.gateway = self._gateway(handlers["validator"], on_response).start()
+        self.poller = self._poller(lambda_client, handlers["router"], functions["router"], on_router_logs).start()
         outputs["deployed_api_endpoint"] = outputs["api_endpoint"]
         outputs["api_endpoint"] = self.gateway.url
         outputs["signing_secret"] = signing_secret
@@ -141,7 +216,7 @@ class Sandbox:
         outputs["sandbox_state_path"] = str(self.work_dir / "terraform.tfstate")
         outputs["sandbox_stack_dir"] = str(self.stack_dir)
 
-    def _gateway(self, validator: tuple[Any, Any]) -> WebhookGateway:
+    def _gateway(self, validator: tuple[Any, Any], on_response: Any) -> WebhookGateway:
         apigateway = client(self.outputs, "apigateway")
         api_name = f"webhook-api-{self.environment}"
         [api] = [item for item in apigateway.get_rest_apis()["items"] if item["name"] == api_name]
@@ -158,9 +233,10 @@ class Sandbox:
             stage=stage,
             resource_path="/" + resource_path,
             port=0,
+            on_response=on_response,
         )
 
-    def _poller(self, lambda_client: Any, router: tuple[Any, Any], router_name: str) -> StreamPoller:
+    def _poller(self, lambda_client: Any, router: tuple[Any, Any], router_name: str, on_logs: Any) -> StreamPoller:
         mappings = lambda_client.list_event_source_mappings()["EventSourceMappings"]
         [mapping] = [m for m in mappings if m["FunctionArn"].split(":")[6] == router_name]
         sqs = client(self.outputs, "sqs")
@@ -174,4 +250,5 @@ class Sandbox:
             handler=handler,
             context=context,
             settings=MappingSettings.from_mapping(mapping, on_failure_url),
+            on_logs=on_logs,
         )

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pipeline_tools.sandbox.function_logs import capture
+
 log = logging.getLogger("sandbox.stream")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -55,8 +57,17 @@ def matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
 
 class StreamPoller:
     def __init__(
-        self, *, streams: Any, sqs: Any, stream_arn: str, handler: Handler, context: Any, settings: MappingSettings
+        self,
+        *,
+        streams: Any,
+        sqs: Any,
+        stream_arn: str,
+        handler: Handler,
+        context: Any,
+        settings: MappingSettings,
+        on_logs: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
+        self.on_logs = on_logs
         self.streams = streams
         self.sqs = sqs
         self.stream_arn = stream_arn
@@ -119,10 +130,14 @@ class StreamPoller:
         """Return (index of the first record to retry or None, whether the function itself failed)."""
         self.invocations += 1
         try:
-            response = self.handler({"Records": batch}, self.context)
+            with capture() as lines:
+                response = self.handler({"Records": batch}, self.context)
         except Exception:
             log.exception("router raised; the whole batch is retried")
             return 0, True
+        finally:
+            if self.on_logs is not None:
+                self.on_logs(lines)
         failed = {item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])}
         for index, record in enumerate(batch):
             if record["dynamodb"]["SequenceNumber"] in failed:

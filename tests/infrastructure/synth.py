@@ -29,7 +29,7 @@ def synthesize(environment: str, outdir: Path, build_dir: Path, **overrides: Any
     from modules.pipeline_stack import WebhookPipelineStack
     from modules.state_bootstrap_stack import StateBootstrapStack
 
-    settings = dataclasses.replace(load_settings(environment), **overrides)
+    settings = dataclasses.replace(load_settings(environment, declared=True), **overrides)
     app = App(outdir=str(outdir))
     stacks = [
         WebhookPipelineStack(app, settings=settings, package=build_lambda_package(build_dir=build_dir)),

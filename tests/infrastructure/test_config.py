@@ -40,7 +40,7 @@ def test_main_stops_before_synth_on_a_bad_suffix() -> None:
 
 
 def test_defaults_fill_every_setting_and_place_env_in_the_backend() -> None:
-    settings = load_settings("staging")
+    settings = load_settings("staging", declared=True)
     assert settings.backend.bucket == "webhook-pipeline-tfstate-staging"
     assert settings.backend.key == "webhook-pipeline/staging/terraform.tfstate"
     assert settings.signature_tolerance_seconds == 300
@@ -71,7 +71,7 @@ def test_override_file_wins_and_merges_backend(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"router_memroy_mb": 512}, "unknown key(s) router_memroy_mb"),
+        ({"router_memroy_mb": 512}, "unknown key 'router_memroy_mb'; did you mean 'router_memory_mb'?"),
         ({"router_memory_mb": "512"}, "'router_memory_mb' must be int"),
         ({"router_memory_mb": 64}, "'router_memory_mb' = 64 is outside 128..10240"),
         ({"deletion_protection": "yes"}, "'deletion_protection' must be bool"),
@@ -82,7 +82,7 @@ def test_override_file_wins_and_merges_backend(tmp_path: Path) -> None:
         ({"api_execution_logging_level": "DEBUG"}, "'api_execution_logging_level' must be one of"),
         ({"validator_timeout_seconds": 30}, "outside 1..29"),
         ({"backend": {"key": "shared.tfstate"}}, "backend 'key' must contain"),
-        ({"backend": {"bukket": "x"}}, "unknown key(s) bukket"),
+        ({"backend": {"bukket": "x"}}, "unknown key 'backend.bukket'; did you mean 'backend.bucket'?"),
         ({"backend": "s3"}, "'backend' must be an object"),
     ],
 )
@@ -95,7 +95,7 @@ def test_bad_values_name_the_file_and_key(tmp_path: Path, override: dict, messag
 
 def test_missing_key_in_defaults_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="missing key 'event_ttl_days'"):
-        load_settings("qa", write(tmp_path, {"-event_ttl_days": None}))
+        load_settings("qa", write(tmp_path, {"-event_ttl_days": None}), declared=True)
 
 
 def test_invalid_json_is_reported_with_the_path(tmp_path: Path) -> None:
@@ -103,3 +103,54 @@ def test_invalid_json_is_reported_with_the_path(tmp_path: Path) -> None:
     (tmp_path / "qa.json").write_text("{not json")
     with pytest.raises(ConfigError, match=r"qa\.json: not valid JSON"):
         load_settings("qa", tmp_path)
+
+
+# --- an environment needs its own settings file (issue 14: `prd` silently built an environment on defaults)
+
+
+def test_a_suffix_without_its_own_file_is_refused_with_the_way_to_create_it() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings("prd")
+    message = str(error.value)
+    assert "terraform-state-config/prd.json" in message
+    assert "Did you mean 'prod'?" in message
+    assert "echo '{}' > terraform-state-config/prd.json" in message
+
+
+def test_every_environment_the_docs_use_has_its_own_file() -> None:
+    for environment in ("dev", "prod"):
+        assert load_settings(environment).environment == environment
+
+
+def test_a_project_tool_may_declare_its_own_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings("qa-9", declared=True).backend.key == "webhook-pipeline/qa-9/terraform.tfstate"
+    monkeypatch.setenv("PIPELINE_DECLARED_ENVIRONMENT", "qa-9")
+    assert load_settings("qa-9").environment == "qa-9"
+    with pytest.raises(ConfigError, match="has no settings file"):
+        load_settings("qa-8")  # declaring one environment does not open the door to others
+
+
+@pytest.mark.parametrize("command", [["main.py"], ["-m", "pipeline_tools", "cost", "--events-per-month", "1000"]])
+def test_make_synth_and_cost_refuse_a_typo(command: list[str]) -> None:
+    env = {**os.environ, "ENVIRONMENT_SUFFIX": "prd"}
+    env.pop("PIPELINE_DECLARED_ENVIRONMENT", None)
+    result = subprocess.run(
+        [sys.executable, *command], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert "has no settings file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_key_names_the_file_that_holds_it_and_no_internal_key(tmp_path: Path) -> None:
+    write(tmp_path, {}, {"router_memory_mb": 64})
+    with pytest.raises(ConfigError) as error:
+        load_settings("qa", tmp_path)
+    assert str(error.value).startswith(f"{tmp_path / 'qa.json'}:")
+    assert "default.json" not in str(error.value)
+    with pytest.raises(ConfigError) as error:
+        load_settings("qa", write(tmp_path, {"router_memory_mb": 64}, {}))
+    assert str(error.value).startswith(f"{tmp_path / 'default.json'}:")
+    with pytest.raises(ConfigError) as error:
+        load_settings("qa", write(tmp_path, {}, {"enviroment": "x"}))
+    assert "did you mean" not in str(error.value)  # 'environment' is filled by the loader, never offered

@@ -53,7 +53,12 @@ def test_synth_from_another_checkout_gives_identical_files(app: SynthesizedApp, 
             ".venv", "node_modules", "cdktf.out", ".build", ".git", "__pycache__", ".pytest_cache", ".hypothesis"
         ),
     )
-    env = {**os.environ, "ENVIRONMENT_SUFFIX": "test", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = {
+        **os.environ,
+        "ENVIRONMENT_SUFFIX": "test",
+        "PIPELINE_DECLARED_ENVIRONMENT": "test",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
     subprocess.run([sys.executable, "main.py"], cwd=clone, env=env, check=True, capture_output=True, timeout=300)
     for stack in ("webhook-pipeline-test", "state-bootstrap"):
         assert (clone / "cdktf.out" / "stacks" / stack / "cdk.tf.json").read_bytes() == app.stack_file(

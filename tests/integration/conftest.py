@@ -37,7 +37,9 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         )
     work = tmp_path_factory.mktemp("sandbox")
     outputs_file, ready, log_path = work / "outputs.json", work / "ready", work / "sandbox.log"
-    env = {**os.environ, "ENVIRONMENT_SUFFIX": os.environ.get("SANDBOX_ENVIRONMENT", "sandbox")}
+    environment = os.environ.get("SANDBOX_ENVIRONMENT", "sandbox")
+    # The suite's own environment: default.json alone, declared so the refusal of unknown names lets it through.
+    env = {**os.environ, "ENVIRONMENT_SUFFIX": environment, "PIPELINE_DECLARED_ENVIRONMENT": environment}
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "pipeline_tools", "sandbox", "--outputs", str(outputs_file), "--ready-file", str(ready)],

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pipeline_tools import operations
 from pipeline_tools.outputs import client
+from pipeline_tools.redrive import redrive
 from tests.integration.helpers import QUEUE_OUTPUT, collect, event_body, post, stored, unique_id
 
 pytestmark = pytest.mark.integration
@@ -148,6 +148,6 @@ def test_a_message_its_consumer_keeps_failing_lands_in_the_dlq_and_redrive_bring
     parked = collect(outputs, dlq, {event_id}, delete=False, timeout=60)
     assert len(parked) == 1, "the message never reached the DLQ"
     sqs.change_message_visibility(QueueUrl=dlq, ReceiptHandle=parked[0]["ReceiptHandle"], VisibilityTimeout=0)
-    operations.redrive(outputs, "disputes")
+    redrive(outputs, "disputes")
     [back] = collect(outputs, queue, {event_id}, timeout=60)
     assert json.loads(back["Body"])["event_id"] == event_id

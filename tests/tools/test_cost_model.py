@@ -23,7 +23,7 @@ from pipeline_tools.cost_model import (
 from tests.conftest import PIPELINE
 from tests.infrastructure.synth import SynthesizedApp
 
-SETTINGS = load_settings("test")
+SETTINGS = load_settings("test", declared=True)
 ASSUME = Assumptions(validator_cpu_ms=0.5, router_cpu_ms_per_record=0.1, aws_round_trip_ms=7.5)
 MONTH = 30 * 86_400
 
@@ -97,7 +97,7 @@ def test_alarm_count_matches_the_stack(app: SynthesizedApp) -> None:
 
 
 def test_cli_prints_a_total_and_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["cost", "--events-per-month", "1,000,000", "--environment", "test"]) == 0
+    assert main(["cost", "--events-per-month", "1,000,000", "--environment", "dev"]) == 0
     assert "per million events: $" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_:
         main(["cost", "--events-per-month", "-5"])

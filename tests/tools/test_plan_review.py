@@ -92,3 +92,11 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "**CRITICAL (encryption key)**" in (tmp_path / "r.md").read_text()
     assert main(["review-plan", str(broken)]) == 2
     assert "is not JSON" in capsys.readouterr().err
+
+
+def test_a_policy_heading_with_no_statement_change_says_so_in_one_line() -> None:
+    compact, spaced = _policy("sqs:SendMessage"), json.dumps(json.loads(_policy("sqs:SendMessage")), indent=2)
+    review = render(_plan(_change("aws_iam_role_policy.p", ["update"], {"policy": compact}, {"policy": spaced})),
+                    title="t")  # fmt: skip
+    section = review.markdown.split("#### `aws_iam_role_policy.p` (update)", 1)[1].split("####", 1)[0]
+    assert section.strip() == "No statement changed (the policy text differs only in formatting or order)."

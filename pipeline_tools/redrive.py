@@ -1,0 +1,142 @@
+"""`redrive <queue>`: empty one alarmed queue the way its runbook says (README, "Redrive and replay").
+
+- `payments`, `refunds`, `disputes`: the dead-letter queue's messages go back to the source queue
+  (SQS `StartMessageMoveTask` on AWS, polled until it finishes; on the emulator, which lacks it, a
+  receive/send/delete loop). Fix the consumer first, or they come straight back.
+- `unrouted`: events of a type the router did not know. After deploying a router that knows it, each
+  parked message's stored event is routed again by the router's own code; events still unknown stay.
+- `router`: `event-router-dlq` holds pointers to stream batches the router gave up on, not events.
+  Its runbook is a replay of each pointer's arrival window from the table, then the pointer is deleted.
+
+Every receive uses `WaitTimeSeconds=0` (the queues long-poll 20 s by default): an empty queue ends
+the command at once. Progress goes to `progress` as one line per step.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pipeline_tools import operations
+from pipeline_tools.outputs import client
+
+DEAD_LETTER_QUEUES = {"payments": "payments", "refunds": "refunds", "disputes": "disputes"}
+QUEUES = (*DEAD_LETTER_QUEUES, "unrouted", "router")
+MOVE_TASK_POLL_SECONDS = 5
+WINDOW_MARGIN = datetime.timedelta(seconds=2)  # arrival times are approximate (about a second)
+Progress = Callable[[str], None]
+
+
+def _drain(sqs: Any, url: str) -> Iterator[dict[str, Any]]:
+    """Receive until the queue answers empty; each message is yielded once (the caller deletes it)."""
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=60, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not messages:
+            return
+        yield from messages
+
+
+def _visible(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def _move(outputs: dict[str, Any], kind: str, progress: Progress) -> dict[str, Any]:
+    sqs = client(outputs, "sqs")
+    dlq_url, source_url = outputs[f"{kind}_dlq_url"], outputs[f"{kind}_queue_url"]
+    total = _visible(sqs, dlq_url)
+    progress(f"{operations.queue_name(dlq_url)}: {total} messages to move to {operations.queue_name(source_url)}")
+    if not outputs.get("aws_endpoint_url"):
+        arns = [
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            for url in (dlq_url, source_url)
+        ]
+        handle = sqs.start_message_move_task(SourceArn=arns[0], DestinationArn=arns[1])["TaskHandle"]
+        while True:
+            [task] = [t for t in sqs.list_message_move_tasks(SourceArn=arns[0])["Results"] if t.get("TaskHandle") == handle] or [{}]  # fmt: skip
+            moved = task.get("ApproximateNumberOfMessagesMoved", 0)
+            progress(
+                f"moved {moved}/{task.get('ApproximateNumberOfMessagesToMove', total)} ({task.get('Status', '?')})"
+            )
+            if task.get("Status") in ("COMPLETED", "FAILED", "CANCELLED", None):
+                return {"moved": moved, "task_handle": handle, "status": task.get("Status")}
+            time.sleep(MOVE_TASK_POLL_SECONDS)
+    moved = 0
+    for message in _drain(sqs, dlq_url):
+        sqs.send_message(
+            QueueUrl=source_url, MessageBody=message["Body"], MessageAttributes=message.get("MessageAttributes", {})
+        )
+        sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+        moved += 1
+        if moved % 10 == 0:
+            progress(f"moved {moved}/{total}")
+    progress(f"moved {moved}/{total}")
+    return {"moved": moved}
+
+
+def _reroute_unrouted(outputs: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    operations._handlers_on_path()
+    from routing import message_for
+
+    sqs, dynamodb = client(outputs, "sqs"), client(outputs, "dynamodb")
+    url = outputs["unrouted_queue_url"]
+    total, routed, still_unknown = _visible(sqs, url), 0, 0
+    progress(f"{operations.queue_name(url)}: {total} parked events to route again")
+    for message in _drain(sqs, url):
+        event_id = message.get("MessageAttributes", {}).get("event_id", {}).get("StringValue")
+        item = dynamodb.get_item(TableName=outputs["dynamodb_table_name"], Key={"event_id": {"S": event_id or ""}})
+        if "Item" not in item:
+            still_unknown += 1  # expired or unreadable: leave it for a person
+            continue
+        outgoing = message_for({"dynamodb": {"NewImage": item["Item"], "SequenceNumber": event_id}}, operations._queue_urls(outputs))  # fmt: skip
+        if outgoing.queue_url == url:
+            still_unknown += 1  # the router still does not know this type: it stays parked
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            continue
+        operations.send_messages(outputs, [outgoing])
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        routed += 1
+        progress(f"{event_id} -> {operations.queue_name(outgoing.queue_url)} ({routed + still_unknown}/{total})")
+    return {"routed": routed, "still_unrouted": still_unknown}
+
+
+def _arrival(value: Any) -> datetime.datetime:
+    try:
+        return datetime.datetime.fromtimestamp(float(value), tz=datetime.UTC)
+    except (TypeError, ValueError):
+        return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _replay_failed_batches(outputs: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    sqs = client(outputs, "sqs")
+    url = outputs["event_router_dlq_url"]
+    total, replayed, pointers = _visible(sqs, url), 0, 0
+    progress(f"{operations.queue_name(url)}: {total} failed stream batches to replay from the table")
+    for message in _drain(sqs, url):
+        info = json.loads(message["Body"]).get("DDBStreamBatchInfo", {})
+        since = _arrival(info["approximateArrivalOfFirstRecord"]) - WINDOW_MARGIN
+        until = _arrival(info["approximateArrivalOfLastRecord"]) + WINDOW_MARGIN
+        messages = operations.replay_messages(outputs, since, until, None)
+        replayed += operations.send_messages(outputs, messages)
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        pointers += 1
+        progress(
+            f"batch {pointers}/{total}: {len(messages)} events received {since:%H:%M:%S}..{until:%H:%M:%S} replayed"
+        )
+    return {"batches": pointers, "replayed": replayed}
+
+
+def redrive(outputs: dict[str, Any], queue: str, progress: Progress = lambda _: None) -> dict[str, Any]:
+    """Run `queue`'s runbook; returns a summary (counts, and the move task's handle on AWS)."""
+    if queue in DEAD_LETTER_QUEUES:
+        return _move(outputs, queue, progress)
+    if queue == "unrouted":
+        return _reroute_unrouted(outputs, progress)
+    if queue == "router":
+        return _replay_failed_batches(outputs, progress)
+    raise operations.OperationError(f"unknown queue {queue!r}: choose one of {', '.join(QUEUES)}")
