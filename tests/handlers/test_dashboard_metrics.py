@@ -34,7 +34,9 @@ def dashboard_metrics() -> set[tuple[str, str, tuple[tuple[str, str], ...]]]:
     for widget in body["widgets"]:
         for line in widget["properties"].get("metrics", []):
             plain = [part for part in line if isinstance(part, str)]
-            found.add((plain[0], plain[1], tuple(zip(plain[2::2], plain[3::2], strict=True))))
+            found.add(
+                (plain[0], plain[1], tuple(sorted(zip(plain[2::2], plain[3::2], strict=True))))
+            )  # order is not part of a metric's identity
     return found
 
 
@@ -46,7 +48,7 @@ def emitted(output: str) -> set[tuple[str, str, tuple[tuple[str, str], ...]]]:
         document = json.loads(line)
         for directive in document["_aws"]["CloudWatchMetrics"]:
             for dimension_set in directive["Dimensions"]:
-                dimensions = tuple((name, document[name]) for name in dimension_set)
+                dimensions = tuple(sorted((name, document[name]) for name in dimension_set))
                 metrics |= {(directive["Namespace"], metric["Name"], dimensions) for metric in directive["Metrics"]}
     return metrics
 
