@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from modules.aws_context import AwsContext
+from modules.encryption import alarm_arn_pattern
 from modules.iam import allow, deny_insecure_transport, policy_document
 
 OLDEST_MESSAGE_AGE_SECONDS = 900
@@ -50,7 +51,7 @@ class PipelineAlarms(Construct):
                     service="cloudwatch.amazonaws.com",
                     conditions=[
                         ("StringEquals", "aws:SourceAccount", [aws.account_id]),
-                        ("ArnLike", "aws:SourceArn", [aws.arn("cloudwatch", f"alarm:*-{environment}")]),
+                        ("ArnLike", "aws:SourceArn", [alarm_arn_pattern(aws, environment)]),
                     ],
                 ),
                 deny_insecure_transport(["sns:Publish"], [self.topic.arn]),

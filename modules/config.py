@@ -25,6 +25,7 @@ MAX_SUFFIX_LENGTH = 20
 _SUFFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 # The retention values CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -84,6 +85,9 @@ class PipelineSettings:
     api_execution_logging_level: str
     log_retention_days: int
     alarm_email: str | None
+    # The role operators run `replay`/`redrive` with: with the router's, the only one that may send to
+    # the routed queues (null: nobody but the router).
+    operator_role_arn: str | None
     deletion_protection: bool
     waf_enabled: bool
     waf_rate_limit_per_5min: int
@@ -197,6 +201,13 @@ def _validate(settings: PipelineSettings, where: Callable[[str], str]) -> None:
         raise ConfigError(
             f"{where('api_throttle_burst_limit')}: 'api_throttle_burst_limit' must be at least 'api_throttle_rate_limit'"
         )
+    if settings.operator_role_arn is not None and not _ROLE_ARN_PATTERN.fullmatch(settings.operator_role_arn):
+        raise ConfigError(
+            f"{where('operator_role_arn')}: 'operator_role_arn' = {settings.operator_role_arn!r} is not an IAM role ARN"
+        )
+    if settings.backend.encrypt and not settings.backend.kms_key_id:
+        # Without it Terraform sends AES256, which overrides the bucket's SSE-KMS default.
+        raise ConfigError(f"{where('backend')}: backend 'kms_key_id' must name the state key when 'encrypt' is true")
     if "{env}" not in settings.backend.key and settings.environment not in settings.backend.key:
         raise ConfigError(f"{where('backend')}: backend 'key' must contain '{{env}}' so environments never share state")
 

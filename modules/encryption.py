@@ -25,6 +25,11 @@ KEY_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReE
 THIS_KEY = "*"
 
 
+def alarm_arn_pattern(aws: AwsContext, environment: str) -> str:
+    """ARN pattern of this stack's CloudWatch alarms (`modules/alarms.py` names each `<what>-<env>`)."""
+    return aws.arn("cloudwatch", f"alarm:*-{environment}")
+
+
 class PipelineKey(Construct):
     """KMS key with rotation, an alias, and a policy limited to the account and the services that use it."""
 
@@ -55,7 +60,11 @@ class PipelineKey(Construct):
                     ("kms:Decrypt", "kms:GenerateDataKey"),
                     [THIS_KEY],
                     service="cloudwatch.amazonaws.com",
-                    conditions=[("StringEquals", "aws:SourceAccount", [aws.account_id])],
+                    # Only this environment's alarms (every alarm name ends in -<env>), as in the topic policy.
+                    conditions=[
+                        ("StringEquals", "aws:SourceAccount", [aws.account_id]),
+                        ("ArnLike", "aws:SourceArn", [alarm_arn_pattern(aws, environment)]),
+                    ],
                 ),
             ],
         )

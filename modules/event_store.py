@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.dynamodb_resource_policy import DynamodbResourcePolicy
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
@@ -11,12 +12,28 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
+from modules.iam import deny_all_but, policy_document
+
+# Every API that writes items; TTL expiry is DynamoDB's own and is not a call.
+ITEM_WRITE_ACTIONS = (
+    "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate", "dynamodb:PutItem", "dynamodb:UpdateItem",
+)  # fmt: skip
+
 
 class EventTable(Construct):
-    """Keyed by `event_id` only: the conditional write on it is the idempotency check."""
+    """Keyed by `event_id` only: the conditional write on it is the idempotency check. Its resource
+    policy denies item writes to every principal but `writer_role_arn` (the validator's role)."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, environment: str, kms_key_arn: str, deletion_protection: bool
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        environment: str,
+        kms_key_arn: str,
+        deletion_protection: bool,
+        writer_role_arn: str,
     ) -> None:
         super().__init__(scope, id_)
         self.table = DynamodbTable(
@@ -33,4 +50,16 @@ class EventTable(Construct):
             stream_enabled=True,
             stream_view_type="NEW_IMAGE",
             deletion_protection_enabled=deletion_protection,
+        )
+        document = policy_document(
+            self,
+            "events-table-policy-document",
+            [
+                deny_all_but(
+                    "OnlyTheValidatorWrites", ITEM_WRITE_ACTIONS, [self.table.arn], principal_arns=[writer_role_arn]
+                )
+            ],
+        )
+        self.policy = DynamodbResourcePolicy(
+            self, "events-table-policy", resource_arn=self.table.arn, policy=document.json
         )

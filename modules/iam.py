@@ -62,6 +62,31 @@ def deny_insecure_transport(actions: Sequence[str], resources: Sequence[str]) ->
     )
 
 
+def deny_all_but(
+    sid: str, actions: Sequence[str], resources: Sequence[str], *, principal_arns: Sequence[str]
+) -> DataAwsIamPolicyDocumentStatement:
+    """Deny `actions` to every principal but the roles in `principal_arns` (`aws:PrincipalArn` is the
+    role's ARN for any of its sessions). Same-account identity policies grant access on their own, so
+    only an explicit Deny in the resource policy keeps other principals out. Calls AWS services make
+    with their service principal (`aws:PrincipalIsAWSService`) are not denied.
+    """
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid,
+        effect="Deny",
+        actions=list(actions),
+        resources=list(resources),
+        principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
+        condition=[
+            DataAwsIamPolicyDocumentStatementCondition(
+                test="StringNotEquals", variable="aws:PrincipalArn", values=list(principal_arns)
+            ),
+            DataAwsIamPolicyDocumentStatementCondition(
+                test="Bool", variable="aws:PrincipalIsAWSService", values=["false"]
+            ),
+        ],
+    )
+
+
 def policy_document(
     scope: Construct, id_: str, statements: Sequence[DataAwsIamPolicyDocumentStatement]
 ) -> DataAwsIamPolicyDocument:

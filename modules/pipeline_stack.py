@@ -59,6 +59,13 @@ class WebhookPipelineStack(TerraformStack):
         aws = AwsContext.create(self, settings.region)
         validator_name, router_name = f"webhook-validator-{env}", f"event-router-{env}"
         api_name = f"webhook-api-{env}"
+        validator_role_name, router_role_name = f"webhook-validator-role-{env}", f"event-router-role-{env}"
+        # Spelled out rather than referenced: the roles are created with their functions, after the
+        # table and queues whose resource policies name them.
+        validator_role_arn = aws.arn("iam", f"role/{validator_role_name}", regional=False)
+        # The router feeds the routed queues; the operator role (if configured) replays and redrives.
+        queue_senders = [aws.arn("iam", f"role/{router_role_name}", regional=False)]
+        queue_senders += [settings.operator_role_arn] if settings.operator_role_arn else []
 
         key = PipelineKey(
             self,
@@ -74,7 +81,12 @@ class WebhookPipelineStack(TerraformStack):
         )
         key_arn = key.key.arn
         table = EventTable(
-            self, "event-store", environment=env, kms_key_arn=key_arn, deletion_protection=settings.deletion_protection
+            self,
+            "event-store",
+            environment=env,
+            kms_key_arn=key_arn,
+            deletion_protection=settings.deletion_protection,
+            writer_role_arn=validator_role_arn,
         ).table
         secret = SigningSecret(self, "signing", environment=env, kms_key_arn=key_arn).secret
         source_secrets = {
@@ -98,11 +110,17 @@ class WebhookPipelineStack(TerraformStack):
                 kms_key_arn=key_arn,
                 max_receive_count=settings.max_receive_count,
                 aws=aws,
+                senders=queue_senders,
             )
             for kind in ROUTED_TYPES
         }
         unrouted = EncryptedQueue(
-            self, "unrouted-events", name=f"unrouted-events-{env}", kms_key_arn=key_arn, retention_seconds=FOURTEEN_DAYS
+            self,
+            "unrouted-events",
+            name=f"unrouted-events-{env}",
+            kms_key_arn=key_arn,
+            retention_seconds=FOURTEEN_DAYS,
+            senders=queue_senders,
         )
         router_dlq = EncryptedQueue(
             self,
@@ -125,7 +143,7 @@ class WebhookPipelineStack(TerraformStack):
             self,
             "validator",
             function_name=validator_name,
-            role_name=f"webhook-validator-role-{env}",
+            role_name=validator_role_name,
             handler="validator.handler",
             memory_mb=settings.validator_memory_mb,
             timeout_seconds=settings.validator_timeout_seconds,
@@ -174,7 +192,7 @@ class WebhookPipelineStack(TerraformStack):
             self,
             "router",
             function_name=router_name,
-            role_name=f"event-router-role-{env}",
+            role_name=router_role_name,
             handler="router.handler",
             memory_mb=settings.router_memory_mb,
             timeout_seconds=settings.router_timeout_seconds,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
@@ -10,7 +11,7 @@ from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
 from modules.aws_context import AwsContext
-from modules.iam import deny_insecure_transport, policy_document
+from modules.iam import deny_all_but, deny_insecure_transport, policy_document
 
 FOUR_DAYS = 4 * 24 * 3600
 FOURTEEN_DAYS = 14 * 24 * 3600  # the SQS maximum, so a dead letter outlives its source message
@@ -25,7 +26,8 @@ MAX_MESSAGE_BYTES = 262_144
 
 
 class EncryptedQueue(Construct):
-    """A queue encrypted with the CMK whose policy denies every request that is not over TLS."""
+    """A queue encrypted with the CMK whose policy denies every request that is not over TLS and, when
+    `senders` is given, `sqs:SendMessage` (single and batch) from every principal but those role ARNs."""
 
     def __init__(
         self,
@@ -37,6 +39,7 @@ class EncryptedQueue(Construct):
         retention_seconds: int,
         redrive_policy: str | None = None,
         redrive_allow_policy: str | None = None,
+        senders: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.name = name
@@ -55,12 +58,18 @@ class EncryptedQueue(Construct):
             redrive_policy=redrive_policy,
             redrive_allow_policy=redrive_allow_policy,
         )
-        document = policy_document(self, "tls-only", [deny_insecure_transport(["sqs:*"], [self.queue.arn])])
+        statements = [deny_insecure_transport(["sqs:*"], [self.queue.arn])]
+        if senders:
+            statements.append(
+                deny_all_but("OnlyTheseRolesSend", ["sqs:SendMessage"], [self.queue.arn], principal_arns=senders)
+            )
+        document = policy_document(self, "tls-only", statements)
         SqsQueuePolicy(self, "queue-policy", queue_url=self.queue.url, policy=document.json)
 
 
 class QueueWithDeadLetter(Construct):
-    """`<kind>-queue-<env>` and `<kind>-dlq-<env>`, redriven after `max_receive_count` receives."""
+    """`<kind>-queue-<env>` and `<kind>-dlq-<env>`, redriven after `max_receive_count` receives; only
+    the `senders` roles may send to the source queue (the move to the DLQ is SQS's own, not a send)."""
 
     def __init__(
         self,
@@ -72,6 +81,7 @@ class QueueWithDeadLetter(Construct):
         kms_key_arn: str,
         max_receive_count: int,
         aws: AwsContext,
+        senders: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
         source_name = f"{kind}-queue-{environment}"
@@ -97,4 +107,5 @@ class QueueWithDeadLetter(Construct):
             redrive_policy=Fn.jsonencode(
                 {"deadLetterTargetArn": self.dead_letter.queue.arn, "maxReceiveCount": max_receive_count}
             ),
+            senders=senders,
         )

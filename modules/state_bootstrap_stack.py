@@ -39,6 +39,7 @@ from modules.aws_context import AwsContext
 from modules.config import PipelineSettings
 from modules.encryption import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS, THIS_KEY
 from modules.iam import allow, deny_insecure_transport, policy_document
+from modules.state_encryption import deny_puts_without_the_state_key, state_key_alias
 
 STATE_BOOTSTRAP_STACK = "state-bootstrap"
 
@@ -77,7 +78,7 @@ class StateBootstrapStack(TerraformStack):
             deletion_window_in_days=30,
             policy=key_policy.json,
         )
-        KmsAlias(self, "state-key-alias", name=f"alias/webhook-pipeline-state-{env}", target_key_id=key.key_id)
+        KmsAlias(self, "state-key-alias", name=state_key_alias(env), target_key_id=key.key_id)
         bucket = S3Bucket(self, "state-bucket", bucket=settings.backend.bucket)
         S3BucketVersioningA(
             self,
@@ -137,7 +138,16 @@ class StateBootstrapStack(TerraformStack):
         bucket_policy = policy_document(
             self,
             "state-bucket-policy-document",
-            [deny_insecure_transport(["s3:*"], [bucket.arn, f"{bucket.arn}/*"])],
+            [
+                deny_insecure_transport(["s3:*"], [bucket.arn, f"{bucket.arn}/*"]),
+                # State objects only: the lock object (`<key>.tflock`) holds no state.
+                *deny_puts_without_the_state_key(
+                    f"{bucket.arn}/*.tfstate",
+                    key_arn=key.arn,
+                    alias_arn=aws.arn("kms", state_key_alias(env)),
+                    alias_name=state_key_alias(env),
+                ),
+            ],
         )
         S3BucketPolicy(self, "state-bucket-policy", bucket=bucket.id, policy=bucket_policy.json)
         TerraformOutput(self, "state_bucket_name", value=bucket.bucket)

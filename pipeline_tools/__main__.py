@@ -94,11 +94,12 @@ def _parser() -> argparse.ArgumentParser:
 
     review = commands.add_parser(
         "review-plan",
-        help="Markdown review of `terraform show -json <planfile>`; exit 3 if it deletes or replaces anything",
+        help="Markdown review of `terraform show -json <planfile>`; exit 3 if it deletes, replaces or loses data",
     )
     review.add_argument("plan_json", type=Path, help="output of `terraform show -json <planfile>`")
     review.add_argument("--plan-text", type=Path, help="output of `terraform show -no-color <planfile>`, folded in")
     review.add_argument("--title", default="plan", help="heading, and the marker a sticky PR comment is found by")
+    review.add_argument("--context", help="a line under the heading, e.g. the commit and the plan file's digest")
     review.add_argument("--output", type=Path, help="write the Markdown here instead of stdout")
 
     cost = commands.add_parser("cost", help="monthly AWS cost of an environment for an event volume")
@@ -141,7 +142,7 @@ def _review_plan(args: argparse.Namespace) -> int:
             f"{args.plan_json} is not JSON ({error}): pass `terraform show -json <planfile>`"
         ) from error
     full_plan = args.plan_text.read_text(encoding="utf-8") if args.plan_text else None
-    review = render(plan, title=args.title, full_plan=full_plan)
+    review = render(plan, title=args.title, full_plan=full_plan, context=args.context)
     if args.output:
         args.output.write_text(review.markdown, encoding="utf-8")
     else:

@@ -45,6 +45,7 @@ _POLICY_KIND = {  # resource type holding a policy document -> what kind of poli
     "aws_s3_bucket_policy": "resource",
     "aws_sns_topic_policy": "resource",
     "aws_secretsmanager_secret_policy": "resource",
+    "aws_dynamodb_resource_policy": "resource",
 }
 _DOCUMENT_REFERENCE = re.compile(r"data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json")
 
@@ -170,8 +171,10 @@ def _statement_findings(document: PolicyDocument, statement: dict[str, Any], ind
 
     actions = _as_list(statement["Action"])
     if statement["Effect"] == "Deny":
-        if statement.get("Principal") != "*" or "aws:SecureTransport" not in json.dumps(statement.get("Condition")):
-            yield finding("unexpected-deny", "the only Deny this stack uses is TLS-only for every principal")
+        # A Deny grants nothing; this stack's are guards (TLS only, only these roles, only this key):
+        # for every principal and conditional, so a Deny without a condition (locking everyone out) is flagged.
+        if statement.get("Principal") != "*" or not statement.get("Condition"):
+            yield finding("unexpected-deny", "a Deny here is a conditional guard for every principal")
         return
     for action in actions:
         if "*" in action:

@@ -1,8 +1,13 @@
 """Turn `terraform show -json <planfile>` into a Markdown review for a pull-request comment.
 
-The review leads with what can lose data or break delivery (deletes and replacements, stateful
-resources first), then every IAM/KMS/policy change with its statements before and after, then counts,
-then the full plan folded away, all within GitHub's 65,536-character comment limit.
+The review leads with what can lose data or break delivery (deletes, replacements and the in-place
+updates listed in `plan_rules.DATA_LOSING_TRANSITIONS`, stateful resources first), then every change
+that can grant access with its statements before and after, then changes of types the review has no
+rule for, then counts, then the full plan folded away, all within GitHub's 65,536-character limit.
+
+Every value rendered passes through Terraform's sensitivity marks first (`before_sensitive`,
+`after_sensitive`: `show -json` holds sensitive values in clear), and every address and value is
+rendered as literal text (`markdown_safe`), so neither a secret nor markup can reach the comment.
 """
 
 from __future__ import annotations
@@ -12,35 +17,45 @@ import json
 from collections import Counter
 from typing import Any
 
+from pipeline_tools.review.markdown_safe import code, fenced
+from pipeline_tools.review.plan_rules import (
+    ACCESS_ATTRIBUTE_PATTERN,
+    BROAD_MANAGED_POLICIES,
+    DATA_LOSING_TRANSITIONS,
+    POLICY_ATTRIBUTES,
+    STATEFUL_TYPES,
+    has_rule,
+    is_access_type,
+)
+
 COMMENT_LIMIT = 65_536
-# Losing one of these loses events, keys or state: listed first and marked as critical.
-STATEFUL_TYPES = {
-    "aws_dynamodb_table": "event store",
-    "aws_sqs_queue": "queue",
-    "aws_kms_key": "encryption key",
-    "aws_secretsmanager_secret": "signing secret",
-    "aws_s3_bucket": "state bucket",
-}
-POLICY_ATTRIBUTES = {  # resource type -> attributes holding a policy document
-    "aws_iam_role": ("assume_role_policy",),
-    "aws_iam_role_policy": ("policy",),
-    "aws_iam_policy": ("policy",),
-    "aws_kms_key": ("policy",),
-    "aws_sqs_queue_policy": ("policy",),
-    "aws_s3_bucket_policy": ("policy",),
-    "aws_sns_topic_policy": ("policy",),
-    "aws_secretsmanager_secret_policy": ("policy",),
-    "aws_lambda_permission": (),
-}
 ACTION_ORDER = ("create", "update", "replace", "delete")
+SENSITIVE = "(sensitive value)"
 
 
 class PlanFormatError(ValueError):
     """The input is not the JSON of `terraform show -json <planfile>`."""
 
 
+def masked(value: Any, sensitive: Any) -> Any:
+    """`value` with every part Terraform marks sensitive replaced by `(sensitive value)`.
+
+    `sensitive` has the shape of `before_sensitive`/`after_sensitive`: `true` for a sensitive value, or
+    objects and lists of the value's shape whose leaves say which parts are sensitive.
+    """
+    if sensitive is True:
+        return SENSITIVE
+    if isinstance(value, dict) and isinstance(sensitive, dict):
+        return {key: masked(item, sensitive.get(key)) for key, item in value.items()}
+    if isinstance(value, list) and isinstance(sensitive, list):
+        return [masked(item, sensitive[i] if i < len(sensitive) else None) for i, item in enumerate(value)]
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Change:
+    """One managed resource's planned change, with sensitive values already masked."""
+
     address: str
     resource_type: str
     action: str  # create | update | replace | delete
@@ -50,8 +65,32 @@ class Change:
     replace_paths: tuple[str, ...]
 
     @property
+    def losing_updates(self) -> list[str]:
+        """What this in-place update loses (`plan_rules.DATA_LOSING_TRANSITIONS`), or why it grants
+        broad access; empty for anything else."""
+        if self.action != "update":
+            return []
+        reasons = [
+            t.description
+            for t in DATA_LOSING_TRANSITIONS
+            if t.resource_type == self.resource_type and t.applies(self.before, self.after)
+        ]
+        return reasons
+
+    @property
+    def broad_access(self) -> list[str]:
+        """Managed policies that grant (nearly) everything, and function URLs open to anyone."""
+        if self.action not in ("create", "update", "replace"):
+            return []
+        text = json.dumps(self.after)
+        reasons = [f"attaches {name}" for name in BROAD_MANAGED_POLICIES if f'policy/{name}"' in text]
+        if self.after.get("authorization_type") == "NONE" and self.resource_type == "aws_lambda_function_url":
+            reasons.append("function URL without authorization")
+        return reasons
+
+    @property
     def dangerous(self) -> bool:
-        return self.action in ("replace", "delete")
+        return self.action in ("replace", "delete") or bool(self.losing_updates) or bool(self.broad_access)
 
     @property
     def critical(self) -> bool:
@@ -79,6 +118,7 @@ def _action(actions: list[str]) -> str | None:
 
 
 def parse_changes(plan: Any) -> list[Change]:
+    """The managed resources' changes (no-ops and reads left out), sensitive values masked."""
     if not isinstance(plan, dict) or "format_version" not in plan or "planned_values" not in plan:
         raise PlanFormatError("not a Terraform plan: expected the JSON of `terraform show -json <planfile>`")
     changes = []
@@ -94,8 +134,8 @@ def parse_changes(plan: Any) -> list[Change]:
                 address=resource["address"],
                 resource_type=resource["type"],
                 action=action,
-                before=change.get("before") or {},
-                after=change.get("after") or {},
+                before=masked(change.get("before") or {}, change.get("before_sensitive")),
+                after=masked(change.get("after") or {}, change.get("after_sensitive")),
                 after_unknown=change.get("after_unknown") or {},
                 replace_paths=tuple(".".join(map(str, path)) for path in change.get("replace_paths", [])),
             )
@@ -132,24 +172,37 @@ def _normalized(statement: dict[str, Any]) -> dict[str, Any]:
             shaped[key] = as_sorted_list(shaped[key])
     if isinstance(shaped.get("Principal"), dict):
         shaped["Principal"] = {kind: as_sorted_list(ids) for kind, ids in shaped["Principal"].items()}
-    if "Condition" in shaped:
+    if isinstance(shaped.get("Condition"), dict):
         shaped["Condition"] = {
             test: {key: as_sorted_list(values) for key, values in variables.items()}
+            if isinstance(variables, dict)
+            else variables
             for test, variables in shaped["Condition"].items()
         }
     return shaped
 
 
-def _document_statements(document: Any) -> list[dict[str, Any]]:
+def _document_statements(document: Any) -> list[dict[str, Any]] | str:
+    """The statements of a policy attribute, or the attribute itself when it is not a readable policy
+    (masked, unknown or not JSON: shown as it is rather than guessed at)."""
     if not document:
         return []
-    parsed = json.loads(document) if isinstance(document, str) else document
+    if document in (SENSITIVE, UNKNOWN):
+        return str(document)
+    try:
+        parsed = json.loads(document) if isinstance(document, str) else document
+    except json.JSONDecodeError:
+        return str(document)
+    if not isinstance(parsed, dict):
+        return json.dumps(parsed, sort_keys=True)
     statements = parsed.get("Statement", [])
-    return [_normalized(s) for s in (statements if isinstance(statements, list) else [statements])]
+    statements = statements if isinstance(statements, list) else [statements]
+    return [_normalized(s) if isinstance(s, dict) else {"statement": s} for s in statements]
 
 
 def _planned_document_statements(plan: dict[str, Any], change: Change, attribute: str) -> list[dict[str, Any]] | None:
-    """The statements an unknown policy will hold, from the policy-document data source the plan reads."""
+    """The statements an unknown policy will hold, from the policy-document data source the plan reads
+    (its sensitive parts masked like any other value)."""
     from pipeline_tools.review.iam_review import iam_statement
 
     configured = {r["address"]: r for r in plan.get("configuration", {}).get("root_module", {}).get("resources", [])}
@@ -158,12 +211,17 @@ def _planned_document_statements(plan: dict[str, Any], change: Change, attribute
     for reference in references:
         read = reads.get(reference.removesuffix(".json"))
         if read and read.get("after") is not None:
-            blocks = _with_unknowns(read["after"], read.get("after_unknown", {})).get("statement") or []
+            after = masked(read["after"], read.get("after_sensitive"))
+            blocks = _with_unknowns(after, read.get("after_unknown", {})).get("statement") or []
+            if not isinstance(blocks, list):
+                return [{"statement": blocks}]
             return [_normalized(iam_statement(block)) for block in blocks]
     return None
 
 
-def _statement_diff(before: list[dict[str, Any]], after: list[dict[str, Any]] | None) -> list[str]:
+def _statement_diff(before: list[dict[str, Any]] | str, after: list[dict[str, Any]] | str | None) -> list[str]:
+    if isinstance(before, str) or isinstance(after, str):  # not comparable statement by statement
+        return [f"- {json.dumps(before, sort_keys=True)}", f"+ {json.dumps(after or UNKNOWN, sort_keys=True)}"]
     if after is None:
         return [f"- {json.dumps(s, sort_keys=True)}" for s in before] + [f"+ {UNKNOWN}"]
     keyed_before = {s.get("Sid", f"#{i}"): s for i, s in enumerate(before)}
@@ -179,45 +237,66 @@ def _statement_diff(before: list[dict[str, Any]], after: list[dict[str, Any]] | 
     return [*lines, f"  ({unchanged} statement(s) unchanged)"] if unchanged else lines
 
 
-def _policy_section(plan: dict[str, Any], change: Change) -> list[str]:
-    lines = [f"#### `{change.address}` ({change.action})"]
-    attributes = POLICY_ATTRIBUTES.get(change.resource_type, ())
-    if not attributes:  # e.g. a Lambda permission: show the whole resource
-        lines += [
-            "```json",
-            json.dumps({"before": change.before, "after": change.after}, indent=1, sort_keys=True),
-            "```",
+def _changed(change: Change, attribute: str) -> bool:
+    if change.action == "create":
+        return change.after.get(attribute) not in (None, [], {}, "") or bool(change.after_unknown.get(attribute))
+    if change.action == "delete":
+        return change.before.get(attribute) not in (None, [], {}, "")
+    return bool(change.after_unknown.get(attribute)) or change.before.get(attribute) != change.after.get(attribute)
+
+
+def _access_attributes(change: Change) -> list[str]:
+    """Changed attributes that can grant access: policy documents, and anything named like one."""
+    names = set(change.before) | set(change.after) | set(change.after_unknown)
+    documents = set(POLICY_ATTRIBUTES.get(change.resource_type, ()))
+    return sorted(n for n in names if (n in documents or ACCESS_ATTRIBUTE_PATTERN.search(n)) and _changed(change, n))
+
+
+def _is_access_change(change: Change) -> bool:
+    return is_access_type(change.resource_type) or bool(_access_attributes(change))
+
+
+def _json_block(value: Any) -> list[str]:
+    return fenced("json", json.dumps(value, indent=1, sort_keys=True).splitlines())
+
+
+def _access_section(plan: dict[str, Any], change: Change) -> list[str]:
+    lines = [f"#### {code(change.address)} ({change.action})"]
+    attributes = _access_attributes(change)
+    if is_access_type(change.resource_type) and not set(attributes) & set(
+        POLICY_ATTRIBUTES.get(change.resource_type, ())
+    ):
+        # e.g. a permission, grant, attachment or function URL: the whole resource, masked.
+        return [
+            *lines,
+            *_json_block({"before": change.before, "after": _with_unknowns(change.after, change.after_unknown)}),
         ]
-        return lines
     for attribute in attributes:
-        before = _document_statements(change.before.get(attribute))
-        if change.after_unknown.get(attribute):
-            after = _planned_document_statements(plan, change, attribute)
+        if attribute in POLICY_ATTRIBUTES.get(change.resource_type, ()) and attribute != "inline_policy":
+            before = _document_statements(change.before.get(attribute))
+            if change.after_unknown.get(attribute) is True:
+                after = _planned_document_statements(plan, change, attribute)
+            else:
+                after = _document_statements(change.after.get(attribute))
+            diff = _statement_diff(before, after)
+            if any(line.startswith(("-", "+")) for line in diff):
+                lines += [f"{code(attribute)}:", *fenced("diff", diff)]
         else:
-            after = _document_statements(change.after.get(attribute))
-        diff = _statement_diff(before, after)
-        if any(line.startswith(("-", "+")) for line in diff):
-            lines += [f"`{attribute}`:", "```diff", *diff, "```"]
+            after = _with_unknowns(change.after, change.after_unknown).get(attribute)
+            lines += [f"{code(attribute)}:", *_json_block({"before": change.before.get(attribute), "after": after})]
     if len(lines) == 1:  # the text changed (formatting, order) but no statement did: say so in one line
         lines.append("No statement changed (the policy text differs only in formatting or order).")
     return lines
 
 
-def _is_policy_change(change: Change) -> bool:
-    if change.resource_type not in POLICY_ATTRIBUTES:
-        return False
-    attributes = POLICY_ATTRIBUTES[change.resource_type]
-    if not attributes or change.action != "update":
-        return True
-    return any(change.after_unknown.get(a) or change.before.get(a) != change.after.get(a) for a in attributes)
-
-
 def _danger_line(change: Change) -> str:
     marker = f"**CRITICAL ({STATEFUL_TYPES[change.resource_type]})** " if change.critical else ""
-    forced = f"; forced by `{'`, `'.join(change.replace_paths)}`" if change.replace_paths else ""
-    return (
-        f"- {marker}`{change.address}` will be **{'replaced' if change.action == 'replace' else 'destroyed'}**{forced}"
-    )
+    if change.action in ("replace", "delete"):
+        forced = f"; forced by {', '.join(code(path) for path in change.replace_paths)}" if change.replace_paths else ""
+        verb = "replaced" if change.action == "replace" else "destroyed"
+        return f"- {marker}{code(change.address)} will be **{verb}**{forced}"
+    reasons = [*change.losing_updates, *change.broad_access]
+    return f"- {marker}{code(change.address)} will be **updated**: {'; '.join(reasons)}"
 
 
 def _counts(changes: list[Change]) -> list[str]:
@@ -228,51 +307,67 @@ def _counts(changes: list[Change]) -> list[str]:
         by_type.setdefault(change.resource_type, Counter())[change.action] += 1
     lines += ["| resource type | " + " | ".join(ACTION_ORDER) + " |", "|---|" + "---:|" * len(ACTION_ORDER)]
     lines += [
-        f"| `{resource_type}` | " + " | ".join(str(counts.get(a, 0) or "") for a in ACTION_ORDER) + " |"
+        f"| {code(resource_type.replace('|', '/'))} | "
+        + " | ".join(str(counts.get(a, 0) or "") for a in ACTION_ORDER)
+        + " |"
         for resource_type, counts in sorted(by_type.items())
     ]
     return lines
 
 
 def _fold(full_plan: str, room: int) -> list[str]:
-    opening, closing = ["<details><summary>Full plan</summary>", "", "```text"], ["```", "</details>"]
-    overhead = sum(len(line) + 1 for line in opening + closing) + 100
-    text = full_plan.replace("```", "'''")  # a fence inside would end the block
+    opening, closing = ["<details><summary>Full plan</summary>", ""], ["</details>"]
+    text = full_plan
+    overhead = sum(len(line) + 1 for line in opening + closing) + 2 * (len(fenced("text", [text])[0]) + 1) + 100
     if len(text) > room - overhead:
         keep = max(room - overhead, 0)
-        text = text[:keep] + f"\n... truncated: {len(full_plan) - keep:,} more characters in the plan artifact"
-    return [*opening, text, *closing]
+        text = (
+            text[:keep]
+            + f"\n... truncated: {len(full_plan) - keep:,} more characters (run `terraform show` on the plan)"
+        )
+    return [*opening, *fenced("text", [text]), *closing]
 
 
-def render(plan: dict[str, Any], *, title: str, full_plan: str | None = None) -> Review:
+def render(plan: dict[str, Any], *, title: str, full_plan: str | None = None, context: str | None = None) -> Review:
+    """The Markdown review of a plan; `context` (e.g. commit and plan digest) goes under the heading."""
     changes = parse_changes(plan)
     dangerous = sorted((c for c in changes if c.dangerous), key=lambda c: (not c.critical, c.address))
     counts = Counter(change.action for change in changes)
     verdict = (
         f"**{len(dangerous)} dangerous change(s)**: review the list below before merging."
         if dangerous
-        else "No deletes or replacements."
+        else "No deletes, replacements or data-losing updates."
     )
-    lines = [
-        f"<!-- plan-review:{title} -->",
-        f"### Terraform plan: {title}",
-        "",
+    lines = [f"<!-- plan-review:{title} -->", f"### Terraform plan: {title}", ""]
+    if context:
+        lines += [context, ""]
+    lines += [
         f"{counts['create']} to create, {counts['update']} to update, {counts['replace']} to replace, "
         f"{counts['delete']} to destroy. {verdict}",
         "",
     ]
     if dangerous:
         lines += ["#### Danger list", *map(_danger_line, dangerous), ""]
-    policy_changes = [c for c in changes if _is_policy_change(c)]
-    if policy_changes:
+    access_changes = [c for c in changes if _is_access_change(c)]
+    if access_changes:
         lines += ["#### IAM, KMS and resource-policy changes", ""]
-        for change in policy_changes:
-            lines += [*_policy_section(plan, change), ""]
+        for change in access_changes:
+            lines += [*_access_section(plan, change), ""]
+    unruled = [c for c in changes if not has_rule(c.resource_type) and not _is_access_change(c)]
+    if unruled:
+        lines += [
+            "#### Resource types without a review rule",
+            "",
+            "The review does not know what these types can do: check them by hand in the full plan.",
+            *(f"- {code(c.address)} ({c.action})" for c in unruled),
+            "",
+        ]
     lines += ["#### Changes by action and resource type", "", *_counts(changes), ""]
     body = "\n".join(lines)
     if full_plan is not None:
         body += "\n" + "\n".join(_fold(full_plan, COMMENT_LIMIT - len(body) - 1)) + "\n"
     if len(body) > COMMENT_LIMIT:  # the policy diffs alone were too long: keep the head, which holds the danger list
-        note = "\n\n... review truncated to fit a GitHub comment; the full plan is in the workflow artifact\n"
-        body = body[: COMMENT_LIMIT - len(note)] + note
+        note = "\n\n... review truncated to fit a GitHub comment; run `terraform show` on the plan for the rest\n"
+        # Cut at a line end: a code span cut in half would let the rest of its line render as markup.
+        body = body[: body.rfind("\n", 0, COMMENT_LIMIT - len(note))] + note
     return Review(markdown=body, changes=changes)

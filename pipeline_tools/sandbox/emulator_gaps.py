@@ -42,6 +42,14 @@ GAPS = (
         "plan after an apply showed a whitespace-only change",
         workaround="return compact JSON, as SQS does",
     ),
+    EmulatorGap(
+        resource="aws_dynamodb_resource_policy and aws_sqs_queue_policy (only the validator writes the "
+        "table, only the router feeds the routed queues)",
+        gap="moto stores resource policies and returns them, but evaluates none: any caller may write the "
+        "table or send to a queue whatever the policy says",
+        workaround="none needed for the apply (the policies round-trip); who may write is tested on the "
+        "synthesized policies (tests/static/test_resource_policies.py), not against the emulator",
+    ),
 )
 
 _original_attributes = Queue.attributes

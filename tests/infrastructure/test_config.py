@@ -43,7 +43,10 @@ def test_defaults_fill_every_setting_and_place_env_in_the_backend() -> None:
     settings = load_settings("staging", declared=True)
     assert settings.backend.bucket == "webhook-pipeline-tfstate-staging"
     assert settings.backend.key == "webhook-pipeline/staging/terraform.tfstate"
+    # The bootstrap stack's alias for the environment: without it Terraform writes state with AES256.
+    assert settings.backend.kms_key_id == "alias/webhook-pipeline-state-staging"
     assert settings.signature_tolerance_seconds == 300
+    assert settings.operator_role_arn is None
 
 
 def write(tmp_path: Path, default_changes: dict, override: dict | None = None) -> Path:
@@ -84,6 +87,8 @@ def test_override_file_wins_and_merges_backend(tmp_path: Path) -> None:
         ({"backend": {"key": "shared.tfstate"}}, "backend 'key' must contain"),
         ({"backend": {"bukket": "x"}}, "unknown key 'backend.bukket'; did you mean 'backend.bucket'?"),
         ({"backend": "s3"}, "'backend' must be an object"),
+        ({"backend": {"kms_key_id": None}}, "backend 'kms_key_id' must name the state key"),
+        ({"operator_role_arn": "arn:aws:iam::123:user/x"}, "'operator_role_arn' = 'arn:aws:iam::123:user/x' is not"),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path: Path, override: dict, message: str) -> None:

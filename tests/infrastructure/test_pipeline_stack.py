@@ -83,7 +83,7 @@ def test_every_queue_has_a_tls_only_policy(pipeline: dict) -> None:
     documents = pipeline["data"]["aws_iam_policy_document"]
     for policy in policies:
         logical_id = policy["policy"].split(".")[2]
-        [statement] = documents[logical_id]["statement"]
+        [statement] = [s for s in documents[logical_id]["statement"] if s["sid"] == "DenyInsecureTransport"]
         assert statement["effect"] == "Deny"
         assert statement["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
 
@@ -236,6 +236,7 @@ def test_backend_is_s3_per_environment_with_native_locking(pipeline: dict) -> No
         "key": f"webhook-pipeline/{ENV}/terraform.tfstate",
         "region": "us-east-1",
         "encrypt": True,
+        "kms_key_id": f"alias/webhook-pipeline-state-{ENV}",  # else Terraform sends AES256
         "use_lockfile": True,
     }
     assert pipeline["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"

@@ -49,7 +49,10 @@ def test_empty_state_plans_only_creates(sandbox: dict[str, Any], tmp_path: Path)
     review = render(json.loads(plan_json.read_text()), title="sandbox", full_plan=plan_text.read_text())
     assert {change.action for change in review.changes} == {"create"}
     assert len(review.changes) >= 56 and review.dangerous == []
-    assert "No deletes or replacements." in review.markdown and "<details><summary>Full plan" in review.markdown
+    assert (
+        "No deletes, replacements or data-losing updates." in review.markdown
+        and "<details><summary>Full plan" in review.markdown
+    )
     assert main(["review-plan", str(plan_json), "--title", "sandbox", "--output", str(tmp_path / "review.md")]) == 0
 
 

@@ -61,3 +61,98 @@ def suffix_violations(config: dict[str, Any], environment: str) -> list[str]:
                 if not value.endswith(f"-{environment}"):
                     violations.append(f"{resource_type}.{name}.{key} = {value!r} lacks the suffix -{environment}")
     return violations
+
+
+def _document_of(config: dict[str, Any], reference: str) -> dict[str, Any]:
+    name = reference.removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
+    return config["data"]["aws_iam_policy_document"][name]
+
+
+def _statement(document: dict[str, Any], sid: str) -> dict[str, Any] | None:
+    return next((s for s in document["statement"] if s.get("sid") == sid), None)
+
+
+def _only_roles(statement: dict[str, Any] | None, actions: set[str], role_suffixes: list[str]) -> str | None:
+    """Why `statement` is not a Deny of `actions` to all principals but the roles ending in the suffixes."""
+    if statement is None:
+        return "no such statement"
+    conditions = {(c["test"], c["variable"]): c["values"] for c in statement.get("condition", [])}
+    roles = conditions.get(("StringNotEquals", "aws:PrincipalArn"), [])
+    if statement.get("effect") != "Deny" or statement.get("principals") != [{"type": "*", "identifiers": ["*"]}]:
+        return "not a Deny for every principal"
+    if not actions <= set(statement.get("actions", [])):
+        return f"does not deny {sorted(actions - set(statement.get('actions', [])))}"
+    if sorted(r.rsplit(":", 1)[-1] for r in roles) != sorted(role_suffixes):
+        return f"excepts {roles}, expected roles {role_suffixes}"
+    if conditions.get(("Bool", "aws:PrincipalIsAWSService")) != ["false"]:
+        return "does not exempt AWS services' own calls"
+    return None
+
+
+ROUTED_QUEUES = ("payments-queue", "refunds-queue", "disputes-queue", "unrouted-events")
+TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def resource_policy_violations(config: dict[str, Any], environment: str, operator_role: str | None = None) -> list[str]:
+    """Only the router (and the operator role) sends to the routed queues, only the validator writes the
+    table, and the key's CloudWatch grant is bound to this environment's alarms."""
+    violations = []
+    queues = {f"${{aws_sqs_queue.{name}.url}}": block["name"] for name, block in _resources(config, "aws_sqs_queue")}
+    senders = [f"role/event-router-role-{environment}", *([operator_role.rsplit(":", 1)[-1]] if operator_role else [])]
+    covered = set()
+    for _, block in _resources(config, "aws_sqs_queue_policy"):
+        queue = queues.get(block["queue_url"], "")
+        if queue.removesuffix(f"-{environment}") in ROUTED_QUEUES:
+            covered.add(queue)
+            why = _only_roles(_statement(_document_of(config, block["policy"]), "OnlyTheseRolesSend"), {"sqs:SendMessage"}, senders)  # fmt: skip
+            if why:
+                violations.append(f"{queue}: OnlyTheseRolesSend {why}")
+    violations += [
+        f"{q}-{environment}: no queue policy limits senders"
+        for q in ROUTED_QUEUES
+        if f"{q}-{environment}" not in covered
+    ]
+    tables = list(_resources(config, "aws_dynamodb_resource_policy"))
+    if len(tables) != 1:
+        violations.append(f"expected one DynamoDB resource policy, found {len(tables)}")
+    for _, block in tables:
+        why = _only_roles(_statement(_document_of(config, block["policy"]), "OnlyTheValidatorWrites"), TABLE_WRITES, [f"role/webhook-validator-role-{environment}"])  # fmt: skip
+        if why:
+            violations.append(f"events table: OnlyTheValidatorWrites {why}")
+    for _, block in _resources(config, "aws_kms_key"):
+        grant = _statement(_document_of(config, block["policy"]), "CloudWatchAlarmsPublishToTheEncryptedTopic")
+        arns = [c["values"] for c in (grant or {}).get("condition", []) if c["variable"] == "aws:SourceArn"]
+        if arns != [
+            [
+                f"arn:aws:cloudwatch:us-east-1:${{data.aws_caller_identity.caller-identity.account_id}}:alarm:*-{environment}"
+            ]
+        ]:
+            violations.append(f"key policy: the CloudWatch grant is not bound to this stack's alarms ({arns})")
+    return violations
+
+
+def state_encryption_violations(bootstrap: dict[str, Any], pipeline: dict[str, Any], environment: str) -> list[str]:
+    """The backend names the bootstrap stack's state key, and the bucket refuses state written without it."""
+    violations = []
+    alias = f"alias/webhook-pipeline-state-{environment}"
+    backend = pipeline["terraform"]["backend"]["s3"]
+    if backend.get("kms_key_id") != alias or backend.get("encrypt") is not True:
+        violations.append(f"backend kms_key_id is {backend.get('kms_key_id')!r}, not the state key {alias}")
+    if [block["name"] for _, block in _resources(bootstrap, "aws_kms_alias")] != [alias]:
+        violations.append(f"the bootstrap stack does not create {alias}")
+    [(_, policy)] = _resources(bootstrap, "aws_s3_bucket_policy")
+    document = _document_of(bootstrap, policy["policy"])
+    for sid, variable, required in (
+        ("DenyStateNotEncryptedWithKms", "s3:x-amz-server-side-encryption", ["aws:kms"]),
+        ("DenyStateNotEncryptedWithTheStateKey", "s3:x-amz-server-side-encryption-aws-kms-key-id", [alias]),
+    ):
+        statement = _statement(document, sid) or {}
+        conditions = {(c["test"], c["variable"]): c["values"] for c in statement.get("condition", [])}
+        values = conditions.get(("StringNotEquals", variable), [])
+        if (
+            statement.get("effect") != "Deny"
+            or statement.get("actions") != ["s3:PutObject"]
+            or not set(required) <= set(values)
+        ):
+            violations.append(f"state bucket policy: {sid} missing or wrong")
+    return violations

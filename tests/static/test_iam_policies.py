@@ -43,7 +43,7 @@ def test_every_policy_is_a_policy_document_data_source_in_use(config: dict[str, 
 def test_the_pipeline_has_every_kind_of_policy(pipeline: dict[str, Any]) -> None:
     kinds = [document.kind for document in policy_documents(pipeline)]
     assert kinds.count("identity") == 2 and kinds.count("trust") == 2 and kinds.count("key") == 1
-    assert kinds.count("resource") == 10  # 8 queues, the secret, the alarm topic
+    assert kinds.count("resource") == 11  # 8 queues, the secret, the alarm topic, the events table
 
 
 def _plant(config: dict[str, Any], document_prefix: str, statement: dict[str, Any]) -> str:
@@ -95,3 +95,12 @@ def test_an_inline_json_policy_is_reported(pipeline: dict[str, Any]) -> None:
     [role_policy] = [name for name in pipeline["resource"]["aws_iam_role_policy"] if name.startswith("router")]
     pipeline["resource"]["aws_iam_role_policy"][role_policy]["policy"] = json.dumps({"Statement": []})
     assert inline_policies(pipeline) == [f"aws_iam_role_policy.{role_policy}.policy"]
+
+
+def test_an_unconditional_deny_is_reported(pipeline: dict[str, Any]) -> None:
+    """Denies are guards (TLS only, only these roles, only the state key); one without a condition
+    would lock every principal out, the validator and router included."""
+    everyone = {"effect": "Deny", "actions": ["sqs:SendMessage"], "resources": ["${aws_sqs_queue.q.arn}"],
+                "principals": [{"type": "*", "identifiers": ["*"]}]}  # fmt: skip
+    planted = _plant(pipeline, "payments-queues_source_tls-only", everyone)
+    assert _rules(review(pipeline), planted) == {"unexpected-deny"}

@@ -66,4 +66,29 @@ def test_moto_still_tries_to_invoke_lambda_from_table_streams() -> None:
 
 
 def test_the_documented_gap_list_matches_the_shims() -> None:
-    assert len(emulator_gaps.GAPS) == 3
+    assert (
+        len(emulator_gaps.GAPS) == 4
+    )  # three shims, and the unenforced resource policies (no shim: tested statically)
+
+
+def test_moto_still_ignores_a_dynamodb_resource_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A policy denying every write, stored and returned, and still a write goes through: the reason the
+    table's writer is checked on the synthesized policy instead."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "t")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "t")
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        arn = dynamodb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )["TableDescription"]["TableArn"]
+        deny_all = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "dynamodb:PutItem", "Resource": arn}]}  # fmt: skip
+        dynamodb.put_resource_policy(ResourceArn=arn, Policy=json.dumps(deny_all))
+        assert json.loads(dynamodb.get_resource_policy(ResourceArn=arn)["Policy"]) == deny_all
+        dynamodb.put_item(TableName="t", Item={"k": {"S": "written anyway"}})
+        assert dynamodb.get_item(TableName="t", Key={"k": {"S": "written anyway"}})["Item"]
+    assert any("aws_dynamodb_resource_policy" in gap.resource for gap in emulator_gaps.GAPS)

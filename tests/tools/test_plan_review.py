@@ -66,14 +66,17 @@ def test_a_huge_plan_is_folded_and_truncated_to_a_comment() -> None:
     assert len(review.markdown) <= COMMENT_LIMIT
     assert (
         "<details><summary>Full plan</summary>" in review.markdown
-        and "more characters in the plan artifact" in review.markdown
+        and "more characters (run `terraform show` on the plan)" in review.markdown
     )
     assert review.markdown.rstrip().endswith("</details>")
 
 
 def test_no_changes_is_safe_and_marked_for_the_sticky_comment() -> None:
     review = render(_plan(), title="prod")
-    assert review.markdown.startswith("<!-- plan-review:prod -->") and "No deletes or replacements." in review.markdown
+    assert (
+        review.markdown.startswith("<!-- plan-review:prod -->")
+        and "No deletes, replacements or data-losing updates." in review.markdown
+    )
 
 
 @pytest.mark.parametrize("document", [{"values": {}}, [], {"format_version": "1.2"}])
