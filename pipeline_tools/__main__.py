@@ -12,6 +12,7 @@ import sys
 import urllib.error
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -224,14 +225,19 @@ def _send(args: argparse.Namespace, outputs: dict) -> int:
 def _replay(args: argparse.Namespace, outputs: dict) -> int:
     until = args.until or datetime.datetime.now(tz=datetime.UTC)
     operations.check_window(args.since, until, until_given=args.until is not None)
-    messages = operations.replay_messages(outputs, args.since, until, args.transaction_type, _progress)
-    counts = operations.counts_by_queue(messages)
+    selection = operations.replay_messages(outputs, args.since, until, args.transaction_type, _progress)
+    counts = operations.counts_by_queue(selection.messages)
+    skipped = [{"event_id": event_id, "reason": reason} for event_id, reason in selection.skipped]
+    for entry in skipped:
+        print(f"skipped {entry['event_id']}: {entry['reason']} (it stays in the table)", file=sys.stderr)
+    summary: dict[str, Any] = {"by_queue": counts, "skipped": len(skipped), "not_routed": selection.not_routed}
     if args.dry_run:
-        print(json.dumps({"dry_run": True, "would_replay": len(messages), "by_queue": counts}))
-        return 0
-    sent = operations.send_messages(outputs, messages, _progress)
-    print(json.dumps({"replayed": sent, "by_queue": counts}))
-    return 0
+        print(json.dumps({"dry_run": True, "would_replay": len(selection.messages), **summary}))
+    else:
+        sent = operations.send_messages(outputs, selection.messages, _progress)
+        print(json.dumps({"replayed": sent, **summary}))
+    # Exit 4: the window was replayed, but some events could not be (named above).
+    return 4 if skipped else 0
 
 
 def _trace(args: argparse.Namespace, outputs: dict) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -126,7 +127,21 @@ def queue_name(url: str) -> str:
 
 
 def _iso(moment: datetime.datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """UTC, as `received_at` is stored: a bound with an offset selects the same events as its `Z` twin
+    (stored times compare as text, so `01:00+01:00` must become `00:00Z` before comparing)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)  # documented: a bound without an offset is UTC
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclasses.dataclass
+class ReplaySelection:
+    """What a replay window holds: the messages to send, and the events that cannot be routed as they
+    are (`(event_id, reason)`; they stay in the table) or that their source stores without routing."""
+
+    messages: list[Any] = dataclasses.field(default_factory=list)
+    skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    not_routed: int = 0
 
 
 def check_window(since: datetime.datetime, until: datetime.datetime, until_given: bool) -> None:
@@ -147,10 +162,14 @@ def replay_messages(
     until: datetime.datetime,
     transaction_type: str | None,
     progress: Callable[[str], None] = lambda _: None,
-) -> list[Any]:
-    """The messages the router's own routing code makes of events received in [since, until)."""
+) -> ReplaySelection:
+    """The messages the router's own routing code makes of events received in [since, until).
+
+    An item the router could not send either is skipped and named, not fatal: the rest of the window
+    is still replayed.
+    """
     _handlers_on_path()
-    from routing import message_for  # the router's own logic, so a replay routes identically
+    from routing import UnroutableRecordError, message_for  # the router's own logic: a replay routes identically
 
     dynamodb = client(outputs, "dynamodb")
     window = {":since": {"S": _iso(since)}, ":until": {"S": _iso(until)}}
@@ -158,16 +177,25 @@ def replay_messages(
     if transaction_type:
         window[":type"] = {"S": transaction_type}
         expression += " AND transaction_type = :type"
-    messages, scanned = [], 0
+    selection, scanned = ReplaySelection(), 0
     for page in dynamodb.get_paginator("scan").paginate(
         TableName=outputs["dynamodb_table_name"], FilterExpression=expression, ExpressionAttributeValues=window
     ):
         scanned += page.get("ScannedCount", 0)
         for item in page["Items"]:
-            record = {"dynamodb": {"NewImage": item, "SequenceNumber": item["event_id"]["S"]}}
-            messages.append(message_for(record, _queue_urls(outputs)))
-        progress(f"scanned {scanned} items, {len(messages)} in the window")
-    return messages
+            event_id = item.get("event_id", {}).get("S", "?")
+            record = {"dynamodb": {"NewImage": item, "SequenceNumber": event_id}}
+            try:
+                message = message_for(record, _queue_urls(outputs))
+            except UnroutableRecordError as error:
+                selection.skipped.append((event_id, error.reason))
+                continue
+            if message is None:
+                selection.not_routed += 1  # its source stores without routing (route_unmapped: false)
+            else:
+                selection.messages.append(message)
+        progress(f"scanned {scanned} items, {len(selection.messages)} in the window")
+    return selection
 
 
 def counts_by_queue(messages: list[Any]) -> dict[str, int]:
@@ -205,4 +233,4 @@ def replay(
 ) -> int:
     """Send stored events received in [since, until) back through routing; consumers deduplicate by event_id."""
     check_window(since, until, until_given=True)
-    return send_messages(outputs, replay_messages(outputs, since, until, transaction_type))
+    return send_messages(outputs, replay_messages(outputs, since, until, transaction_type).messages)

@@ -81,7 +81,7 @@ def _move(outputs: dict[str, Any], kind: str, progress: Progress) -> dict[str, A
 
 def _reroute_unrouted(outputs: dict[str, Any], progress: Progress) -> dict[str, Any]:
     operations._handlers_on_path()
-    from routing import message_for
+    from routing import UnroutableRecordError, message_for
 
     sqs, dynamodb = client(outputs, "sqs"), client(outputs, "dynamodb")
     url = outputs["unrouted_queue_url"]
@@ -93,8 +93,13 @@ def _reroute_unrouted(outputs: dict[str, Any], progress: Progress) -> dict[str, 
         if "Item" not in item:
             still_unknown += 1  # expired or unreadable: leave it for a person
             continue
-        outgoing = message_for({"dynamodb": {"NewImage": item["Item"], "SequenceNumber": event_id}}, operations._queue_urls(outputs))  # fmt: skip
-        if outgoing.queue_url == url:
+        record = {"dynamodb": {"NewImage": item["Item"], "SequenceNumber": event_id}}
+        try:
+            outgoing = message_for(record, operations._queue_urls(outputs))
+        except UnroutableRecordError as error:
+            outgoing = None
+            progress(f"{event_id}: still cannot be routed ({error.reason}); left parked")
+        if outgoing is None or outgoing.queue_url == url:
             still_unknown += 1  # the router still does not know this type: it stays parked
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
             continue
@@ -121,12 +126,14 @@ def _replay_failed_batches(outputs: dict[str, Any], progress: Progress) -> dict[
         info = json.loads(message["Body"]).get("DDBStreamBatchInfo", {})
         since = _arrival(info["approximateArrivalOfFirstRecord"]) - WINDOW_MARGIN
         until = _arrival(info["approximateArrivalOfLastRecord"]) + WINDOW_MARGIN
-        messages = operations.replay_messages(outputs, since, until, None)
-        replayed += operations.send_messages(outputs, messages)
+        selection = operations.replay_messages(outputs, since, until, None)
+        for event_id, reason in selection.skipped:
+            progress(f"skipped {event_id}: {reason} (it stays in the table)")
+        replayed += operations.send_messages(outputs, selection.messages)
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         pointers += 1
         progress(
-            f"batch {pointers}/{total}: {len(messages)} events received {since:%H:%M:%S}..{until:%H:%M:%S} replayed"
+            f"batch {pointers}/{total}: {len(selection.messages)} events received {since:%H:%M:%S}..{until:%H:%M:%S} replayed"
         )
     return {"batches": pointers, "replayed": replayed}
 
