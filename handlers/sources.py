@@ -143,7 +143,7 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
         transaction_type=transaction_type,
         timestamp=utc_text(event.timestamp),
         payload=event.payload,
-        payload_sha256=_payload_hash(event.payload),
+        payload_sha256=_payload_hash(event.payload if event.content is None else event.content),
         amount=amount,
         currency=currency,
         unrouted_reason=unrouted_reason,
