@@ -753,6 +753,7 @@ def test_a_batch_with_a_failed_write_is_5xx_and_its_retry_stores_each_event_once
         {"resource": "/webhook/"},
         {"resource": "/other"},
         {"resource": "/webhooks/stripe"},
+        {"resource": "/other/{source}", "pathParameters": {"source": "stripe"}},
     ],
 )
 def test_unknown_sources_are_404_and_store_nothing(validator: ModuleType, overrides: dict[str, Any]) -> None:
