@@ -69,15 +69,16 @@ def source_name(event: Mapping[str, Any]) -> str | None:
     API Gateway puts the matched resource in `resource` (`/webhook/<name>`); a `{source}` path
     parameter is read too. Raises `UnknownSourceError` for any other resource.
     """
+    resource = event.get("resource") or "/webhook"
+    if resource != "/webhook" and not (isinstance(resource, str) and resource.startswith(WEBHOOK_RESOURCE_PREFIX)):
+        # Only `/webhook` and the resources under it name a source, even with a `source` path parameter.
+        raise UnknownSourceError(f"no source at {str(resource)[:64]}")
     parameters = event.get("pathParameters") or {}
     if isinstance(parameters, dict) and isinstance(parameters.get("source"), str):
         return parameters["source"]
-    resource = event.get("resource") or "/webhook"
     if resource == "/webhook":
         return None
-    if isinstance(resource, str) and resource.startswith(WEBHOOK_RESOURCE_PREFIX):
-        return resource[len(WEBHOOK_RESOURCE_PREFIX) :]
-    raise UnknownSourceError(f"no source at {str(resource)[:64]}")
+    return resource[len(WEBHOOK_RESOURCE_PREFIX) :]
 
 
 def request_url(event: Mapping[str, Any], source: Source) -> str:
@@ -143,7 +144,7 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
         transaction_type=transaction_type,
         timestamp=utc_text(event.timestamp),
         payload=event.payload,
-        payload_sha256=_payload_hash(event.payload),
+        payload_sha256=_payload_hash(event.payload if event.content is None else event.content),
         amount=amount,
         currency=currency,
         unrouted_reason=unrouted_reason,

@@ -71,6 +71,9 @@ class ProviderEvent:
     event carries no amount. `timestamp` is the provider's event time, timezone-aware.
     `payload` is the exact signed text (or, for one item of a batch, that item's own JSON).
     `fields` holds provider-specific values the mapping table needs (e.g. Adyen's `success`).
+    `content`, when the payload carries its own signature (Adyen's `hmacSignature`, Braintree's
+    `bt_signature`), is the payload without it: it is what the duplicate check hashes, so a retry that the
+    provider signed again (a rotated key, another key pair) is a duplicate, not a conflict.
     """
 
     provider_event_id: str
@@ -81,6 +84,7 @@ class ProviderEvent:
     amount_unit: Literal["minor", "major"] | None = None
     currency: str | None = None
     fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    content: str | None = None
 
 
 def load(provider_id: str) -> ModuleType:

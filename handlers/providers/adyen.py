@@ -151,7 +151,16 @@ def _event(item: Mapping[str, Any], index: int) -> ProviderEvent:
         amount_unit=unit,
         currency=code_currency,
         fields={"success": success},
+        content=dumps(_unsigned(item)),
     )
+
+
+def _unsigned(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The item without its `additionalData.hmacSignature` (what a re-signed retry changes)."""
+    additional = item.get("additionalData")
+    if not isinstance(additional, dict):
+        return dict(item)
+    return {**item, "additionalData": {k: v for k, v in additional.items() if k != "hmacSignature"}}
 
 
 def default_transaction_type(event: ProviderEvent) -> str:

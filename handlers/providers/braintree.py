@@ -156,6 +156,7 @@ def receive(
             amount=amount,
             amount_unit="major" if amount is not None else None,
             currency=code,
+            content=payload.decode("ascii"),  # bt_payload: the form without bt_signature
         )
     ]
 
