@@ -124,7 +124,7 @@ def test_a_signature_refusal_alarm_per_source(stack: dict[str, Any]) -> None:
     for name in ALL_SOURCES:
         alarm = alarms[f"source-{name}-signature-refusals-{ENV}"]
         assert alarm["metric_name"] == "SignatureRejected"
-        assert alarm["dimensions"] == {"service": "webhook-validator", "source": name}
+        assert alarm["dimensions"] == {"service": f"webhook-validator-{ENV}", "source": name}
 
 
 def test_outputs_name_each_source_endpoint_and_secret(stack: dict[str, Any]) -> None:
