@@ -64,11 +64,10 @@ def _floor_ns(key: bytes, headers: dict[str, str], body: bytes) -> int:
 def _stored_item(event: dict[str, Any]) -> dict[str, Any]:
     import datetime
 
-    from webhook_event import build_item, parse_event
+    from webhook_event import parse_event
 
-    body = event["body"].encode()
     now = datetime.datetime.now(datetime.UTC)
-    return build_item(parse_event(body), raw_body=body, webhook_id="msg", now=now, ttl_days=30)
+    return parse_event(event["body"].encode()).item(now=now, ttl_days=30, extra={"webhook_id": "msg"})
 
 
 def validator_figures() -> dict[str, Any]:
@@ -125,17 +124,19 @@ def validator_figures() -> dict[str, Any]:
 
 
 def _stream_records(size: int) -> tuple[list[dict[str, Any]], Counter[str]]:
-    from boto3.dynamodb.types import TypeSerializer
 
-    serializer = TypeSerializer()
+    import datetime
+
+    from webhook_event import parse_event
+
     types = [("payment", "refund", "dispute")[i % 3] for i in range(size)]
+    now = datetime.datetime.now(datetime.UTC)
     records = []
     for i, transaction_type in enumerate(types):
-        payload = _padded_payment(f"evt_{i}").decode()
-        item = {"event_id": f"evt_{i}", "transaction_type": transaction_type, "amount": Decimal("19.99"),
-                "currency": "USD", "timestamp": "2026-11-28T10:00:00Z", "payload": payload,
-                "payload_sha256": hashlib.sha256(payload.encode()).hexdigest()}  # fmt: skip
-        new_image = {name: serializer.serialize(value) for name, value in item.items()}
+        body = json.loads(_padded_payment(f"evt_{i}"))
+        body["transaction_type"] = transaction_type
+        # The item exactly as the validator stores it, routed message included.
+        new_image = parse_event(json.dumps(body).encode()).item(now=now, ttl_days=30)
         records.append({"eventName": "INSERT", "dynamodb": {"SequenceNumber": f"{i:021d}", "NewImage": new_image}})
     return records, Counter(types)
 

@@ -42,6 +42,14 @@ def decimal_text(value: Decimal) -> str:
     with); beyond, `<digits>E<exponent>` with a plain coefficient (`1E+21`, `1.5E-30`), so the text is
     never longer than the digits plus a few characters. Raises ValueError for NaN and infinities.
     """
+    sign, digits, exponent = value.as_tuple()
+    if (
+        isinstance(exponent, int)
+        and -_MAX_PADDING_ZEROS <= exponent < 0
+        and digits[-1] != 0
+        and len(digits) > -exponent
+    ):
+        return format(value, "f")  # the common case (19.99): already in its one spelling, C speed
     sign, digits, exponent = exact_normalize(value).as_tuple()
     assert isinstance(exponent, int)  # exact_normalize refused the specials
     coefficient = "".join(map(str, digits))

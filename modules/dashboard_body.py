@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 METRICS_NAMESPACE = "WebhookPipeline"
-VALIDATOR_OUTCOMES = ("Accepted", "Duplicate", "Conflict", "Rejected", "StoreFailed", "SecretUnavailable")
+VALIDATOR_OUTCOMES = (
+    "Accepted", "Duplicate", "Conflict", "Rejected", "SignatureRejected", "StoreFailed", "SecretUnavailable",
+)  # fmt: skip
 # The reasons the validator rejects with today (handlers/webhook_signature.py, webhook_event.py, validator.py);
 # tests/infrastructure/test_dashboard.py fails when the handlers emit one that is not here.
 REJECTION_REASONS = (
@@ -37,8 +39,10 @@ REJECTION_REASONS = (
 )  # fmt: skip
 # `POST /webhook` reports its outcomes under this source name (handlers/webhook_event.py STANDARD_SOURCE).
 STANDARD_SOURCE = "standard"
-# Per-source outcomes (validator.py `_source_metric`, dimensions service and source).
-SOURCE_OUTCOMES = ("Accepted", "Duplicate", "Conflict", "StoreFailed", "SignatureRejected", "SecretUnavailable")
+# Per-source outcomes (validator.py `_per_source_metrics`: every metric also under service and source).
+SOURCE_OUTCOMES = (
+    "Accepted", "Duplicate", "Conflict", "StoreFailed", "Rejected", "SignatureRejected", "SecretUnavailable",
+)  # fmt: skip
 WIDTH, HEIGHT = 12, 6
 
 
