@@ -59,7 +59,7 @@ def _signing_keys() -> list[bytes]:
     """Every usable entry of the secret's `signing_secrets`; a malformed entry is logged (by index,
     never its value) and skipped. Raises `SigningSecretUnavailableError` when none is usable."""
     arn = os.environ["SIGNING_SECRET_ARN"]
-    hint = '{"signing_secrets": ["whsec_<base64>"]} (see README, "Setting the signing secret")'
+    hint = '{"signing_secrets": ["whsec_<base64>"]} (see README, "Deploying to AWS", step 3)'
     try:
         value = _secrets.get(arn, max_age=SECRET_CACHE_SECONDS, transform="json")
         entries = value["signing_secrets"]
