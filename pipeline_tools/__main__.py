@@ -190,6 +190,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         print(f"\nWebhook endpoint: {outputs['api_endpoint']}\nOutputs: {args.outputs}\n"
               f"Try: {python} -m pipeline_tools send --outputs {args.outputs} --type refund --amount 12.50\n"
               f"     {python} -m pipeline_tools trace <event_id from the answer>\n"
+              + _source_hint(python, args.outputs, outputs) +
               "Live log below (one line per request and per routing decision). Stop with Ctrl-C.", flush=True)  # fmt: skip
         if args.ready_file:
             args.ready_file.write_text("ready\n")
@@ -209,6 +210,22 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         sandbox.down()
         print("sandbox stopped; emulator, gateway and poller ended; outputs file and override removed", file=sys.stderr)
     return 0
+
+
+def _source_hint(python: str, outputs_path: Path, outputs: dict) -> str:
+    """The sources the sandbox serves, and a ready-to-run `send --source` with a sample delivery."""
+    sources = outputs.get("source_secrets") or {}
+    if not sources:
+        return ""
+    listed = ", ".join(f"{name} ({entry['provider']})" for name, entry in sorted(sources.items()))
+    sample = "tests/fixtures/providers/stripe/payment_intent.succeeded.json"
+    name = next((n for n, e in sorted(sources.items()) if e["provider"] == "stripe"), None)
+    example = (
+        f"     {python} -m pipeline_tools send --outputs {outputs_path} --source {name} --file {sample}\n"
+        if name
+        else ""
+    )
+    return f"Sources (POST {outputs['api_endpoint']}/<name>): {listed}\n{example}"
 
 
 def _progress(line: str) -> None:
