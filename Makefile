@@ -10,6 +10,10 @@ export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
 export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# `make sandbox` and `make plan` use the `sandbox` environment (terraform-state-config/sandbox.json:
+# one source of each provider) unless ENVIRONMENT_SUFFIX was given on the command line or in the
+# environment. Decided before the default below, which makes the variable defined in this file.
+SANDBOX_ENVIRONMENT := $(if $(filter environment command line override,$(origin ENVIRONMENT_SUFFIX)),$(ENVIRONMENT_SUFFIX),sandbox)
 export ENVIRONMENT_SUFFIX ?= dev
 PIPENV := $(PYTHON) -m pipenv
 VENV_PY := .venv/bin/python
@@ -76,8 +80,8 @@ PAYLOAD_BYTES ?= 2048
 cost: install ## Monthly AWS cost for EVENTS per month of PAYLOAD_BYTES (defaults 10000000, 2048)
 	@$(VENV_PY) -m pipeline_tools cost --events-per-month $(EVENTS) --payload-bytes $(PAYLOAD_BYTES)
 
-sandbox: install ## Deploy the stack to a local emulator with Terraform and serve it until Ctrl-C (~2 min to ready)
-	@$(VENV_PY) -m pipeline_tools sandbox --outputs sandbox-outputs.json
+sandbox: install ## Deploy the stack (ENVIRONMENT_SUFFIX, default sandbox) to a local emulator and serve it until Ctrl-C (~2 min to ready)
+	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools sandbox --outputs sandbox-outputs.json
 
 plan: install ## terraform plan of the current code against the running sandbox, reviewed by review-plan (~1 min)
-	@$(VENV_PY) -m pipeline_tools plan --sandbox --outputs sandbox-outputs.json
+	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools plan --sandbox --outputs sandbox-outputs.json

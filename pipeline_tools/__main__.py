@@ -57,13 +57,28 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--type", dest="transaction_type", help="transaction_type (default payment)")
     send.add_argument("--amount", help="decimal amount, sent exactly as written (default 19.99)")
     send.add_argument("--currency", help="ISO 4217 code (default USD)")
-    send.add_argument("--event-id", help="event_id (default a new evt_<uuid>); the same id sends the same body")
+    send.add_argument(
+        "--event-id",
+        help="event_id (default a new evt_<uuid>); the same id sends the same body. "
+        "With --source: the x-razorpay-event-id or webhook-id header (default derived from the file)",
+    )
     send.add_argument(
         "--timestamp", help="the event's timestamp field, ISO-8601 (default: now, or derived from --event-id)"
     )
     send.add_argument("--file", type=Path, help="send this JSON body as it is (not with --type/--amount/--currency/--event-id/--timestamp)")  # fmt: skip
-    send.add_argument("--secret", default=os.environ.get("WEBHOOK_SIGNING_SECRET"),
-                      help="whsec_... (default: $WEBHOOK_SIGNING_SECRET, or the sandbox's)")  # fmt: skip
+    send.add_argument("--secret", default=None,
+                      help="whsec_... (default: $WEBHOOK_SIGNING_SECRET, or the sandbox's); with --source, the "
+                           "source's secret in its provider's format (default: the outputs' source_secrets)")  # fmt: skip
+    send.add_argument(
+        "--source",
+        help="a provider source's name: POST --file to <api_endpoint>/<name>, signed the way its provider signs",
+    )
+    send.add_argument(
+        "--provider", help="with --source: the source's provider id, when the outputs do not say (no source_secrets)"
+    )
+    send.add_argument(
+        "--public-key", help="with --source of a braintree source: its public key, when the outputs do not say"
+    )
     send.add_argument("--print-curl", action="store_true",
                       help="print a ready-to-run curl command with valid signature headers instead of sending (valid for the 300 s tolerance)")  # fmt: skip
 
@@ -175,6 +190,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         print(f"\nWebhook endpoint: {outputs['api_endpoint']}\nOutputs: {args.outputs}\n"
               f"Try: {python} -m pipeline_tools send --outputs {args.outputs} --type refund --amount 12.50\n"
               f"     {python} -m pipeline_tools trace <event_id from the answer>\n"
+              + _source_hint(python, args.outputs, outputs) +
               "Live log below (one line per request and per routing decision). Stop with Ctrl-C.", flush=True)  # fmt: skip
         if args.ready_file:
             args.ready_file.write_text("ready\n")
@@ -196,11 +212,58 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _source_hint(python: str, outputs_path: Path, outputs: dict) -> str:
+    """The sources the sandbox serves, and a ready-to-run `send --source` with a sample delivery."""
+    sources = outputs.get("source_secrets") or {}
+    if not sources:
+        return ""
+    listed = ", ".join(f"{name} ({entry['provider']})" for name, entry in sorted(sources.items()))
+    sample = "tests/fixtures/providers/stripe/payment_intent.succeeded.json"
+    name = next((n for n, e in sorted(sources.items()) if e["provider"] == "stripe"), None)
+    example = (
+        f"     {python} -m pipeline_tools send --outputs {outputs_path} --source {name} --file {sample}\n"
+        if name
+        else ""
+    )
+    return f"Sources (POST {outputs['api_endpoint']}/<name>): {listed}\n{example}"
+
+
 def _progress(line: str) -> None:
     print(f"    {line}", file=sys.stderr, flush=True)
 
 
+def _send_to_source(args: argparse.Namespace, outputs: dict) -> int:
+    fields = {"--type": args.transaction_type, "--amount": args.amount, "--currency": args.currency,
+              "--timestamp": args.timestamp}  # fmt: skip
+    given = [name for name, value in fields.items() if value is not None]
+    if given:
+        raise operations.OperationError(
+            f"--source sends a provider's delivery (--file): {', '.join(given)} do not apply"
+        )
+    if not args.file:
+        raise operations.OperationError(
+            "--source needs --file <delivery.json>: a delivery as the provider sends it "
+            "(samples in tests/fixtures/providers/)"
+        )
+    target = operations.source_target(
+        outputs, args.source, secret=args.secret, provider=args.provider, public_key=args.public_key
+    )
+    body = args.file.read_bytes()
+    if args.print_curl:
+        delivery = operations.sign_for_source(target, body, event_id=args.event_id)
+        print(operations.curl_command(target.url, delivery.body, delivery.headers))
+        return 0
+    status, response = operations.send_to_source(target, body, event_id=args.event_id)
+    print(f"{status} {response}")
+    return 0 if status < 300 else 1
+
+
 def _send(args: argparse.Namespace, outputs: dict) -> int:
+    if args.source:
+        return _send_to_source(args, outputs)
+    if args.provider or args.public_key:
+        raise operations.OperationError("--provider and --public-key go with --source")
+    args.secret = args.secret or os.environ.get("WEBHOOK_SIGNING_SECRET")
     fields = {"--type": args.transaction_type, "--amount": args.amount, "--currency": args.currency,
               "--event-id": args.event_id, "--timestamp": args.timestamp}  # fmt: skip
     given = [name for name, value in fields.items() if value is not None]

@@ -10,6 +10,7 @@ import shlex
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline_tools.outputs import client
+from pipeline_tools.provider_signing import SIGNERS, SignedDelivery, SigningContext, SigningError, sign
 
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
 
@@ -111,6 +113,106 @@ def send(
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 30) -> tuple[int, str]:
+    """POST `body` with `headers` to `url`; return (status, response body), whatever the status."""
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310 - from the outputs
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+# --- provider sources (`send --source`) ------------------------------------------------------------
+# Providers whose event id travels in a header we set (`--event-id`); the others carry it in the body.
+EVENT_ID_IN_HEADER = {"razorpay": "x-razorpay-event-id", "standard-webhooks": "webhook-id"}
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceTarget:
+    """Where and how to send to one source: its URL, its provider, the secret and the signing context."""
+
+    name: str
+    provider: str
+    url: str
+    secret: str
+    public_key: str | None = None
+    notification_url: str | None = None
+
+
+def source_names(outputs: dict[str, Any]) -> list[str]:
+    return sorted(set(outputs.get("source_secrets") or {}) | set(outputs.get("source_endpoints") or {}))
+
+
+def source_target(
+    outputs: dict[str, Any],
+    name: str,
+    *,
+    secret: str | None = None,
+    provider: str | None = None,
+    public_key: str | None = None,
+) -> SourceTarget:
+    """Resolve source `name` from the outputs (the sandbox's `source_secrets`, a deployment's
+    `source_endpoints`), with `--secret`/`--provider`/`--public-key` taking precedence. Raises
+    `OperationError` naming what is missing."""
+    known = source_names(outputs)
+    if name not in known:
+        listed = ", ".join(known) or "none (these outputs have no source_endpoints)"
+        raise OperationError(f"no source named {name!r} in these outputs; sources: {listed}")
+    entry = (outputs.get("source_secrets") or {}).get(name) or {}
+    provider = provider or entry.get("provider")
+    if not provider:
+        raise OperationError(f"the outputs do not say which provider source {name!r} uses: pass --provider")
+    if provider not in SIGNERS:
+        raise OperationError(f"--provider {provider!r} is not a provider; use one of {', '.join(SIGNERS)}")
+    secret = secret or entry.get("secret")
+    if not secret:
+        raise OperationError(f"no secret for source {name!r}: pass --secret (in the provider's own format)")
+    public_key = public_key or entry.get("public_key")
+    if provider == "braintree" and not public_key:
+        raise OperationError(f"source {name!r} is braintree: pass --public-key (the source's public_key option)")
+    url = f"{outputs['api_endpoint'].rstrip('/')}/{name}"
+    return SourceTarget(name, provider, url, secret, public_key, entry.get("notification_url"))
+
+
+def square_notification_url(target: SourceTarget) -> str:
+    """The URL Square signs: the source's `notification_url` if configured, else the URL posted to as the
+    validator reconstructs it (`https://<host><stage path>`; the sandbox serves plain http on loopback)."""
+    if target.notification_url:
+        return target.notification_url
+    parts = urllib.parse.urlsplit(target.url)
+    return urllib.parse.urlunsplit(("https", parts.netloc, parts.path, "", ""))
+
+
+def sign_for_source(
+    target: SourceTarget, body: bytes, *, event_id: str | None = None, timestamp: int | None = None
+) -> SignedDelivery:
+    """The signed delivery (body and headers) for `target`. Raises `OperationError`."""
+    if event_id is not None and target.provider not in EVENT_ID_IN_HEADER:
+        raise OperationError(
+            f"--event-id sets the {' / '.join(EVENT_ID_IN_HEADER.values())} header; {target.provider} carries "
+            "its event id in the body: edit the file instead"
+        )
+    context = SigningContext(
+        url=square_notification_url(target) if target.provider == "square" else target.url,
+        timestamp=timestamp,
+        public_key=target.public_key,
+        event_id=event_id,
+    )
+    try:
+        return sign(target.provider, body, target.secret, context)
+    except SigningError as error:
+        raise OperationError(f"cannot sign for source {target.name!r} ({target.provider}): {error}") from error
+
+
+def send_to_source(
+    target: SourceTarget, body: bytes, *, event_id: str | None = None, timestamp: int | None = None, timeout: float = 30
+) -> tuple[int, str]:
+    """Sign `body` as the source's provider does and POST it to the source's route."""
+    delivery = sign_for_source(target, body, event_id=event_id, timestamp=timestamp)
+    return post(target.url, delivery.body, delivery.headers, timeout=timeout)
 
 
 def _queue_urls(outputs: dict[str, Any]) -> dict[str, str]:

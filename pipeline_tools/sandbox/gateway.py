@@ -1,17 +1,28 @@
-"""A loopback HTTP front end that behaves like the deployed API Gateway stage for `POST /webhook`.
+"""A loopback HTTP front end that behaves like the deployed API Gateway stage.
 
-It validates the body with the model read back from the emulator, answers a violation with the
-deployed BAD_REQUEST_BODY template, builds the AWS_PROXY event and passes the validator's response
-through. Invocations are serialized, like one Lambda container.
+`POST /<stage>/webhook`: the body is validated with the model read back from the emulator, a violation
+answered with the deployed BAD_REQUEST_BODY template. `POST /<stage>/webhook/<name>`, one route per
+configured source as read back from the emulator: no body model; the method's required request headers
+(the provider's signature header) are enforced, a missing one answered with the deployed
+BAD_REQUEST_PARAMETERS response (401). Any other path or method: 403 `Missing Authentication Token`,
+as API Gateway answers. Each route builds the AWS_PROXY event API Gateway would (`resource`, `path`,
+`requestContext.domainName`/`path`/`stage`) and passes the validator's response through.
+Invocations are serialized, like one Lambda container.
+
+The URL the validator reconstructs for Square (`https://<domainName><requestContext.path>`) is the
+URL the client posted to with `https` for its scheme: `domainName` is the request's `Host` header, as
+on API Gateway, and `requestContext.path` includes the stage (`/v1/webhook/square`).
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import threading
+import urllib.parse
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -35,6 +46,25 @@ def render_bad_request(template: str, message: str, request_id: str) -> str:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class SourceRoute:
+    """`POST /webhook/<name>` as deployed: the request headers its method requires (validated)."""
+
+    resource_path: str
+    required_headers: Sequence[str] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewayResponse:
+    """A gateway response as deployed (status code and application/json template)."""
+
+    status: int
+    template: str
+
+
+MISSING_PARAMETERS_FALLBACK = GatewayResponse(400, '{"message":"$context.error.validationErrorString"}')
+
+
 class WebhookGateway:
     def __init__(
         self,
@@ -47,8 +77,14 @@ class WebhookGateway:
         resource_path: str,
         port: int = 0,
         on_response: ResponseObserver | None = None,
+        source_routes: Sequence[SourceRoute] = (),
+        bad_parameters_response: GatewayResponse | None = None,
     ) -> None:
         self.handler = handler
+        self.source_routes: Mapping[str, SourceRoute] = {
+            f"/{stage}{route.resource_path}": route for route in source_routes
+        }
+        self.bad_parameters_response = bad_parameters_response or MISSING_PARAMETERS_FALLBACK
         self.on_response = on_response
         self.context = context
         self.validate = fastjsonschema.compile(model_schema)
@@ -61,9 +97,16 @@ class WebhookGateway:
         self._thread = threading.Thread(target=self.server.serve_forever, name="sandbox-gateway", daemon=True)
 
     @property
-    def url(self) -> str:
+    def host(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/{self.stage}{self.resource_path}"
+        return f"{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}/{self.stage}{self.resource_path}"
+
+    def source_url(self, name: str) -> str:
+        return f"{self.url}/{name}"
 
     def start(self) -> WebhookGateway:
         self._thread.start()
@@ -87,28 +130,49 @@ class WebhookGateway:
     ) -> tuple[int, dict[str, str], bytes]:
         request_id = str(uuid.uuid4())
         json_headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
-        if path != f"/{self.stage}{self.resource_path}" or method != "POST":
+        url = urllib.parse.urlsplit(path)
+        source_route = self.source_routes.get(url.path)
+        if method != "POST" or (url.path != f"/{self.stage}{self.resource_path}" and source_route is None):
             return 403, json_headers, b'{"message":"Missing Authentication Token"}'
-        problem = self._model_problem(body)
-        if problem is not None:
-            return 400, json_headers, render_bad_request(self.bad_request_template, problem, request_id).encode()
+        if source_route is None:
+            resource_path = self.resource_path
+            problem = self._model_problem(body)
+            if problem is not None:
+                return 400, json_headers, render_bad_request(self.bad_request_template, problem, request_id).encode()
+        else:
+            resource_path = source_route.resource_path
+            present = {name.lower() for name in headers}
+            missing = [name for name in source_route.required_headers if name.lower() not in present]
+            if missing:
+                response = self.bad_parameters_response
+                message = f"Missing required request parameters: [{', '.join(missing)}]"
+                return (
+                    response.status,
+                    json_headers,
+                    render_bad_request(response.template, message, request_id).encode(),
+                )
         try:
             text, is_base64 = body.decode("utf-8"), False
         except UnicodeDecodeError:
             text, is_base64 = base64.b64encode(body).decode(), True
+        query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        host = next((value for name, value in headers.items() if name.lower() == "host"), None) or self.host
         event = {
-            "resource": self.resource_path,
-            "path": self.resource_path,
+            "resource": resource_path,
+            "path": resource_path,
             "httpMethod": method,
             "headers": headers,
             "multiValueHeaders": {name: [value] for name, value in headers.items()},
-            "queryStringParameters": None,
+            "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
+            "multiValueQueryStringParameters": query or None,
             "pathParameters": None,
             "stageVariables": None,
             "requestContext": {
                 "requestId": request_id,
                 "stage": self.stage,
-                "resourcePath": self.resource_path,
+                "resourcePath": resource_path,
+                "path": f"/{self.stage}{resource_path}",
+                "domainName": host,
                 "httpMethod": method,
                 "identity": {"sourceIp": source_ip},
             },

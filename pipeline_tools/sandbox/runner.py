@@ -1,7 +1,7 @@
 """`make sandbox`: the synthesized stack applied by real Terraform to moto, with the handlers run in-process.
 
 Order: lock -> emulator -> synth -> terraform init/apply -> plan must show no changes -> signing secret
--> handlers loaded from the deployed zip with the deployed environment -> gateway and stream poller ->
+and one secret per source (in its provider's format) -> handlers loaded from the deployed zip with the deployed environment -> gateway and stream poller ->
 outputs file. `down()` undoes each step that ran, whichever step was interrupted: the outputs file
 and the override exist only while a ready sandbox serves them, and the lock goes with the process.
 """
@@ -22,10 +22,11 @@ from typing import Any
 from pipeline_tools import terraform_cli
 from pipeline_tools.outputs import client
 from pipeline_tools.progress import Steps
+from pipeline_tools.provider_signing import random_secret
 from pipeline_tools.sandbox import function_logs
 from pipeline_tools.sandbox.apply_progress import run_with_progress
 from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, Emulator, write_override
-from pipeline_tools.sandbox.gateway import WebhookGateway
+from pipeline_tools.sandbox.gateway import GatewayResponse, SourceRoute, WebhookGateway
 from pipeline_tools.sandbox.lambda_runtime import load_handlers
 from pipeline_tools.sandbox.live_log import LiveLog, request_line, routing_lines
 from pipeline_tools.sandbox.stream_poller import MappingSettings, StreamPoller
@@ -106,7 +107,7 @@ class Sandbox:
             self._apply()
         with self.steps.step("terraform plan -detailed-exitcode (must show no changes)"):
             self._plan_shows_no_changes()
-        with self.steps.step("set a random signing secret and start the handlers"):
+        with self.steps.step("set random signing secrets (one per source) and start the handlers"):
             self._start_runtime()
         self.outputs_path.write_text(json.dumps(self.outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         self._wrote_outputs = True
@@ -181,15 +182,16 @@ class Sandbox:
         client(outputs, "secretsmanager").put_secret_value(
             SecretId=outputs["signing_secret_arn"], SecretString=json.dumps({"signing_secrets": [signing_secret]})
         )
-        # Before the handlers are imported: Powertools binds its log stream when the Logger is built.
-        stdout = function_logs.install()
-        self.live_log = LiveLog(stdout.original)
-        logs = client(outputs, "logs")
         lambda_client = client(outputs, "lambda")
         functions = {
             "validator": outputs["validator_lambda_arn"].split(":")[-1],
             "router": outputs["router_lambda_arn"].split(":")[-1],
         }
+        source_secrets = self._set_source_secrets(lambda_client, functions["validator"])
+        # Before the handlers are imported: Powertools binds its log stream when the Logger is built.
+        stdout = function_logs.install()
+        self.live_log = LiveLog(stdout.original)
+        logs = client(outputs, "logs")
         stack = json.loads((self.stack_dir / "cdk.tf.json").read_text())
         [package] = {block["filename"] for block in stack["resource"]["aws_lambda_function"].values()}
         handlers = load_handlers(
@@ -211,10 +213,38 @@ class Sandbox:
         outputs["deployed_api_endpoint"] = outputs["api_endpoint"]
         outputs["api_endpoint"] = self.gateway.url
         outputs["signing_secret"] = signing_secret
+        outputs["deployed_source_endpoints"] = outputs.get("source_endpoints") or {}
+        outputs["source_endpoints"] = {name: self.gateway.source_url(name) for name in sorted(source_secrets)}
+        outputs["source_secrets"] = source_secrets
         outputs["sandbox"] = True
         # For tools that plan against the sandbox (the plan-review test): where its state and stack are.
         outputs["sandbox_state_path"] = str(self.work_dir / "terraform.tfstate")
         outputs["sandbox_stack_dir"] = str(self.stack_dir)
+
+    def _set_source_secrets(self, lambda_client: Any, validator_name: str) -> dict[str, dict[str, str]]:
+        """Put a random secret, in its provider's own format, into each source's secret; return
+        `{name: {"provider", "secret"[, "public_key"][, "notification_url"]}}` for the outputs file.
+
+        The providers and options are the validator's deployed `SOURCES`, read back from the emulator."""
+        arns = self.outputs.get("source_secret_arns") or {}
+        if not arns:
+            return {}
+        configuration = lambda_client.get_function_configuration(FunctionName=validator_name)
+        configured = json.loads(configuration.get("Environment", {}).get("Variables", {}).get("SOURCES") or "{}")
+        secretsmanager = client(self.outputs, "secretsmanager")
+        found: dict[str, dict[str, str]] = {}
+        for name, arn in sorted(arns.items()):
+            entry = configured.get(name)
+            if entry is None:
+                raise SandboxError(f"source {name} has a secret but is not in the validator's SOURCES")
+            provider = entry["provider"]
+            secret = random_secret(provider)
+            secretsmanager.put_secret_value(SecretId=arn, SecretString=json.dumps({"secrets": [secret]}))
+            found[name] = {"provider": provider, "secret": secret}
+            for option in ("public_key", "notification_url"):
+                if option in entry:
+                    found[name][option] = entry[option]
+        return found
 
     def _gateway(self, validator: tuple[Any, Any], on_response: Any) -> WebhookGateway:
         apigateway = client(self.outputs, "apigateway")
@@ -224,6 +254,7 @@ class Sandbox:
         response = apigateway.get_gateway_response(restApiId=api["id"], responseType="BAD_REQUEST_BODY")
         endpoint_path = self.outputs["api_endpoint"].split(".amazonaws.com", 1)[-1]  # /v1/webhook
         stage, resource_path = endpoint_path.lstrip("/").split("/", 1)
+        routes, bad_parameters = self._source_routes(apigateway, api["id"], "/" + resource_path)
         handler, context = validator
         return WebhookGateway(
             handler=handler,
@@ -234,7 +265,45 @@ class Sandbox:
             resource_path="/" + resource_path,
             port=0,
             on_response=on_response,
+            source_routes=routes,
+            bad_parameters_response=bad_parameters,
         )
+
+    @staticmethod
+    def _source_routes(
+        apigateway: Any, api_id: str, webhook_path: str
+    ) -> tuple[list[SourceRoute], GatewayResponse | None]:
+        """`POST <webhook_path>/<name>` routes as deployed: each method's required request headers (when
+        its request validator validates parameters), and the BAD_REQUEST_PARAMETERS gateway response."""
+        routes = []
+        resources = apigateway.get_resources(restApiId=api_id, limit=500)["items"]
+        for resource in resources:
+            path = resource.get("path", "")
+            if not path.startswith(webhook_path + "/") or "POST" not in resource.get("resourceMethods", {}):
+                continue
+            method = apigateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod="POST")
+            validates = False
+            if method.get("requestValidatorId"):
+                validator = apigateway.get_request_validator(
+                    restApiId=api_id, requestValidatorId=method["requestValidatorId"]
+                )
+                validates = bool(validator.get("validateRequestParameters"))
+            required = [
+                parameter.removeprefix("method.request.header.")
+                for parameter, is_required in (method.get("requestParameters") or {}).items()
+                if is_required and validates and parameter.startswith("method.request.header.")
+            ]
+            routes.append(SourceRoute(resource_path=path, required_headers=tuple(required)))
+        if not routes:
+            return [], None
+        try:
+            deployed = apigateway.get_gateway_response(restApiId=api_id, responseType="BAD_REQUEST_PARAMETERS")
+        except apigateway.exceptions.NotFoundException:
+            return routes, None
+        template = (deployed.get("responseTemplates") or {}).get("application/json")
+        if template is None:
+            return routes, None
+        return routes, GatewayResponse(int(deployed["statusCode"]), template)
 
     def _poller(self, lambda_client: Any, router: tuple[Any, Any], router_name: str, on_logs: Any) -> StreamPoller:
         mappings = lambda_client.list_event_source_mappings()["EventSourceMappings"]

@@ -38,7 +38,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     work = tmp_path_factory.mktemp("sandbox")
     outputs_file, ready, log_path = work / "outputs.json", work / "ready", work / "sandbox.log"
     environment = os.environ.get("SANDBOX_ENVIRONMENT", "sandbox")
-    # The suite's own environment: default.json alone, declared so the refusal of unknown names lets it through.
+    # The suite's own environment: terraform-state-config/sandbox.json (one source of each provider);
+    # declared too, so a SANDBOX_ENVIRONMENT without a file of its own runs on default.json.
     env = {**os.environ, "ENVIRONMENT_SUFFIX": environment, "PIPELINE_DECLARED_ENVIRONMENT": environment}
     with log_path.open("w") as log:
         process = subprocess.Popen(
