@@ -10,6 +10,8 @@ import pytest
 from tests.infrastructure.synth import SynthesizedApp, synthesize
 
 ENVIRONMENT = "test"  # default.json only
+# The environment whose config file configures one source of every provider.
+SOURCES_ENVIRONMENT = "sandbox"
 PIPELINE = f"webhook-pipeline-{ENVIRONMENT}"
 
 
@@ -21,6 +23,12 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory, build_dir: Path) -> SynthesizedApp:
     return synthesize(ENVIRONMENT, tmp_path_factory.mktemp("synth-test"), build_dir)
+
+
+@pytest.fixture(scope="session")
+def sources_app(tmp_path_factory: pytest.TempPathFactory, build_dir: Path) -> SynthesizedApp:
+    """default.json + sandbox.json: one source of every provider (routes, secrets, alarms)."""
+    return synthesize(SOURCES_ENVIRONMENT, tmp_path_factory.mktemp("synth-sources"), build_dir)
 
 
 @pytest.fixture(scope="session")

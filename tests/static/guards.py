@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-# Names AWS does not allow a hyphenated suffix in (API Gateway model and validator names).
-SUFFIX_EXEMPT_NAMES = frozenset({"WebhookEvent", "body-only"})
+# Names scoped inside the suffixed REST API (API Gateway model and request-validator names): a model name
+# may not hold a hyphen, and the validators follow the model.
+SUFFIX_EXEMPT_NAMES = frozenset({"WebhookEvent", "body-only", "signature-header"})
 NAME_KEYS = ("name", "function_name", "alarm_name", "bucket")
 _KEY_REFERENCE = re.compile(r"^\$\{aws_kms_key\.[A-Za-z0-9_-]+\.arn\}$")
 # resource type -> attribute that must name the stack's customer-managed key

@@ -1,4 +1,5 @@
-"""checkov on every synthesized stack (default configuration and prod), against the committed allowlist."""
+"""checkov on every synthesized stack (default configuration, prod, and every provider source), against the
+committed allowlist."""
 
 from __future__ import annotations
 
@@ -22,9 +23,13 @@ pytestmark = pytest.mark.static
 
 @pytest.fixture(scope="session")
 def checkov_results(
-    app: SynthesizedApp, prod_app: SynthesizedApp, checkov_counts: dict[str, ScanResult]
+    app: SynthesizedApp, prod_app: SynthesizedApp, sources_app: SynthesizedApp, checkov_counts: dict[str, ScanResult]
 ) -> dict[str, ScanResult]:
-    results = {"default": scan_synth_output(app.outdir), "prod": scan_synth_output(prod_app.outdir)}
+    results = {
+        "default": scan_synth_output(app.outdir),
+        "prod": scan_synth_output(prod_app.outdir),
+        "sources": scan_synth_output(sources_app.outdir),
+    }
     checkov_counts.update(results)  # reported at the end of the run
     return results
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ENVIRONMENT, PIPELINE
+from tests.conftest import ENVIRONMENT, PIPELINE, SOURCES_ENVIRONMENT
 from tests.infrastructure.synth import SynthesizedApp
 from tests.static.guards import encryption_violations, logging_violations, suffix_violations
 
@@ -17,6 +17,7 @@ STACKS = [
     ("app", PIPELINE, ENVIRONMENT),
     ("app", "state-bootstrap", ENVIRONMENT),
     ("prod_app", "webhook-pipeline-prod", "prod"),
+    ("sources_app", f"webhook-pipeline-{SOURCES_ENVIRONMENT}", SOURCES_ENVIRONMENT),
 ]
 
 

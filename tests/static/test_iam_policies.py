@@ -10,12 +10,17 @@ from typing import Any
 import pytest
 
 from pipeline_tools.review.iam_review import inline_policies, policy_documents, review
-from tests.conftest import PIPELINE
+from tests.conftest import PIPELINE, SOURCES_ENVIRONMENT
 from tests.infrastructure.synth import SynthesizedApp
 
 pytestmark = pytest.mark.static
 
-STACKS = [("app", PIPELINE), ("app", "state-bootstrap"), ("prod_app", "webhook-pipeline-prod")]
+STACKS = [
+    ("app", PIPELINE),
+    ("app", "state-bootstrap"),
+    ("prod_app", "webhook-pipeline-prod"),
+    ("sources_app", f"webhook-pipeline-{SOURCES_ENVIRONMENT}"),
+]
 
 
 @pytest.fixture(params=STACKS, ids=[stack for _, stack in STACKS])
