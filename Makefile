@@ -48,10 +48,11 @@ install: .venv/.synced node_modules/.installed ## Install the pinned Python and 
 
 tools: .tool-venvs/checkov/.installed ## Install checkov in its own pinned venv (make test and make verify do)
 
-synth: install ## Synthesize both stacks for ENVIRONMENT_SUFFIX into cdktf.out/
+SYNTH_OUT ?= cdktf.out
+synth: install ## Synthesize both stacks for ENVIRONMENT_SUFFIX into cdktf.out/ (or SYNTH_OUT)
 	@start=$$(date +%s); echo "==> cdktf synth (ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX))"; \
-	  npx --no-install cdktf synth --output cdktf.out >/dev/null 2>synth.log || { cat synth.log; echo "synth failed: the error is above (also in synth.log); fix it and run make synth again" >&2; exit 1; }; \
-	  echo "    cdktf.out/stacks/: $$(ls cdktf.out/stacks | tr '\n' ' ')($$(( $$(date +%s) - start )) s)"
+	  npx --no-install cdktf synth --output $(SYNTH_OUT) >/dev/null 2>synth.log || { cat synth.log; echo "synth failed: the error is above (also in synth.log); fix it and run make synth again" >&2; exit 1; }; \
+	  echo "    $(SYNTH_OUT)/stacks/: $$(ls $(SYNTH_OUT)/stacks | tr '\n' ' ')($$(( $$(date +%s) - start )) s)"
 
 lint: install ## ruff check and format check
 	@$(VENV_PY) -m ruff check .
