@@ -71,7 +71,8 @@ class LoaderState:
     """What happened to the provider import in this process.
 
     `requested`: the mode asked for (`CDKTF_AWS_PROVIDER_IMPORT`, default `lazy`); `taken`: `lazy`,
-    `eager` or `stock` once the package was imported, `None` before; `fallback_reason`: why a
+    `eager` once the package was imported (`None` before), `stock` from `install()` on (no hook
+    then); `fallback_reason`: why a
     requested `lazy` became `eager`; `submodules`: how many submodules the package declares.
     """
 
@@ -184,9 +185,13 @@ def _register_namespaces_with_jsii(names: Sequence[str]) -> None:
 class _ProviderLoader(importlib.abc.Loader):
     """Wraps the package's own loader: lazy execution when the shape matches, else eager."""
 
-    def __init__(self, inner: importlib.abc.Loader, mode: Mode) -> None:
+    def __init__(
+        self, inner: importlib.abc.Loader, mode: Mode, state: LoaderState, *, register_with_jsii: bool = True
+    ) -> None:
         self._inner = inner
         self._mode = mode
+        self._state = state
+        self._register_with_jsii = register_with_jsii
 
     def __getattr__(self, name: str) -> Any:  # resource readers etc. stay the package's own
         return getattr(self._inner, name)
@@ -199,16 +204,17 @@ class _ProviderLoader(importlib.abc.Loader):
             try:
                 head, names = split_eager_block(self._source(module.__name__))
             except UnexpectedShapeError as error:
-                STATE.fallback_reason = str(error)
+                self._state.fallback_reason = str(error)
                 warnings.warn(
                     f"{PACKAGE}: eager import instead of the fast path: {error}", RuntimeWarning, stacklevel=2
                 )
             else:
-                STATE.submodules = len(names)
+                self._state.submodules = len(names)
                 exec(compile(head, module.__file__ or PACKAGE, "exec", dont_inherit=True), module.__dict__)  # noqa: S102
                 module.__getattr__ = _submodule_getattr(module.__name__, names)  # type: ignore[attr-defined]
-                _register_namespaces_with_jsii(names)
-                STATE.taken = "lazy"
+                if self._register_with_jsii:
+                    _register_namespaces_with_jsii(names)
+                self._state.taken = "lazy"
                 return
         self._exec_eagerly(module)
 
@@ -231,8 +237,8 @@ class _ProviderLoader(importlib.abc.Loader):
             if was_enabled:
                 gc.enable()
             gc.freeze()
-        STATE.submodules = len(getattr(module, "__all__", ()))
-        STATE.taken = "eager"
+        self._state.submodules = len(getattr(module, "__all__", ()))
+        self._state.taken = "eager"
 
 
 class _ProviderFinder(importlib.abc.MetaPathFinder):
@@ -247,7 +253,7 @@ class _ProviderFinder(importlib.abc.MetaPathFinder):
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _ProviderLoader(spec.loader, self.mode)
+        spec.loader = _ProviderLoader(spec.loader, self.mode, STATE)
         return spec
 
 

@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="deploy the stack to a local emulator and serve it until Ctrl-C")
     sandbox.add_argument("--outputs", type=Path, default=Path("sandbox-outputs.json"))
-    sandbox.add_argument("--no-synth", action="store_true", help="use cdktf.out as it is")
+    sandbox.add_argument("--no-synth", action="store_true", help="use the synthesized stack in --outdir as it is")
+    sandbox.add_argument("--outdir", type=Path, default=None, help="synthesize and apply there (default: cdktf.out)")
     sandbox.add_argument("--ready-file", type=Path, help="touched once the sandbox serves (for scripts)")
 
     def with_outputs(sub: argparse.ArgumentParser) -> None:
@@ -122,7 +123,12 @@ def _review_plan(args: argparse.Namespace) -> int:
 def _run_sandbox(args: argparse.Namespace) -> int:
     from pipeline_tools.sandbox.runner import Sandbox
 
-    sandbox = Sandbox(environment_suffix(), args.outputs.resolve(), synth=not args.no_synth)
+    sandbox = Sandbox(
+        environment_suffix(),
+        args.outputs.resolve(),
+        synth=not args.no_synth,
+        outdir=args.outdir and args.outdir.resolve(),
+    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
