@@ -23,7 +23,7 @@ RESULTS = ROOT / "bench-results.json"
 REPORT = ROOT / "docs" / "PERFORMANCE.md"
 FINDINGS = Path(__file__).with_name("findings.md")
 # make test's stack-synthesizing steps: the pytest session (every construct and static test shares
-# it), the determinism test's fresh process (a new process on purpose), the sandbox's synth.
+# it, on the fast path), the guard's fresh process (eager on purpose), the sandbox's synth.
 SYNTH_STEPS = 3
 
 
