@@ -3,9 +3,8 @@
 Why: the package's generated `__init__.py` ends with one `from . import <submodule>` line per
 resource and data source (2,135 of them), so importing any one resource imports all of them. On
 our 2-core machines that is ~14 s and ~1.16 GB (Python + node) per synth, of which our two stacks
-use 42 submodules (figures: /work/shared/FIELD-NOTES.md "Measured since", docs/PERFORMANCE.md; the
-same complaint upstream: hashicorp/terraform-cdk#3753 and #2792, PR #3030 reports 30 s -> 2 s from
-lazy loading).
+use 42 submodules (measured side by side: docs/PERFORMANCE.md, figure 1). The same complaint
+upstream: hashicorp/terraform-cdk#3753 and #2792; PR #3030 reports 30 s -> 2 s from lazy loading.
 
 What `install()` does: it puts a finder for exactly that package name first on `sys.meta_path`.
 When the package is imported, the finder's loader executes the package's own `__init__.py` source
@@ -48,7 +47,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, Literal
 
@@ -70,10 +69,10 @@ class UnexpectedShapeError(Exception):
 class LoaderState:
     """What happened to the provider import in this process.
 
-    `requested`: the mode asked for (`CDKTF_AWS_PROVIDER_IMPORT`, default `lazy`); `taken`: `lazy`,
-    `eager` once the package was imported (`None` before), `stock` from `install()` on (no hook
-    then); `fallback_reason`: why a
-    requested `lazy` became `eager`; `submodules`: how many submodules the package declares.
+    `requested`: the mode asked for (`CDKTF_AWS_PROVIDER_IMPORT`, default `lazy`); `taken`: `lazy`
+    or `eager` once the package was imported (`None` before), `stock` from `install()` on (no hook
+    then); `fallback_reason`: why a requested `lazy` became `eager`; `submodules`: how many
+    submodules the package declares (0 until imported through the hook).
     """
 
     requested: Mode = "lazy"
@@ -85,7 +84,7 @@ class LoaderState:
 STATE = LoaderState()
 
 
-def requested_mode(environ: dict[str, str] | os._Environ[str] = os.environ) -> Mode:
+def requested_mode(environ: Mapping[str, str] = os.environ) -> Mode:
     """The mode in `CDKTF_AWS_PROVIDER_IMPORT` (empty or unset: `lazy`).
 
     Raises ValueError for any other value, naming the accepted ones: a typo must not silently
@@ -257,7 +256,7 @@ class _ProviderFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
-def install(environ: dict[str, str] | os._Environ[str] = os.environ) -> LoaderState:
+def install(environ: Mapping[str, str] = os.environ) -> LoaderState:
     """Install the finder for the mode in `environ` (see `requested_mode`); idempotent.
 
     Call it before anything imports `cdktf_cdktf_provider_aws` (`modules/__init__.py` does). If the
@@ -268,8 +267,7 @@ def install(environ: dict[str, str] | os._Environ[str] = os.environ) -> LoaderSt
     if PACKAGE in sys.modules or any(isinstance(finder, _ProviderFinder) for finder in sys.meta_path):
         return STATE
     if mode == "stock":
-        if PACKAGE not in sys.modules:
-            STATE.taken = "stock"
+        STATE.taken = "stock"
         return STATE
     sys.meta_path.insert(0, _ProviderFinder(mode))
     return STATE
