@@ -1,11 +1,34 @@
 #!/usr/bin/env python
-"""CDKTF app: `webhook-pipeline-<env>` and `state-bootstrap` for ENVIRONMENT_SUFFIX (default `dev`)."""
+"""CDKTF app: `webhook-pipeline-<env>` and `state-bootstrap` for ENVIRONMENT_SUFFIX (default `dev`).
+
+Importing `modules` installs the fast-path loader of the AWS provider bindings
+(`modules/provider_loader.py`); `CDKTF_AWS_PROVIDER_IMPORT=eager` forces the package's eager import.
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from modules.config import ConfigError, environment_suffix, load_settings
+from modules.config import ConfigError, PipelineSettings, environment_suffix, load_settings
+
+
+def synthesize(settings: PipelineSettings, outdir: Path | None = None) -> None:
+    """Write both stacks for `settings` under `outdir` (created if missing; default: `$CDKTF_OUTDIR`,
+    else `cdktf.out`)."""
+    # Imported only after the settings are known to be good: the provider import is most of a synth.
+    from cdktf import App
+
+    from modules.lambda_package import build_lambda_package
+    from modules.pipeline_stack import WebhookPipelineStack
+    from modules.state_bootstrap_stack import StateBootstrapStack
+
+    if outdir:
+        outdir.mkdir(parents=True, exist_ok=True)  # cdktf creates only the last level
+    app = App(outdir=str(outdir) if outdir else None)
+    WebhookPipelineStack(app, settings=settings, package=build_lambda_package())
+    StateBootstrapStack(app, settings=settings)
+    app.synth()
 
 
 def main() -> int:
@@ -14,17 +37,7 @@ def main() -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    # Imported only after the settings are known to be good: the provider import alone takes ~10 s.
-    from cdktf import App
-
-    from modules.lambda_package import build_lambda_package
-    from modules.pipeline_stack import WebhookPipelineStack
-    from modules.state_bootstrap_stack import StateBootstrapStack
-
-    app = App()
-    WebhookPipelineStack(app, settings=settings, package=build_lambda_package())
-    StateBootstrapStack(app, settings=settings)
-    app.synth()
+    synthesize(settings)
     return 0
 
 

@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="where to write the outputs while the sandbox serves (default sandbox-outputs.json)")  # fmt: skip
     sandbox.add_argument("--no-synth", action="store_true",
                          help="skip the synth and apply cdktf.out/ as the last `make synth` left it (saves ~15 s)")  # fmt: skip
+    sandbox.add_argument("--outdir", type=Path, default=None,
+                         help="synthesize and apply there (default: cdktf.out)")  # fmt: skip
     sandbox.add_argument("--ready-file", type=Path, help="touched once the sandbox serves (for scripts)")
 
     def with_outputs(sub: argparse.ArgumentParser) -> None:
@@ -179,7 +181,12 @@ def _raise_stop(signum: int, _frame: object) -> None:
 def _run_sandbox(args: argparse.Namespace) -> int:
     from pipeline_tools.sandbox.runner import Sandbox, SandboxBusyError
 
-    sandbox = Sandbox(environment_suffix(), args.outputs.resolve(), synth=not args.no_synth)
+    sandbox = Sandbox(
+        environment_suffix(),
+        args.outputs.resolve(),
+        synth=not args.no_synth,
+        outdir=args.outdir and args.outdir.resolve(),
+    )
     # As Ctrl-C does: stop the current phase (a running terraform apply included), then clean up.
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop_signal, _raise_stop)

@@ -1,8 +1,10 @@
 """Session-wide synthesis shared by the construct tests and the static checks: the AWS provider is
-imported once per test session, and each configuration is synthesized once."""
+imported once per test session, and each configuration is synthesized once. Every synth of the suite
+writes to a temporary folder: `cdktf.out/` stays exactly as the user's last `make synth` left it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,28 @@ ENVIRONMENT = "test"  # default.json only
 # The environment whose config file configures one source of every provider.
 SOURCES_ENVIRONMENT = "sandbox"
 PIPELINE = f"webhook-pipeline-{ENVIRONMENT}"
+CDKTF_OUT = Path(__file__).resolve().parents[1] / "cdktf.out"
+
+
+def tree_fingerprint(root: Path) -> dict[str, tuple[int, int]] | None:
+    """(size, mtime in ns) of every file and folder under `root`, by relative path; None if absent."""
+    if not root.exists():
+        return None
+    return {
+        path.relative_to(root).as_posix(): (path.lstat().st_size, path.lstat().st_mtime_ns)
+        for path in [root, *root.rglob("*")]
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cdktf_out_untouched() -> Iterator[None]:
+    """Fails the session (an error at the last teardown) if any test wrote into cdktf.out/."""
+    before = tree_fingerprint(CDKTF_OUT)
+    yield
+    after = tree_fingerprint(CDKTF_OUT)
+    if before != after:
+        changed = sorted(set((before or {}).items()) ^ set((after or {}).items()))[:10]
+        pytest.fail(f"the test session changed {CDKTF_OUT}: {changed}")
 
 
 @pytest.fixture(scope="session")

@@ -44,12 +44,17 @@ class SandboxBusyError(SandboxError):
 
 
 class Sandbox:
-    def __init__(self, environment: str, outputs_path: Path, *, synth: bool = True, port: int = 0) -> None:
+    def __init__(
+        self, environment: str, outputs_path: Path, *, synth: bool = True, port: int = 0, outdir: Path | None = None
+    ) -> None:
+        """`outdir`: where the stack is synthesized and applied (default the project's `cdktf.out`;
+        the test suite and the benchmark pass a temporary folder so `make synth`'s output stays as it was)."""
         self.environment = environment
         self.outputs_path = outputs_path
         self.synth = synth
         self.port = port
-        self.stack_dir = PROJECT_ROOT / "cdktf.out" / "stacks" / f"webhook-pipeline-{environment}"
+        self.outdir = outdir or PROJECT_ROOT / "cdktf.out"
+        self.stack_dir = self.outdir / "stacks" / f"webhook-pipeline-{environment}"
         self.work_dir = PROJECT_ROOT / ".sandbox" / environment
         self.steps = Steps("sandbox")
         self.emulator: Emulator | None = None
@@ -135,6 +140,7 @@ class Sandbox:
             **os.environ,
             "ENVIRONMENT_SUFFIX": self.environment,
             "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            "CDKTF_OUTDIR": str(self.outdir),  # read by cdktf's App in the node process main.py starts
         }
         result = subprocess.run(
             [sys.executable, "main.py"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from modules.config import CONFIG_DIR
+from modules.provider_loader import MODE_VARIABLE
 from tests.infrastructure.assertions import by_name, resources
 from tests.infrastructure.synth import SynthesizedApp, synthesize
 
@@ -43,30 +45,64 @@ def test_synth_is_byte_identical_when_repeated(app: SynthesizedApp, build_dir: P
         assert again.stack_file(stack).read_bytes() == app.stack_file(stack).read_bytes()
 
 
-def test_synth_from_another_checkout_gives_identical_files(app: SynthesizedApp, tmp_path: Path) -> None:
-    """A fresh copy of the tree, synthesized by `main.py` in a new process, as CI and a colleague would."""
+def environments_of_the_config_folder() -> list[str]:
+    """One environment per file in terraform-state-config/: `default.json` alone is `test`."""
+    return sorted("test" if path.stem == "default" else path.stem for path in CONFIG_DIR.glob("*.json"))
+
+
+def stack_files(outdir: Path) -> dict[str, bytes]:
+    """Every file under <outdir>/stacks (cdk.tf.json and the Lambda zip), by relative path."""
+    stacks = outdir / "stacks"
+    return {
+        path.relative_to(stacks).as_posix(): path.read_bytes() for path in sorted(stacks.rglob("*")) if path.is_file()
+    }
+
+
+def test_eager_synth_in_another_checkout_matches_the_fast_synth(
+    request: pytest.FixtureRequest, build_dir: Path, tmp_path: Path
+) -> None:
+    """The guard of the fast-path provider loader, and the determinism check of a second checkout.
+
+    A fresh copy of the tree, in a new process with the package's eager import forced, synthesizes
+    every environment of terraform-state-config/ with `main.synthesize`; each must equal, byte for
+    byte under cdktf.out/stacks (cdk.tf.json and the Lambda zip), this session's fast synth.
+    """
     clone = tmp_path / "clone"
     shutil.copytree(
         PROJECT,
         clone,
         ignore=shutil.ignore_patterns(
-            ".venv", "node_modules", "cdktf.out", ".build", ".git", "__pycache__", ".pytest_cache", ".hypothesis"
+            ".venv", "node_modules", "cdktf.out", ".build", ".git", "__pycache__", ".pytest_cache", ".hypothesis",
+            ".tool-venvs", ".sandbox",
         ),
-    )
+    )  # fmt: skip
+    environments = environments_of_the_config_folder()
+    assert {"test", "prod"} <= set(environments)
     env = {
         **os.environ,
-        "ENVIRONMENT_SUFFIX": "test",
-        "PIPELINE_DECLARED_ENVIRONMENT": "test",
+        MODE_VARIABLE: "eager",
+        "PIPELINE_DECLARED_ENVIRONMENT": "test",  # default.json alone: the tests' own environment
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
-    subprocess.run([sys.executable, "main.py"], cwd=clone, env=env, check=True, capture_output=True, timeout=300)
-    for stack in ("webhook-pipeline-test", "state-bootstrap"):
-        assert (clone / "cdktf.out" / "stacks" / stack / "cdk.tf.json").read_bytes() == app.stack_file(
-            stack
-        ).read_bytes()
-    [zip_a] = (clone / "cdktf.out" / "stacks" / "webhook-pipeline-test" / "assets").rglob("*.zip")
-    [zip_b] = app.stack_file("webhook-pipeline-test").parent.joinpath("assets").rglob("*.zip")
-    assert zip_a.read_bytes() == zip_b.read_bytes()
+    out = tmp_path / "eager"
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.infrastructure.eager_synth", str(out), *environments],
+        cwd=clone, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    loader = json.loads((out / "loader.json").read_text())
+    assert (loader["taken"], loader["loaded"]) == ("eager", loader["submodules"]), loader
+    session = {"test": "app", "prod": "prod_app", "sandbox": "sources_app"}
+    for environment in environments:
+        if environment in session:
+            fast = request.getfixturevalue(session[environment])
+        else:
+            fast = synthesize(environment, tmp_path / "fast" / environment, build_dir)
+        eager_files, fast_files = stack_files(out / environment), stack_files(fast.outdir)
+        assert sorted(eager_files) == sorted(fast_files), environment
+        assert any(name.endswith(".zip") for name in fast_files)
+        for name, content in fast_files.items():
+            assert eager_files[name] == content, f"{environment}: {name} differs between the eager and the fast synth"
 
 
 def test_state_bucket_is_versioned_encrypted_private_and_tls_only(app: SynthesizedApp) -> None:

@@ -43,7 +43,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     env = {**os.environ, "ENVIRONMENT_SUFFIX": environment, "PIPELINE_DECLARED_ENVIRONMENT": environment}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline_tools", "sandbox", "--outputs", str(outputs_file), "--ready-file", str(ready)],
+            [sys.executable, "-m", "pipeline_tools", "sandbox", "--outputs", str(outputs_file), "--ready-file", str(ready),
+             "--outdir", str(work / "cdktf.out")],
             cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
