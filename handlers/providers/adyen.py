@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import strict_json
 from canonical_json import dumps
-from providers import ProviderEvent, WebhookRequest
-from providers.event_checks import any_match, currency, event_id, event_type, minor_amount, utc_timestamp
+from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
@@ -104,17 +100,14 @@ def _signature(item: Mapping[str, Any]) -> bytes:
 def _verify(item: Mapping[str, Any], keys: Sequence[bytes]) -> bool:
     candidate = _signature(item)
     message = signing_string(item).encode("utf-8")
-    return any_match((hmac.new(key, message, hashlib.sha256).digest() for key in keys), [candidate])
+    return common.any_match(keys, message, [candidate])
 
 
 def receive(
     request: WebhookRequest, keys: Sequence[bytes], options: Mapping[str, Any], now: int
 ) -> list[ProviderEvent]:
     """Verify every item of the delivery, then read one event per item."""
-    try:
-        document = strict_json.loads(request.text)
-    except strict_json.JsonDecodeError as error:
-        raise InvalidEventError(error.reason, error.message) from None
+    document = common.parse_json(request.text)
     items = _items(document)
     # Every item is checked (no short-circuit), then the delivery is refused whole if any failed.
     results = [_verify(item, keys) for item in items]
@@ -126,24 +119,24 @@ def receive(
 
 def _event(item: Mapping[str, Any], index: int) -> ProviderEvent:
     prefix = f"notificationItems[{index}].NotificationRequestItem"
-    psp_reference = event_id(item.get("pspReference"), f"{prefix}.pspReference")
-    code = event_type(item.get("eventCode"), f"{prefix}.eventCode")
+    psp_reference = common.event_id(item.get("pspReference"), f"{prefix}.pspReference")
+    code = common.event_type(item.get("eventCode"), f"{prefix}.eventCode")
     success = item.get("success")
     if success not in ("true", "false"):
         raise InvalidEventError("invalid_field", f'{prefix}.success must be "true" or "false"', f"{prefix}.success")
-    provider_event_id = event_id(f"{psp_reference}:{code}:{success}", f"{prefix}.pspReference")
+    provider_event_id = common.event_id(f"{psp_reference}:{code}:{success}", f"{prefix}.pspReference")
     amount = item.get("amount")
     value = unit = code_currency = None
     if amount is not None:
         if not isinstance(amount, dict):
             raise InvalidEventError("invalid_amount", f"{prefix}.amount must be an object", f"{prefix}.amount")
-        value = minor_amount(amount.get("value"), f"{prefix}.amount.value")
-        code_currency = currency(amount.get("currency"), f"{prefix}.amount.currency")
+        value = common.minor_amount(amount.get("value"), f"{prefix}.amount.value")
+        code_currency = common.currency(amount.get("currency"), f"{prefix}.amount.currency")
         unit = "minor"
     return ProviderEvent(
         provider_event_id=provider_event_id,
         provider_event_type=code,
-        timestamp=utc_timestamp(item.get("eventDate"), f"{prefix}.eventDate"),
+        timestamp=common.iso_timestamp(item.get("eventDate"), f"{prefix}.eventDate"),
         # The item's own JSON, written canonically (compact, sorted keys, exact decimals, non-ASCII values
         # kept): Adyen signs values, not bytes, so no byte range of the delivery is "the signed text".
         payload=dumps(item),

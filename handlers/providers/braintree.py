@@ -30,8 +30,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from providers import ProviderEvent, WebhookRequest
-from providers.event_checks import any_match, currency, event_id, event_type, major_amount, utc_timestamp
+from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
@@ -91,15 +90,13 @@ def verify(body: bytes, keys: Sequence[bytes], public_key: str) -> bytes:
     for pair in signature.split("&"):
         name, separator, digest = pair.partition("|")
         if separator and name == public_key and _HEX_SHA1.fullmatch(digest):
-            candidates.append(digest.lower().encode("ascii"))
+            candidates.append(bytes.fromhex(digest))
     if not candidates:
         raise SignatureError("unknown_public_key", "bt_signature holds no signature for the configured public key")
-    expected = [
-        hmac.new(key, message, hashlib.sha1).hexdigest().encode("ascii")
-        for key in keys
-        for message in (payload, payload + b"\n")
-    ]
-    if not any_match(expected, candidates):
+    # Both messages are always compared (`|`, not `or`): the time taken does not tell which one matched.
+    as_received = common.any_match(keys, payload, candidates, hashlib.sha1)
+    with_newline = common.any_match(keys, payload + b"\n", candidates, hashlib.sha1)
+    if not (as_received | with_newline):
         raise SignatureError("invalid_signature", "no signature matches an active private key")
     return payload
 
@@ -136,16 +133,20 @@ def receive(
     root = _parse_xml(payload)
     if root.tag != "notification":
         raise InvalidEventError("not_provider_shape", "the XML root must be <notification>", "bt_payload")
-    kind = event_type(_text(root, "kind"), "notification.kind")
-    timestamp = utc_timestamp(_text(root, "timestamp"), "notification.timestamp")
+    kind = common.event_type(_text(root, "kind"), "notification.kind")
+    timestamp = common.iso_timestamp(_text(root, "timestamp"), "notification.timestamp")
     subject = root.find("subject")
     entity = subject[0] if subject is not None and len(subject) else None
     subject_id = _text(entity, "id") if entity is not None else None
-    provider_event_id = event_id(f"{kind}:{subject_id or '-'}:{int(timestamp.timestamp())}", "notification.subject.id")
+    provider_event_id = common.event_id(
+        f"{kind}:{subject_id or '-'}:{int(timestamp.timestamp())}", "notification.subject.id"
+    )
     amount_text = _text(entity, "amount") if entity is not None else None
     currency_text = _text(entity, "currency-iso-code") if entity is not None else None
-    amount = major_amount(amount_text, "notification.subject.amount") if amount_text is not None else None
-    code = currency(currency_text, "notification.subject.currency-iso-code") if currency_text is not None else None
+    amount = common.major_amount(amount_text, "notification.subject.amount") if amount_text is not None else None
+    code = (
+        common.currency(currency_text, "notification.subject.currency-iso-code") if currency_text is not None else None
+    )
     return [
         ProviderEvent(
             provider_event_id=provider_event_id,

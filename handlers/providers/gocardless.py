@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import strict_json
 from canonical_json import dumps
-from providers import ProviderEvent, WebhookRequest
-from providers.event_checks import any_match, event_id, event_type, utc_timestamp
+from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
-from webhook_signature import SignatureError
+from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
 SECRET_FORMAT = "the webhook endpoint secret, as text"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
 EXPONENT_OVERRIDES: Mapping[str, int] = {}
 SIGNATURE_HEADER = "webhook-signature"
 
-_HEX_SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
 DEFAULT_MAPPING: Mapping[str, str] = {
     "payments.confirmed": "payment",
     "payments.paid_out": "payment",
@@ -48,14 +44,9 @@ def sign(key: bytes, body: bytes) -> str:
 
 def verify(headers: Mapping[str, str], body: bytes, keys: Sequence[bytes]) -> None:
     """Raise `SignatureError` unless `Webhook-Signature` is the HMAC of `body` under one of `keys`."""
-    header = headers.get(SIGNATURE_HEADER, "").strip()
-    if not header:
-        raise SignatureError("missing_signature_headers", f"missing header: {SIGNATURE_HEADER}")
-    if not _HEX_SHA256.fullmatch(header):
-        raise SignatureError("malformed_signature", f"{SIGNATURE_HEADER} is not a hex HMAC-SHA256")
-    candidate = bytes.fromhex(header)
-    if not any_match((hmac.new(key, body, hashlib.sha256).digest() for key in keys), [candidate]):
-        raise SignatureError("invalid_signature", "no signature matches an active webhook secret")
+    common.verify_body_hex(
+        headers, body, keys, header=SIGNATURE_HEADER, key_name="webhook secret", standard_reasons=True
+    )
 
 
 def receive(
@@ -63,10 +54,7 @@ def receive(
 ) -> list[ProviderEvent]:
     """Verify the delivery, then read one event per entry of `events`."""
     verify(request.headers, request.body, keys)
-    try:
-        document = strict_json.loads(request.text)
-    except strict_json.JsonDecodeError as error:
-        raise InvalidEventError(error.reason, error.message) from None
+    document = common.parse_json(request.text)
     events = document.get("events") if isinstance(document, dict) else None
     if not isinstance(events, list) or not events:
         raise InvalidEventError(
@@ -79,12 +67,12 @@ def _event(item: Any, index: int) -> ProviderEvent:
     prefix = f"events[{index}]"
     if not isinstance(item, dict):
         raise InvalidEventError("not_provider_shape", f"{prefix} must be an object", prefix)
-    resource_type = event_type(item.get("resource_type"), f"{prefix}.resource_type")
-    action = event_type(item.get("action"), f"{prefix}.action")
+    resource_type = common.event_type(item.get("resource_type"), f"{prefix}.resource_type")
+    action = common.event_type(item.get("action"), f"{prefix}.action")
     return ProviderEvent(
-        provider_event_id=event_id(item.get("id"), f"{prefix}.id"),
-        provider_event_type=event_type(f"{resource_type}.{action}", f"{prefix}.action"),
-        timestamp=utc_timestamp(item.get("created_at"), f"{prefix}.created_at"),
+        provider_event_id=common.event_id(item.get("id"), f"{prefix}.id"),
+        provider_event_type=common.event_type(f"{resource_type}.{action}", f"{prefix}.action"),
+        timestamp=common.iso_timestamp(item.get("created_at"), f"{prefix}.created_at"),
         # The event's own JSON, written canonically (compact, sorted keys, exact decimals).
         payload=dumps(item),
     )

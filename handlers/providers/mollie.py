@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import strict_json
-from providers import ProviderEvent, WebhookRequest
-from providers.event_checks import any_match, currency, event_id, event_type, major_amount, utc_timestamp
+from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
-from webhook_signature import SignatureError
+from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
 SECRET_FORMAT = "the webhook's signing secret, as text"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
@@ -31,7 +28,6 @@ EXPONENT_OVERRIDES: Mapping[str, int] = {}
 SIGNATURE_HEADER = "x-mollie-signature"
 SIGNATURE_PREFIX = "sha256="
 
-_HEX_SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
 DEFAULT_MAPPING: Mapping[str, str] = {
     "payment.paid": "payment",
     "payment-link.paid": "payment",
@@ -54,18 +50,16 @@ def sign(key: bytes, body: bytes) -> str:
 
 def verify(headers: Mapping[str, str], body: bytes, keys: Sequence[bytes]) -> None:
     """Raise `SignatureError` unless one `sha256=` value of the header is the HMAC of `body` under a key."""
-    header = headers.get(SIGNATURE_HEADER, "").strip()
-    if not header:
-        raise SignatureError("missing_signature_headers", f"missing header: {SIGNATURE_HEADER}")
-    candidates = []
-    for part in header.split(","):
-        part = part.strip()
-        if part.startswith(SIGNATURE_PREFIX) and _HEX_SHA256.fullmatch(part[len(SIGNATURE_PREFIX) :]):
-            candidates.append(bytes.fromhex(part[len(SIGNATURE_PREFIX) :]))
-    if not candidates:
-        raise SignatureError("malformed_signature", f"{SIGNATURE_HEADER} holds no '{SIGNATURE_PREFIX}<hex>' value")
-    if not any_match((hmac.new(key, body, hashlib.sha256).digest() for key in keys), candidates):
-        raise SignatureError("invalid_signature", "no signature matches an active signing secret")
+    common.verify_body_hex(
+        headers,
+        body,
+        keys,
+        header=SIGNATURE_HEADER,
+        key_name="signing secret",
+        prefix=SIGNATURE_PREFIX,
+        several=True,
+        standard_reasons=True,
+    )
 
 
 def receive(
@@ -73,18 +67,15 @@ def receive(
 ) -> list[ProviderEvent]:
     """Verify the delivery, then read its one event."""
     verify(request.headers, request.body, keys)
-    try:
-        document = strict_json.loads(request.text)
-    except strict_json.JsonDecodeError as error:
-        raise InvalidEventError(error.reason, error.message) from None
+    document = common.parse_json(request.text)
     if not isinstance(document, dict):
         raise InvalidEventError("not_provider_shape", "body must be a Mollie event object")
     value, code = _amount(document)
     return [
         ProviderEvent(
-            provider_event_id=event_id(document.get("id"), "id"),
-            provider_event_type=event_type(document.get("type"), "type"),
-            timestamp=utc_timestamp(document.get("createdAt"), "createdAt"),
+            provider_event_id=common.event_id(document.get("id"), "id"),
+            provider_event_type=common.event_type(document.get("type"), "type"),
+            timestamp=common.iso_timestamp(document.get("createdAt"), "createdAt"),
             payload=request.text,
             amount=value,
             amount_unit="major" if value is not None else None,
@@ -114,7 +105,9 @@ def _amount(document: Mapping[str, Any]) -> tuple[Any, str | None]:
     field = f"_embedded.{name}.amount"
     if not isinstance(amount, dict):
         raise InvalidEventError("invalid_amount", f"{field} must be an object", field)
-    return major_amount(amount.get("value"), f"{field}.value"), currency(amount.get("currency"), f"{field}.currency")
+    return common.major_amount(amount.get("value"), f"{field}.value"), common.currency(
+        amount.get("currency"), f"{field}.currency"
+    )
 
 
 def default_transaction_type(event: ProviderEvent) -> str:

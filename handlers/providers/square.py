@@ -19,8 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from providers import ProviderEvent, WebhookRequest
-from providers import _hmac_json as common
+from providers import ProviderEvent, WebhookRequest, common
 from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the webhook subscription's signature key, used as text"  # noqa: S105

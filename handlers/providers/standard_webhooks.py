@@ -20,9 +20,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-import strict_json
-from providers import ProviderEvent, WebhookRequest
-from providers.event_checks import currency, epoch_timestamp, event_id, event_type, utc_timestamp
+from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError, decode_secret, verify, with_svix_aliases
 
@@ -51,19 +49,20 @@ def receive(
     headers = with_svix_aliases(request.headers)
     webhook_id = verify(headers, request.body, keys, now=now, tolerance_seconds=tolerance)
     signed_time = int(headers["webhook-timestamp"].strip())
-    try:
-        document = strict_json.loads(request.text)
-    except strict_json.JsonDecodeError as error:
-        raise InvalidEventError(error.reason, error.message) from None
+    document = common.parse_json(request.text)
     if not isinstance(document, dict):
         raise InvalidEventError("not_provider_shape", "body must be a JSON object")
     body_time = document.get("timestamp")
-    timestamp = utc_timestamp(body_time, "timestamp") if body_time is not None else epoch_timestamp(signed_time)
+    timestamp = (
+        common.iso_timestamp(body_time, "timestamp")
+        if body_time is not None
+        else common.epoch_seconds(signed_time, "webhook-timestamp")
+    )
     amount, unit, code = _amount(document, options)
     return [
         ProviderEvent(
-            provider_event_id=event_id(webhook_id, "webhook-id"),
-            provider_event_type=event_type(document.get("type"), "type"),
+            provider_event_id=common.event_id(webhook_id, "webhook-id"),
+            provider_event_type=common.event_type(document.get("type"), "type"),
             timestamp=timestamp,
             payload=request.text,
             amount=amount,
@@ -109,7 +108,7 @@ def _amount(document: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[De
             field = currency_field or "currency_field"
             raise InvalidEventError("missing_currency", f"{field}: a minor-unit amount needs its currency", field)
         return value, unit, None
-    return value, unit, currency(raw_currency, currency_field)
+    return value, unit, common.currency(raw_currency, currency_field)
 
 
 def default_transaction_type(event: ProviderEvent) -> str:

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from providers import ProviderEvent, WebhookRequest
-from providers import _hmac_json as common
-from webhook_signature import SignatureError
+from providers import ProviderEvent, WebhookRequest, common
+from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
 SECRET_FORMAT = "the whole whsec_... signing secret of the endpoint, used as text (not base64-decoded)"  # noqa: S105
 OPTIONS = frozenset({"tolerance_seconds"})
@@ -54,28 +53,19 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
 
 def verify(request: WebhookRequest, keys: Sequence[bytes], *, now: int, tolerance_seconds: int) -> None:
     """Raise `SignatureError` unless a `v1` signature of the header matches a key, with a fresh `t`."""
-    header = common.signature_header(request.headers, HEADER)
-    timestamps: list[str] = []
-    candidates: list[bytes] = []
-    for item in header.split(","):
-        name, separator, value = item.strip().partition("=")
-        if not separator:
-            continue
-        if name == "t":
-            timestamps.append(value)
-        elif name == SCHEME:
-            signature = common.decode_hex(value, size=32)
-            if signature is not None:
-                candidates.append(signature)
-    if len(timestamps) != 1:
-        raise SignatureError("malformed_signature_header", f"{HEADER} must hold exactly one t=<timestamp>")
-    timestamp = common.epoch_text(timestamps[0], HEADER)
-    if not candidates:
-        raise SignatureError("no_signature", f"{HEADER} holds no {SCHEME}=<64 hex digits> signature")
-    signed = timestamps[0].encode() + b"." + request.body
-    if not common.any_match(keys, signed, candidates):
-        raise SignatureError("invalid_signature", "no v1 signature matches an active signing secret")
-    common.check_freshness(timestamp, now=now, tolerance_seconds=tolerance_seconds, header_name=HEADER)
+    common.verify_timestamped(
+        request.headers,
+        request.body,
+        keys,
+        now=now,
+        tolerance_seconds=tolerance_seconds,
+        header=HEADER,
+        separator=",",
+        timestamp_name="t",
+        scheme=SCHEME,
+        joiner=b".",
+        key_name="signing secret",
+    )
 
 
 def read(request: WebhookRequest) -> ProviderEvent:

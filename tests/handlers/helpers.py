@@ -15,6 +15,8 @@ from typing import Any
 
 import boto3
 
+from tests.handlers.sqs_stand_in import enforce_on
+
 HANDLERS_DIR = Path(__file__).resolve().parents[2] / "handlers"
 HANDLER_MODULES = (
     "validator",
@@ -115,3 +117,22 @@ def payment(event_id: str = "evt_1", **fields: Any) -> dict[str, Any]:
 
 def stored_items(table: str = TABLE_NAME) -> list[dict[str, Any]]:
     return boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"]
+
+
+def stream_records() -> list[dict[str, Any]]:
+    """Every record of the events table's stream so far (moto), from the start of each shard."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    streams = boto3.client("dynamodbstreams", region_name=REGION)
+    arn = client.describe_table(TableName=TABLE_NAME)["Table"]["LatestStreamArn"]
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+        records += streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+    return records
+
+
+def route_stored(router: ModuleType) -> list[dict[str, Any]]:
+    """Route every event stored so far through the SQS stand-in; return the entries sent."""
+    sent = enforce_on(router)
+    assert router.handler({"Records": stream_records()}, FakeContext()) == {"batchItemFailures": []}
+    return sent

@@ -10,11 +10,10 @@ import json
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.handlers.helpers import REGION, SIGNING_SECRET, TABLE_NAME, FakeContext, make_event, stored_items
-from tests.handlers.sqs_stand_in import QUEUE_MAXIMUM_MESSAGE_SIZE, enforce_on, message_size
+from tests.handlers.helpers import SIGNING_SECRET, FakeContext, make_event, route_stored, stored_items
+from tests.handlers.sqs_stand_in import QUEUE_MAXIMUM_MESSAGE_SIZE, message_size
 
 E = '"event_id":"m","transaction_type":"t","amount":1,"timestamp":"2026-11-28T10:00:00Z"'
 
@@ -22,24 +21,6 @@ E = '"event_id":"m","transaction_type":"t","amount":1,"timestamp":"2026-11-28T10
 def call(validator: ModuleType, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     response = validator.handler(event, FakeContext())
     return response["statusCode"], json.loads(response["body"])
-
-
-def stream_records() -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb", region_name=REGION)
-    streams = boto3.client("dynamodbstreams", region_name=REGION)
-    arn = client.describe_table(TableName=TABLE_NAME)["Table"]["LatestStreamArn"]
-    records = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
-        records += streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
-    return records
-
-
-def deliver(router: ModuleType) -> list[dict[str, Any]]:
-    """Route everything stored so far through the SQS stand-in; return the entries sent."""
-    sent = enforce_on(router)
-    assert router.handler({"Records": stream_records()}, FakeContext()) == {"batchItemFailures": []}
-    return sent
 
 
 @pytest.fixture
@@ -50,7 +31,7 @@ def pipeline(validator: ModuleType, router: ModuleType) -> tuple[ModuleType, Mod
 def test_noncharacter_escape_is_delivered_with_an_sqs_legal_message(pipeline: tuple[ModuleType, ModuleType]) -> None:
     validator, router = pipeline
     assert call(validator, make_event("{" + E + ',"n":"\\uffff"}'))[0] == 202
-    [entry] = deliver(router)
+    [entry] = route_stored(router)
     assert "\\uffff" in entry["MessageBody"]
     assert json.loads(json.loads(entry["MessageBody"])["payload"])["n"] == "\uffff"
 
@@ -59,7 +40,7 @@ def test_raw_noncharacter_in_utf8_is_escaped_in_the_message(pipeline: tuple[Modu
     validator, router = pipeline
     body = ("{" + E + ',"n":"\ufffe\uffff"}').encode()  # raw U+FFFE U+FFFF: valid UTF-8, refused by SQS
     assert call(validator, make_event(body))[0] == 202
-    [entry] = deliver(router)
+    [entry] = route_stored(router)
     assert json.loads(json.loads(entry["MessageBody"])["payload"])["n"] == "\ufffe\uffff"
     assert stored_items()[0]["payload"]["S"] == body.decode()  # the stored payload is the exact signed text
 
@@ -94,7 +75,7 @@ def test_huge_exponent_is_carried_compactly(pipeline: tuple[ModuleType, ModuleTy
     validator, router = pipeline
     body = "{" + E + ',"x":1e300000}'
     assert call(validator, make_event(body))[0] == 202
-    [entry] = deliver(router)
+    [entry] = route_stored(router)
     assert message_size(entry) < 2_000
     assert stored_items()[0]["payload"]["S"] == body
 
@@ -129,7 +110,7 @@ def test_largest_accepted_body_makes_a_message_within_the_queue_limit(pipeline: 
     body = head + filler + '"}'
     assert len(body) <= validator.MAX_BODY_BYTES
     assert call(validator, make_event(body))[0] == 202
-    [entry] = deliver(router)
+    [entry] = route_stored(router)
     assert message_size(entry) <= QUEUE_MAXIMUM_MESSAGE_SIZE
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.handlers.helpers import HANDLERS_DIR, FakeContext, make_event, stored_items
+from tests.handlers.helpers import HANDLERS_DIR, FakeContext, make_event, stored_items, stream_records
 from tests.handlers.sqs_stand_in import enforce_on
-from tests.handlers.test_admission_contract import call, stream_records
+from tests.handlers.test_admission_contract import call
 
 sys.path.insert(0, str(HANDLERS_DIR))
 import strict_json

@@ -35,10 +35,10 @@ from tests.handlers.conftest import QUEUE_NAMES
 from tests.handlers.helpers import (
     REGION,
     SIGNING_SECRET,
-    TABLE_NAME,
     FakeContext,
     fresh_import,
     make_event,
+    route_stored,
     stored_items,
 )
 from tests.handlers.providers.signing import (
@@ -54,7 +54,6 @@ from tests.handlers.providers.signing_b import (
     gocardless_signature,
     mollie_signature,
 )
-from tests.handlers.sqs_stand_in import enforce_on
 
 DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
 STAGE = "test"
@@ -204,24 +203,6 @@ def error_of(body: str) -> str:
 
 def items_by_id() -> dict[str, dict[str, Any]]:
     return {item["event_id"]["S"]: item for item in stored_items()}
-
-
-def stream_records() -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb", region_name=REGION)
-    streams = boto3.client("dynamodbstreams", region_name=REGION)
-    arn = client.describe_table(TableName=TABLE_NAME)["Table"]["LatestStreamArn"]
-    records = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
-        records += streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
-    return records
-
-
-def route_all(router: ModuleType) -> list[dict[str, Any]]:
-    """Route every stored event through the SQS stand-in; return the entries sent."""
-    sent = enforce_on(router)
-    assert router.handler({"Records": stream_records()}, FakeContext()) == {"batchItemFailures": []}
-    return sent
 
 
 def drain(queue_name: str) -> list[dict[str, Any]]:
@@ -575,7 +556,7 @@ def test_sample_is_stored_with_its_canonical_values_and_routed(
             assert json.loads(item["payload"]["S"], parse_float=Decimal) == items[index]
         assert "routing" not in item and "unrouted_reason" not in item
 
-    sent = route_all(router)
+    sent = route_stored(router)
     assert len(sent) == len(sample.events)
     queues = queue_contents()
     for event_id, expected in zip(expected_ids, sample.events, strict=True):
@@ -611,7 +592,7 @@ def test_the_standard_source_sample_on_post_webhook(pipeline: tuple[ModuleType, 
     assert item["currency"] == {"S": "EUR"}
     assert instant(item["timestamp"]["S"]) == instant("2026-11-20T10:00:00Z")
     assert item["payload"] == {"S": body.decode()}
-    [entry] = route_all(router)
+    [entry] = route_stored(router)
     assert '"amount":19.99' in entry["MessageBody"]
     [message] = queue_contents()[QUEUE_OF_TYPE["payment"]]
     assert message["MessageAttributes"]["event_id"]["StringValue"] == "evt_sw_0001"
@@ -892,7 +873,7 @@ def test_route_unmapped_false_stores_and_the_router_skips(
     assert stored["stripe:evt_cus"]["transaction_type"] == {"S": "other"}
     assert "routing" not in stored["stripe:evt_ch"]
     capsys.readouterr()
-    sent = route_all(router)
+    sent = route_stored(router)
     assert [entry["MessageAttributes"]["event_id"]["StringValue"] for entry in sent] == ["stripe:evt_ch"]
     queues = queue_contents()
     assert queues[QUEUE_OF_TYPE["other"]] == []
@@ -910,7 +891,7 @@ def test_route_unmapped_default_sends_unmapped_events_to_the_unrouted_queue(
     validator, router = pipeline
     assert post(validator, "stripe", stripe_event("customer.created", amount=None, event_id="evt_cus"))[0] == 202
     assert "routing" not in items_by_id()["stripe:evt_cus"]
-    route_all(router)
+    route_stored(router)
     [message] = queue_contents()[QUEUE_OF_TYPE["other"]]
     assert message["MessageAttributes"]["transaction_type"]["StringValue"] == "other"
 
@@ -926,7 +907,7 @@ def test_type_map_overrides_the_default_mapping(configure: Callable[..., tuple[M
     assert stored["stripe:evt_1Pgc76B7WZ01zgkWwyRHS12y"]["transaction_type"] == {"S": "dispute"}
     assert stored["stripe:evt_cus"]["transaction_type"] == {"S": "payment"}
     assert stored["stripe:evt_ch"]["transaction_type"] == {"S": "payment"}
-    route_all(router)
+    route_stored(router)
     queues = queue_contents()
     assert [m["MessageAttributes"]["event_id"]["StringValue"] for m in queues[QUEUE_OF_TYPE["dispute"]]] == [
         "stripe:evt_1Pgc76B7WZ01zgkWwyRHS12y"
@@ -956,7 +937,7 @@ def test_an_unknown_currency_exponent_is_stored_without_amount_and_parked(
     assert "amount" not in item
     assert item["unrouted_reason"] == {"S": "unknown_currency_exponent"}
     assert item["transaction_type"] == {"S": "payment"}
-    assert len(route_all(router)) == 1
+    assert len(route_stored(router)) == 1
     queues = queue_contents()
     [message] = queues[QUEUE_OF_TYPE["other"]]
     assert queues[QUEUE_OF_TYPE["payment"]] == []
@@ -1003,7 +984,7 @@ def test_router_logs_one_routing_decision_per_event(
     assert post(validator, "gocardless", fixture_bytes("gocardless/sdk_fixture_webhook_body.json"))[0] == 202
     assert post(validator, "checkout", fixture_bytes("checkout/payment_captured.json"))[0] == 202
     capsys.readouterr()
-    route_all(router)
+    route_stored(router)
     decisions = [line for line in json_lines(capsys.readouterr().out) if line.get("message") == "routing decision"]
     queues = queue_contents()
     message_ids = {m["MessageId"]: queue for queue, messages in queues.items() for m in messages}

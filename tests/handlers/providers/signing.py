@@ -7,13 +7,18 @@ the provider's official SDK where one exists, so a shared misreading cannot pass
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import importlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
 
 from tests.handlers.helpers import HANDLERS_DIR
 
@@ -71,3 +76,50 @@ def square_signature(signature_key: str, notification_url: str, body: bytes) -> 
 def body_hex_signature(secret: str, body: bytes) -> str:
     """Checkout.com's `Cko-Signature` and Razorpay's `X-Razorpay-Signature`: hex HMAC-SHA256 of the body."""
     return hmac_sha256(secret, body).hex()
+
+
+def reason_of(error: type[Exception], call: Callable[..., object], *args: Any, **kwargs: Any) -> str:
+    """The reason code of the `error` that `call(*args, **kwargs)` must raise."""
+    with pytest.raises(error) as raised:
+        call(*args, **kwargs)
+    return raised.value.reason
+
+
+def instant(text: str) -> datetime.datetime:
+    """`2020-02-06T21:27:30.792Z` (the fixtures' README) -> an aware datetime."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def assert_canonical(
+    module: ModuleType,
+    event: Any,
+    event_id: str,
+    event_type: str,
+    transaction_type: str,
+    amount: str,
+    currency: str,
+    timestamp: str,
+) -> None:
+    """A minor-unit provider event has exactly the canonical values of the fixtures' README (the order of
+    the test modules' `CANONICAL` rows)."""
+    import money  # a handler module (handlers/ is on sys.path): whichever copy the test imported
+
+    assert (event.provider_event_id, event.provider_event_type) == (event_id, event_type)
+    assert module.default_transaction_type(event) == transaction_type
+    assert event.amount_unit == "minor"
+    assert str(money.from_minor_units(event.amount, event.currency, module.EXPONENT_OVERRIDES)) == amount
+    assert event.currency == currency
+    assert event.timestamp == instant(timestamp)
+
+
+def timestamped_header_noise(timestamp_name: str, scheme: str, separator: str) -> st.SearchStrategy[str]:
+    """Headers of the Stripe/Paddle shape made of near-miss items: timestamps, signatures and stray text."""
+    alphabet = "".join(dict.fromkeys(f"{timestamp_name}{scheme}=,; \t\x00é"))
+    return st.lists(
+        st.one_of(
+            st.from_regex(rf"{timestamp_name}=[0-9 +-]{{0,14}}", fullmatch=True),
+            st.from_regex(rf"{scheme}=[0-9a-fA-F ]{{0,70}}", fullmatch=True),
+            st.text(alphabet=alphabet, max_size=12),
+        ),
+        max_size=5,
+    ).map(separator.join)

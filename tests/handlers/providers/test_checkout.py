@@ -16,7 +16,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, fixtures, load, request
+from tests.handlers.providers.signing import (
+    NOW,
+    assert_canonical,
+    body_hex_signature,
+    fixture,
+    fixtures,
+    load,
+    reason_of,
+    request,
+)
 
 import money
 
@@ -42,9 +51,7 @@ def receive(body: bytes, signature: str | None, *, keys=(KEY,)):
 
 
 def refusal(body: bytes, signature: str | None, **kwargs) -> str:
-    with pytest.raises(SignatureError) as raised:
-        receive(body, signature, **kwargs)
-    return raised.value.reason
+    return reason_of(SignatureError, receive, body, signature, **kwargs)
 
 
 def test_every_fixture_has_canonical_values() -> None:
@@ -53,15 +60,9 @@ def test_every_fixture_has_canonical_values() -> None:
 
 @pytest.mark.parametrize("name", sorted(CANONICAL))
 def test_fixture_maps_to_its_canonical_values(name: str) -> None:
-    event_id, event_type, transaction_type, amount, currency, timestamp = CANONICAL[name]
     body = fixture("checkout", name)
     [event] = receive(body, body_hex_signature(SECRET, body))
-    assert (event.provider_event_id, event.provider_event_type) == (event_id, event_type)
-    assert module.default_transaction_type(event) == transaction_type
-    assert event.amount_unit == "minor"
-    assert str(money.from_minor_units(event.amount, event.currency, module.EXPONENT_OVERRIDES)) == amount
-    assert event.currency == currency
-    assert event.timestamp == datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    assert_canonical(module, event, *CANONICAL[name])
 
 
 def test_our_signer_matches_an_independent_computation() -> None:

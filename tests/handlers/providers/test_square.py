@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 
 import pytest
@@ -10,9 +9,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from square.utils.webhooks_helper import verify_signature
 
-from tests.handlers.providers.signing import NOW, STAGE_URL, fixture, fixtures, load, request, square_signature
-
-import money
+from tests.handlers.providers.signing import (
+    NOW,
+    STAGE_URL,
+    assert_canonical,
+    fixture,
+    fixtures,
+    load,
+    reason_of,
+    request,
+    square_signature,
+)
 
 module = load("square")
 SignatureError = module.SignatureError
@@ -40,9 +47,7 @@ def receive(body: bytes, signature: str | None, *, url: str = STAGE_URL, keys=(K
 
 
 def refusal(body: bytes, signature: str | None, **kwargs) -> str:
-    with pytest.raises(SignatureError) as raised:
-        receive(body, signature, **kwargs)
-    return raised.value.reason
+    return reason_of(SignatureError, receive, body, signature, **kwargs)
 
 
 def test_every_fixture_has_canonical_values() -> None:
@@ -51,15 +56,9 @@ def test_every_fixture_has_canonical_values() -> None:
 
 @pytest.mark.parametrize("name", sorted(CANONICAL))
 def test_fixture_maps_to_its_canonical_values(name: str) -> None:
-    event_id, event_type, transaction_type, amount, currency, timestamp = CANONICAL[name]
     body = fixture("square", name)
     [event] = receive(body, square_signature(SECRET, STAGE_URL, body))
-    assert (event.provider_event_id, event.provider_event_type) == (event_id, event_type)
-    assert module.default_transaction_type(event) == transaction_type
-    assert event.amount_unit == "minor"
-    assert str(money.from_minor_units(event.amount, event.currency, module.EXPONENT_OVERRIDES)) == amount
-    assert event.currency == currency
-    assert event.timestamp == datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    assert_canonical(module, event, *CANONICAL[name])
 
 
 @pytest.mark.parametrize("name", fixtures("square"))

@@ -1,12 +1,19 @@
-"""Shared pieces of the providers that sign a JSON body with an HMAC (Stripe, Paddle, Square, Checkout.com, Razorpay).
+"""What the provider modules share: signature checks, then the reading of a verified body.
 
 Two halves, kept apart on purpose:
 
-- the signature path (`signature_header`, `decode_hex`, `decode_base64`, `any_match`, `signed_timestamp`):
-  every failure is a `SignatureError` (401) with a stable reason code, whatever the header holds;
-- the reading path (`parse_object`, `get`, `event_id`, `event_type`, `minor_amount`, `currency`,
-  `epoch_seconds`, `iso_timestamp`): every failure is an `InvalidEventError` (400) naming the field.
-  It runs only after the signature matched.
+- the signature path (`signature_header`, `decode_hex`, `decode_base64`, `any_match`, `epoch_text`,
+  `check_freshness`, and the two verifiers of the schemes several providers use: `verify_timestamped`,
+  a `t=`/`v1=` header signing `"{timestamp}{joiner}{body}"` (Stripe, Paddle), and `verify_body_hex`, a
+  hex HMAC-SHA256 of the raw body in one header (Checkout.com, Razorpay, GoCardless, Mollie)): every
+  failure is a `SignatureError` (401) with a stable reason code, whatever the header holds;
+- the reading path (`parse_json`, `parse_object`, `get`, `event_id`, `event_type`, `minor_amount`,
+  `major_amount`, `currency`, `amount_and_currency`, `epoch_seconds`, `iso_timestamp`): every failure is
+  an `InvalidEventError` (400) naming the field. It runs only after the signature matched, so the body is
+  the provider's own and only its shape can be wrong.
+
+Pure stdlib, no state. Reason codes are written as literals where they are raised (the dashboard test
+finds them there: tests/handlers/test_dashboard_metrics.py).
 """
 
 from __future__ import annotations
@@ -36,13 +43,13 @@ EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _CURRENCY_PATTERN = re.compile(r"[A-Za-z]{3}")
 _MINOR_UNITS_TEXT = re.compile(r"-?[0-9]{1,30}")
+_MAJOR_AMOUNT = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,18})?")
 _ISO_TIMESTAMP = re.compile(
     r"(?P<base>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:\.(?P<fraction>[0-9]{1,9}))?"
     r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})"
 )
 _MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z, the last instant `datetime` can hold
-_MISSING = object()
 
 
 # --- signature path: SignatureError only ----------------------------------------------------------
@@ -114,6 +121,94 @@ def check_freshness(timestamp: int, *, now: int, tolerance_seconds: int, header_
         )
 
 
+def verify_timestamped(
+    headers: Mapping[str, str],
+    body: bytes,
+    keys: Sequence[bytes],
+    *,
+    now: int,
+    tolerance_seconds: int,
+    header: str,
+    separator: str,
+    timestamp_name: str,
+    scheme: str,
+    joiner: bytes,
+    key_name: str,
+) -> None:
+    """A header of `name=value` items split by `separator`: exactly one `timestamp_name` (integer epoch
+    seconds) and one or more `scheme` (hex HMAC-SHA256 over `"{timestamp}{joiner}{body}"`).
+
+    Stripe: `t=<ts>,v1=<hex>...` joined with `.`; Paddle: `ts=<ts>;h1=<hex>...` joined with `:`. Items
+    without `=`, other names and signatures that are not 64 hex digits are ignored. The timestamp must be
+    within `tolerance_seconds` of `now`, checked after the signature (a forged timestamp is an invalid
+    signature, not a stale one).
+    """
+    text = signature_header(headers, header)
+    timestamps: list[str] = []
+    candidates: list[bytes] = []
+    for item in text.split(separator):
+        name, equals, value = item.strip().partition("=")
+        if not equals:
+            continue
+        if name == timestamp_name:
+            timestamps.append(value)
+        elif name == scheme:
+            signature = decode_hex(value, size=32)
+            if signature is not None:
+                candidates.append(signature)
+    if len(timestamps) != 1:
+        raise SignatureError(
+            "malformed_signature_header", f"{header} must hold exactly one {timestamp_name}=<timestamp>"
+        )
+    timestamp = epoch_text(timestamps[0], header)
+    if not candidates:
+        raise SignatureError("no_signature", f"{header} holds no {scheme}=<64 hex digits> signature")
+    if not any_match(keys, timestamps[0].encode() + joiner + body, candidates):
+        raise SignatureError("invalid_signature", f"no {scheme} signature matches an active {key_name}")
+    check_freshness(timestamp, now=now, tolerance_seconds=tolerance_seconds, header_name=header)
+
+
+def verify_body_hex(
+    headers: Mapping[str, str],
+    body: bytes,
+    keys: Sequence[bytes],
+    *,
+    header: str,
+    key_name: str,
+    prefix: str = "",
+    several: bool = False,
+    standard_reasons: bool = False,
+) -> None:
+    """Header `header` holds `prefix` + the hex HMAC-SHA256 (either case) of the raw body under one of `keys`.
+
+    `several`: the header may hold several comma-separated values (Mollie while a secret rotates; a proxy
+    joins repeated headers with commas): any of them may match any key, values of another form are skipped.
+    Reason codes: by default (Checkout.com, Razorpay) the header is checked by `signature_header`
+    (`missing_`/`oversized_`/`malformed_signature_header`) and a value that is not 64 hex digits is
+    `malformed_signature_header`. `standard_reasons` (GoCardless, Mollie) uses the names of
+    `webhook_signature.py` instead: a blank or absent header is `missing_signature_headers`, no usable
+    value `malformed_signature`, and the header's length and characters are not checked beforehand.
+    """
+    if standard_reasons:
+        text = headers.get(header, "").strip()
+        if not text:
+            raise SignatureError("missing_signature_headers", f"missing header: {header}")
+    else:
+        text = signature_header(headers, header)
+    values = [value.strip() for value in text.split(",")] if several else [text]
+    candidates = [
+        signature
+        for value in values
+        if value.startswith(prefix) and (signature := decode_hex(value[len(prefix) :], size=32)) is not None
+    ]
+    if not candidates:
+        if standard_reasons:
+            raise SignatureError("malformed_signature", f"{header} holds no '{prefix}<64 hex digits>' value")
+        raise SignatureError("malformed_signature_header", f"{header} must be {prefix}64 hex digits")
+    if not any_match(keys, body, candidates):
+        raise SignatureError("invalid_signature", f"no signature matches an active {key_name}")
+
+
 def tolerance(options: Mapping[str, Any], default: int) -> int:
     value = options.get("tolerance_seconds", default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -137,12 +232,17 @@ def text_secret(text: str, *, prefix: str = "") -> bytes:
 # --- reading path: InvalidEventError only ---------------------------------------------------------
 
 
-def parse_object(text: str) -> dict[str, Any]:
-    """The body as a JSON object, decoded strictly (see strict_json)."""
+def parse_json(text: str) -> Any:
+    """The body as JSON, decoded strictly (see strict_json)."""
     try:
-        value = strict_json.loads(text)
+        return strict_json.loads(text)
     except strict_json.JsonDecodeError as error:
         raise InvalidEventError(error.reason, error.message) from None
+
+
+def parse_object(text: str) -> dict[str, Any]:
+    """The body as a JSON object, decoded strictly (see strict_json)."""
+    value = parse_json(text)
     if not isinstance(value, dict):
         raise InvalidEventError("not_an_object", "the body must be a JSON object")
     return value
@@ -178,6 +278,13 @@ def minor_amount(value: Any, field: str, *, as_text: bool = False) -> Decimal:
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
     raise InvalidEventError("invalid_amount", f"{field} must be an integer (minor units)", field)
+
+
+def major_amount(value: Any, field: str) -> Decimal:
+    """A major-unit amount written as a decimal string (`"24.95"`), taken exactly as written."""
+    if not isinstance(value, str) or not _MAJOR_AMOUNT.fullmatch(value):
+        raise InvalidEventError("invalid_amount", f"{field} must be a decimal amount such as 10.00", field)
+    return Decimal(value)
 
 
 def currency(value: Any, field: str) -> str:
