@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cold_start, handler_cpu, report, synth_ratio
+from benchmarks import cold_start, handler_baseline, handler_cpu, report, synth_ratio
 from pipeline_tools.progress import Steps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["suite"] = {**suite_phases.main(), "synth_steps": SYNTH_STEPS}
         with steps.step("3. cold imports from the zip vs. import boto3"):
             results["cold_start"] = cold_start.main()
+        with steps.step("7. validator vs. the baseline before issues 10 and 11 (interleaved, own processes)"):
+            results["baseline"] = handler_baseline.main()
         if not args.skip_sandbox:
             with steps.step("6. sandbox: ready time, latency, 1,000 events (in its own process)"):
                 # Its own process: the handlers it loads from the deployed zip must not meet the

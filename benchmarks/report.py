@@ -125,6 +125,23 @@ def _handler_rows(handlers: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _baseline_rows(b: dict[str, Any]) -> list[Row]:
+    warm, cold, message = b["warm_cpu_us_p50"], b["validator_import_ms"], b["largest_message"]
+    return [
+        (f"7. warm validator CPU per 2 KB event on `POST /webhook`, median of {b['rounds']} × {b['events_per_round']}",
+         f"{warm['current']:.0f} µs", f"baseline `{b['baseline_ref']}`: {warm['baseline']:.0f} µs",
+         f"{b['warm_cpu_ratio']:.2f}", "≤ 1.10", _verdict(b["warm_cpu_ratio"] <= 1.10)),
+        (f"7. validator cold import (byte-code compiled), median of {b['import_runs']}",
+         f"{cold['current']:.0f} ms", f"baseline `{b['baseline_ref']}`: {cold['baseline']:.0f} ms",
+         f"{b['validator_import_ratio']:.2f}", "≤ 1.10", _verdict(b["validator_import_ratio"] <= 1.10)),
+        ("7. largest accepted body's routed message (every payload character escaped)",
+         f"{message['message_bytes']:,} B from a {message['body_bytes']:,} B body",
+         f"queue MaximumMessageSize: {message['queue_maximum_bytes']:,} B",
+         f"{message['message_bytes'] / message['queue_maximum_bytes']:.2f}", "≤ 1.00",
+         _verdict(message["message_bytes"] <= message["queue_maximum_bytes"])),
+    ]  # fmt: skip
+
+
 def _sandbox_rows(sandbox: dict[str, Any]) -> list[Row]:
     lat, burst = sandbox["latency"], sandbox["throughput"]
     clean = burst["lost"] == 0 and burst["duplicates"] == 0 and burst["accepted_202"] == burst["events"]
@@ -144,7 +161,7 @@ def _sandbox_rows(sandbox: dict[str, Any]) -> list[Row]:
 def markdown(results: dict[str, Any], findings: str) -> str:
     rows: list[Row] = []
     for key, build in (("synth", _synth_rows), ("suite", _suite_rows), ("cold_start", _cold_rows),
-                       ("handlers", _handler_rows), ("sandbox", _sandbox_rows)):  # fmt: skip
+                       ("handlers", _handler_rows), ("baseline", _baseline_rows), ("sandbox", _sandbox_rows)):  # fmt: skip
         if key in results:
             rows += build(results[key])
     table = ["| figure | value | baseline (same run) | ratio | target | |", "|---|---|---|---|---|---|"]
