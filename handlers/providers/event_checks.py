@@ -55,10 +55,10 @@ def utc_timestamp(value: Any, field: str) -> datetime.datetime:
     text = f"{date}T{time}{'.' + (fraction + '00000')[:6] if fraction else ''}"
     text += "+00:00" if offset in ("Z", "z") else offset
     try:
-        moment = datetime.datetime.fromisoformat(text)
-    except ValueError:
+        # An offset can move a time at the edge of `datetime`'s range (years 1 and 9999) out of it.
+        return datetime.datetime.fromisoformat(text).astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
         raise InvalidEventError("invalid_timestamp", f"{field} is not a valid date-time", field) from None
-    return moment.astimezone(datetime.UTC)
 
 
 def epoch_timestamp(seconds: int) -> datetime.datetime:
