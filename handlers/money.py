@@ -47,7 +47,12 @@ def from_minor_units(amount: int | Decimal, currency: str, overrides: Mapping[st
     value = Decimal(amount)
     if not value.is_finite() or value != value.to_integral_value():
         raise ValueError(f"minor-unit amount {amount} is not an integer")
-    sign, digits, _ = Decimal(int(value)).as_tuple()
+    sign, digits, places = value.as_tuple()
+    assert isinstance(places, int)  # finite, checked above
+    # The integer's digits, from the tuple: `int(value)` takes minutes for `1e999999` (quadratic), and
+    # an integral value's digits after the point are all zeros.
+    digits = (*digits, *(0,) * places) if places > 0 else (digits[: len(digits) + places] or (0,))
+    sign = sign if any(digits) else 0  # `-0` is 0, as `int` made it
     # Built from its digits: `scaleb` would round to the context's 28 digits.
     return Decimal((sign, digits, -exponent(currency, overrides)))
 

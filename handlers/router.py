@@ -162,8 +162,10 @@ def route(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
     to_park += refused
     if to_park:
         metrics.add_metric(name="Parked", unit=MetricUnit.Count, value=len(to_park))
-        # A pointer that cannot be parked either goes back to Lambda: retried, then the on-failure queue.
-        failures += _deliver(to_park, queue_urls)[0]
+        # A pointer that cannot be parked either (transient or refused) goes back to Lambda: retried, then
+        # the on-failure queue. Never dropped: it is the only trace of a record that reached no queue.
+        undelivered, unparkable = _deliver(to_park, queue_urls)
+        failures += undelivered + [pointer.sequence_number for pointer in unparkable]
     if failures:
         metrics.add_metric(name="RecordsReturned", unit=MetricUnit.Count, value=len(failures))
     return {"batchItemFailures": [{"itemIdentifier": sequence_number} for sequence_number in failures]}

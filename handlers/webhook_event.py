@@ -70,7 +70,9 @@ def parse_event(body: bytes) -> CanonicalEvent:
         raise InvalidEventError(error.reason, error.message, error.field) from None
     try:
         moment = datetime.datetime.fromisoformat(event["timestamp"])
-    except ValueError as error:
+        # An offset can move a time at the edge of `datetime`'s range (years 1 and 9999) out of it.
+        timestamp = event["timestamp"] if event["timestamp"].endswith("Z") else utc_text(moment)
+    except (ValueError, OverflowError) as error:
         raise InvalidEventError(
             "schema_violation", f"timestamp is not a valid date-time: {error}", "timestamp"
         ) from None
@@ -84,7 +86,7 @@ def parse_event(body: bytes) -> CanonicalEvent:
         amount=money.with_exponent(amount, event.get("currency")),
         currency=event.get("currency"),
         # A `Z` time is kept as written (sub-second digits included); an offset is converted to UTC.
-        timestamp=event["timestamp"] if event["timestamp"].endswith("Z") else utc_text(moment),
+        timestamp=timestamp,
         payload=text,
         payload_sha256=payload_sha256(event),
     )

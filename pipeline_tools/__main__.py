@@ -27,11 +27,13 @@ from pipeline_tools.review.plan_review import PlanFormatError
 def _timestamp(text: str) -> datetime.datetime:
     try:
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as error:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+        # In UTC now, so an offset that leaves datetime's range (year 1 +01:00) is this error, not a traceback later.
+        return moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError) as error:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an ISO-8601 date-time (e.g. 2026-11-28T00:00:00Z or 2026-11-28)"
         ) from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 TIME_HELP = "ISO-8601 date-time, UTC unless it carries an offset (2026-11-28T09:30:00Z, 2026-11-28)"

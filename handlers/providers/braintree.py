@@ -118,7 +118,7 @@ def _parse_xml(payload: bytes) -> ElementTree.Element:
     try:
         parser.feed(document)
         return parser.close()
-    except ElementTree.ParseError:
+    except (ElementTree.ParseError, LookupError):  # LookupError: an unknown encoding in the XML declaration
         raise InvalidEventError("malformed_payload", "bt_payload is not well-formed XML", "bt_payload") from None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from decimal import Decimal, localcontext
 
 import pytest
@@ -51,6 +52,23 @@ def test_an_exponent_is_never_guessed(currency: str) -> None:
 def test_a_fractional_minor_amount_is_refused() -> None:
     with pytest.raises(ValueError, match="not an integer"):
         money.from_minor_units(Decimal("10.5"), "USD")
+
+
+@pytest.mark.parametrize(
+    ("minor", "written"),
+    [("1E+3", "10.00"), ("100.00", "1.00"), ("1.0E+2", "1.00"), ("-0", "0.00"), ("-0.0", "0.00"), ("0E+5", "0.00"),
+     ("-25", "-0.25")],
+)  # fmt: skip
+def test_integral_decimals_in_any_spelling_convert_like_their_integer(minor: str, written: str) -> None:
+    assert money.text(money.from_minor_units(Decimal(minor), "USD")) == written
+
+
+def test_a_huge_exponent_converts_without_a_quadratic_integer() -> None:
+    # `int(Decimal("1e999999"))` takes over a minute; a signed Standard Webhooks body can hold that number.
+    started = time.perf_counter()
+    major = money.from_minor_units(Decimal("1e999999"), "USD")
+    assert time.perf_counter() - started < 5
+    assert major.adjusted() == 999_997
 
 
 @pytest.mark.parametrize(

@@ -193,6 +193,24 @@ def test_a_failing_call_reports_every_record_of_the_batch(stream_router: ModuleT
     }
 
 
+def test_a_record_whose_parking_pointer_is_refused_too_goes_back_to_lambda(
+    stream_router: ModuleType, queues: dict[str, str]
+) -> None:
+    records = store_events([event_body(1, "payment")])
+    with Stubber(stream_router._sqs) as stubber:
+        stubber.add_response(  # the event, refused for the sender's fault: parked
+            "send_message_batch",
+            {"Successful": [], "Failed": [{"Id": "0", "SenderFault": True, "Code": "InvalidMessageContents"}]},
+        )
+        stubber.add_response(  # its pointer, refused as well: nothing holds the record any more
+            "send_message_batch",
+            {"Successful": [], "Failed": [{"Id": "0", "SenderFault": True, "Code": "InvalidParameterValue"}]},
+        )
+        response = stream_router.handler({"Records": records}, FakeContext())
+        stubber.assert_no_pending_responses()
+    assert response == {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
+
+
 def test_an_unreadable_record_is_parked_with_its_reason_and_the_rest_routed(
     stream_router: ModuleType, queues: dict[str, str]
 ) -> None:

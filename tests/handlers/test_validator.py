@@ -217,6 +217,9 @@ def test_timestamps_inside_tolerance_are_accepted(validator: ModuleType, offset:
         (payment(currency="eur"), "currency"),
         (payment(timestamp="yesterday"), "timestamp"),
         (payment(timestamp="2026-13-45T10:00:00Z"), "timestamp"),
+        # In range as written, out of `datetime`'s range once converted to UTC: 400, not a 500.
+        (payment(timestamp="0001-01-01T00:30:00+01:00"), "timestamp"),
+        (payment(timestamp="9999-12-31T23:30:00-01:00"), "timestamp"),
         (payment(event_id="has space"), "event_id"),
     ],
 )

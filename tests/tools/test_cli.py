@@ -67,3 +67,15 @@ def test_outputs_missing_a_required_key_are_rejected(tmp_path: Path) -> None:
 def test_signature_header_requires_whsec() -> None:
     with pytest.raises(OperationError):
         signature_header("secret", "msg", 1, b"{}")
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_outside_datetimes_range_in_utc_is_an_argument_error(
+    moment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for option in ("--since", "--until"):
+        arguments = ["replay", "--since", "2026-01-01", "--dry-run", option, moment]
+        with pytest.raises(SystemExit) as error:
+            main(arguments)
+        assert error.value.code == 2
+        assert "not an ISO-8601 date-time" in capsys.readouterr().err

@@ -154,6 +154,19 @@ def test_a_signed_payload_that_is_not_a_notification_is_400() -> None:
 
 
 @pytest.mark.parametrize(
+    "xml",
+    [
+        '<?xml version="1.0" encoding="no-such-encoding"?>' + CHECK_XML,  # expat raises LookupError
+        CHECK_XML.replace("2026-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00"),  # leaves datetime's range in UTC
+    ],
+)
+def test_a_signed_payload_that_cannot_be_read_is_400_not_a_crash(xml: str) -> None:
+    payload = braintree_payload(xml)
+    with pytest.raises(braintree.InvalidEventError):
+        receive(body_of({"bt_signature": braintree_signature(payload, PUBLIC, PRIVATE), "bt_payload": payload}))
+
+
+@pytest.mark.parametrize(
     ("body", "reason"),
     [
         ("", "missing_signature"),
