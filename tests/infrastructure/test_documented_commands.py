@@ -33,6 +33,8 @@ import json, os, sys
 from pathlib import Path
 args = [a for a in sys.argv[1:] if a != "--no-install"]
 tool = Path(sys.argv[0]).name
+if tool == "cdktf":  # make synth runs node_modules/.bin/cdktf itself: the same CLI as `npx cdktf`
+    tool, args = "npx", ["cdktf", *args]
 record = {"tool": tool, "args": args, "cwd": os.getcwd()}
 if tool == "npx" and args[:1] == ["cdktf"] and len(args) > 1 and args[1] in ("synth", "deploy", "destroy", "diff"):
     environment = os.environ.get("ENVIRONMENT_SUFFIX", "dev")  # main.py's default
@@ -93,6 +95,10 @@ def scratch(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     for tool in ("npx", "terraform", "aws"):
         (bin_dir / tool).write_text(RECORDER)
         (bin_dir / tool).chmod(stat.S_IRWXU)
+    cli = work / "node_modules" / ".bin" / "cdktf"
+    cli.parent.mkdir(parents=True, exist_ok=True)
+    cli.write_text(RECORDER)
+    cli.chmod(stat.S_IRWXU)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "RECORD_FILE": str(tmp_path / "record.jsonl")}
     for variable in ("ENVIRONMENT_SUFFIX", "MAKEFLAGS", "MAKELEVEL", "PIPELINE_DECLARED_ENVIRONMENT"):
         env.pop(variable, None)  # a user's shell starts without them

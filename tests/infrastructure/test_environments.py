@@ -97,6 +97,7 @@ def test_eager_synth_in_another_checkout_matches_the_fast_synth(
         if environment in session:
             fast = request.getfixturevalue(session[environment])
         else:
+            (tmp_path / "fast").mkdir(exist_ok=True)  # node creates only the last folder of an outdir
             fast = synthesize(environment, tmp_path / "fast" / environment, build_dir)
         eager_files, fast_files = stack_files(out / environment), stack_files(fast.outdir)
         assert sorted(eager_files) == sorted(fast_files), environment
