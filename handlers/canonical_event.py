@@ -1,6 +1,6 @@
 """The canonical event: one shape for every source, stored as one item and routed as one message.
 
-Fields (DESIGN.md, "Sources"): `event_id`, `source`, `provider_event_type`, `transaction_type`
+Fields (README, "Provider sources"): `event_id`, `source`, `provider_event_type`, `transaction_type`
 (`payment`/`refund`/`dispute`/`other`, or the standard source's own type), `amount` (exact, major
 units, written with the currency's exponent; absent when the event carries none), `currency` (ISO
 4217), `timestamp` (UTC, `Z`), `payload` (the exact signed text, or a batch item's own JSON),

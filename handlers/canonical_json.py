@@ -68,15 +68,21 @@ def decimal_text(value: Decimal) -> str:
     return f"{prefix}{mantissa}E{adjusted:+d}"
 
 
-def dumps(value: Any) -> str:
-    """Serialize `value` (dict, list, str, int, Decimal, bool, None) canonically."""
+def dumps(value: Any, *, ascii_keys: bool = True) -> str:
+    """Serialize `value` (dict, list, str, int, Decimal, bool, None) canonically.
+
+    `ascii_keys=False` writes keys like values (non-ASCII kept as is): the compact form a batch item's
+    own JSON is stored in, no longer than its text in the delivery but for numbers' spelling; the hash
+    keeps the default, the spelling every stored `payload_sha256` was made with.
+    """
     if isinstance(value, str):
         return encode_basestring(value)
     if isinstance(value, dict):
+        key_text = encode_basestring_ascii if ascii_keys else encode_basestring
         items = sorted(value.items())
-        return "{" + ",".join(f"{encode_basestring_ascii(str(k))}:{dumps(v)}" for k, v in items) + "}"
+        return "{" + ",".join(f"{key_text(str(k))}:{dumps(v, ascii_keys=ascii_keys)}" for k, v in items) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(dumps(item) for item in value) + "]"
+        return "[" + ",".join(dumps(item, ascii_keys=ascii_keys) for item in value) + "]"
     if isinstance(value, Decimal):
         return decimal_text(value)
     if value is None or isinstance(value, bool):

@@ -30,6 +30,7 @@ from routing import (
     batches,
     message_for,
     parked_message,
+    stored_event_id,
 )
 from sdk_config import SDK_CONFIG
 
@@ -111,7 +112,7 @@ def _send(batch: list[OutgoingMessage]) -> tuple[list[OutgoingMessage], list[tup
                 "message not accepted by SQS",
                 extra={"attempt": attempt, "code": failure.get("Code"), "event_id": pending[failure["Id"]].event_id},
             )
-        refused += [(pending[f["Id"]], f.get("Code", "")) for f in failed if f.get("SenderFault")]
+        refused += [(pending[f["Id"]], f.get("Code") or "sender_fault") for f in failed if f.get("SenderFault")]
         pending = {f["Id"]: pending[f["Id"]] for f in failed if not f.get("SenderFault")}
         if not pending:
             return [], refused
@@ -154,8 +155,8 @@ def route(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
             continue
         if message is None:
             metrics.add_metric(name="Skipped", unit=MetricUnit.Count, value=1)
-            logger.info("routing decision", extra={"event_id": (record["dynamodb"]["NewImage"].get("event_id") or {}).get("S"),
-                                                   "outcome": "skipped", "reason": "route_unmapped_false"})  # fmt: skip
+            logger.info("routing decision", extra={"event_id": stored_event_id(record), "outcome": "skipped",
+                                                   "reason": "route_unmapped_false"})  # fmt: skip
             continue
         messages.append(message)
     failures, refused = _deliver(messages, queue_urls)

@@ -58,7 +58,19 @@ def queue_for(transaction_type: str, queue_urls: Mapping[str, str]) -> str:
 
 def _string(image: Mapping[str, Any], name: str) -> str | None:
     value = image.get(name)
-    return value.get("S") if isinstance(value, dict) else None
+    text = value.get("S") if isinstance(value, dict) else None
+    return text if isinstance(text, str) else None
+
+
+def _new_image(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    stream = record.get("dynamodb")
+    image = stream.get("NewImage") if isinstance(stream, dict) else None
+    return image if isinstance(image, dict) else {}
+
+
+def stored_event_id(record: Mapping[str, Any]) -> str | None:
+    """The record's `event_id`, or None when the record does not hold a readable one."""
+    return _string(_new_image(record), "event_id")
 
 
 def _legacy_message(image: Mapping[str, Any]) -> RoutedMessage:
@@ -80,7 +92,7 @@ def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> Out
 
     Raises `UnroutableRecordError` for a record that can never be sent as it is.
     """
-    image = (record.get("dynamodb") or {}).get("NewImage") or {}
+    image = _new_image(record)
     event_id = _string(image, "event_id")
     try:
         if _string(image, "routing") == "skip":
@@ -100,8 +112,8 @@ def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> Out
             message = _legacy_message(image)
     except UndeliverableMessageError as error:
         raise UnroutableRecordError(error.reason, error.message, event_id) from None
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise UnroutableRecordError("unreadable_record", f"{type(error).__name__}: {error}", event_id) from None
+    except Exception as error:  # any failure for this one record parks it, never the whole batch
+        raise UnroutableRecordError("unreadable_record", f"{type(error).__name__}: {error}"[:500], event_id) from None
     reason = _string(image, "unrouted_reason")
     if reason is None and transaction_type not in ROUTED_TYPES:
         reason = "unmapped_transaction_type"

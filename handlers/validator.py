@@ -80,11 +80,16 @@ def _signing_keys() -> list[bytes]:
 
 
 def _raw_body(event: dict[str, Any]) -> bytes:
+    """The bytes the sender posted. Raises ValueError (with what is wrong) for a body that is not text or
+    is flagged base64 without being valid base64."""
     body = event.get("body") or ""
     if not isinstance(body, str):
         raise ValueError("body is not text")
-    if event.get("isBase64Encoded"):
-        return base64.b64decode(body, validate=True)
+    if event.get("isBase64Encoded") is True:  # API Gateway sends a JSON boolean; anything else is not the flag
+        try:
+            return base64.b64decode(body, validate=True)
+        except binascii.Error:
+            raise ValueError("body is flagged base64 but is not valid base64") from None
     # API Gateway hands over text; a body that was not UTF-8 arrives base64-encoded instead.
     return body.encode("utf-8", "surrogatepass")
 
@@ -149,8 +154,17 @@ def _store(items: list[dict[str, Any]], source: str, success_body: str | None = 
         return json_response(status, {"error": "unavailable", "message": "event not stored; retry later"},
                              {"Retry-After": "5"} if status == 503 else None)  # fmt: skip
     if worst == CONFLICT:
-        return json_response(409, {"error": "conflict", "event_id": event_id,
-                                   "message": "event_id already stored with another payload"})  # fmt: skip
+        conflicts = [
+            item["event_id"]["S"] for item, outcome in zip(items, outcomes, strict=True) if outcome == CONFLICT
+        ]
+        body = {
+            "error": "conflict",
+            "event_id": conflicts[0],
+            "message": "event_id already stored with another payload",
+        }
+        if len(items) > 1:
+            body["conflicts"] = conflicts  # which events of the batch; the others are stored or duplicates
+        return json_response(409, body)
     status = 202 if STORED in outcomes else 200
     if success_body is not None:
         return {"statusCode": status, "headers": {"Content-Type": "text/plain"}, "body": success_body}
@@ -301,8 +315,8 @@ def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
         return _rejected(404, "unknown_source", str(error))
     try:
         body = _raw_body(event)
-    except (binascii.Error, ValueError):
-        return _rejected(400, "malformed_body", "body is flagged base64 but is not valid base64")
+    except ValueError as error:
+        return _rejected(400, "malformed_body", str(error))
     if len(body) > MAX_BODY_BYTES:
         return _rejected(413, "payload_too_large", f"body is larger than {MAX_BODY_BYTES} bytes")
     if name is None:

@@ -83,7 +83,9 @@ def with_svix_aliases(headers: Mapping[str, str]) -> Mapping[str, str]:
 
 def lower_case_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     """HTTP header names are case-insensitive; API Gateway passes them as the client sent them."""
-    return {name.lower(): value for name, value in (headers or {}).items() if isinstance(value, str)}
+    if not isinstance(headers, Mapping):
+        return {}  # not what API Gateway sends; treated as no headers (an unsigned request: 401)
+    return {name.lower(): value for name, value in headers.items() if isinstance(name, str) and isinstance(value, str)}
 
 
 def verify(

@@ -139,7 +139,7 @@ def _event(item: Mapping[str, Any], index: int) -> ProviderEvent:
         timestamp=common.iso_timestamp(item.get("eventDate"), f"{prefix}.eventDate"),
         # The item's own JSON, written canonically (compact, sorted keys, exact decimals, non-ASCII values
         # kept): Adyen signs values, not bytes, so no byte range of the delivery is "the signed text".
-        payload=dumps(item),
+        payload=dumps(item, ascii_keys=False),
         amount=value,
         amount_unit=unit,
         currency=code_currency,

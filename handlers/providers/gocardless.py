@@ -74,7 +74,7 @@ def _event(item: Any, index: int) -> ProviderEvent:
         provider_event_type=common.event_type(f"{resource_type}.{action}", f"{prefix}.action"),
         timestamp=common.iso_timestamp(item.get("created_at"), f"{prefix}.created_at"),
         # The event's own JSON, written canonically (compact, sorted keys, exact decimals).
-        payload=dumps(item),
+        payload=dumps(item, ascii_keys=False),
     )
 
 

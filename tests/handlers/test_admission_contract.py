@@ -146,3 +146,20 @@ def test_no_usable_secret_entry_answers_500(validator: ModuleType, signing_secre
     signing_secret(["whsec_!!!"])
     assert call(validator, make_event("{" + E + "}"))[0] == 500
     assert stored_items() == []
+
+
+@pytest.mark.parametrize("headers", [["webhook-id", "x"], "webhook-id: x", 42])
+def test_headers_that_are_not_a_mapping_are_an_unsigned_request(validator: ModuleType, headers: Any) -> None:
+    assert call(validator, {"headers": headers, "body": "{" + E + "}", "isBase64Encoded": False})[0] == 401
+
+
+def test_only_a_boolean_true_flags_the_body_as_base64(validator: ModuleType) -> None:
+    event = make_event("{" + E + "}")
+    event["isBase64Encoded"] = "false"  # a string is not API Gateway's flag: the body is text
+    assert call(validator, event)[0] == 202
+
+
+@pytest.mark.parametrize("body", [42, {"event_id": "m"}, ["x"]])
+def test_a_body_that_is_not_text_is_400_saying_so(validator: ModuleType, body: Any) -> None:
+    status, response = call(validator, {"headers": {}, "body": body, "isBase64Encoded": False})
+    assert (status, response["error"], response["message"]) == (400, "malformed_body", "body is not text")

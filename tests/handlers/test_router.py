@@ -242,3 +242,34 @@ def test_router_imports_as_lambda_does() -> None:
     router = fresh_import("router")
     assert callable(router.handler)
     assert sys.modules["routing"].__file__.endswith("handlers/routing.py")
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda image: image.update({"amount": {"N": "abc"}}) or image.pop("message"),  # legacy item, bad number
+        lambda image: image.update({"payload": {"S": "[" * 100_000 + "]" * 100_000}}) or image.pop("message"),
+        lambda image: image.update({"transaction_type": {"S": 7}}),  # not a string
+    ],
+    ids=["legacy-amount-not-a-number", "legacy-payload-too-deep", "type-not-text"],
+)
+def test_any_failure_of_one_record_parks_it_and_never_fails_the_batch(
+    stream_router: ModuleType, queues: dict[str, str], spoil: Any
+) -> None:
+    records = store_events([event_body(1, "payment"), event_body(2, "payment")])
+    spoil(records[0]["dynamodb"]["NewImage"])
+
+    assert stream_router.handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}
+    assert len(drain(queues["PAYMENTS_QUEUE_URL"])) == 1
+    [parked] = drain(queues["UNROUTED_QUEUE_URL"])
+    assert json.loads(parked["Body"])["parked_reason"] == "unreadable_record"
+
+
+def test_a_record_without_a_readable_image_is_parked_by_its_sequence_number(
+    stream_router: ModuleType, queues: dict[str, str]
+) -> None:
+    [record] = store_events([event_body(1, "payment")])
+    record["dynamodb"]["NewImage"] = "not an image"
+    assert stream_router.handler({"Records": [record]}, FakeContext()) == {"batchItemFailures": []}
+    [parked] = drain(queues["UNROUTED_QUEUE_URL"])
+    assert json.loads(parked["Body"])["sequence_number"] == record["dynamodb"]["SequenceNumber"]

@@ -1000,3 +1000,25 @@ def test_router_logs_one_routing_decision_per_event(
         assert line["destination"] == expected_queue
         assert message_ids[line["message_id"]] == expected_queue
         assert line["outcome"] == ("routed" if expected_queue != QUEUE_OF_TYPE["other"] else "parked")
+
+
+def test_a_batch_conflict_names_the_conflicting_events(validator: ModuleType) -> None:
+    """One event of a GoCardless batch changed after it was stored: 409 names it; the other is a duplicate."""
+    raw = fixture_bytes("gocardless/sdk_fixture_webhook_body.json")
+    assert post(validator, "gocardless", raw)[0] == 202
+    document = json.loads(raw)
+    document["events"][1]["action"] = "cancelled"
+    status, body = post(validator, "gocardless", json.dumps(document).encode())
+    assert status == 409
+    assert json.loads(body)["conflicts"] == ["gocardless:EV00BD05TB8K63"]
+
+
+def test_a_batch_item_payload_keeps_non_ascii_keys_as_written(validator: ModuleType) -> None:
+    """A batch item's own JSON is stored compactly, keys unescaped: never longer than the delivery's text."""
+    document = json.loads(fixture_bytes("gocardless/sdk_fixture_webhook_body.json"))
+    document["events"][0]["metadata"] = {"clé": "été"}
+    raw = json.dumps(document, ensure_ascii=False).encode()
+    assert post(validator, "gocardless", raw)[0] == 202
+    payload = items_by_id()["gocardless:EV00BD05S5VM2T"]["payload"]["S"]
+    assert '"clé":"été"' in payload
+    assert len(payload.encode()) < len(raw)
