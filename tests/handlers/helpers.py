@@ -41,7 +41,12 @@ ROTATED_SECRET = "whsec_" + base64.b64encode(b"rotated-signing-key-0123456789ab"
 
 
 def fresh_import(name: str) -> ModuleType:
-    """Import a handler as a new cold start would: module state (clients, caches) starts empty."""
+    """Import a handler as a new cold start would: module state (clients, caches) starts empty.
+
+    Every handler module is dropped, shared ones included: a module imported before a later
+    `fresh_import` keeps references to the old copies (e.g. `SignatureError`), and the two no longer
+    match. Import the router before the validator, or import each in its own test.
+    """
     for module in [*HANDLER_MODULES, *(name for name in sys.modules if name.startswith("providers."))]:
         sys.modules.pop(module, None)
     return importlib.import_module(name)
