@@ -273,3 +273,34 @@ def test_a_record_without_a_readable_image_is_parked_by_its_sequence_number(
     assert stream_router.handler({"Records": [record]}, FakeContext()) == {"batchItemFailures": []}
     [parked] = drain(queues["UNROUTED_QUEUE_URL"])
     assert json.loads(parked["Body"])["sequence_number"] == record["dynamodb"]["SequenceNumber"]
+
+
+def test_an_entry_sqs_refuses_is_parked_and_the_rest_delivered_without_failing_the_batch(
+    stream_router: ModuleType, queues: dict[str, str]
+) -> None:
+    records = store_events([event_body(i, "payment") for i in range(3)])
+    parked: list[dict[str, Any]] = []
+    with Stubber(stream_router._sqs) as stubber:
+        stubber.add_response(  # entry 1 refused for the sender's fault: no retry can help it
+            "send_message_batch",
+            {"Successful": [{"Id": "0", "MessageId": "m0", "MD5OfMessageBody": "x"}, {"Id": "2", "MessageId": "m2", "MD5OfMessageBody": "x"}],
+             "Failed": [{"Id": "1", "SenderFault": True, "Code": "InvalidMessageContents"}]},
+            {"QueueUrl": queues["PAYMENTS_QUEUE_URL"], "Entries": ANY},
+        )  # fmt: skip
+        stubber.add_response(
+            "send_message_batch",
+            {"Successful": [{"Id": "0", "MessageId": "p0", "MD5OfMessageBody": "x"}], "Failed": []},
+            {"QueueUrl": queues["UNROUTED_QUEUE_URL"], "Entries": ANY},
+        )
+        stream_router._sqs.meta.events.register(
+            "before-parameter-build.sqs.SendMessageBatch", lambda params, **_: parked.append(params)
+        )
+        response = stream_router.handler({"Records": records}, FakeContext())
+        stubber.assert_no_pending_responses()
+    assert response == {"batchItemFailures": []}  # one bad record never blocks the shard
+    [pointer] = parked[1]["Entries"]
+    assert json.loads(pointer["MessageBody"]) == {
+        "event_id": "evt_1",
+        "parked_reason": "InvalidMessageContents",
+        "sequence_number": records[1]["dynamodb"]["SequenceNumber"],
+    }
