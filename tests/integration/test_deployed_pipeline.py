@@ -151,3 +151,21 @@ def test_a_message_its_consumer_keeps_failing_lands_in_the_dlq_and_redrive_bring
     redrive(outputs, "disputes")
     [back] = collect(outputs, queue, {event_id}, timeout=60)
     assert json.loads(back["Body"])["event_id"] == event_id
+
+
+def test_trace_shows_where_the_router_sent_an_event(outputs: dict[str, Any], signing_secret: str) -> None:
+    from pipeline_tools.trace import trace
+
+    event_id = unique_id("trace")
+    assert post(outputs, event_body(event_id, "refund", amount="12.50"), signing_secret)[0] == 202
+    [message] = collect(outputs, outputs["refunds_queue_url"], {event_id})
+    deadline = time.monotonic() + 120  # CloudWatch Logs may take a while to ingest on AWS
+    found = trace(outputs, event_id)
+    while not found.decisions and time.monotonic() < deadline:
+        time.sleep(2)
+        found = trace(outputs, event_id)
+    assert found.item is not None and found.item["transaction_type"] == "refund"
+    [decision] = found.decisions
+    assert decision["outcome"] == "routed"
+    assert decision["destination"] == outputs["refunds_queue_url"].rsplit("/", 1)[-1]
+    assert decision["message_id"] == message["MessageId"]
