@@ -99,8 +99,9 @@ def largest_message() -> dict[str, int]:
 
     head = '{"event_id":"m","transaction_type":"t","amount":1,"timestamp":"2026-11-28T10:00:00Z","x":"'
     body = head + '\\"' * ((MAX_BODY_BYTES - len(head) - 2) // 2) + '"}'
-    item = parse_event(body.encode()).item(now=datetime.datetime.now(datetime.UTC), ttl_days=30)
-    message = item["message"]["S"].encode()
+    event = parse_event(body.encode())
+    event.item(now=datetime.datetime.now(datetime.UTC), ttl_days=30)  # admitted: the item can be stored
+    message = event.message("2026-11-28T10:00:00.000Z").body.encode()
     return {"body_bytes": len(body.encode()), "message_bytes": len(message), "queue_maximum_bytes": MAX_MESSAGE_BYTES}
 
 

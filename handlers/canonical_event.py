@@ -4,8 +4,9 @@ Fields (README, "Provider sources"): `event_id`, `source`, `provider_event_type`
 (`payment`/`refund`/`dispute`/`other`, or the standard source's own type), `amount` (exact, major
 units, written with the currency's exponent; absent when the event carries none), `currency` (ISO
 4217), `timestamp` (UTC, `Z`), `payload` (the exact signed text, or a batch item's own JSON),
-`payload_sha256`, `received_at`, `ttl`. The routed message is built here, at the door, and stored
-with the item (`message`), so only events that SQS will accept are ever acknowledged.
+`payload_sha256`, `received_at`, `ttl`. The routed message is built here, at the door, and checked,
+so only events that SQS will accept are ever acknowledged; the router builds the same message again
+from the stored attributes with the same function.
 """
 
 from __future__ import annotations
@@ -26,20 +27,8 @@ _MAX_DIGITS, _MIN_MAGNITUDE, _MAX_MAGNITUDE = 38, -130, 125
 # bytes). 400,000 leaves room for our estimate of number sizes and stays under moto's own 405,000, so the
 # sandbox never answers 500 for an item AWS would store.
 MAX_ITEM_BYTES = 400_000
-# Order of the routed message's members: what a consumer reads first comes first.
-MESSAGE_FIELDS = (
-    "event_id",
-    "source",
-    "provider_event_type",
-    "transaction_type",
-    "amount",
-    "currency",
-    "timestamp",
-    "received_at",
-    "unrouted_reason",
-    "payload_sha256",
-    "payload",
-)
+# Everything but the payload and the routed message's text: ids, types, times, hash, numbers, names.
+_OTHER_ATTRIBUTES_BYTES = 2048
 
 
 class NotStorableError(ValueError):
@@ -93,18 +82,20 @@ class CanonicalEvent:
 
     def message(self, received_at: str) -> routed_message.RoutedMessage:
         """The routed message. Raises `routed_message.UndeliverableMessageError`."""
-        values: dict[str, Any] = {name: getattr(self, name, None) for name in MESSAGE_FIELDS}
+        values: dict[str, Any] = {name: getattr(self, name, None) for name in routed_message.EVENT_FIELDS}
         values["received_at"] = received_at
-        attributes = {"event_id": self.event_id, "transaction_type": self.transaction_type, "source": self.source}
-        return routed_message.build(values, attributes)
+        return routed_message.event_message(values)
 
     def item(self, *, now: datetime.datetime, ttl_days: int, extra: dict[str, str] | None = None) -> dict[str, Any]:
-        """The DynamoDB item (low-level attribute values), with the routed message built and checked.
+        """The DynamoDB item (low-level attribute values), once the routed message is built and checked.
 
-        Raises `routed_message.UndeliverableMessageError` and `NotStorableError`.
+        The message itself is not stored: the router builds it again from these attributes with the same
+        builder (`routed_message.event_message`), so the item stays about the payload's size. `amount`
+        is a DynamoDB number (which drops trailing zeros); `amount_text` keeps the amount as the message
+        writes it (`10.00`). Raises `routed_message.UndeliverableMessageError` and `NotStorableError`.
         """
         received_at = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        message = self.message(received_at)
+        self.message(received_at)  # built and checked now: what SQS would refuse is refused at the door
         item: dict[str, Any] = {
             "event_id": {"S": self.event_id},
             "source": {"S": self.source},
@@ -115,11 +106,11 @@ class CanonicalEvent:
             "payload_sha256": {"S": self.payload_sha256},
             "received_at": {"S": received_at},
             "ttl": {"N": str(int(now.timestamp()) + ttl_days * 86400)},
-            "message": {"S": message.body},
         }
         if self.amount is not None:
             check_dynamodb_number("amount", self.amount)
             item["amount"] = {"N": decimal_text(self.amount)}
+            item["amount_text"] = {"S": format(self.amount, "f")}
         if self.currency is not None:
             item["currency"] = {"S": self.currency}
         if self.unrouted_reason is not None:
@@ -128,7 +119,8 @@ class CanonicalEvent:
             item["routing"] = {"S": "skip"}
         for name, value in (extra or {}).items():
             item[name] = {"S": value}
-        size = sum(len(name) + len(next(iter(value.values())).encode()) for name, value in item.items())
+        # An upper bound, cheap: the payload, and the other attributes within a fixed allowance.
+        size = len(self.payload.encode()) + _OTHER_ATTRIBUTES_BYTES
         if size > MAX_ITEM_BYTES:
-            raise NotStorableError("item_too_large", f"the stored item would be {size} bytes, over DynamoDB's 400 KB")
+            raise NotStorableError("item_too_large", f"the stored item would be over {MAX_ITEM_BYTES} bytes")
         return item

@@ -88,6 +88,31 @@ def build(fields: Mapping[str, str | Decimal | None], attributes: Mapping[str, s
     return message
 
 
+# The routed message's members, in this order: what a consumer reads first comes first.
+EVENT_FIELDS = (
+    "event_id",
+    "source",
+    "provider_event_type",
+    "transaction_type",
+    "amount",
+    "currency",
+    "timestamp",
+    "received_at",
+    "unrouted_reason",
+    "payload_sha256",
+    "payload",
+)
+
+
+def event_message(values: Mapping[str, str | Decimal | None]) -> RoutedMessage:
+    """The routed message of a stored event from its canonical values (`EVENT_FIELDS`; absent or None
+    left out). The validator calls it at the door to check what it admits; the router calls it with the
+    same values read back from the item, so both build the same bytes. Raises `UndeliverableMessageError`.
+    """
+    attributes = {name: values[name] for name in ("event_id", "transaction_type", "source") if values.get(name)}
+    return build({name: values.get(name) for name in EVENT_FIELDS}, attributes)  # type: ignore[misc]
+
+
 def check(message: RoutedMessage, *, body_checked: bool = False) -> None:
     """Refuse what SQS would refuse. Raises `UndeliverableMessageError`."""
     for name, value in message.attributes.items():

@@ -1,14 +1,13 @@
 """Pure routing logic of the event router: stream record -> (queue, message), batches within SQS limits.
 
-The message body was built and checked by the validator and stored with the event (`message`); the
-router sends it as stored. Items stored before that existed are rebuilt from their attributes with
-the same builder (`routed_message.build`).
+The message is built from the stored event's attributes with the function the validator checked it
+with at the door (`routed_message.event_message`), from the same values, so it is the message the door
+admitted. Items stored before `source` and `amount_text` existed build the same way without them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -20,7 +19,6 @@ ROUTED_TYPES = {"payment": "PAYMENTS_QUEUE_URL", "refund": "REFUNDS_QUEUE_URL", 
 UNROUTED = "UNROUTED_QUEUE_URL"
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024  # SendMessageBatch: total of bodies and attributes
-LEGACY_FIELDS = ("event_id", "transaction_type", "amount", "currency", "timestamp", "received_at")
 
 
 class UnroutableRecordError(Exception):
@@ -73,18 +71,15 @@ def stored_event_id(record: Mapping[str, Any]) -> str | None:
     return _string(_new_image(record), "event_id")
 
 
-def _legacy_message(image: Mapping[str, Any]) -> RoutedMessage:
-    """The message of an item stored before the validator stored messages: the same builder, from attributes."""
-    fields: dict[str, str | Decimal | None] = {name: _string(image, name) for name in LEGACY_FIELDS}
-    amount = image.get("amount", {}).get("N")
-    fields["amount"] = Decimal(amount) if amount is not None else None
-    payload = _string(image, "payload")
-    if payload is None:
+def _stored_message(image: Mapping[str, Any]) -> RoutedMessage:
+    """The routed message of a stored item: its canonical values, read back, through the door's builder."""
+    values: dict[str, str | Decimal | None] = {name: _string(image, name) for name in routed_message.EVENT_FIELDS}
+    amount_text = _string(image, "amount_text")
+    number = image.get("amount", {}).get("N") if isinstance(image.get("amount"), dict) else None
+    values["amount"] = Decimal(amount_text) if amount_text is not None else Decimal(number) if number else None
+    if values["payload"] is None:
         raise KeyError("payload")
-    json.loads(payload)  # an item whose payload is not JSON cannot be the event it claims to be
-    fields["payload"] = payload
-    attributes = {name: _string(image, name) or "" for name in ("event_id", "transaction_type")}
-    return routed_message.build(fields, attributes)
+    return routed_message.event_message(values)
 
 
 def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> OutgoingMessage | None:
@@ -100,16 +95,7 @@ def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> Out
         transaction_type = _string(image, "transaction_type")
         if event_id is None or transaction_type is None:
             raise KeyError("event_id" if event_id is None else "transaction_type")
-        stored = _string(image, "message")
-        if stored is not None:
-            attributes = {"event_id": event_id, "transaction_type": transaction_type}
-            source = _string(image, "source")
-            if source is not None:
-                attributes["source"] = source
-            message = RoutedMessage(body=stored, attributes=attributes)
-            routed_message.check(message)
-        else:
-            message = _legacy_message(image)
+        message = _stored_message(image)
     except UndeliverableMessageError as error:
         raise UnroutableRecordError(error.reason, error.message, event_id) from None
     except Exception as error:  # any failure for this one record parks it, never the whole batch

@@ -247,11 +247,11 @@ def test_router_imports_as_lambda_does() -> None:
 @pytest.mark.parametrize(
     "spoil",
     [
-        lambda image: image.update({"amount": {"N": "abc"}}) or image.pop("message"),  # legacy item, bad number
-        lambda image: image.update({"payload": {"S": "[" * 100_000 + "]" * 100_000}}) or image.pop("message"),
+        lambda image: image.update({"amount": {"N": "abc"}}) or image.pop("amount_text"),  # legacy item, bad number
+        lambda image: image.pop("payload"),
         lambda image: image.update({"transaction_type": {"S": 7}}),  # not a string
     ],
-    ids=["legacy-amount-not-a-number", "legacy-payload-too-deep", "type-not-text"],
+    ids=["legacy-amount-not-a-number", "no-payload", "type-not-text"],
 )
 def test_any_failure_of_one_record_parks_it_and_never_fails_the_batch(
     stream_router: ModuleType, queues: dict[str, str], spoil: Any

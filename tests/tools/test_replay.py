@@ -84,15 +84,16 @@ def test_an_event_that_cannot_be_routed_is_skipped_named_and_the_rest_replayed(
     moment = datetime.datetime(2026, 11, 28, 10, 0, tzinfo=datetime.UTC)
     for index in range(3):
         store(dynamodb, f"evt_{index}", moment)
-    # An item whose stored message SQS would refuse (written before the door checked, or by hand).
+    # An item whose message SQS would refuse (written before the door checked, or by hand): a type
+    # attribute with a character SQS does not take.
     dynamodb.update_item(TableName="transaction-events-t", Key={"event_id": {"S": "evt_1"}},
-                         UpdateExpression="SET message = :m", ExpressionAttributeValues={":m": {"S": '{"x":"\uffff"}'}})  # fmt: skip
+                         UpdateExpression="SET transaction_type = :t", ExpressionAttributeValues={":t": {"S": "refund\uffff"}})  # fmt: skip
     status = main(
         ["replay", "--outputs", str(outputs), "--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28T11:00:00Z"]
     )
     captured = capsys.readouterr()
     assert status == 4  # replayed, but not everything
-    assert "skipped evt_1: invalid_message_contents" in captured.err
+    assert "skipped evt_1: invalid_attribute" in captured.err
     summary = json.loads(captured.out.strip().splitlines()[-1])
     assert (summary["replayed"], summary["skipped"]) == (2, 1)
     assert received_count(sqs, json.loads(outputs.read_text())["refunds_queue_url"]) == 2
