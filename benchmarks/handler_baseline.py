@@ -29,7 +29,7 @@ from benchmarks.lambda_environment import HANDLER_ENVIRONMENT
 ROOT = Path(__file__).resolve().parent.parent
 # main at the start of the admission-contract and sources work (issues 10 and 11).
 BASELINE_REF = "14e24e5"
-ROUNDS = 7
+ROUNDS = 9
 EVENTS_PER_ROUND = 600
 IMPORT_RUNS = 9
 
@@ -120,6 +120,9 @@ def main() -> dict[str, Any]:
             for name, tree in (("baseline", baseline), ("current", current)):
                 imports[name].append(_import_ms(tree))
     warm = {name: statistics.median(values) for name, values in cpu.items()}
+    # On this shared VM another tenant's load only ever adds CPU time to a round: the least round median
+    # is the cost of the code itself, the median of rounds includes the noise. Both are reported.
+    floor = {name: min(values) for name, values in cpu.items()}
     cold = {name: statistics.median(values) for name, values in imports.items()}
     return {
         "baseline_ref": BASELINE_REF,
@@ -127,6 +130,9 @@ def main() -> dict[str, Any]:
         "events_per_round": EVENTS_PER_ROUND,
         "warm_cpu_us_p50": warm,
         "warm_cpu_ratio": warm["current"] / warm["baseline"],
+        "warm_cpu_us_p50_least_round": floor,
+        "warm_cpu_ratio_least_round": floor["current"] / floor["baseline"],
+        "warm_cpu_us_p50_rounds": cpu,
         "import_runs": IMPORT_RUNS,
         "validator_import_ms": cold,
         "validator_import_ratio": cold["current"] / cold["baseline"],

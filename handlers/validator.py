@@ -204,8 +204,11 @@ def _status_of(error: InvalidEventError) -> int:
 def _process_standard(
     event: dict[str, Any], headers: dict[str, str], body: bytes, now: datetime.datetime
 ) -> dict[str, Any]:
-    """`POST /webhook`: Standard Webhooks v1 and our canonical body (README, "The webhook contract")."""
-    _per_source_metrics(STANDARD_SOURCE)
+    """`POST /webhook`: Standard Webhooks v1 and our canonical body (README, "The webhook contract").
+
+    Its metrics carry no `source` dimension: the service-level ones are this route's (the dashboard
+    shows them as `standard`), and the hot path saves the second dimension set.
+    """
     try:
         keys = _signing_keys()
     except SigningSecretUnavailableError as error:

@@ -37,8 +37,6 @@ REJECTION_REASONS = (
     # routing of the request (validator.py)
     "unknown_source",
 )  # fmt: skip
-# `POST /webhook` reports its outcomes under this source name (handlers/webhook_event.py STANDARD_SOURCE).
-STANDARD_SOURCE = "standard"
 # Per-source outcomes (validator.py `_per_source_metrics`: every metric also under service and source).
 SOURCE_OUTCOMES = (
     "Accepted", "Duplicate", "Conflict", "StoreFailed", "Rejected", "SignatureRejected", "SecretUnavailable",
@@ -95,9 +93,9 @@ def dashboard_body(
         _graph("Queue depth (visible messages)",
                [_metric_line("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": name}) for name in queue_names],
                region, stat="Maximum", width=24),
-        _graph("Deliveries by source (count / min)",
-               [_metric_line(METRICS_NAMESPACE, name, {**service, "source": source}, label=f"{source} {name}")
-                for source in (STANDARD_SOURCE, *sources) for name in SOURCE_OUTCOMES], region, width=24),
+        *([_graph("Deliveries by provider source (count / min; POST /webhook is the rest of the outcomes above)",
+                  [_metric_line(METRICS_NAMESPACE, name, {**service, "source": source}, label=f"{source} {name}")
+                   for source in sources for name in SOURCE_OUTCOMES], region, width=24)] if sources else []),
         {"type": "alarm", "width": 24, "height": 4,
          "properties": {"title": "Alarms", "alarms": list(alarm_arns)}},
     ]  # fmt: skip

@@ -71,15 +71,19 @@ def test_every_metric_the_validator_emits_is_on_the_dashboard(
     metrics = emitted(capsys.readouterr().out)
     names = {name for _, name, _ in metrics}
     assert {"Accepted", "Duplicate", "Conflict", "Rejected", "Rejected_invalid_signature"} <= names
-    # Every metric under (service) is on the dashboard; under (service, source) each invocation's metrics
-    # are repeated for per-source views, of which the dashboard graphs the outcomes (SOURCE_OUTCOMES)
-    # and the rest (rejections by reason per source) stay available to ad-hoc queries.
-    per_source = {m for m in metrics if ("source", "standard") in m[2]}
-    assert per_source, "the validator no longer publishes per-source metrics"
-    missing = (metrics - per_source) - dashboard_metrics()
-    missing |= {m for m in per_source if m[1] in SOURCE_OUTCOMES} - dashboard_metrics()
-    assert missing == set()
-    assert {m[1] for m in per_source} - set(SOURCE_OUTCOMES) <= {f"Rejected_{r}" for r in REJECTION_REASONS}
+    # POST /webhook publishes under (service) only: every such metric is on the dashboard. Provider sources
+    # add (service, source) (tests/handlers/test_sources.py); the dashboard graphs their outcomes.
+    assert not any(dict(m[2]).get("source") for m in metrics), "the standard route carries no source dimension"
+    assert metrics - dashboard_metrics() == set()
+
+
+def test_the_per_source_widget_graphs_every_source_outcome() -> None:
+    body = dashboard_body(region="us-east-1", validator_service=SERVICE, validator_function="v", router_function="r",
+                          queue_names=["q"], alarm_arns=[], sources=["shop"])  # fmt: skip
+    lines = {
+        (line[1], line[5]) for w in body["widgets"] for line in w["properties"].get("metrics", []) if "source" in line
+    }
+    assert lines == {(name, "shop") for name in SOURCE_OUTCOMES}
 
 
 def test_every_rejection_reason_in_the_handlers_has_a_dashboard_line() -> None:
