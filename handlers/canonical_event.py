@@ -86,16 +86,21 @@ class CanonicalEvent:
         values["received_at"] = received_at
         return routed_message.event_message(values)
 
-    def item(self, *, now: datetime.datetime, ttl_days: int, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    def item(
+        self, *, now: datetime.datetime, ttl_days: int, extra: dict[str, str] | None = None, message_proven: bool = False
+    ) -> dict[str, Any]:
         """The DynamoDB item (low-level attribute values), once the routed message is built and checked.
 
         The message itself is not stored: the router builds it again from these attributes with the same
         builder (`routed_message.event_message`), so the item stays about the payload's size. `amount`
         is a DynamoDB number (which drops trailing zeros); `amount_text` keeps the amount as the message
-        writes it (`10.00`). Raises `routed_message.UndeliverableMessageError` and `NotStorableError`.
+        writes it (`10.00`). `message_proven`: the caller has proven the message legal and within size
+        (see `webhook_event.MESSAGE_BOUND`), so it is not built twice. Raises
+        `routed_message.UndeliverableMessageError` and `NotStorableError`.
         """
         received_at = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        self.message(received_at)  # built and checked now: what SQS would refuse is refused at the door
+        if not message_proven:
+            self.message(received_at)  # built and checked now: what SQS would refuse is refused at the door
         item: dict[str, Any] = {
             "event_id": {"S": self.event_id},
             "source": {"S": self.source},

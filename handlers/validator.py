@@ -187,10 +187,14 @@ def _per_source_metrics(source: str) -> None:
     metrics.add_dimensions(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "webhook-validator"), source=source)
 
 
-def _admit(event: CanonicalEvent, now: datetime.datetime, extra: dict[str, str] | None = None) -> dict[str, Any]:
-    """Build the item (and the routed message inside it); refuse what cannot be stored or delivered."""
+def _admit(
+    event: CanonicalEvent, now: datetime.datetime, extra: dict[str, str] | None = None, *, message_proven: bool = False
+) -> dict[str, Any]:
+    """Build the item, once its routed message is known good; refuse what cannot be stored or delivered."""
     try:
-        return event.item(now=now, ttl_days=int(os.environ.get("EVENT_TTL_DAYS", "30")), extra=extra)
+        return event.item(
+            now=now, ttl_days=int(os.environ.get("EVENT_TTL_DAYS", "30")), extra=extra, message_proven=message_proven
+        )
     except UndeliverableMessageError as error:
         raise InvalidEventError(error.reason, error.message) from None
     except NotStorableError as error:
@@ -230,7 +234,7 @@ def _process_standard(
     try:
         webhook_event = parse_event(body)
         logger.append_keys(event_id=webhook_event.event_id, transaction_type=webhook_event.transaction_type)
-        item = _admit(webhook_event, now, {"webhook_id": webhook_id})
+        item = _admit(webhook_event, now, {"webhook_id": webhook_id}, message_proven=True)
     except InvalidEventError as error:
         return _rejected(_status_of(error), error.reason, error.message, error.field)
     return _store([item], STANDARD_SOURCE)

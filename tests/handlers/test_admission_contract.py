@@ -163,3 +163,21 @@ def test_only_a_boolean_true_flags_the_body_as_base64(validator: ModuleType) -> 
 def test_a_body_that_is_not_text_is_400_saying_so(validator: ModuleType, body: Any) -> None:
     status, response = call(validator, {"headers": {}, "body": body, "isBase64Encoded": False})
     assert (status, response["error"], response["message"]) == (400, "malformed_body", "body is not text")
+
+
+def test_the_standard_routes_message_bound_fits_the_queue_and_holds_for_the_worst_body(validator: ModuleType) -> None:
+    """POST /webhook skips the door's message check on a proof (webhook_event.MESSAGE_BOUND): check the proof."""
+    import datetime
+
+    import routed_message
+    import webhook_event
+
+    assert webhook_event.MESSAGE_BOUND <= routed_message.MAX_MESSAGE_BYTES
+    long_id = "e" * 256
+    head = f'{{"event_id":"{long_id}","transaction_type":"{"t" * 64}","amount":{"9" * 38},"currency":"EUR","timestamp":"2026-11-28T10:00:00.123456789+01:00","x":"'
+    for unit in ('\\"', "\\\\", "\ufffe"):  # each doubles when escaped
+        count = (webhook_event.MAX_BODY_BYTES - len(head.encode()) - 2) // len(unit.encode())
+        body = (head + unit * count + '"}').encode()
+        event = webhook_event.parse_event(body)
+        message = event.message(datetime.datetime.now(datetime.UTC).isoformat())
+        assert message.size <= webhook_event.MESSAGE_BOUND, unit
