@@ -18,7 +18,9 @@ from typing import NamedTuple
 
 MAX_MESSAGE_BYTES = 262_144  # every queue's maximum_message_size (modules/queues.py)
 MAX_ATTRIBUTE_VALUE_LENGTH = 256  # our own bound for the three attributes (all are ids or type names)
-NOT_IN_SQS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The complement of SQS's set, written positively: the negated class of the same set took 6 ms to compile
+# on every cold start.
+NOT_IN_SQS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class UndeliverableMessageError(ValueError):
