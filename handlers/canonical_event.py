@@ -87,7 +87,12 @@ class CanonicalEvent:
         return routed_message.event_message(values)
 
     def item(
-        self, *, now: datetime.datetime, ttl_days: int, extra: dict[str, str] | None = None, message_proven: bool = False
+        self,
+        *,
+        now: datetime.datetime,
+        ttl_days: int,
+        extra: dict[str, str] | None = None,
+        message_proven: bool = False,
     ) -> dict[str, Any]:
         """The DynamoDB item (low-level attribute values), once the routed message is built and checked.
 

@@ -29,7 +29,7 @@ REJECTION_REASONS = (
     # decoding and admission (strict_json.py, webhook_event.py, routed_message.py, canonical_event.py)
     "malformed_body", "invalid_utf8", "byte_order_mark", "malformed_json", "duplicate_key", "lone_surrogate",
     "too_deep", "number_out_of_range", "schema_violation", "payload_too_large", "message_too_large",
-    "item_too_large", "invalid_attribute", "invalid_message_contents",
+    "item_too_large", "invalid_attribute",
     # provider bodies (handlers/providers/)
     "not_provider_shape", "not_an_object", "no_events", "invalid_event_id", "invalid_event_type",
     "invalid_timestamp", "invalid_amount", "invalid_currency", "missing_currency", "invalid_field",

@@ -113,7 +113,7 @@ def test_any_header_value_is_only_ever_a_signature_error(signature: str, body: b
 
 @pytest.mark.parametrize("created_at", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"])
 def test_a_time_that_leaves_datetimes_range_in_utc_is_a_400_not_a_crash(created_at: str) -> None:
-    # event_checks.utc_timestamp is shared by Adyen, GoCardless, Mollie, Braintree and Standard Webhooks.
+    # common.iso_timestamp is shared by Adyen, GoCardless, Mollie, Braintree and Standard Webhooks.
     document = json.loads(BODY)
     document["events"][0]["created_at"] = created_at
     body = json.dumps(document)
