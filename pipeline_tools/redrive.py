@@ -31,14 +31,18 @@ Progress = Callable[[str], None]
 
 
 def _drain(sqs: Any, url: str) -> Iterator[dict[str, Any]]:
-    """Receive until the queue answers empty; each message is yielded once (the caller deletes it)."""
+    """Receive until the queue answers empty or only with messages already yielded (a caller may make a
+    message it leaves in place visible again at once); each message is yielded once."""
+    seen: set[str] = set()
     while True:
         messages = sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=60, WaitTimeSeconds=0
         ).get("Messages", [])
-        if not messages:
+        fresh = [message for message in messages if message["MessageId"] not in seen]
+        if not fresh:
             return
-        yield from messages
+        seen.update(message["MessageId"] for message in fresh)
+        yield from fresh
 
 
 def _visible(sqs: Any, url: str) -> int:
