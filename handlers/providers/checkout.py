@@ -28,9 +28,12 @@ HEADER = "cko-signature"
 # (all as ISO), hundredths for "all other currencies": CLP, 0 in ISO, is 2 at Checkout.com.
 EXPONENT_OVERRIDES: Mapping[str, int] = {"CLP": 2}
 
-_PAYMENT = frozenset({"payment_captured", "payment_approved"})
-_REFUND = frozenset({"payment_refunded"})
-_DISPUTE_PREFIX = "dispute_"
+DEFAULT_MAPPING: Mapping[str, str] = {
+    "payment_captured": "payment",
+    "payment_approved": "payment",
+    "payment_refunded": "refund",
+}
+PREFIX_MAPPING: Mapping[str, str] = {"dispute_": "dispute"}
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -72,11 +75,5 @@ def receive(
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    event_type = event.provider_event_type
-    if event_type in _PAYMENT:
-        return "payment"
-    if event_type in _REFUND:
-        return "refund"
-    if event_type.startswith(_DISPUTE_PREFIX):
-        return "dispute"
-    return "other"
+    """The default mapping (`DEFAULT_MAPPING`, then `PREFIX_MAPPING`); anything else is `other`."""
+    return common.mapped_type(event.provider_event_type, DEFAULT_MAPPING, PREFIX_MAPPING)

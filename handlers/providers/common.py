@@ -329,3 +329,11 @@ def iso_timestamp(value: Any, field: str) -> datetime.datetime:
         return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(datetime.UTC)
     except (ValueError, OverflowError):
         raise InvalidEventError("invalid_timestamp", f"{field} is not a valid date-time", field) from None
+
+
+def mapped_type(event_type: str, exact: Mapping[str, str], prefixes: Mapping[str, str] = {}) -> str:
+    """A provider's default mapping as data: `exact` event types first, then the first matching prefix
+    (`{"dispute_": "dispute"}`); anything else is `other`."""
+    if event_type in exact:
+        return exact[event_type]
+    return next((kind for prefix, kind in prefixes.items() if event_type.startswith(prefix)), "other")

@@ -35,8 +35,9 @@ EVENT_ID_HEADER = "x-razorpay-event-id"
 # currencies in thousandths): no override.
 EXPONENT_OVERRIDES: Mapping[str, int] = {}
 
-_PAYMENT = frozenset({"payment.captured"})
+DEFAULT_MAPPING: Mapping[str, str] = {"payment.captured": "payment"}
 _DISPUTE_PREFIX = "payment.dispute."
+PREFIX_MAPPING: Mapping[str, str] = {"refund.": "refund", _DISPUTE_PREFIX: "dispute"}
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -84,11 +85,5 @@ def receive(
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    event_type = event.provider_event_type
-    if event_type in _PAYMENT:
-        return "payment"
-    if event_type.startswith("refund."):
-        return "refund"
-    if event_type.startswith(_DISPUTE_PREFIX):
-        return "dispute"
-    return "other"
+    """The default mapping (`DEFAULT_MAPPING`, then `PREFIX_MAPPING`); anything else is `other`."""
+    return common.mapped_type(event.provider_event_type, DEFAULT_MAPPING, PREFIX_MAPPING)

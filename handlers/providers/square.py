@@ -29,7 +29,8 @@ LEGACY_HEADER = "x-square-signature"
 # Square's Money.amount is "in the smallest denomination of the currency" (ISO 4217 minor units): no override.
 EXPONENT_OVERRIDES: Mapping[str, int] = {}
 
-_PAYMENT = frozenset({"payment.created", "payment.updated"})
+DEFAULT_MAPPING: Mapping[str, str] = {"payment.created": "payment", "payment.updated": "payment"}
+PREFIX_MAPPING: Mapping[str, str] = {"refund.": "refund", "dispute.": "dispute"}
 _MONEY_OBJECTS = frozenset({"payment", "refund", "dispute"})
 
 
@@ -87,11 +88,5 @@ def receive(
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    event_type = event.provider_event_type
-    if event_type in _PAYMENT:
-        return "payment"
-    if event_type.startswith("refund."):
-        return "refund"
-    if event_type.startswith("dispute."):
-        return "dispute"
-    return "other"
+    """The default mapping (`DEFAULT_MAPPING`, then `PREFIX_MAPPING`); anything else is `other`."""
+    return common.mapped_type(event.provider_event_type, DEFAULT_MAPPING, PREFIX_MAPPING)

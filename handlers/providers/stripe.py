@@ -42,9 +42,15 @@ EXPONENT_OVERRIDES: Mapping[str, int] = {
     "TWD": 2,
 }
 
-_PAYMENT = frozenset({"payment_intent.succeeded", "charge.succeeded"})
-_REFUND = frozenset({"charge.refunded", "refund.created", "refund.updated", "charge.refund.updated"})
-_DISPUTE_PREFIX = "charge.dispute."
+DEFAULT_MAPPING: Mapping[str, str] = {
+    "payment_intent.succeeded": "payment",
+    "charge.succeeded": "payment",
+    "charge.refunded": "refund",
+    "refund.created": "refund",
+    "refund.updated": "refund",
+    "charge.refund.updated": "refund",
+}
+PREFIX_MAPPING: Mapping[str, str] = {"charge.dispute.": "dispute"}
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -108,11 +114,5 @@ def receive(
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    event_type = event.provider_event_type
-    if event_type in _PAYMENT:
-        return "payment"
-    if event_type in _REFUND:
-        return "refund"
-    if event_type.startswith(_DISPUTE_PREFIX):
-        return "dispute"
-    return "other"
+    """The default mapping (`DEFAULT_MAPPING`, then `PREFIX_MAPPING`); anything else is `other`."""
+    return common.mapped_type(event.provider_event_type, DEFAULT_MAPPING, PREFIX_MAPPING)
