@@ -85,6 +85,15 @@ class ProviderEvent:
     currency: str | None = None
     fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
     content: str | None = None
+    # The money fact (handlers/money_facts.py): `outcome` from the OUTCOMES vocabulary; `object_id` the
+    # provider's id of the object the fact is about (payment/charge, refund, dispute); `parent_object_id`
+    # the payment a refund or dispute belongs to; `object_version` orders facts about one object: the
+    # provider's own version or sequence where it has one, else the event time in microseconds since the
+    # Unix epoch (an integer either way; compared only between facts about the same object).
+    outcome: str | None = None
+    object_id: str | None = None
+    parent_object_id: str | None = None
+    object_version: int | None = None
 
 
 def load(provider_id: str) -> ModuleType:
