@@ -151,13 +151,17 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
 
     A currency with no known exponent is stored and parked (`unrouted_reason`), never refused: a 4xx
     would make the provider retry for days. The outcome is the source's `type_map` policy for the kind,
-    else the provider module's (`event.outcome`), else `DEFAULT_OUTCOMES` of the type (None for `other`:
-    an unknown kind stays parked in unrouted-events).
+    else the provider module's (`event.outcome`, unless `type_map` changed the type), else
+    `DEFAULT_OUTCOMES` of the type (None for `other`: an unknown kind stays parked in unrouted-events).
     """
     module = source.module
     kind = event.provider_event_type
-    transaction_type = source.type_map.get(kind) or module.default_transaction_type(event)
-    outcome = source.outcome_map.get(kind) or event.outcome or DEFAULT_OUTCOMES.get(transaction_type)
+    provider_type = module.default_transaction_type(event)
+    transaction_type = source.type_map.get(kind) or provider_type
+    # A type the source's map changed takes that type's default outcome: the provider's outcome was
+    # about another type (README, "The money contract").
+    provider_outcome = event.outcome if transaction_type == provider_type else None
+    outcome = source.outcome_map.get(kind) or provider_outcome or DEFAULT_OUTCOMES.get(transaction_type)
     if outcome is not None and outcome not in money_facts.OUTCOMES:
         outcome = None  # a module bug must not invent a route: treated as unknown (parked, alarmed)
     amount: Decimal | None = None
@@ -186,7 +190,7 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
         amount=amount,
         currency=currency,
         unrouted_reason=unrouted_reason,
-        routed=source.route_unmapped or transaction_type != "other",
+        routed=source.route_unmapped or transaction_type != "other" or outcome is not None,
         outcome=outcome,
         object_id=event.object_id,
         parent_object_id=event.parent_object_id,

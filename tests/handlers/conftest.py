@@ -20,6 +20,7 @@ QUEUE_NAMES = {
     "REFUNDS_QUEUE_URL": "refunds-queue-test",
     "DISPUTES_QUEUE_URL": "disputes-queue-test",
     "UNROUTED_QUEUE_URL": "unrouted-events-test",
+    "LIFECYCLE_QUEUE_URL": "lifecycle-events-test",
 }
 if str(HANDLERS_DIR) not in sys.path:
     sys.path.insert(0, str(HANDLERS_DIR))

@@ -228,7 +228,9 @@ QUEUE_OF_TYPE = {
     "refund": QUEUE_NAMES["REFUNDS_QUEUE_URL"],
     "dispute": QUEUE_NAMES["DISPUTES_QUEUE_URL"],
     "other": QUEUE_NAMES["UNROUTED_QUEUE_URL"],
+    "lifecycle": QUEUE_NAMES["LIFECYCLE_QUEUE_URL"],
 }
+MONEY_OUTCOME_OF = {"payment": "succeeded", "refund": "succeeded", "dispute": "opened"}
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
@@ -316,6 +318,23 @@ class Expected:
     amount: str | None  # exactly as written in the routed message
     currency: str | None
     timestamp: str  # the instant, ISO-8601
+    # The money fact: None means the type's money outcome (payment/refund succeeded, dispute opened).
+    outcome: str | None = None
+    object_id: str | None = None  # checked when given
+
+    @property
+    def fact_outcome(self) -> str | None:
+        return self.outcome or MONEY_OUTCOME_OF.get(self.transaction_type)
+
+    @property
+    def queue(self) -> str:
+        """Money facts to their type's queue, other known facts to lifecycle, unknown kinds unrouted."""
+        if self.fact_outcome is None:
+            return QUEUE_OF_TYPE["other"]
+        import money_facts  # a handler module: handlers/ is on sys.path (conftest)
+
+        money = money_facts.is_money_fact(self.transaction_type, self.fact_outcome)
+        return QUEUE_OF_TYPE[self.transaction_type if money else "lifecycle"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -339,6 +358,7 @@ SAMPLES = [
                 "10.99",
                 "USD",
                 "2009-02-13T23:31:30Z",
+                object_id="pi_1PgafyB7WZ01zgkWSjxsAJo3",
             ),
         ),
     ),
@@ -352,6 +372,9 @@ SAMPLES = [
                 "10.00",
                 "USD",
                 "2009-02-13T23:31:30Z",
+                # An inquiry (`warning_needs_response`): no funds withdrawn yet, so the lifecycle queue.
+                outcome="pending",
+                object_id="dp_1Pgc71B7WZ01zgkWMevJiAUx",
             ),
         ),
     ),
@@ -555,15 +578,21 @@ def test_sample_is_stored_with_its_canonical_values_and_routed(
         else:  # a batch item: that item's own JSON, not the delivery
             assert json.loads(item["payload"]["S"], parse_float=Decimal) == items[index]
         assert "routing" not in item and "unrouted_reason" not in item
+        assert item.get("outcome", {}).get("S") == expected.fact_outcome
+        if expected.object_id is not None:
+            assert item["object_id"] == {"S": expected.object_id}
 
     sent = route_stored(router)
     assert len(sent) == len(sample.events)
     queues = queue_contents()
     for event_id, expected in zip(expected_ids, sample.events, strict=True):
-        destination = QUEUE_OF_TYPE[expected.transaction_type]
+        destination = expected.queue
         [message] = [m for m in queues[destination] if m["MessageAttributes"]["event_id"]["StringValue"] == event_id]
         attributes = {key: value["StringValue"] for key, value in message["MessageAttributes"].items()}
-        assert attributes == {"event_id": event_id, "transaction_type": expected.transaction_type, "source": name}
+        wanted = {"event_id": event_id, "transaction_type": expected.transaction_type, "source": name}
+        if expected.fact_outcome is not None:
+            wanted["outcome"] = expected.fact_outcome
+        assert attributes == wanted
         text = message["Body"]
         content = json.loads(text, parse_float=Decimal)
         assert content["event_id"] == event_id
@@ -851,9 +880,9 @@ def test_no_usable_secret_entry_is_500_and_stores_nothing(
 
 
 def stripe_event(event_type: str, amount: int | None = 1000, currency: str = "usd", event_id: str = "evt_x") -> bytes:
-    obj: dict[str, Any] = {"id": "obj_1", "object": "thing", "currency": currency}
+    obj: dict[str, Any] = {"id": "obj_1", "object": "thing", "currency": currency, "captured": True}
     if amount is not None:
-        obj["amount"] = amount
+        obj["amount"] = obj["amount_captured"] = amount
     return json.dumps(
         {"id": event_id, "object": "event", "type": event_type, "created": 1_795_000_000, "data": {"object": obj}}
     ).encode()
@@ -903,7 +932,13 @@ def test_type_map_overrides_the_default_mapping(configure: Callable[..., tuple[M
     assert post(validator, "stripe", fixture_bytes("stripe/payment_intent.succeeded.json"))[0] == 202
     assert post(validator, "stripe", stripe_event("customer.created", event_id="evt_cus"))[0] == 202
     assert post(validator, "stripe", stripe_event("charge.succeeded", event_id="evt_ch"))[0] == 202  # not in the map
+    assert post(validator, "stripe", stripe_event("payment_intent.created", event_id="evt_pi"))[0] == 202
     stored = items_by_id()
+    # The map changed these types: each takes its new type's money outcome; what it did not map keeps
+    # the provider's own outcome (a created PaymentIntent is pending: the lifecycle queue).
+    assert stored["stripe:evt_1Pgc76B7WZ01zgkWwyRHS12y"]["outcome"] == {"S": "opened"}
+    assert stored["stripe:evt_cus"]["outcome"] == {"S": "succeeded"}
+    assert stored["stripe:evt_pi"]["outcome"] == {"S": "pending"}
     assert stored["stripe:evt_1Pgc76B7WZ01zgkWwyRHS12y"]["transaction_type"] == {"S": "dispute"}
     assert stored["stripe:evt_cus"]["transaction_type"] == {"S": "payment"}
     assert stored["stripe:evt_ch"]["transaction_type"] == {"S": "payment"}
@@ -915,6 +950,9 @@ def test_type_map_overrides_the_default_mapping(configure: Callable[..., tuple[M
     assert sorted(m["MessageAttributes"]["event_id"]["StringValue"] for m in queues[QUEUE_OF_TYPE["payment"]]) == [
         "stripe:evt_ch",
         "stripe:evt_cus",
+    ]
+    assert [m["MessageAttributes"]["event_id"]["StringValue"] for m in queues[QUEUE_OF_TYPE["lifecycle"]]] == [
+        "stripe:evt_pi"
     ]
 
 

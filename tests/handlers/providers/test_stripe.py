@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import datetime
 import hmac
+import json
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import stripe as stripe_sdk
@@ -195,9 +197,10 @@ def read(body: bytes):
     return receive(body, stripe_header([SECRET], body, NOW))[0]
 
 
-def test_charge_refunded_takes_amount_refunded() -> None:
+def test_charge_refunded_carries_no_amount_its_amount_refunded_is_a_running_total() -> None:
     event = read(event_body("charge.refunded", {"amount": 5000, "amount_refunded": 1200, "currency": "eur"}))
-    assert (event.amount, event.currency) == (Decimal(1200), "EUR")
+    assert (event.amount, event.currency, event.outcome) == (None, None, "succeeded")
+    assert module.default_transaction_type(event) == "other"
 
 
 def test_events_without_money_carry_none() -> None:
@@ -237,26 +240,77 @@ def test_bodies_not_of_stripes_shape_are_invalid_events(body: bytes, field: str 
 # --- mapping table --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("event_type", "expected"),
-    [
-        ("payment_intent.succeeded", "payment"),
-        ("charge.succeeded", "payment"),
-        ("charge.refunded", "refund"),
-        ("refund.created", "refund"),
-        ("refund.updated", "refund"),
-        ("charge.refund.updated", "refund"),
-        ("charge.dispute.created", "dispute"),
-        ("charge.dispute.closed", "dispute"),
-        ("charge.dispute.funds_withdrawn", "dispute"),
-        ("payment_intent.created", "other"),
-        ("charge.captured", "other"),
-        ("customer.created", "other"),
-        ("charge.disputes", "other"),
-    ],
-)
-def test_default_mapping(event_type: str, expected: str) -> None:
-    assert module.default_transaction_type(read(event_body(event_type, None))) == expected
+PI = {"id": "pi_1", "amount": 10000, "amount_received": 8000, "amount_capturable": 10000, "currency": "usd"}
+CHARGE = {"id": "ch_1", "amount": 10000, "amount_captured": 8000, "currency": "usd", "payment_intent": "pi_1"}
+LEGACY = {**CHARGE, "payment_intent": None}
+REFUND = {"id": "re_1", "amount": 3000, "currency": "usd", "charge": "ch_1", "payment_intent": "pi_1"}
+DISPUTE = {"id": "du_1", "amount": 7000, "currency": "usd", "charge": "ch_1", "payment_intent": None}
+# Every row of docs/providers/stripe.md: (kind, data.object, previous_attributes) ->
+# (transaction_type, outcome, amount in minor units or None, object id, parent id).
+MAPPING_ROWS = [
+    ("payment_intent.succeeded", PI, None, ("payment", "succeeded", 8000, "pi_1", None)),
+    ("payment_intent.amount_capturable_updated", PI, None, ("payment", "authorized", 10000, "pi_1", None)),
+    ("payment_intent.payment_failed", PI, None, ("payment", "failed", 10000, "pi_1", None)),
+    ("payment_intent.canceled", PI, None, ("payment", "canceled", 10000, "pi_1", None)),
+    ("payment_intent.processing", PI, None, ("payment", "pending", 10000, "pi_1", None)),
+    ("payment_intent.created", PI, None, ("payment", "pending", 10000, "pi_1", None)),
+    ("payment_intent.requires_action", PI, None, ("payment", "pending", 10000, "pi_1", None)),
+    ("payment_intent.partially_funded", PI, None, ("payment", "pending", 8000, "pi_1", None)),
+    ("charge.succeeded", {**CHARGE, "captured": True}, None, ("other", "succeeded", 8000, "ch_1", "pi_1")),
+    ("charge.succeeded", {**CHARGE, "captured": False}, None, ("payment", "authorized", 10000, "ch_1", "pi_1")),
+    ("charge.succeeded", {**LEGACY, "captured": True}, None, ("payment", "succeeded", 8000, "ch_1", None)),
+    ("charge.succeeded", {**LEGACY, "captured": False}, None, ("payment", "authorized", 10000, "ch_1", None)),
+    ("charge.captured", {**CHARGE, "captured": True}, None, ("other", "succeeded", 8000, "ch_1", "pi_1")),
+    ("charge.captured", {**LEGACY, "captured": True}, None, ("payment", "succeeded", 8000, "ch_1", None)),
+    ("charge.failed", CHARGE, None, ("payment", "failed", 10000, "ch_1", "pi_1")),
+    ("charge.pending", CHARGE, None, ("payment", "pending", 10000, "ch_1", "pi_1")),
+    ("charge.expired", CHARGE, None, ("payment", "canceled", 10000, "ch_1", "pi_1")),
+    ("charge.updated", {**CHARGE, "status": "succeeded"}, None, ("other", "succeeded", 10000, "ch_1", "pi_1")),
+    ("charge.refunded", {**CHARGE, "amount_refunded": 3000}, None, ("other", "succeeded", None, "ch_1", "pi_1")),
+    ("refund.created", {**REFUND, "status": "succeeded"}, None, ("refund", "succeeded", 3000, "re_1", "pi_1")),
+    ("refund.created", {**REFUND, "status": "pending"}, None, ("refund", "pending", 3000, "re_1", "pi_1")),
+    ("refund.updated", {**REFUND, "status": "succeeded"}, {"status": "pending"},
+     ("other", "succeeded", 3000, "re_1", "pi_1")),
+    ("refund.failed", {**REFUND, "status": "failed"}, None, ("refund", "failed", 3000, "re_1", "pi_1")),
+    ("charge.refund.updated", {**REFUND, "status": "succeeded"}, {"status": "pending"},
+     ("refund", "succeeded", 3000, "re_1", "pi_1")),
+    ("charge.refund.updated", {**REFUND, "status": "failed"}, {"status": "succeeded"},
+     ("refund", "reversed", 3000, "re_1", "pi_1")),
+    ("charge.refund.updated", {**REFUND, "status": "failed"}, {"status": "pending"},
+     ("refund", "failed", 3000, "re_1", "pi_1")),
+    ("charge.refund.updated", {**REFUND, "status": "succeeded"}, {"metadata": {}},
+     ("other", "succeeded", 3000, "re_1", "pi_1")),
+    ("charge.dispute.created", {**DISPUTE, "status": "needs_response"}, None, ("dispute", "opened", 7000, "du_1", "ch_1")),
+    ("charge.dispute.created", {**DISPUTE, "status": "warning_needs_response"}, None,
+     ("dispute", "pending", 7000, "du_1", "ch_1")),
+    ("charge.dispute.updated", {**DISPUTE, "status": "under_review"}, None, ("dispute", "pending", 7000, "du_1", "ch_1")),
+    ("charge.dispute.closed", {**DISPUTE, "status": "won"}, None, ("dispute", "won", 7000, "du_1", "ch_1")),
+    ("charge.dispute.closed", {**DISPUTE, "status": "lost"}, None, ("dispute", "lost", 7000, "du_1", "ch_1")),
+    ("charge.dispute.closed", {**DISPUTE, "status": "warning_closed"}, None,
+     ("dispute", "canceled", 7000, "du_1", "ch_1")),
+    ("charge.dispute.funds_withdrawn", DISPUTE, None, ("other", "succeeded", 7000, "du_1", "ch_1")),
+    ("charge.dispute.funds_reinstated", DISPUTE, None, ("other", "succeeded", 7000, "du_1", "ch_1")),
+    ("customer.created", {"id": "cus_1"}, None, ("other", None, None, "cus_1", None)),
+    ("charge.disputes", DISPUTE, None, ("other", None, None, "du_1", "ch_1")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("event_type", "obj", "previous", "expected"), MAPPING_ROWS)
+def test_mapping_row(event_type: str, obj: dict, previous: dict | None, expected: tuple) -> None:
+    body = json.loads(event_body(event_type, obj))
+    if previous is not None:
+        body["data"]["previous_attributes"] = previous
+    event = read(json.dumps(body).encode())
+    got = (module.default_transaction_type(event), event.outcome, event.amount, event.object_id, event.parent_object_id)
+    assert got == expected
+    assert event.object_version == body["created"] * 1_000_000
+
+
+def test_every_mapped_kind_has_a_row_and_a_doc_line() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "providers" / "stripe.md").read_text(encoding="utf-8")
+    assert module.MAPPED_KINDS <= {row[0] for row in MAPPING_ROWS}
+    for kind in module.MAPPED_KINDS:
+        assert f"`{kind}`" in doc, kind
 
 
 # --- money ------------------------------------------------------------------------------------------------
