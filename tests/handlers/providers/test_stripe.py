@@ -7,7 +7,6 @@ import datetime
 import hmac
 import json
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -308,7 +307,7 @@ def test_mapping_row(event_type: str, obj: dict, previous: dict | None, expected
 
 def test_every_mapped_kind_has_a_row_and_a_doc_line() -> None:
     doc = (Path(__file__).resolve().parents[3] / "docs" / "providers" / "stripe.md").read_text(encoding="utf-8")
-    assert module.MAPPED_KINDS <= {row[0] for row in MAPPING_ROWS}
+    assert {row[0] for row in MAPPING_ROWS} >= module.MAPPED_KINDS
     for kind in module.MAPPED_KINDS:
         assert f"`{kind}`" in doc, kind
 
