@@ -114,6 +114,19 @@ class WebhookPipelineStack(TerraformStack):
             )
             for kind in ROUTED_TYPES
         }
+        # Known facts that move no money (authorizations, pending, failed, canceled; README, "The money
+        # contract"): their own queue, which consumers may subscribe to; never the unknown-type alarm.
+        lifecycle = QueueWithDeadLetter(
+            self,
+            "lifecycle-queues",
+            kind="lifecycle",
+            source_name=f"lifecycle-events-{env}",
+            environment=env,
+            kms_key_arn=key_arn,
+            max_receive_count=settings.max_receive_count,
+            aws=aws,
+            senders=queue_senders,
+        )
         unrouted = EncryptedQueue(
             self,
             "unrouted-events",
@@ -187,7 +200,7 @@ class WebhookPipelineStack(TerraformStack):
             ],
             **common,
         )
-        queue_arns = [q.source.queue.arn for q in routed.values()] + [unrouted.queue.arn]
+        queue_arns = [q.source.queue.arn for q in routed.values()] + [lifecycle.source.queue.arn, unrouted.queue.arn]
         router = PipelineFunction(
             self,
             "router",
@@ -202,6 +215,7 @@ class WebhookPipelineStack(TerraformStack):
                 "REFUNDS_QUEUE_URL": routed["refunds"].source.queue.url,
                 "DISPUTES_QUEUE_URL": routed["disputes"].source.queue.url,
                 "UNROUTED_QUEUE_URL": unrouted.queue.url,
+                "LIFECYCLE_QUEUE_URL": lifecycle.source.queue.url,
                 "POWERTOOLS_SERVICE_NAME": router_name,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
@@ -281,6 +295,9 @@ class WebhookPipelineStack(TerraformStack):
                 queues.dead_letter.name, f"{kind} messages failed processing; redrive after fixing the consumer"
             )
             alarms.oldest_message_age(queues.source.name)
+        alarms.messages_waiting(
+            lifecycle.dead_letter.name, "lifecycle messages failed processing; redrive after fixing the consumer"
+        )
         alarms.messages_waiting(unrouted.name, "stored events of an unknown transaction_type; route or replay them")
         alarms.messages_waiting(
             router_dlq.name, "stream batches the router could not deliver; replay them from the table"
@@ -301,6 +318,8 @@ class WebhookPipelineStack(TerraformStack):
             router_function=router_name,
             queue_names=[
                 *(name for queues in routed.values() for name in (queues.source.name, queues.dead_letter.name)),
+                lifecycle.source.name,
+                lifecycle.dead_letter.name,
                 unrouted.name,
                 router_dlq.name,
             ],
@@ -318,6 +337,8 @@ class WebhookPipelineStack(TerraformStack):
             "refunds_dlq_url": routed["refunds"].dead_letter.queue.url,
             "disputes_dlq_url": routed["disputes"].dead_letter.queue.url,
             "unrouted_queue_url": unrouted.queue.url,
+            "lifecycle_queue_url": lifecycle.source.queue.url,
+            "lifecycle_dlq_url": lifecycle.dead_letter.queue.url,
             "event_router_dlq_url": router_dlq.queue.url,
             "validator_lambda_arn": validator.function.arn,
             "router_lambda_arn": router.function.arn,

@@ -68,7 +68,7 @@ class EncryptedQueue(Construct):
 
 
 class QueueWithDeadLetter(Construct):
-    """`<kind>-queue-<env>` and `<kind>-dlq-<env>`, redriven after `max_receive_count` receives; only
+    """`<kind>-queue-<env>` (or `source_name`) and `<kind>-dlq-<env>`, redriven after `max_receive_count` receives; only
     the `senders` roles may send to the source queue (the move to the DLQ is SQS's own, not a send)."""
 
     def __init__(
@@ -82,9 +82,10 @@ class QueueWithDeadLetter(Construct):
         max_receive_count: int,
         aws: AwsContext,
         senders: Sequence[str] = (),
+        source_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        source_name = f"{kind}-queue-{environment}"
+        source_name = source_name or f"{kind}-queue-{environment}"
         # The source ARN is spelled out rather than referenced: queue -> DLQ -> queue would be a cycle.
         allow_only_source = json.dumps(
             {"redrivePermission": "byQueue", "sourceQueueArns": [aws.arn("sqs", source_name)]},

@@ -221,6 +221,8 @@ def _queue_urls(outputs: dict[str, Any]) -> dict[str, str]:
         "REFUNDS_QUEUE_URL": outputs["refunds_queue_url"],
         "DISPUTES_QUEUE_URL": outputs["disputes_queue_url"],
         "UNROUTED_QUEUE_URL": outputs["unrouted_queue_url"],
+        # Known non-money facts (README, "The money contract"); older deployments have no such queue.
+        "LIFECYCLE_QUEUE_URL": outputs.get("lifecycle_queue_url") or outputs["unrouted_queue_url"],
     }
 
 

@@ -1,6 +1,6 @@
 """`redrive <queue>`: empty one alarmed queue the way its runbook says (README, "Redrive and replay").
 
-- `payments`, `refunds`, `disputes`: the dead-letter queue's messages go back to the source queue
+- `payments`, `refunds`, `disputes`, `lifecycle`: the dead-letter queue's messages go back to the source queue
   (SQS `StartMessageMoveTask` on AWS, polled until it finishes; on the emulator, which lacks it, a
   receive/send/delete loop). Fix the consumer first, or they come straight back.
 - `unrouted`: events of a type the router did not know. After deploying a router that knows it, each
@@ -23,7 +23,7 @@ from typing import Any
 from pipeline_tools import operations
 from pipeline_tools.outputs import client
 
-DEAD_LETTER_QUEUES = {"payments": "payments", "refunds": "refunds", "disputes": "disputes"}
+DEAD_LETTER_QUEUES = {"payments": "payments", "refunds": "refunds", "disputes": "disputes", "lifecycle": "lifecycle"}
 QUEUES = (*DEAD_LETTER_QUEUES, "unrouted", "router")
 MOVE_TASK_POLL_SECONDS = 5
 WINDOW_MARGIN = datetime.timedelta(seconds=2)  # arrival times are approximate (about a second)

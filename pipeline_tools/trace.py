@@ -24,7 +24,7 @@ from pipeline_tools.outputs import client
 
 ROUTING_DECISION = "routing decision"
 PEEK_ROUNDS = 10  # up to 100 messages per queue: enough for a DLQ an operator is investigating
-DLQ_OUTPUTS = ("payments_dlq_url", "refunds_dlq_url", "disputes_dlq_url", "unrouted_queue_url")
+DLQ_OUTPUTS = ("payments_dlq_url", "refunds_dlq_url", "disputes_dlq_url", "lifecycle_dlq_url", "unrouted_queue_url")
 
 
 @dataclasses.dataclass

@@ -14,13 +14,13 @@ EXPECTED_QUEUES = {
     f"{name}-{ENV}"
     for name in (
         "payments-queue", "refunds-queue", "disputes-queue", "payments-dlq", "refunds-dlq", "disputes-dlq",
-        "event-router-dlq", "unrouted-events",
+        "event-router-dlq", "unrouted-events", "lifecycle-events", "lifecycle-dlq",
     )
 }  # fmt: skip
 REQUIRED_OUTPUTS = {
     "api_endpoint", "dynamodb_table_name", "payments_queue_url", "refunds_queue_url", "disputes_queue_url",
     "validator_lambda_arn", "router_lambda_arn", "payments_dlq_url", "refunds_dlq_url", "disputes_dlq_url",
-    "unrouted_queue_url", "signing_secret_arn", "alarm_topic_arn",
+    "unrouted_queue_url", "signing_secret_arn", "alarm_topic_arn", "lifecycle_queue_url", "lifecycle_dlq_url",
 }  # fmt: skip
 pytestmark = pytest.mark.synth
 
@@ -125,6 +125,7 @@ def test_function_environments_follow_the_contract(pipeline: dict) -> None:
     assert validator_env["SIGNATURE_TOLERANCE_SECONDS"] == "300"
     assert validator_env["EVENT_TTL_DAYS"] == "30"
     assert {"PAYMENTS_QUEUE_URL", "REFUNDS_QUEUE_URL", "DISPUTES_QUEUE_URL", "UNROUTED_QUEUE_URL"} <= set(router_env)
+    assert router_env["LIFECYCLE_QUEUE_URL"].startswith("${aws_sqs_queue.lifecycle-queues_source_queue")
 
 
 def test_stream_mapping_is_insert_only_with_bisect_partial_failures_and_dlq(pipeline_json: str) -> None:
@@ -207,10 +208,12 @@ def test_account_logging_role_and_waf_are_off_by_default(pipeline: dict) -> None
 
 def test_alarms_cover_dlqs_unrouted_ages_errors_and_5xx(pipeline: dict) -> None:
     alarms = by_name(pipeline, "aws_cloudwatch_metric_alarm", "alarm_name")
-    for queue in ("payments-dlq", "refunds-dlq", "disputes-dlq", "unrouted-events", "event-router-dlq"):
+    for queue in ("payments-dlq", "refunds-dlq", "disputes-dlq", "lifecycle-dlq", "unrouted-events", "event-router-dlq"):
         assert alarms[f"{queue}-has-messages-{ENV}"]["metric_name"] == "ApproximateNumberOfMessagesVisible"
     for queue in ("payments-queue", "refunds-queue", "disputes-queue"):
         assert alarms[f"{queue}-oldest-message-age-{ENV}"]["metric_name"] == "ApproximateAgeOfOldestMessage"
+    # Nobody has to consume lifecycle events: no age alarm on their queue, only on its dead letters.
+    assert f"lifecycle-events-oldest-message-age-{ENV}" not in alarms
     assert alarms[f"event-router-iterator-age-{ENV}"]["metric_name"] == "IteratorAge"
     assert alarms[f"webhook-validator-errors-{ENV}"]["metric_name"] == "Errors"
     assert alarms[f"event-router-errors-{ENV}"]["metric_name"] == "Errors"
@@ -250,7 +253,7 @@ def test_role_policies_are_scoped_to_this_stacks_resources(pipeline: dict) -> No
     ] or statements["StoreEventsOnce"]["resources"][0].endswith(".arn}")
     assert statements["ReadSigningSecret"]["actions"] == ["secretsmanager:GetSecretValue"]
     assert statements["ReadTableStream"]["resources"][0].endswith(".stream_arn}")
-    assert len(statements["SendToRoutedQueues"]["resources"]) == 4
+    assert len(statements["SendToRoutedQueues"]["resources"]) == 5  # payments, refunds, disputes, lifecycle, unrouted
     assert "iam:PassRole" not in json.dumps(statements)
 
 

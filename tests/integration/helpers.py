@@ -10,7 +10,8 @@ from typing import Any
 from pipeline_tools import operations
 from pipeline_tools.outputs import client
 
-QUEUE_OUTPUT = {"payment": "payments_queue_url", "refund": "refunds_queue_url", "dispute": "disputes_queue_url"}
+QUEUE_OUTPUT = {"payment": "payments_queue_url", "refund": "refunds_queue_url", "dispute": "disputes_queue_url",
+                "lifecycle": "lifecycle_queue_url"}  # fmt: skip
 
 
 def unique_id(prefix: str = "it") -> str:

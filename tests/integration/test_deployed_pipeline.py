@@ -75,6 +75,19 @@ def test_each_type_arrives_in_its_own_queue_with_event_id(
     assert message["MessageAttributes"]["event_id"]["StringValue"] == event_id
 
 
+@pytest.mark.parametrize(("transaction_type", "outcome"), [("payment", "authorized"), ("refund", "failed")])
+def test_a_fact_that_moves_no_money_arrives_in_the_lifecycle_queue(
+    outputs: dict[str, Any], signing_secret: str, transaction_type: str, outcome: str
+) -> None:
+    event_id = unique_id(outcome)
+    body = event_body(event_id, transaction_type, outcome=outcome, object_id=f"obj_{event_id}", object_version=7)
+    assert post(outputs, body, signing_secret)[0] == 202
+    [message] = collect(outputs, outputs[QUEUE_OUTPUT["lifecycle"]], {event_id})
+    assert message["MessageAttributes"]["outcome"]["StringValue"] == outcome
+    payload = json.loads(message["Body"], parse_float=Decimal)
+    assert (payload["object_id"], payload["object_version"]) == (f"obj_{event_id}", 7)
+
+
 def test_unknown_type_is_parked_in_unrouted_events(outputs: dict[str, Any], signing_secret: str) -> None:
     event_id = unique_id("unknown")
     assert post(outputs, event_body(event_id, "chargeback_reversal"), signing_secret)[0] == 202

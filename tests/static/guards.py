@@ -90,7 +90,7 @@ def _only_roles(statement: dict[str, Any] | None, actions: set[str], role_suffix
     return None
 
 
-ROUTED_QUEUES = ("payments-queue", "refunds-queue", "disputes-queue", "unrouted-events")
+ROUTED_QUEUES = ("payments-queue", "refunds-queue", "disputes-queue", "lifecycle-events", "unrouted-events")
 TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 

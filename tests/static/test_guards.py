@@ -42,7 +42,7 @@ def test_no_body_logging_cmk_everywhere_and_suffixed_names(stack: tuple[dict[str
 
 def test_guards_see_what_they_guard(pipeline: dict[str, Any]) -> None:
     encrypted = sum(len(pipeline["resource"].get(t, {})) for t in ("aws_cloudwatch_log_group", "aws_sqs_queue"))
-    assert encrypted == 3 + 8  # two function log groups, API access logs; 8 queues
+    assert encrypted == 3 + 10  # two function log groups, API access logs; 10 queues
 
 
 def test_data_tracing_is_caught(pipeline: dict[str, Any]) -> None:
