@@ -4,7 +4,9 @@
 
 `<name>` matches `^[a-z0-9-]{1,32}$`; `provider` is one of `PROVIDER_OPTIONS`. Common options:
 `type_map` (`{"<provider event type>": "payment|refund|dispute|other"}`, overriding the provider's
-default mapping) and `route_unmapped` (default true; false stores unmapped events without routing
+default mapping; a value may also be an object `{"transaction_type": "<type>", "outcome": "<outcome>"}`
+with either member, `outcome` one of handlers/money_facts.py `OUTCOMES`: the outcome policy for that
+kind, README "The money contract") and `route_unmapped` (default true; false stores unmapped events without routing
 them). Provider options are listed per provider below; anything else stops the synth naming the file
 and key. The handlers' provider modules declare the same option names (`OPTIONS`); a test holds the
 two lists together.
@@ -13,15 +15,30 @@ two lists together.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 NAME_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
 _EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_.:*-]{1,128}$")
 _DOTTED_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 TRANSACTION_TYPES = ("payment", "refund", "dispute", "other")
+
+
+def _handler_module(name: str) -> Any:
+    """A module of handlers/ (the Lambda's zip root) read from its file, without handlers/ on sys.path."""
+    spec = importlib.util.spec_from_file_location(
+        f"_handlers_{name}", Path(__file__).parents[1] / "handlers" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+OUTCOMES: tuple[str, ...] = _handler_module("money_facts").OUTCOMES
 # Lambda's limit for all environment variables of a function together (Lambda quotas page: 4 KB).
 MAX_ENVIRONMENT_BYTES = 4096
 # A secret ARN is at most this long: arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>.
@@ -109,14 +126,17 @@ class SourceSettings:
     name: str
     provider: str
     options: tuple[tuple[str, Any], ...] = ()
-    type_map: tuple[tuple[str, str], ...] = ()
+    # kind -> transaction type, or kind -> sorted (member, value) pairs of an object entry
+    type_map: tuple[tuple[str, str | tuple[tuple[str, str], ...]], ...] = ()
     route_unmapped: bool = True
 
     def environment_entry(self, secret_arn: str) -> dict[str, Any]:
         """This source's entry of the validator's `SOURCES` variable (handlers/sources.py reads it)."""
         entry: dict[str, Any] = {"provider": self.provider, "secret_arn": secret_arn, **dict(self.options)}
         if self.type_map:
-            entry["type_map"] = dict(self.type_map)
+            entry["type_map"] = {
+                kind: value if isinstance(value, str) else dict(value) for kind, value in self.type_map
+            }
         if not self.route_unmapped:
             entry["route_unmapped"] = False
         return entry
@@ -169,15 +189,34 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
     return tuple(parsed)
 
 
-def _type_map(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+def _type_map(raw: Any, where: str) -> tuple[tuple[str, str | tuple[tuple[str, str], ...]], ...]:
     if not isinstance(raw, dict):
         raise SourceConfigError(f"{where} must be an object of provider event type -> transaction type")
-    for event_type, transaction_type in raw.items():
+    entries: list[tuple[str, str | tuple[tuple[str, str], ...]]] = []
+    for event_type, value in sorted(raw.items()):
         if not _EVENT_TYPE_PATTERN.fullmatch(event_type):
             raise SourceConfigError(f"{where}: {event_type!r} is not a provider event type")
-        if transaction_type not in TRANSACTION_TYPES:
-            raise SourceConfigError(f"{where}: {event_type!r} -> {transaction_type!r}; use one of {TRANSACTION_TYPES}")
-    return tuple(sorted(raw.items()))
+        if isinstance(value, dict):
+            entries.append((event_type, _type_map_object(value, f"{where}: {event_type!r}")))
+            continue
+        if value not in TRANSACTION_TYPES:
+            raise SourceConfigError(f"{where}: {event_type!r} -> {value!r}; use one of {TRANSACTION_TYPES}")
+        entries.append((event_type, value))
+    return tuple(entries)
+
+
+def _type_map_object(value: dict[str, Any], where: str) -> tuple[tuple[str, str], ...]:
+    """`{"transaction_type": ..., "outcome": ...}` (either member, nothing else), checked."""
+    unknown = sorted(set(value) - {"transaction_type", "outcome"})
+    if unknown or not value:
+        raise SourceConfigError(f"{where} must be an object with 'transaction_type' and/or 'outcome'; not {unknown}")
+    if "transaction_type" in value and value["transaction_type"] not in TRANSACTION_TYPES:
+        raise SourceConfigError(
+            f"{where}: transaction_type {value['transaction_type']!r}; use one of {TRANSACTION_TYPES}"
+        )
+    if "outcome" in value and value["outcome"] not in OUTCOMES:
+        raise SourceConfigError(f"{where}: outcome {value['outcome']!r}; use one of {OUTCOMES}")
+    return tuple(sorted(value.items()))
 
 
 def check_sources(sources: tuple[SourceSettings, ...], *, event_ttl_days: int, where: str) -> None:
