@@ -8,5 +8,5 @@ HANDLER_ENVIRONMENT = {
     "SIGNING_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-AbCdEf",
     "SIGNATURE_TOLERANCE_SECONDS": "300", "EVENT_TTL_DAYS": "30",
     **{f"{name}_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/123456789012/{name.lower()}"
-       for name in ("PAYMENTS", "REFUNDS", "DISPUTES", "UNROUTED")},
+       for name in ("PAYMENTS", "REFUNDS", "DISPUTES", "UNROUTED", "LIFECYCLE")},
 }  # fmt: skip
