@@ -47,12 +47,16 @@ EXPONENT_OVERRIDES: Mapping[str, int] = {
 # `payment_intent.succeeded` (`amount_received`: what was captured, never the requested `amount`); a
 # charge outside any PaymentIntent (the legacy Charges API) by `charge.succeeded` when `captured` is true,
 # else by `charge.captured` (`amount_captured`); a refund by `refund.created` when it is created
-# succeeded, else by the `charge.refund.updated` whose `previous_attributes` show the status changing
-# (`refund.updated` fires only for some payment methods, beside `charge.refund.updated`, so it never
-# counts); a dispute by `charge.dispute.created` (funds withdrawn unless it is an inquiry,
-# `warning_*`) and `charge.dispute.closed` (`won`: reinstated; `lost`). `charge.refunded` carries the
-# charge's running total `amount_refunded`: it is delivered to the lifecycle queue without an amount.
-# Kinds that describe a fact another kind carries are `other` with an outcome: known, never money.
+# succeeded, else by the refund update whose `previous_attributes` show the status changing: since API
+# version 2024-10-28.acacia `refund.*` events cover every refund
+# (https://docs.stripe.com/changelog/acacia/2024-10-28/refund-webhook-update) and that update is
+# `refund.updated`; for events of older versions it is `charge.refund.updated`. The other of the two
+# describes the same change again and never counts. A dispute by `charge.dispute.created` (funds
+# withdrawn unless it is an inquiry, `warning_*`) and `charge.dispute.closed` (`won`: reinstated; `lost`).
+# `charge.refunded` carries the charge's running total `amount_refunded`: it is delivered to the lifecycle
+# queue without an amount. Kinds that describe a fact another kind carries are `other` with an outcome:
+# known, so delivered to the lifecycle queue, never money.
+REFUND_EVENTS_FOR_ALL_REFUNDS = "2024-10-28"
 # kind -> (transaction_type, amount field of data.object, object status -> outcome, or a fixed outcome)
 _REFUND_STATUS = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
                   "failed": "failed", "canceled": "canceled"}  # fmt: skip
@@ -72,7 +76,6 @@ _CHARGE_FIXED = {
     "charge.expired": ("payment", "amount", "canceled"),
     "charge.updated": ("other", "amount", None),
     "charge.refunded": ("other", None, "succeeded"),
-    "refund.updated": ("other", "amount", None),
     "refund.failed": ("refund", "amount", "failed"),
     "charge.dispute.updated": ("dispute", "amount", "pending"),
     "charge.dispute.funds_withdrawn": ("other", "amount", "succeeded"),
@@ -82,14 +85,17 @@ _CHARGE_STATUS = {"succeeded": "succeeded", "pending": "pending", "failed": "fai
 _DISPUTE_CLOSED = {"won": "won", "lost": "lost", "warning_closed": "canceled"}
 # The kinds this module maps (the docs' table and the tests read it); anything else is `other`, parked.
 MAPPED_KINDS: frozenset[str] = frozenset({*_PAYMENT_INTENT, *_CHARGE_FIXED, "charge.succeeded", "charge.captured",
-    "refund.created", "charge.refund.updated", "charge.dispute.created", "charge.dispute.closed"})  # fmt: skip
+    "refund.created", "refund.updated", "charge.refund.updated", "charge.dispute.created", "charge.dispute.closed"})  # fmt: skip
 
 
-def money_fact(kind: str, obj: Mapping[str, Any], previous: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+def money_fact(
+    kind: str, obj: Mapping[str, Any], previous: Mapping[str, Any], api_version: str = REFUND_EVENTS_FOR_ALL_REFUNDS
+) -> tuple[str, str | None, str | None]:
     """(transaction_type, outcome, amount field of `data.object`) of one Stripe event kind.
 
-    `obj` is `data.object`, `previous` is `data.previous_attributes` (update events). Pure data rules;
-    see the comment above and docs/providers/stripe.md. Unknown kinds: ("other", None, None).
+    `obj` is `data.object`, `previous` is `data.previous_attributes` (update events), `api_version` the
+    event's (`YYYY-MM-DD.name`). Pure data rules; see the comment above and docs/providers/stripe.md.
+    Unknown kinds: ("other", None, None).
     """
     if kind in _PAYMENT_INTENT:
         transaction_type, field, outcome = _PAYMENT_INTENT[kind]
@@ -108,11 +114,12 @@ def money_fact(kind: str, obj: Mapping[str, Any], previous: Mapping[str, Any]) -
         return "payment", "succeeded", "amount_captured"
     if kind == "refund.created":
         return "refund", _REFUND_STATUS.get(str(obj.get("status")), "pending"), "amount"
-    if kind == "charge.refund.updated":
+    if kind in ("refund.updated", "charge.refund.updated"):
         status = _REFUND_STATUS.get(str(obj.get("status")), "pending")
         was = previous.get("status") if "status" in previous else None
-        if was is None:
-            return "other", status, "amount"  # no status change: a fact already carried
+        carrier = "refund.updated" if api_version[:10] >= REFUND_EVENTS_FOR_ALL_REFUNDS else "charge.refund.updated"
+        if was is None or kind != carrier:
+            return "other", status, "amount"  # no status change, or the other kind carries it
         if status == "failed" and was == "succeeded":
             return "refund", "reversed", "amount"
         return "refund", status, "amount"
@@ -170,8 +177,12 @@ def read(request: WebhookRequest) -> ProviderEvent:
     obj = common.get(body, "data.object")
     obj = obj if isinstance(obj, dict) else {}
     previous = common.get(body, "data.previous_attributes")
+    api_version = body.get("api_version")
     transaction_type, outcome, amount_field = money_fact(
-        event_type, obj, previous if isinstance(previous, dict) else {}
+        event_type,
+        obj,
+        previous if isinstance(previous, dict) else {},
+        api_version if isinstance(api_version, str) else REFUND_EVENTS_FOR_ALL_REFUNDS,
     )
     amount, currency = (None, None)
     if amount_field is not None:

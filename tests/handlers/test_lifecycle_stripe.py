@@ -93,14 +93,14 @@ def manual_capture_with_pending_refund_and_dispute(inquiry_first: bool) -> list[
         delivery(3, "charge.captured", charge(10000, 0, captured_amount=8000)),
         delivery(4, "payment_intent.succeeded", payment_intent(10000, 8000), Fact("payment", "pi_1", Decimal("80.00"))),
         delivery(5, "refund.created", refund("re_1", 1000, "pending")),
+        delivery(6, "charge.refund.updated", refund("re_1", 1000), previous={"status": "pending"}),
         delivery(
-            6,
-            "charge.refund.updated",
+            7,
+            "refund.updated",
             refund("re_1", 1000),
             Fact("refund", "re_1", Decimal("10.00")),
             previous={"status": "pending"},
         ),
-        delivery(7, "refund.updated", refund("re_1", 1000), previous={"status": "pending"}),
         delivery(
             8,
             "charge.dispute.created",

@@ -269,15 +269,15 @@ MAPPING_ROWS = [
     ("refund.created", {**REFUND, "status": "succeeded"}, None, ("refund", "succeeded", 3000, "re_1", "pi_1")),
     ("refund.created", {**REFUND, "status": "pending"}, None, ("refund", "pending", 3000, "re_1", "pi_1")),
     ("refund.updated", {**REFUND, "status": "succeeded"}, {"status": "pending"},
+     ("refund", "succeeded", 3000, "re_1", "pi_1")),
+    ("refund.updated", {**REFUND, "status": "failed"}, {"status": "succeeded"},
+     ("refund", "reversed", 3000, "re_1", "pi_1")),
+    ("refund.updated", {**REFUND, "status": "failed"}, {"status": "pending"},
+     ("refund", "failed", 3000, "re_1", "pi_1")),
+    ("refund.updated", {**REFUND, "status": "succeeded"}, {"metadata": {}},
      ("other", "succeeded", 3000, "re_1", "pi_1")),
     ("refund.failed", {**REFUND, "status": "failed"}, None, ("refund", "failed", 3000, "re_1", "pi_1")),
     ("charge.refund.updated", {**REFUND, "status": "succeeded"}, {"status": "pending"},
-     ("refund", "succeeded", 3000, "re_1", "pi_1")),
-    ("charge.refund.updated", {**REFUND, "status": "failed"}, {"status": "succeeded"},
-     ("refund", "reversed", 3000, "re_1", "pi_1")),
-    ("charge.refund.updated", {**REFUND, "status": "failed"}, {"status": "pending"},
-     ("refund", "failed", 3000, "re_1", "pi_1")),
-    ("charge.refund.updated", {**REFUND, "status": "succeeded"}, {"metadata": {}},
      ("other", "succeeded", 3000, "re_1", "pi_1")),
     ("charge.dispute.created", {**DISPUTE, "status": "needs_response"}, None, ("dispute", "opened", 7000, "du_1", "ch_1")),
     ("charge.dispute.created", {**DISPUTE, "status": "warning_needs_response"}, None,
@@ -303,6 +303,26 @@ def test_mapping_row(event_type: str, obj: dict, previous: dict | None, expected
     got = (module.default_transaction_type(event), event.outcome, event.amount, event.object_id, event.parent_object_id)
     assert got == expected
     assert event.object_version == body["created"] * 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("event_type", "api_version", "expected"),
+    [
+        ("charge.refund.updated", "2024-09-30.acacia", ("refund", "succeeded")),
+        ("refund.updated", "2024-09-30.acacia", ("other", "succeeded")),
+        ("charge.refund.updated", "2024-10-28.acacia", ("other", "succeeded")),
+        ("refund.updated", "2025-10-29.clover", ("refund", "succeeded")),
+    ],
+)
+def test_the_refund_update_that_counts_depends_on_the_events_api_version(
+    event_type: str, api_version: str, expected: tuple
+) -> None:
+    """Before 2024-10-28.acacia `refund.*` events covered only refunds without a charge."""
+    body = json.loads(event_body(event_type, {**REFUND, "status": "succeeded"}))
+    body["api_version"] = api_version
+    body["data"]["previous_attributes"] = {"status": "pending"}
+    event = read(json.dumps(body).encode())
+    assert (module.default_transaction_type(event), event.outcome) == expected
 
 
 def test_every_mapped_kind_has_a_row_and_a_doc_line() -> None:
