@@ -86,6 +86,10 @@ def _https_url(value: Any) -> str | None:
     return None if ok else "must be the exact https:// URL registered with the provider"
 
 
+def _capture_mode(value: Any) -> str | None:
+    return None if value in ("automatic", "manual") else "must be 'automatic' (Adyen's default) or 'manual'"
+
+
 def _non_empty_text(value: Any) -> str | None:
     return (
         None
@@ -103,7 +107,7 @@ PROVIDER_OPTIONS: Mapping[str, Mapping[str, Callable[[Any], str | None]]] = {
         "amount_unit": _amount_unit,
     },
     "stripe": {"tolerance_seconds": _tolerance},
-    "adyen": {},
+    "adyen": {"capture": _capture_mode},
     "square": {"notification_url": _https_url},
     "checkout": {},
     "razorpay": {},

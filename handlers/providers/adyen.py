@@ -30,16 +30,72 @@ from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the HMAC key of the webhook, as the hex string the Customer Area shows"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset()
+OPTIONS: frozenset[str] = frozenset({"capture"})
+# `capture`: "automatic" (Adyen's default, payments captured right after authorisation: a successful
+# AUTHORISATION is the payment's money fact) or "manual" (manual or delayed capture, CAPTURE webhooks
+# enabled: each successful CAPTURE is one, with its own captured amount). Either way one kind counts.
+CAPTURE_MODES = ("automatic", "manual")
 # Where Adyen's minor units differ from ISO 4217 (docs.adyen.com/development-resources/currency-codes).
 EXPONENT_OVERRIDES: Mapping[str, int] = {"CLP": 2, "CVE": 0}
 
 _HEX_KEY = re.compile(r"(?:[0-9A-Fa-f]{2}){16,}")
 _SIGNED_FIELDS = ("pspReference", "originalReference", "merchantAccountCode", "merchantReference")
-_PAYMENT_CODES = frozenset({"AUTHORISATION", "CAPTURE"})
-_DISPUTE_CODES = frozenset(
-    {"CHARGEBACK", "NOTIFICATION_OF_CHARGEBACK", "SECOND_CHARGEBACK", "REQUEST_FOR_INFORMATION", "CHARGEBACK_REVERSED"}
-)
+# eventCode -> (transaction_type, outcome when success is "true", outcome when "false"); docs/providers/adyen.md
+# has every row with its Adyen doc link (https://docs.adyen.com/development-resources/webhooks/webhook-types).
+# The object is the item's pspReference (the payment's for AUTHORISATION and disputes, the modification's
+# for captures and refunds); the parent is `originalReference` (the payment), when there is one.
+EVENT_CODES: Mapping[str, tuple[str, str, str]] = {
+    "AUTHORISATION": ("payment", "succeeded", "failed"),  # "authorized" with capture: manual
+    "CAPTURE": ("payment", "succeeded", "failed"),  # other (lifecycle) with capture: automatic
+    "CAPTURE_FAILED": ("payment", "reversed", "failed"),  # the scheme rejected a capture that had succeeded
+    "CANCELLATION": ("payment", "canceled", "failed"),
+    "TECHNICAL_CANCEL": ("payment", "canceled", "failed"),
+    "OFFER_CLOSED": ("payment", "canceled", "failed"),
+    "PENDING": ("payment", "pending", "failed"),
+    "AUTHORISATION_ADJUSTMENT": ("payment", "authorized", "failed"),
+    "MANUAL_REVIEW_ACCEPT": ("payment", "pending", "failed"),
+    "MANUAL_REVIEW_REJECT": ("payment", "canceled", "failed"),
+    "REFUND": ("refund", "succeeded", "failed"),
+    "REFUND_WITH_DATA": ("refund", "succeeded", "failed"),
+    "REFUND_FAILED": ("refund", "reversed", "failed"),  # a refund that had succeeded came back
+    "REFUNDED_REVERSED": ("refund", "reversed", "failed"),
+    "VOID_PENDING_REFUND": ("refund", "canceled", "failed"),
+    "CANCEL_OR_REFUND": ("refund", "succeeded", "failed"),  # a cancel when modification.action is "cancel"
+    "CHARGEBACK": ("dispute", "opened", "failed"),
+    "SECOND_CHARGEBACK": ("dispute", "opened", "failed"),
+    "CHARGEBACK_REVERSED": ("dispute", "won", "failed"),
+    "PREARBITRATION_WON": ("dispute", "won", "failed"),
+    "PREARBITRATION_LOST": ("dispute", "lost", "failed"),
+    "NOTIFICATION_OF_CHARGEBACK": ("dispute", "pending", "failed"),
+    "REQUEST_FOR_INFORMATION": ("dispute", "pending", "failed"),
+    "NOTIFICATION_OF_FRAUD": ("dispute", "pending", "failed"),
+    "DISPUTE_DEFENSE_PERIOD_ENDED": ("dispute", "pending", "failed"),
+    "INFORMATION_SUPPLIED": ("dispute", "pending", "failed"),
+    "ISSUER_RESPONSE_TIMEFRAME_EXPIRED": ("dispute", "pending", "failed"),
+    "ISSUER_COMMENTS": ("dispute", "pending", "failed"),
+}
+
+
+def money_fact(
+    code: str, success: str, capture: str = "automatic", action: str | None = None
+) -> tuple[str, str | None]:
+    """(transaction_type, outcome) of one notification item; unknown codes: ("other", None).
+
+    `action` is `additionalData.modification.action` of CANCEL_OR_REFUND ("refund" or "cancel"; not signed
+    by the HMAC, like all of additionalData).
+    """
+    row = EVENT_CODES.get(code)
+    if row is None:
+        return "other", None
+    transaction_type, when_true, when_false = row
+    outcome = when_true if success == "true" else when_false
+    if code == "AUTHORISATION" and capture == "manual" and success == "true":
+        return "payment", "authorized"
+    if code == "CAPTURE" and capture == "automatic" and success == "true":
+        return "other", "succeeded"  # the AUTHORISATION carried it
+    if code == "CANCEL_OR_REFUND" and action == "cancel":
+        return "payment", "canceled" if success == "true" else "failed"
+    return transaction_type, outcome
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -114,10 +170,11 @@ def receive(
     if not all(results):
         failed = results.index(False)
         raise SignatureError("invalid_signature", f"notification item {failed} is not signed by an active HMAC key")
-    return [_event(item, index) for index, item in enumerate(items)]
+    capture = options.get("capture", "automatic")
+    return [_event(item, index, capture) for index, item in enumerate(items)]
 
 
-def _event(item: Mapping[str, Any], index: int) -> ProviderEvent:
+def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> ProviderEvent:
     prefix = f"notificationItems[{index}].NotificationRequestItem"
     psp_reference = common.event_id(item.get("pspReference"), f"{prefix}.pspReference")
     code = common.event_type(item.get("eventCode"), f"{prefix}.eventCode")
@@ -133,18 +190,28 @@ def _event(item: Mapping[str, Any], index: int) -> ProviderEvent:
         value = common.minor_amount(amount.get("value"), f"{prefix}.amount.value")
         code_currency = common.currency(amount.get("currency"), f"{prefix}.amount.currency")
         unit = "minor"
+    additional = item.get("additionalData")
+    action = additional.get("modification.action") if isinstance(additional, dict) else None
+    transaction_type, outcome = money_fact(code, success, capture, action if isinstance(action, str) else None)
+    timestamp = common.iso_timestamp(item.get("eventDate"), f"{prefix}.eventDate")
+    original = item.get("originalReference")
     return ProviderEvent(
         provider_event_id=provider_event_id,
         provider_event_type=code,
-        timestamp=common.iso_timestamp(item.get("eventDate"), f"{prefix}.eventDate"),
+        timestamp=timestamp,
         # The item's own JSON, written canonically (compact, sorted keys, exact decimals, non-ASCII values
         # kept): Adyen signs values, not bytes, so no byte range of the delivery is "the signed text".
         payload=dumps(item, ascii_keys=False),
         amount=value,
         amount_unit=unit,
         currency=code_currency,
-        fields={"success": success},
+        fields={"success": success, "transaction_type": transaction_type},
         content=dumps(_unsigned(item)),
+        outcome=outcome,
+        object_id=psp_reference,
+        parent_object_id=original if isinstance(original, str) and original else None,
+        # Adyen items carry no version: eventDate (not signed) in microseconds since the epoch.
+        object_version=int(timestamp.timestamp() * 1_000_000),
     )
 
 
@@ -157,14 +224,5 @@ def _unsigned(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    """Adyen's default mapping: successful AUTHORISATION/CAPTURE -> payment, REFUND -> refund, disputes."""
-    code, success = event.provider_event_type, event.fields.get("success")
-    if code in _DISPUTE_CODES or code.startswith("PREARBITRATION_"):
-        return "dispute"
-    if success != "true":
-        return "other"
-    if code in _PAYMENT_CODES:
-        return "payment"
-    if code == "REFUND":
-        return "refund"
-    return "other"
+    """The type `money_fact` gave the item when it was read (`EVENT_CODES`); unknown codes are `other`."""
+    return event.fields.get("transaction_type", "other")

@@ -6,6 +6,7 @@ import datetime
 import importlib
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from Adyen.util import generate_notification_sig, is_valid_hmac_notification
@@ -147,30 +148,67 @@ def test_a_signed_item_with_an_unusable_psp_reference_is_400_naming_the_field() 
     assert refused.value.field == "notificationItems[0].NotificationRequestItem.pspReference"
 
 
-@pytest.mark.parametrize(
-    ("event_code", "success", "expected"),
-    [
-        ("AUTHORISATION", "true", "payment"),
-        ("AUTHORISATION", "false", "other"),
-        ("CAPTURE", "true", "payment"),
-        ("CAPTURE", "false", "other"),
-        ("REFUND", "true", "refund"),
-        ("REFUND", "false", "other"),
-        ("CHARGEBACK", "true", "dispute"),
-        ("NOTIFICATION_OF_CHARGEBACK", "true", "dispute"),
-        ("SECOND_CHARGEBACK", "true", "dispute"),
-        ("REQUEST_FOR_INFORMATION", "true", "dispute"),
-        ("PREARBITRATION_WON", "true", "dispute"),
-        ("PREARBITRATION_LOST", "true", "dispute"),
-        ("CHARGEBACK_REVERSED", "true", "dispute"),
-        ("CANCELLATION", "true", "other"),
-        ("REPORT_AVAILABLE", "true", "other"),
-    ],
-)
-def test_default_mapping_rows(event_code: str, success: str, expected: str) -> None:
-    item = item_of("adyen/AUTHORISATION.json") | {"eventCode": event_code, "success": success}
-    [event] = receive(adyen_delivery([item], KEY))
-    assert adyen.default_transaction_type(event) == expected
+# Every row of docs/providers/adyen.md: (eventCode, success, capture option, modification.action) ->
+# (transaction_type, outcome). Object id: the item's pspReference; parent: originalReference.
+MAPPING_ROWS = [
+    ("AUTHORISATION", "true", "automatic", None, ("payment", "succeeded")),
+    ("AUTHORISATION", "true", "manual", None, ("payment", "authorized")),
+    ("AUTHORISATION", "false", "automatic", None, ("payment", "failed")),
+    ("CAPTURE", "true", "automatic", None, ("other", "succeeded")),
+    ("CAPTURE", "true", "manual", None, ("payment", "succeeded")),
+    ("CAPTURE", "false", "manual", None, ("payment", "failed")),
+    ("CAPTURE_FAILED", "true", "manual", None, ("payment", "reversed")),
+    ("CANCELLATION", "true", "automatic", None, ("payment", "canceled")),
+    ("CANCELLATION", "false", "automatic", None, ("payment", "failed")),
+    ("TECHNICAL_CANCEL", "true", "automatic", None, ("payment", "canceled")),
+    ("OFFER_CLOSED", "true", "automatic", None, ("payment", "canceled")),
+    ("PENDING", "true", "automatic", None, ("payment", "pending")),
+    ("AUTHORISATION_ADJUSTMENT", "true", "manual", None, ("payment", "authorized")),
+    ("MANUAL_REVIEW_ACCEPT", "true", "automatic", None, ("payment", "pending")),
+    ("MANUAL_REVIEW_REJECT", "true", "automatic", None, ("payment", "canceled")),
+    ("REFUND", "true", "automatic", None, ("refund", "succeeded")),
+    ("REFUND", "false", "automatic", None, ("refund", "failed")),
+    ("REFUND_WITH_DATA", "true", "automatic", None, ("refund", "succeeded")),
+    ("REFUND_FAILED", "true", "automatic", None, ("refund", "reversed")),
+    ("REFUNDED_REVERSED", "true", "automatic", None, ("refund", "reversed")),
+    ("VOID_PENDING_REFUND", "true", "automatic", None, ("refund", "canceled")),
+    ("CANCEL_OR_REFUND", "true", "automatic", "refund", ("refund", "succeeded")),
+    ("CANCEL_OR_REFUND", "true", "automatic", "cancel", ("payment", "canceled")),
+    ("CANCEL_OR_REFUND", "false", "automatic", "refund", ("refund", "failed")),
+    ("CHARGEBACK", "true", "automatic", None, ("dispute", "opened")),
+    ("SECOND_CHARGEBACK", "true", "automatic", None, ("dispute", "opened")),
+    ("CHARGEBACK_REVERSED", "true", "automatic", None, ("dispute", "won")),
+    ("PREARBITRATION_WON", "true", "automatic", None, ("dispute", "won")),
+    ("PREARBITRATION_LOST", "true", "automatic", None, ("dispute", "lost")),
+    ("NOTIFICATION_OF_CHARGEBACK", "true", "automatic", None, ("dispute", "pending")),
+    ("REQUEST_FOR_INFORMATION", "true", "automatic", None, ("dispute", "pending")),
+    ("NOTIFICATION_OF_FRAUD", "true", "automatic", None, ("dispute", "pending")),
+    ("DISPUTE_DEFENSE_PERIOD_ENDED", "true", "automatic", None, ("dispute", "pending")),
+    ("INFORMATION_SUPPLIED", "true", "automatic", None, ("dispute", "pending")),
+    ("ISSUER_RESPONSE_TIMEFRAME_EXPIRED", "true", "automatic", None, ("dispute", "pending")),
+    ("ISSUER_COMMENTS", "true", "automatic", None, ("dispute", "pending")),
+    ("REPORT_AVAILABLE", "true", "automatic", None, ("other", None)),
+]
+
+
+@pytest.mark.parametrize(("event_code", "success", "capture", "action", "expected"), MAPPING_ROWS)
+def test_mapping_row(event_code: str, success: str, capture: str, action: str | None, expected: tuple) -> None:
+    item = item_of("adyen/AUTHORISATION.json") | {"eventCode": event_code, "success": success,
+                                                  "originalReference": "PAYMENT_PSP"}  # fmt: skip
+    if action is not None:
+        item["additionalData"] = {**item["additionalData"], "modification.action": action}
+    delivery = adyen_delivery([item], KEY)
+    [event] = adyen.receive(request({"content-type": "application/json"}, delivery), KEYS, {"capture": capture}, NOW)
+    assert (adyen.default_transaction_type(event), event.outcome) == expected
+    assert (event.object_id, event.parent_object_id) == (item["pspReference"], "PAYMENT_PSP")
+    assert event.object_version == int(event.timestamp.timestamp() * 1_000_000)
+
+
+def test_every_event_code_has_a_row_and_a_doc_line() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "providers" / "adyen.md").read_text(encoding="utf-8")
+    assert set(adyen.EVENT_CODES) <= {row[0] for row in MAPPING_ROWS}
+    for code in adyen.EVENT_CODES:
+        assert f"`{code}`" in doc, code
 
 
 @pytest.mark.parametrize(
