@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from canonical_json import dumps
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
@@ -31,8 +32,8 @@ from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the HMAC key of the webhook, as the hex string the Customer Area shows"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
-# Where Adyen's minor units differ from ISO 4217 (docs.adyen.com/development-resources/currency-codes).
-EXPONENT_OVERRIDES: Mapping[str, int] = {"CLP": 2, "CVE": 0}
+# Where Adyen's minor units differ from ISO 4217 (ISK 2, CLP 2, CVE 0), each row with its source link.
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("adyen")  # provider_exponents/adyen.json
 
 _HEX_KEY = re.compile(r"(?:[0-9A-Fa-f]{2}){16,}")
 _SIGNED_FIELDS = ("pspReference", "originalReference", "merchantAccountCode", "merchantReference")

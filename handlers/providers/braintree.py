@@ -30,13 +30,14 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the private key of the API key pair whose public key is the source's public_key option"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset({"public_key"})
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("braintree")  # provider_exponents/braintree.json
 
 _PRIVATE_KEY = re.compile(r"[\x21-\x7e]{1,256}")  # printable ASCII, no spaces (the SDK encodes it as ASCII)
 _PAYLOAD = re.compile(rb"[A-Za-z0-9+=/\n]+")  # the SDK's own check before verifying

@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from canonical_json import dumps
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
@@ -19,7 +20,7 @@ from webhook_signature import SignatureError  # noqa: F401 - what verify raises,
 
 SECRET_FORMAT = "the webhook endpoint secret, as text"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("gocardless")  # provider_exponents/gocardless.json
 SIGNATURE_HEADER = "webhook-signature"
 
 DEFAULT_MAPPING: Mapping[str, str] = {

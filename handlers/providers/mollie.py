@@ -18,13 +18,14 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
 SECRET_FORMAT = "the webhook's signing secret, as text"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("mollie")  # provider_exponents/mollie.json
 SIGNATURE_HEADER = "x-mollie-signature"
 SIGNATURE_PREFIX = "sha256="
 

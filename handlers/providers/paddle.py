@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
@@ -33,7 +34,7 @@ HEADER = "paddle-signature"
 SCHEME = "h1"
 # Paddle writes amounts in the lowest denomination of the currency as ISO 4217 defines it
 # (https://developer.paddle.com/concepts/sell/supported-currencies): no override.
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("paddle")  # provider_exponents/paddle.json
 
 _ADJUSTMENT_TYPES = frozenset({"adjustment.created", "adjustment.updated"})
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
@@ -33,7 +34,7 @@ HEADER = "x-razorpay-signature"
 EVENT_ID_HEADER = "x-razorpay-event-id"
 # Razorpay's amounts are "in the smallest currency sub-unit" (ISO 4217 minor units; three-decimal
 # currencies in thousandths): no override.
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("razorpay")  # provider_exponents/razorpay.json
 
 DEFAULT_MAPPING: Mapping[str, str] = {"payment.captured": "payment"}
 _DISPUTE_PREFIX = "payment.dispute."
