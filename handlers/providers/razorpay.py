@@ -17,9 +17,9 @@ signed payload (e.g. `payload.payment.entity.id` with the event type).
 Events: type `event`, time `created_at` (epoch seconds). The money facts (`FACTS`, every row with its
 Razorpay link in docs/providers/razorpay.md): a payment's capture by `payment.captured` (the payment
 entity's `amount`: Razorpay captures the authorized amount whole), a refund by `refund.processed` (the
-refund entity's own `amount`), a dispute by `payment.dispute.created` (withdrawn, unless its `phase` is
-`retrieval`, an inquiry: pending) and `payment.dispute.won`/`.lost`. Authorizations, failures, created
-(pending) refunds, dispute reviews, and the order/invoice/payment-link/subscription kinds that repeat a
+refund entity's own `amount`), a dispute by `payment.dispute.created` (withdrawn) and
+`payment.dispute.won`/`.lost`; a dispute whose `phase` is `retrieval` is an inquiry, `pending` in every
+kind. Authorizations, failures, created (pending) refunds, dispute reviews, and the order/invoice/payment-link/subscription kinds that repeat a
 captured payment are known facts that move no money (lifecycle queue). Amounts are in minor units of the
 entity named in the row; a kind not in `FACTS` is `other` (parked, alarmed). Razorpay objects carry no
 version: `object_version` is the event's `created_at` in microseconds.
@@ -75,7 +75,8 @@ FACTS: Mapping[str, Fact] = {
     "refund.speed_changed": _refund("pending"),
     "refund.processed": _refund("succeeded"),
     "refund.failed": _refund("failed"),
-    "payment.dispute.created": _dispute("opened"),  # `pending` when phase is `retrieval` (see read)
+    # Every dispute kind is `pending` when the dispute's phase is `retrieval` (an inquiry; see read).
+    "payment.dispute.created": _dispute("opened"),
     "payment.dispute.under_review": _dispute("pending"),
     "payment.dispute.action_required": _dispute("pending"),
     "payment.dispute.won": _dispute("won"),
@@ -125,8 +126,8 @@ def read(request: WebhookRequest) -> ProviderEvent:
     amount, currency, outcome = None, None, None
     if fact is not None:
         outcome = fact.outcome
-        if event_type == "payment.dispute.created" and common.get(body, f"{_DISPUTE}.phase") == "retrieval":
-            outcome = "pending"  # a retrieval request (inquiry): nothing withdrawn yet
+        if fact.transaction_type == "dispute" and common.get(body, f"{_DISPUTE}.phase") == "retrieval":
+            outcome = "pending"  # a retrieval request (inquiry): nothing withdrawn, nothing reinstated
         if event_type == "payment.dispute.closed":
             outcome = {"won": "won", "lost": "lost"}.get(str(common.get(body, f"{_DISPUTE}.status")), "canceled")
         entity = fact.amount.rsplit(".", 1)[0] if fact.amount else None
