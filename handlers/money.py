@@ -3,7 +3,10 @@
 `12.50` stays `12.50`: the scale is part of the written amount, so reconciliation can compare text.
 Exponents come from the ISO 4217 maintenance agency's table (`currency_exponents.json`, generated from
 the locked `iso4217` package by `modules/currency_table.py`: importing the package costs every cold
-start 140-260 ms, the file under 1 ms) plus per-provider overrides where a provider differs from ISO (e.g. Adyen CLP 2, CVE 0). Never through a float, and an
+start 140-260 ms, the file under 1 ms), then the codes ISO has withdrawn (list three) with their last
+exponent (`historic` in the same file: old payments and their refunds keep arriving in HRK or LTL), and
+before both the provider's own table (`provider_exponents/<provider id>.json`, `provider_exponents`),
+where a provider writes a currency unlike ISO (Adyen ISK 2, CLP 2, CVE 0). Never through a float, and an
 exponent is never guessed: an unknown currency raises `UnknownCurrencyError`, and the caller parks the
 event with that reason instead of refusing it (a 4xx makes the provider retry for days).
 """
@@ -18,21 +21,38 @@ from pathlib import Path
 _TABLE = json.loads(Path(__file__).with_name("currency_exponents.json").read_text(encoding="utf-8"))
 ISO_EXPONENTS: Mapping[str, int] = _TABLE["currencies"]
 NO_MINOR_UNIT = frozenset(_TABLE["no_minor_unit"])  # e.g. XAU: ISO gives no minor unit
+HISTORIC_EXPONENTS: Mapping[str, int] = _TABLE["historic"]  # withdrawn codes, their last exponent
+PROVIDER_EXPONENTS_DIR = Path(__file__).with_name("provider_exponents")
 
 
 class UnknownCurrencyError(LookupError):
     """Neither the provider's overrides nor ISO 4217 give this currency an exponent."""
 
 
-def exponent(currency: str, overrides: Mapping[str, int] | None = None) -> int:
-    """Number of digits after the decimal point in major units: USD 2, JPY 0, KWD 3.
+def provider_exponents(provider_id: str) -> Mapping[str, int]:
+    """Currency -> exponent as provider `provider_id` writes it, from `provider_exponents/<id>.json`.
 
-    Raises `UnknownCurrencyError` for a code in neither table, or one ISO gives no minor unit (XAU).
+    Each file holds `{"provider", "policy", "source", "rows": [{"currency", "exponent", "source"}]}`: the
+    rows are the provider's own currency documentation (each with its link), only where the provider
+    differs from ISO 4217 or must not follow a change of ISO; `policy` says which. Raises
+    FileNotFoundError for a provider without a file (every registered provider has one, tested).
+    """
+    document = json.loads((PROVIDER_EXPONENTS_DIR / f"{provider_id}.json").read_text(encoding="utf-8"))
+    return {row["currency"]: row["exponent"] for row in document["rows"]}
+
+
+def exponent(currency: str, overrides: Mapping[str, int] | None = None) -> int:
+    """Number of digits after the decimal point in major units: USD 2, JPY 0, KWD 3, HRK 2 (withdrawn).
+
+    Order: the provider's `overrides`, ISO 4217 list one, then withdrawn codes (list three, their last
+    exponent). Raises `UnknownCurrencyError` for a code in none of them, or one ISO gives no minor unit (XAU).
     """
     if overrides and currency in overrides:
         return overrides[currency]
     if currency in ISO_EXPONENTS:
         return ISO_EXPONENTS[currency]
+    if currency in HISTORIC_EXPONENTS:
+        return HISTORIC_EXPONENTS[currency]
     if currency in NO_MINOR_UNIT:
         raise UnknownCurrencyError(f"currency {currency} has no minor unit in ISO 4217")
     raise UnknownCurrencyError(f"currency {currency[:8]!r} is not in ISO 4217")

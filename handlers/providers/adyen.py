@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from canonical_json import dumps
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
@@ -35,8 +36,8 @@ OPTIONS: frozenset[str] = frozenset({"capture"})
 # AUTHORISATION is the payment's money fact) or "manual" (manual or delayed capture, CAPTURE webhooks
 # enabled: each successful CAPTURE is one, with its own captured amount). Either way one kind counts.
 CAPTURE_MODES = ("automatic", "manual")
-# Where Adyen's minor units differ from ISO 4217 (docs.adyen.com/development-resources/currency-codes).
-EXPONENT_OVERRIDES: Mapping[str, int] = {"CLP": 2, "CVE": 0}
+# Where Adyen's minor units differ from ISO 4217 (ISK 2, CLP 2, CVE 0), each row with its source link.
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("adyen")  # provider_exponents/adyen.json
 
 _HEX_KEY = re.compile(r"(?:[0-9A-Fa-f]{2}){16,}")
 _SIGNED_FIELDS = ("pspReference", "originalReference", "merchantAccountCode", "merchantReference")

@@ -16,6 +16,20 @@ the same id; two notifications of one kind for one subject in the same second wo
 the second is a duplicate in all but its time). There is no signed timestamp beyond the payload's
 `timestamp`, which is signed but not checked for freshness (Braintree retries failed deliveries for hours):
 deduplication on the event id is the replay defence.
+
+Money facts (`FACTS`; docs/providers/braintree.md links each row), amounts in major units as written:
+- a payment by `transaction_settled` of a `sale` (Braintree sends it for ACH / US bank account
+  transactions, whose money moves at settlement), or by `subscription_charged_successfully` (its
+  `transactions/transaction`: the charge of this cycle) unless that transaction is a US bank account
+  one (then `transaction_settled` carries it later; the charge is `pending`);
+- a refund by `transaction_settled` of a `credit` (parent: `refunded-transaction-id`);
+- a dispute by `dispute_opened` (`amount-disputed`; a `retrieval` is an inquiry: `pending`, for every
+  kind), `dispute_won` and `dispute_lost`; `dispute_accepted`, `dispute_auto_accepted` and
+  `dispute_expired` end a dispute as lost but are known `other` facts (lost moves no money, so the
+  ledger is the same whichever Braintree sends, and `dispute_lost` alone is the money fact).
+Declined settlements, failed refunds and subscription charges, reviews, disbursements and subscription
+bookkeeping are known facts that move no money. Braintree sends no version: `object_version` is the
+notification's `timestamp` in microseconds.
 """
 
 from __future__ import annotations
@@ -30,22 +44,52 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
+from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
 SECRET_FORMAT = "the private key of the API key pair whose public key is the source's public_key option"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset({"public_key"})
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("braintree")  # provider_exponents/braintree.json
 
 _PRIVATE_KEY = re.compile(r"[\x21-\x7e]{1,256}")  # printable ASCII, no spaces (the SDK encodes it as ASCII)
 _PAYLOAD = re.compile(rb"[A-Za-z0-9+=/\n]+")  # the SDK's own check before verifying
 _HEX_SHA1 = re.compile(r"[0-9a-fA-F]{40}")
 _MAX_FIELDS = 8
-DEFAULT_MAPPING: Mapping[str, str] = {
-    "transaction_settled": "payment",
-    "subscription_charged_successfully": "payment",
+# kind -> (transaction_type, outcome) (https://developer.paypal.com/braintree/docs/reference/general/webhooks/);
+# the `transaction_*` rows are for a `sale`: a `credit` (a refund) is the `refund` row of `_CREDIT`.
+FACTS: Mapping[str, tuple[str, str]] = {
+    "transaction_settled": ("payment", "succeeded"),
+    "transaction_settlement_declined": ("payment", "failed"),
+    "transaction_disbursed": ("other", "succeeded"),  # the payout of a settled transaction
+    "transaction_reviewed": ("payment", "pending"),
+    "refund_failed": ("refund", "failed"),
+    "subscription_charged_successfully": ("payment", "succeeded"),
+    "subscription_charged_unsuccessfully": ("payment", "failed"),
+    "subscription_went_active": ("other", "pending"),
+    "subscription_went_past_due": ("other", "pending"),
+    "subscription_trial_ended": ("other", "pending"),
+    "subscription_billing_skipped": ("other", "pending"),
+    "subscription_canceled": ("other", "canceled"),
+    "subscription_expired": ("other", "canceled"),
+    "dispute_opened": ("dispute", "opened"),
+    "dispute_under_review": ("dispute", "pending"),
+    "dispute_disputed": ("dispute", "pending"),
+    "dispute_won": ("dispute", "won"),
+    "dispute_lost": ("dispute", "lost"),
+    "dispute_accepted": ("other", "lost"),
+    "dispute_auto_accepted": ("other", "lost"),
+    "dispute_expired": ("other", "lost"),
+    "disbursement": ("other", "succeeded"),
+    "disbursement_exception": ("other", "failed"),
 }
+_CREDIT: Mapping[str, tuple[str, str]] = {
+    "transaction_settled": ("refund", "succeeded"),
+    "transaction_settlement_declined": ("refund", "failed"),
+}
+DEFAULT_MAPPING: Mapping[str, str] = {kind: fact[0] for kind, fact in FACTS.items()}
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -141,12 +185,17 @@ def receive(
     provider_event_id = common.event_id(
         f"{kind}:{subject_id or '-'}:{int(timestamp.timestamp())}", "notification.subject.id"
     )
-    amount_text = _text(entity, "amount") if entity is not None else None
-    currency_text = _text(entity, "currency-iso-code") if entity is not None else None
+    transaction_type, outcome, money_entity = _fact(kind, entity)
+    amount_text = _text(money_entity, "amount-disputed") or _text(money_entity, "amount")
+    currency_text = _text(money_entity, "currency-iso-code") or _text(entity, "currency-iso-code")
     amount = common.major_amount(amount_text, "notification.subject.amount") if amount_text is not None else None
     code = (
         common.currency(currency_text, "notification.subject.currency-iso-code") if currency_text is not None else None
     )
+    object_id = _text(money_entity, "id") or subject_id
+    parent = _text(entity, "refunded-transaction-id") if transaction_type == "refund" else None
+    if entity is not None and entity.tag == "dispute":
+        parent = _text(entity.find("transaction"), "id")
     return [
         ProviderEvent(
             provider_event_id=provider_event_id,
@@ -158,8 +207,35 @@ def receive(
             amount_unit="major" if amount is not None else None,
             currency=code,
             content=payload.decode("ascii"),  # bt_payload: the form without bt_signature
+            fields={"transaction_type": transaction_type},
+            outcome=outcome,
+            object_id=object_id,
+            parent_object_id=parent,
+            object_version=microseconds(timestamp),
         )
     ]
+
+
+def _fact(kind: str, entity: ElementTree.Element | None) -> tuple[str, str | None, ElementTree.Element | None]:
+    """(transaction_type, outcome, the element holding this fact's amount) of one notification."""
+    fact = FACTS.get(kind)
+    if fact is None:
+        return "other", None, entity
+    transaction_type, outcome = fact
+    if entity is None:
+        return transaction_type, outcome, None
+    if entity.tag == "transaction" and _text(entity, "type") == "credit" and kind in _CREDIT:
+        return (*_CREDIT[kind], entity)
+    if entity.tag == "subscription":
+        charge = entity.find("transactions/transaction")  # this cycle's charge, the first listed
+        if kind == "subscription_charged_successfully" and _text(charge, "payment-instrument-type") == (
+            "us_bank_account"
+        ):
+            return "payment", "pending", charge  # money moves at settlement: transaction_settled
+        return transaction_type, outcome, charge
+    if entity.tag == "dispute" and _text(entity, "kind") == "retrieval" and transaction_type == "dispute":
+        return "dispute", "pending", entity  # an inquiry: nothing withdrawn, nothing reinstated
+    return transaction_type, outcome, entity
 
 
 def _text(element: ElementTree.Element | None, tag: str) -> str | None:
@@ -170,8 +246,5 @@ def _text(element: ElementTree.Element | None, tag: str) -> str | None:
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    """Braintree's default mapping: settled transactions and successful subscription charges are
-    payments, every `dispute_*` kind is a dispute, anything else `other`."""
-    if event.provider_event_type.startswith("dispute_"):
-        return "dispute"
-    return DEFAULT_MAPPING.get(event.provider_event_type, "other")
+    """The type `receive` found in `FACTS` (`fields["transaction_type"]`); an unknown kind is `other`."""
+    return event.fields.get("transaction_type", "other")

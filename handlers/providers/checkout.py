@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
@@ -23,10 +24,9 @@ OPTIONS: frozenset[str] = frozenset()
 HEADER = "cko-signature"
 
 # How Checkout.com's API writes amounts, where it differs from ISO 4217.
-# Source: https://www.checkout.com/docs/payments/accept-payments/format-the-amount-value - whole units for
-# BIF DJF GNF ISK JPY KMF KRW PYG RWF UGX VUV VND XAF XOF XPF, thousandths for BHD IQD JOD KWD LYD OMR TND
-# (all as ISO), hundredths for "all other currencies": CLP, 0 in ISO, is 2 at Checkout.com.
-EXPONENT_OVERRIDES: Mapping[str, int] = {"CLP": 2}
+# https://www.checkout.com/docs/payments/accept-payments/format-the-amount-value: whole units, thousandths,
+# hundredths for "all other currencies" (so CLP and CLF are 2 at Checkout.com): the rows and why in the file.
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("checkout")  # provider_exponents/checkout.json
 
 DEFAULT_MAPPING: Mapping[str, str] = {
     "payment_captured": "payment",

@@ -2,7 +2,19 @@
 
 A delivery is a batch, `{"events": [...]}`; the signature covers the whole body, so verifying it verifies
 every event. There is no signed timestamp: deduplication on the event id is the defence against replays.
-GoCardless events carry no amounts (`links` point to the resource): `amount` and `currency` stay absent.
+GoCardless events carry no amounts (`links` point to the resource): `amount` and `currency` stay absent;
+a consumer reads them with the object id (`GET /payments/{object_id}` or `GET /refunds/{object_id}`,
+fields `amount` in minor units and `currency`: https://developer.gocardless.com/api-reference#payments-get-a-single-payment).
+
+Money facts (`FACTS`; docs/providers/gocardless.md links each row): a payment by `payments.confirmed`
+(collected from the customer; `paid_out` is the later payout of the same money), a refund by
+`refunds.paid`, a refund's money coming back by `refunds.funds_returned`, a chargeback by
+`payments.charged_back` (dispute `opened`) and `payments.chargeback_cancelled` (`won`), a late failure
+(money collected, then returned by the bank) by `payments.late_failure_settled` (payment `reversed`).
+Known kinds that move no money (created, submitted, failed, cancelled payments; mandates,
+subscriptions, payouts, instalment schedules) are lifecycle facts; other kinds stay `other`. Object id:
+`links.<resource>` (`links.payment` for a chargeback, which has no object of its own); a refund's parent
+is `links.payment`. GoCardless objects carry no version: `object_version` is `created_at` in microseconds.
 """
 
 from __future__ import annotations
@@ -12,22 +24,73 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from canonical_json import dumps
 from providers import ProviderEvent, WebhookRequest, common
+from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
 SECRET_FORMAT = "the webhook endpoint secret, as text"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("gocardless")  # provider_exponents/gocardless.json
 SIGNATURE_HEADER = "webhook-signature"
 
-DEFAULT_MAPPING: Mapping[str, str] = {
-    "payments.confirmed": "payment",
-    "payments.paid_out": "payment",
-    "refunds.paid": "refund",
-    "payments.charged_back": "dispute",
+# https://developer.gocardless.com/api-reference#event-types-payment (and #event-types-refund,
+# -mandate, -subscription, -payout, -instalment-schedule): "<resource_type>.<action>" -> (type, outcome).
+FACTS: Mapping[str, tuple[str, str]] = {
+    "payments.created": ("payment", "pending"),
+    "payments.customer_approval_granted": ("payment", "pending"),
+    "payments.customer_approval_denied": ("payment", "failed"),
+    "payments.submitted": ("payment", "pending"),
+    "payments.resubmission_requested": ("payment", "pending"),
+    "payments.confirmed": ("payment", "succeeded"),
+    "payments.paid_out": ("other", "succeeded"),  # the payout of money counted at `confirmed`
+    "payments.failed": ("payment", "failed"),
+    "payments.late_failure_settled": ("payment", "reversed"),
+    "payments.cancelled": ("payment", "canceled"),
+    "payments.charged_back": ("dispute", "opened"),
+    "payments.chargeback_cancelled": ("dispute", "won"),
+    "payments.chargeback_settled": ("other", "opened"),  # the charged-back money taken from a payout
+    "refunds.created": ("refund", "pending"),
+    "refunds.paid": ("refund", "succeeded"),
+    "refunds.refund_settled": ("other", "succeeded"),  # the paid refund taken from a payout
+    "refunds.failed": ("refund", "failed"),
+    "refunds.bounced": ("refund", "failed"),  # its money comes back with `funds_returned`
+    "refunds.funds_returned": ("refund", "reversed"),
+    **{f"mandates.{action}": ("other", "pending") for action in (
+        "created", "customer_approval_granted", "customer_approval_skipped", "submitted",
+        "resubmission_requested", "reinstated", "transferred", "replaced")},
+    "mandates.active": ("other", "succeeded"),
+    "mandates.cancelled": ("other", "canceled"),
+    "mandates.expired": ("other", "canceled"),
+    "mandates.consumed": ("other", "canceled"),
+    "mandates.failed": ("other", "failed"),
+    "mandates.blocked": ("other", "failed"),
+    **{f"subscriptions.{action}": ("other", "pending") for action in (
+        "created", "customer_approval_granted", "payment_created", "amended", "paused", "resumed")},
+    "subscriptions.customer_approval_denied": ("other", "failed"),
+    "subscriptions.cancelled": ("other", "canceled"),
+    "subscriptions.finished": ("other", "succeeded"),
+    "payouts.paid": ("other", "succeeded"),
+    "payouts.fx_rate_confirmed": ("other", "pending"),
+    "instalment_schedules.created": ("other", "pending"),
+    "instalment_schedules.resumed": ("other", "pending"),
+    "instalment_schedules.completed": ("other", "succeeded"),
+    "instalment_schedules.cancelled": ("other", "canceled"),
+    "instalment_schedules.creation_failed": ("other", "failed"),
+    "instalment_schedules.errored": ("other", "failed"),
+}  # fmt: skip
+# resource_type -> the `links` entry naming the object the event is about
+OBJECT_LINKS: Mapping[str, str] = {
+    "payments": "payment",
+    "refunds": "refund",
+    "mandates": "mandate",
+    "subscriptions": "subscription",
+    "payouts": "payout",
+    "instalment_schedules": "instalment_schedule",
 }
+DEFAULT_MAPPING: Mapping[str, str] = {kind: fact[0] for kind, fact in FACTS.items()}
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -69,15 +132,28 @@ def _event(item: Any, index: int) -> ProviderEvent:
         raise InvalidEventError("not_provider_shape", f"{prefix} must be an object", prefix)
     resource_type = common.event_type(item.get("resource_type"), f"{prefix}.resource_type")
     action = common.event_type(item.get("action"), f"{prefix}.action")
+    kind = common.event_type(f"{resource_type}.{action}", f"{prefix}.action")
+    timestamp = common.iso_timestamp(item.get("created_at"), f"{prefix}.created_at")
+    links = item.get("links") if isinstance(item.get("links"), dict) else {}
+    link = OBJECT_LINKS.get(resource_type)
+    fact = FACTS.get(kind)
     return ProviderEvent(
         provider_event_id=common.event_id(item.get("id"), f"{prefix}.id"),
-        provider_event_type=common.event_type(f"{resource_type}.{action}", f"{prefix}.action"),
-        timestamp=common.iso_timestamp(item.get("created_at"), f"{prefix}.created_at"),
+        provider_event_type=kind,
+        timestamp=timestamp,
         # The event's own JSON, written canonically (compact, sorted keys, exact decimals).
         payload=dumps(item, ascii_keys=False),
+        outcome=fact[1] if fact else None,
+        object_id=_text(links.get(link)) if link else None,
+        parent_object_id=_text(links.get("payment")) if resource_type == "refunds" else None,
+        object_version=microseconds(timestamp),
     )
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def default_transaction_type(event: ProviderEvent) -> str:
-    """GoCardless's default mapping (`DEFAULT_MAPPING`); anything else is `other`."""
+    """The kind's row of `FACTS`; a kind not in it is `other` (parked in unrouted-events, alarmed)."""
     return DEFAULT_MAPPING.get(event.provider_event_type, "other")

@@ -8,7 +8,18 @@ deduplication on the event id is the defence against replays. Classic Mollie web
 
 One delivery is one event: `id`, `type`, `createdAt`; the amount is the embedded entity's
 `amount.value`/`amount.currency` (major units as a decimal string, e.g. `"24.95"`), absent when the
-delivery is a "simple" one (no `_embedded`) or the entity has no amount.
+delivery is a "simple" one (no `_embedded`) or the entity has no amount (a payment link with a
+variable amount).
+
+Money facts (`FACTS`; docs/providers/mollie.md links each row): a payment by `payment-link.paid` (the
+payment link's `amount`; next-gen webhooks' payment event: https://docs.mollie.com/reference/webhooks-new)
+or `payment.paid`, a refund by `refund.refunded`, a chargeback by `chargeback.received` and its
+reversal by `chargeback.reversed`. The payment, refund and chargeback kinds follow the statuses of
+Mollie's Payments, Refunds and Chargebacks APIs; the other statuses are known facts that move no
+money, and so are sales invoices. If Mollie ever sends both `payment-link.paid` and `payment.paid` for
+one link payment, map one of them away with the source's `type_map`. Object id: the event's `entityId`;
+a refund's or chargeback's parent: its `paymentId`. Mollie objects carry no version: `object_version`
+is the event's `createdAt` in microseconds.
 """
 
 from __future__ import annotations
@@ -18,22 +29,45 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
+from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
 SECRET_FORMAT = "the webhook's signing secret, as text"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("mollie")  # provider_exponents/mollie.json
 SIGNATURE_HEADER = "x-mollie-signature"
 SIGNATURE_PREFIX = "sha256="
 
-DEFAULT_MAPPING: Mapping[str, str] = {
-    "payment.paid": "payment",
-    "payment-link.paid": "payment",
-    "refund.refunded": "refund",
-    "chargeback.received": "dispute",
+# kind -> (transaction_type, outcome): https://docs.mollie.com/reference/webhooks-new (event types), and the
+# statuses of https://docs.mollie.com/reference/payment-statuses, /reference/refund-statuses (Refunds
+# API) and /reference/chargebacks-api.
+FACTS: Mapping[str, tuple[str, str]] = {
+    "payment-link.paid": ("payment", "succeeded"),
+    "payment.created": ("payment", "pending"),
+    "payment.pending": ("payment", "pending"),
+    "payment.authorized": ("payment", "authorized"),
+    "payment.paid": ("payment", "succeeded"),
+    "payment.failed": ("payment", "failed"),
+    "payment.canceled": ("payment", "canceled"),
+    "payment.expired": ("payment", "canceled"),
+    "refund.created": ("refund", "pending"),
+    "refund.queued": ("refund", "pending"),
+    "refund.pending": ("refund", "pending"),
+    "refund.processing": ("refund", "pending"),
+    "refund.refunded": ("refund", "succeeded"),
+    "refund.failed": ("refund", "failed"),
+    "refund.canceled": ("refund", "canceled"),
+    "chargeback.received": ("dispute", "opened"),
+    "chargeback.reversed": ("dispute", "reversed"),
+    "sales-invoice.created": ("other", "pending"),
+    "sales-invoice.issued": ("other", "pending"),
+    "sales-invoice.canceled": ("other", "canceled"),
+    "sales-invoice.paid": ("other", "succeeded"),  # its payment is the money fact
 }
+DEFAULT_MAPPING: Mapping[str, str] = {kind: fact[0] for kind, fact in FACTS.items()}
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -70,26 +104,40 @@ def receive(
     document = common.parse_json(request.text)
     if not isinstance(document, dict):
         raise InvalidEventError("not_provider_shape", "body must be a Mollie event object")
-    value, code = _amount(document)
+    value, code, entity = _amount(document)
+    event_id = common.event_id(document.get("id"), "id")
+    event_type = common.event_type(document.get("type"), "type")
+    timestamp = common.iso_timestamp(document.get("createdAt"), "createdAt")
+    fact = FACTS.get(event_type)
     return [
         ProviderEvent(
-            provider_event_id=common.event_id(document.get("id"), "id"),
-            provider_event_type=common.event_type(document.get("type"), "type"),
-            timestamp=common.iso_timestamp(document.get("createdAt"), "createdAt"),
+            provider_event_id=event_id,
+            provider_event_type=event_type,
+            timestamp=timestamp,
             payload=request.text,
             amount=value,
             amount_unit="major" if value is not None else None,
             currency=code,
+            outcome=fact[1] if fact else None,
+            object_id=_text(document.get("entityId")) or _text(entity.get("id")),
+            parent_object_id=_text(entity.get("paymentId"))
+            if event_type.startswith(("refund.", "chargeback."))
+            else None,
+            object_version=microseconds(timestamp),
         )
     ]
 
 
-def _amount(document: Mapping[str, Any]) -> tuple[Any, str | None]:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _amount(document: Mapping[str, Any]) -> tuple[Any, str | None, Mapping[str, Any]]:
     """The embedded entity's amount: `_embedded.entity.amount`, or that of the one entity embedded under its
     resource name (`_embedded.payment-link.amount`, as in Mollie's own fixtures)."""
     embedded = document.get("_embedded")
     if embedded is None:
-        return None, None
+        return None, None, {}
     if not isinstance(embedded, dict):
         raise InvalidEventError("not_provider_shape", "_embedded must be an object", "_embedded")
     if isinstance(embedded.get("entity"), dict):
@@ -97,19 +145,18 @@ def _amount(document: Mapping[str, Any]) -> tuple[Any, str | None]:
     else:
         entities = [(name, entity) for name, entity in embedded.items() if isinstance(entity, dict)]
         if len(entities) != 1:
-            return None, None
+            return None, None, {}
         name, entity = entities[0]
     amount = entity.get("amount")
     if amount is None:
-        return None, None
+        return None, None, entity
     field = f"_embedded.{name}.amount"
     if not isinstance(amount, dict):
         raise InvalidEventError("invalid_amount", f"{field} must be an object", field)
-    return common.major_amount(amount.get("value"), f"{field}.value"), common.currency(
-        amount.get("currency"), f"{field}.currency"
-    )
+    value = common.major_amount(amount.get("value"), f"{field}.value")
+    return value, common.currency(amount.get("currency"), f"{field}.currency"), entity
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    """Mollie's default mapping (`DEFAULT_MAPPING`); anything else is `other`."""
+    """The kind's row of `FACTS`; a kind not in it is `other` (parked in unrouted-events, alarmed)."""
     return DEFAULT_MAPPING.get(event.provider_event_type, "other")

@@ -14,8 +14,17 @@ match the SDKs exactly.
 Events: id `event_id`, type `event_type`, time `occurred_at` (RFC 3339, microseconds). Amounts are strings
 in the currency's lowest denomination: `transaction.*` -> `data.details.totals.grand_total` (the total
 after discounts, tax and credits: what the customer is charged), `adjustment.*` -> `data.totals.total`
-(the adjustment's total including tax); currency `data.currency_code`. Adjustments also carry their
-`action` (`refund`, `credit`, `chargeback`, ...) for the mapping.
+(the adjustment's own total including tax, never the transaction's); currency `data.currency_code`.
+
+Money facts (`TRANSACTION_FACTS`, `ADJUSTMENT_FACTS`; docs/providers/paddle.md links each row): a payment
+by `transaction.completed` (`transaction.paid` comes first for the same payment and is a known fact that
+moves no money); a refund, chargeback or chargeback reversal by the adjustment event whose `status` is
+`approved` (refunds are created `pending_approval` and approved by `adjustment.updated`; chargebacks are
+created approved), `reversed` turning an approved refund back. Paddle's `adjustment.updated` changes only
+`status`, so each adjustment is approved once. Credits, chargeback warnings, other transaction statuses
+and subscription events are known facts that move no money. Objects: the transaction (`txn_...`), the
+adjustment (`adj_...`, parent its `transaction_id`), the subscription (`sub_...`). Paddle objects carry no
+version: `object_version` is `occurred_at` in microseconds.
 """
 
 from __future__ import annotations
@@ -23,7 +32,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
+from providers.facts import Fact, microseconds
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
 SECRET_FORMAT = "the notification destination's secret key (pdl_ntfset_...), used as text"  # noqa: S105
@@ -33,9 +44,48 @@ HEADER = "paddle-signature"
 SCHEME = "h1"
 # Paddle writes amounts in the lowest denomination of the currency as ISO 4217 defines it
 # (https://developer.paddle.com/concepts/sell/supported-currencies): no override.
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("paddle")  # provider_exponents/paddle.json
 
+_TRANSACTION = Fact("payment", None, "details.totals.grand_total", "id")
+# transaction.<status> -> (type, outcome) (https://developer.paddle.com/webhooks/transactions).
+TRANSACTION_FACTS: Mapping[str, tuple[str, str]] = {
+    "transaction.completed": ("payment", "succeeded"),
+    "transaction.paid": ("other", "succeeded"),  # the same payment as transaction.completed
+    "transaction.created": ("payment", "pending"),
+    "transaction.ready": ("payment", "pending"),
+    "transaction.billed": ("payment", "pending"),
+    "transaction.updated": ("payment", "pending"),
+    "transaction.past_due": ("payment", "pending"),  # Paddle retries the collection
+    "transaction.payment_failed": ("payment", "failed"),
+    "transaction.canceled": ("payment", "canceled"),
+}
 _ADJUSTMENT_TYPES = frozenset({"adjustment.created", "adjustment.updated"})
+# adjustment `action` -> (type, outcome per adjustment `status`)
+# (https://developer.paddle.com/api-reference/adjustments/overview, https://developer.paddle.com/webhooks/adjustments).
+_MONEY_STATUS = {"approved": "succeeded", "pending_approval": "pending", "rejected": "failed", "reversed": "reversed"}
+ADJUSTMENT_FACTS: Mapping[str, tuple[str, Mapping[str, str]]] = {
+    "refund": ("refund", _MONEY_STATUS),
+    "chargeback": ("dispute", {"approved": "opened", "pending_approval": "pending", "rejected": "failed",
+                               "reversed": "reversed"}),
+    "chargeback_reverse": ("dispute", {"approved": "reversed", "pending_approval": "pending",
+                                       "rejected": "failed", "reversed": "opened"}),
+    "chargeback_warning": ("dispute", {}),  # an early fraud warning: always pending, nothing withdrawn
+    "credit": ("other", _MONEY_STATUS),  # credit to the customer's balance: no money moves
+    "credit_reverse": ("other", _MONEY_STATUS),
+}  # fmt: skip
+_ADJUSTMENT = Fact("other", None, "totals.total", "id", "transaction_id")
+# subscription.<status> -> outcome; subscriptions are bookkeeping: their charges are transactions.
+SUBSCRIPTION_OUTCOMES: Mapping[str, str] = {
+    "subscription.created": "pending",
+    "subscription.imported": "pending",
+    "subscription.trialing": "pending",
+    "subscription.activated": "pending",
+    "subscription.updated": "pending",
+    "subscription.paused": "pending",
+    "subscription.resumed": "pending",
+    "subscription.past_due": "pending",
+    "subscription.canceled": "canceled",
+}
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -59,40 +109,60 @@ def verify(request: WebhookRequest, keys: Sequence[bytes], *, now: int, toleranc
     )
 
 
+def money_fact(event_type: str, data: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(transaction_type, outcome) of one Paddle event (tables above); unknown kinds: ("other", None)."""
+    if event_type in TRANSACTION_FACTS:
+        return TRANSACTION_FACTS[event_type]
+    if event_type in _ADJUSTMENT_TYPES:
+        action = data.get("action")
+        if not isinstance(action, str) or action not in ADJUSTMENT_FACTS:
+            return "other", None
+        transaction_type, outcomes = ADJUSTMENT_FACTS[action]
+        return transaction_type, outcomes.get(str(data.get("status")), "pending")
+    if event_type in SUBSCRIPTION_OUTCOMES:
+        return "other", SUBSCRIPTION_OUTCOMES[event_type]
+    return "other", None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def read(request: WebhookRequest) -> ProviderEvent:
     body = common.parse_object(request.text)
     event_type = common.event_type(body.get("event_type"), "event_type")
+    timestamp = common.iso_timestamp(body.get("occurred_at"), "occurred_at")
     data = body.get("data")
-    amount, currency, fields = None, None, {}
-    if isinstance(data, dict):
-        if event_type.startswith("transaction."):
-            amount, currency = common.amount_and_currency(
-                common.get(data, "details.totals.grand_total"),
-                data.get("currency_code"),
-                amount_field="data.details.totals.grand_total",
-                currency_field="data.currency_code",
-                as_text=True,
-            )
-        elif event_type.startswith("adjustment."):
-            amount, currency = common.amount_and_currency(
-                common.get(data, "totals.total"),
-                data.get("currency_code"),
-                amount_field="data.totals.total",
-                currency_field="data.currency_code",
-                as_text=True,
-            )
-            action = data.get("action")
-            if isinstance(action, str):
-                fields = {"action": action}
+    data = data if isinstance(data, dict) else {}
+    transaction_type, outcome = money_fact(event_type, data)
+    amount, currency, fields = None, None, {"transaction_type": transaction_type}
+    row = _TRANSACTION if event_type.startswith("transaction.") else _ADJUSTMENT
+    parent = None
+    if event_type.startswith(("transaction.", "adjustment.")):
+        amount, currency = common.amount_and_currency(
+            common.get(data, row.amount),
+            data.get("currency_code"),
+            amount_field=f"data.{row.amount}",
+            currency_field="data.currency_code",
+            as_text=True,
+        )
+        parent = _text(data.get(row.parent_id)) if row.parent_id else None
+        action = data.get("action")
+        if isinstance(action, str):
+            fields["action"] = action
     return ProviderEvent(
         provider_event_id=common.event_id(body.get("event_id"), "event_id"),
         provider_event_type=event_type,
-        timestamp=common.iso_timestamp(body.get("occurred_at"), "occurred_at"),
+        timestamp=timestamp,
         payload=request.text,
         amount=amount,
         amount_unit="minor" if amount is not None else None,
         currency=currency,
         fields=fields,
+        outcome=outcome,
+        object_id=_text(data.get("id")),
+        parent_object_id=parent,
+        object_version=microseconds(timestamp),
     )
 
 
@@ -105,12 +175,5 @@ def receive(
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    if event.provider_event_type == "transaction.completed":
-        return "payment"
-    if event.provider_event_type in _ADJUSTMENT_TYPES:
-        action = event.fields.get("action", "")
-        if action == "refund":
-            return "refund"
-        if action.startswith("chargeback"):
-            return "dispute"
-    return "other"
+    """The type `read` found in the tables above (`fields["transaction_type"]`); else `other`."""
+    return event.fields.get("transaction_type", "other")

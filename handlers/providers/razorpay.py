@@ -14,9 +14,15 @@ one delivery (body and signature) can replay it under fresh ids and each is stor
 signed timestamp bounds that window either. Consumers should also deduplicate on the entity id in the
 signed payload (e.g. `payload.payment.entity.id` with the event type).
 
-Events: type `event`, time `created_at` (epoch seconds); the amount and currency of the entity the event
-is about: `payload.dispute.entity` for `payment.dispute.*`, else `payload.<first part of the type>.entity`
-(`payload.payment.entity` for `payment.*`, `payload.refund.entity` for `refund.*`, ...), in minor units.
+Events: type `event`, time `created_at` (epoch seconds). The money facts (`FACTS`, every row with its
+Razorpay link in docs/providers/razorpay.md): a payment's capture by `payment.captured` (the payment
+entity's `amount`: Razorpay captures the authorized amount whole), a refund by `refund.processed` (the
+refund entity's own `amount`), a dispute by `payment.dispute.created` (withdrawn) and
+`payment.dispute.won`/`.lost`; a dispute whose `phase` is `retrieval` is an inquiry, `pending` in every
+kind. Authorizations, failures, created (pending) refunds, dispute reviews, and the order/invoice/payment-link/subscription kinds that repeat a
+captured payment are known facts that move no money (lifecycle queue). Amounts are in minor units of the
+entity named in the row; a kind not in `FACTS` is `other` (parked, alarmed). Razorpay objects carry no
+version: `object_version` is the event's `created_at` in microseconds.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
+from providers.facts import Fact, microseconds
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
 SECRET_FORMAT = "the webhook secret entered when creating the webhook in the Dashboard, used as text"  # noqa: S105
@@ -33,11 +41,68 @@ HEADER = "x-razorpay-signature"
 EVENT_ID_HEADER = "x-razorpay-event-id"
 # Razorpay's amounts are "in the smallest currency sub-unit" (ISO 4217 minor units; three-decimal
 # currencies in thousandths): no override.
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("razorpay")  # provider_exponents/razorpay.json
 
-DEFAULT_MAPPING: Mapping[str, str] = {"payment.captured": "payment"}
-_DISPUTE_PREFIX = "payment.dispute."
-PREFIX_MAPPING: Mapping[str, str] = {"refund.": "refund", _DISPUTE_PREFIX: "dispute"}
+_PAYMENT = "payload.payment.entity"
+_REFUND = "payload.refund.entity"
+_DISPUTE = "payload.dispute.entity"
+
+
+def _payment(outcome: str, transaction_type: str = "payment") -> Fact:
+    return Fact(transaction_type, outcome, f"{_PAYMENT}.amount", f"{_PAYMENT}.id")
+
+
+def _refund(outcome: str) -> Fact:
+    return Fact("refund", outcome, f"{_REFUND}.amount", f"{_REFUND}.id", f"{_REFUND}.payment_id")
+
+
+def _dispute(outcome: str, transaction_type: str = "dispute") -> Fact:
+    return Fact(transaction_type, outcome, f"{_DISPUTE}.amount", f"{_DISPUTE}.id", f"{_DISPUTE}.payment_id")
+
+
+def _entity(name: str, outcome: str) -> Fact:
+    """A kind about another entity (order, invoice, link, subscription) that repeats a payment's fact."""
+    return Fact("other", outcome, f"{_PAYMENT}.amount", f"payload.{name}.entity.id", f"{_PAYMENT}.id")
+
+
+# kind -> fact (https://razorpay.com/docs/webhooks/payloads/ and the per-product event lists).
+FACTS: Mapping[str, Fact] = {
+    "payment.authorized": _payment("authorized"),
+    "payment.captured": _payment("succeeded"),
+    "payment.failed": _payment("failed"),
+    "payment.pending": _payment("pending"),
+    "refund.created": _refund("pending"),
+    "refund.speed_changed": _refund("pending"),
+    "refund.processed": _refund("succeeded"),
+    "refund.failed": _refund("failed"),
+    # Every dispute kind is `pending` when the dispute's phase is `retrieval` (an inquiry; see read).
+    "payment.dispute.created": _dispute("opened"),
+    "payment.dispute.under_review": _dispute("pending"),
+    "payment.dispute.action_required": _dispute("pending"),
+    "payment.dispute.won": _dispute("won"),
+    "payment.dispute.lost": _dispute("lost"),
+    "payment.dispute.closed": _dispute("canceled", "other"),  # after won/lost, which carry the fact
+    "order.paid": _entity("order", "succeeded"),
+    "invoice.paid": _entity("invoice", "succeeded"),
+    "invoice.partially_paid": _entity("invoice", "succeeded"),
+    "invoice.expired": _entity("invoice", "canceled"),
+    "payment_link.paid": _entity("payment_link", "succeeded"),
+    "payment_link.partially_paid": _entity("payment_link", "succeeded"),
+    "payment_link.expired": _entity("payment_link", "canceled"),
+    "payment_link.cancelled": _entity("payment_link", "canceled"),
+    "subscription.authenticated": _entity("subscription", "pending"),
+    "subscription.activated": _entity("subscription", "pending"),
+    "subscription.charged": _entity("subscription", "succeeded"),  # its payment: payment.captured
+    "subscription.pending": _entity("subscription", "pending"),
+    "subscription.halted": _entity("subscription", "failed"),
+    "subscription.paused": _entity("subscription", "pending"),
+    "subscription.resumed": _entity("subscription", "pending"),
+    "subscription.updated": _entity("subscription", "pending"),
+    "subscription.cancelled": _entity("subscription", "canceled"),
+    "subscription.completed": _entity("subscription", "succeeded"),
+}
+# Kept for callers of the old names: the transaction type of each kind.
+DEFAULT_MAPPING: Mapping[str, str] = {kind: fact.transaction_type for kind, fact in FACTS.items()}
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -48,32 +113,43 @@ def verify(request: WebhookRequest, keys: Sequence[bytes]) -> None:
     common.verify_body_hex(request.headers, request.body, keys, header=HEADER, key_name="webhook secret")
 
 
-def _entity_name(event_type: str) -> str:
-    return "dispute" if event_type.startswith(_DISPUTE_PREFIX) else event_type.split(".", 1)[0]
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def read(request: WebhookRequest) -> ProviderEvent:
     event_id = common.event_id(request.headers.get(EVENT_ID_HEADER), EVENT_ID_HEADER)
     body = common.parse_object(request.text)
     event_type = common.event_type(body.get("event"), "event")
-    name = _entity_name(event_type)
-    entity = common.get(body, f"payload.{name}.entity")
-    amount, currency = (None, None)
-    if isinstance(entity, dict):
-        amount, currency = common.amount_and_currency(
-            entity.get("amount"),
-            entity.get("currency"),
-            amount_field=f"payload.{name}.entity.amount",
-            currency_field=f"payload.{name}.entity.currency",
-        )
+    timestamp = common.epoch_seconds(body.get("created_at"), "created_at")
+    fact = FACTS.get(event_type)
+    amount, currency, outcome = None, None, None
+    if fact is not None:
+        outcome = fact.outcome
+        if fact.transaction_type == "dispute" and common.get(body, f"{_DISPUTE}.phase") == "retrieval":
+            outcome = "pending"  # a retrieval request (inquiry): nothing withdrawn, nothing reinstated
+        if event_type == "payment.dispute.closed":
+            outcome = {"won": "won", "lost": "lost"}.get(str(common.get(body, f"{_DISPUTE}.status")), "canceled")
+        entity = fact.amount.rsplit(".", 1)[0] if fact.amount else None
+        if entity and isinstance(common.get(body, entity), dict):
+            amount, currency = common.amount_and_currency(
+                common.get(body, fact.amount),
+                common.get(body, f"{entity}.currency"),
+                amount_field=fact.amount,
+                currency_field=f"{entity}.currency",
+            )
     return ProviderEvent(
         provider_event_id=event_id,
         provider_event_type=event_type,
-        timestamp=common.epoch_seconds(body.get("created_at"), "created_at"),
+        timestamp=timestamp,
         payload=request.text,
         amount=amount,
         amount_unit="minor" if amount is not None else None,
         currency=currency,
+        outcome=outcome,
+        object_id=_text(common.get(body, fact.object_id)) if fact and fact.object_id else None,
+        parent_object_id=_text(common.get(body, fact.parent_id)) if fact and fact.parent_id else None,
+        object_version=microseconds(timestamp),
     )
 
 
@@ -85,5 +161,6 @@ def receive(
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    """The default mapping (`DEFAULT_MAPPING`, then `PREFIX_MAPPING`); anything else is `other`."""
-    return common.mapped_type(event.provider_event_type, DEFAULT_MAPPING, PREFIX_MAPPING)
+    """The kind's row of `FACTS`; a kind not in it is `other` (parked in unrouted-events, alarmed)."""
+    fact = FACTS.get(event.provider_event_type)
+    return fact.transaction_type if fact is not None else "other"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_signature import SignatureError
 
@@ -27,7 +28,7 @@ OPTIONS = frozenset({"notification_url"})
 HEADER = "x-square-hmacsha256-signature"
 LEGACY_HEADER = "x-square-signature"
 # Square's Money.amount is "in the smallest denomination of the currency" (ISO 4217 minor units): no override.
-EXPONENT_OVERRIDES: Mapping[str, int] = {}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("square")  # provider_exponents/square.json
 
 DEFAULT_MAPPING: Mapping[str, str] = {"payment.created": "payment", "payment.updated": "payment"}
 PREFIX_MAPPING: Mapping[str, str] = {"refund.": "refund", "dispute.": "dispute"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import money
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
@@ -31,16 +32,7 @@ SCHEME = "v1"
 # - ISK: ISO says 0, but "ISK will remain a two-decimal currency in the Stripe API, and an ISK amount
 #   of 100 will continue to represent 1 krona" (amounts must be divisible by 100): 2.
 # - HUF, TWD: zero-decimal for payouts only; charges, refunds and disputes carry two-decimal amounts: 2.
-_ZERO_DECIMAL = ("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF",
-                 "XOF", "XPF")  # fmt: skip
-_THREE_DECIMAL = ("BHD", "JOD", "KWD", "OMR", "TND")
-EXPONENT_OVERRIDES: Mapping[str, int] = {
-    **dict.fromkeys(_ZERO_DECIMAL, 0),
-    **dict.fromkeys(_THREE_DECIMAL, 3),
-    "ISK": 2,
-    "HUF": 2,
-    "TWD": 2,
-}
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("stripe")  # provider_exponents/stripe.json
 
 # The money facts (handlers/money_facts.py; docs/providers/stripe.md has every row with its Stripe doc link).
 # One kind carries each fact, so it reaches its queue once: a PaymentIntent's capture by

@@ -64,25 +64,32 @@ def test_samples_map_to_their_canonical_values(path: str, kind: str, subject_id:
 
 
 @pytest.mark.parametrize(
-    ("kind", "expected"),
+    ("kind", "expected", "outcome", "amount"),
     [
-        ("transaction_settled", "payment"),
-        ("subscription_charged_successfully", "payment"),
-        ("dispute_opened", "dispute"),
-        ("dispute_lost", "dispute"),
-        ("dispute_won", "dispute"),
-        ("dispute_accepted", "dispute"),
-        ("transaction_settlement_declined", "other"),
-        ("subscription_charged_unsuccessfully", "other"),
-        ("check", "other"),
+        ("transaction_settled", "payment", "succeeded", "100.00"),
+        ("subscription_charged_successfully", "payment", "succeeded", "49.99"),  # its transaction's amount
+        ("dispute_opened", "dispute", "opened", "100.00"),
+        ("dispute_lost", "dispute", "lost", "100.00"),
+        ("dispute_won", "dispute", "won", "100.00"),
+        ("dispute_accepted", "other", "lost", "100.00"),
+        ("transaction_settlement_declined", "payment", "failed", "100.00"),
+        ("subscription_charged_unsuccessfully", "payment", "failed", "49.99"),  # the failed charge
+        ("subscription_canceled", "other", "canceled", None),
+        ("refund_failed", "refund", "failed", "100"),
+        ("check", "other", None, None),
     ],
 )
-def test_sdk_signed_notifications_and_every_mapping_row(kind: str, expected: str) -> None:
+def test_sdk_signed_notifications_and_every_mapping_row(
+    kind: str, expected: str, outcome: str | None, amount: str | None
+) -> None:
+    """Issue 17: the official SDK's sample of each kind maps to its (type, outcome) and this fact's amount."""
     fields = gateway().webhook_testing.sample_notification(kind, "subject_1")
     [event] = receive(body_of(fields))
     assert event.provider_event_type == kind
-    assert braintree.default_transaction_type(event) == expected
+    assert (braintree.default_transaction_type(event), event.outcome) == (expected, outcome)
+    assert (str(event.amount) if event.amount is not None else None) == amount
     assert event.provider_event_id.startswith(f"{kind}:")
+    assert event.object_version == int(event.timestamp.timestamp()) * 1_000_000
 
 
 def test_our_signature_is_accepted_by_the_sdk() -> None:

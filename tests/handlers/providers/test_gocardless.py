@@ -37,7 +37,13 @@ def test_the_sample_batch_maps_to_its_canonical_values() -> None:
     events = receive(BODY, gocardless_signature(BODY.encode(), SECRET))
     assert [event.provider_event_id for event in events] == ["EV00BD05S5VM2T", "EV00BD05TB8K63"]
     assert [event.provider_event_type for event in events] == ["subscriptions.created", "mandates.created"]
+    # Issue 17: known non-money facts (bookkeeping of a subscription and a mandate), no longer unknown:
+    # type `other` with an outcome goes to the lifecycle queue, not unrouted-events.
     assert [gocardless.default_transaction_type(event) for event in events] == ["other", "other"]
+    assert [(event.outcome, event.object_id) for event in events] == [
+        ("pending", "SB0003JJQ2MR06"),
+        ("pending", "MD000AMA19XGEC"),
+    ]
     assert all(event.amount is None and event.currency is None and event.amount_unit is None for event in events)
     assert [event.timestamp for event in events] == [
         datetime.datetime(2018, 7, 5, 9, 13, 51, 404000, tzinfo=datetime.UTC),
@@ -84,24 +90,33 @@ def test_a_signed_body_of_another_shape_is_400(body: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("resource_type", "action", "expected"),
+    ("resource_type", "action", "expected", "outcome"),
     [
-        ("payments", "confirmed", "payment"),
-        ("payments", "paid_out", "payment"),
-        ("refunds", "paid", "refund"),
-        ("payments", "charged_back", "dispute"),
-        ("payments", "created", "other"),
-        ("refunds", "created", "other"),
-        ("mandates", "created", "other"),
+        ("payments", "confirmed", "payment", "succeeded"),
+        ("payments", "paid_out", "other", "succeeded"),
+        ("payments", "failed", "payment", "failed"),
+        ("payments", "late_failure_settled", "payment", "reversed"),
+        ("refunds", "paid", "refund", "succeeded"),
+        ("refunds", "funds_returned", "refund", "reversed"),
+        ("payments", "charged_back", "dispute", "opened"),
+        ("payments", "chargeback_cancelled", "dispute", "won"),
+        ("payments", "created", "payment", "pending"),
+        ("refunds", "created", "refund", "pending"),
+        ("mandates", "created", "other", "pending"),
+        ("billing_requests", "created", "other", None),
     ],
 )
-def test_default_mapping_rows(resource_type: str, action: str, expected: str) -> None:
+def test_default_mapping_rows(resource_type: str, action: str, expected: str, outcome: str | None) -> None:
     document = json.loads(BODY)
-    document["events"][0] |= {"resource_type": resource_type, "action": action}
+    document["events"][0] |= {"resource_type": resource_type, "action": action,
+                              "links": {"payment": "PM1", "refund": "RF1", "mandate": "MD1"}}  # fmt: skip
     body = json.dumps(document)
     event = receive(body, gocardless_signature(body.encode(), SECRET))[0]
     assert event.provider_event_type == f"{resource_type}.{action}"
-    assert gocardless.default_transaction_type(event) == expected
+    assert (gocardless.default_transaction_type(event), event.outcome) == (expected, outcome)
+    assert event.amount is None  # GoCardless sends none: fetch it by object id
+    ids = {"payments": ("PM1", None), "refunds": ("RF1", "PM1"), "mandates": ("MD1", None)}
+    assert (event.object_id, event.parent_object_id) == ids.get(resource_type, (None, None))
 
 
 @settings(max_examples=300, deadline=None)

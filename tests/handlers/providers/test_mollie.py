@@ -94,20 +94,42 @@ def test_a_signed_amount_that_is_not_a_decimal_string_is_400_naming_the_field() 
 
 
 @pytest.mark.parametrize(
-    ("event_type", "expected"),
+    ("event_type", "expected", "outcome"),
     [
-        ("payment.paid", "payment"),
-        ("payment-link.paid", "payment"),
-        ("refund.refunded", "refund"),
-        ("chargeback.received", "dispute"),
-        ("payment.failed", "other"),
-        ("balance-transaction.created", "other"),
+        ("payment.paid", "payment", "succeeded"),
+        ("payment-link.paid", "payment", "succeeded"),
+        ("refund.refunded", "refund", "succeeded"),
+        ("refund.pending", "refund", "pending"),
+        ("chargeback.received", "dispute", "opened"),
+        ("chargeback.reversed", "dispute", "reversed"),
+        ("payment.failed", "payment", "failed"),
+        ("payment.authorized", "payment", "authorized"),
+        ("sales-invoice.paid", "other", "succeeded"),
+        ("balance-transaction.created", "other", None),
     ],
 )
-def test_default_mapping_rows(event_type: str, expected: str) -> None:
+def test_default_mapping_rows(event_type: str, expected: str, outcome: str | None) -> None:
+    """Issue 17: each kind's (type, outcome); the object is the event's `entityId`."""
     body = BODY.replace('"payment-link.paid"', json.dumps(event_type))
     [event] = receive(body, mollie_signature(body.encode(), SECRET))
-    assert mollie.default_transaction_type(event) == expected
+    assert (mollie.default_transaction_type(event), event.outcome) == (expected, outcome)
+    assert (event.object_id, event.parent_object_id) == ("pl_qng5gbbv8NAZ5gpM5ZYgx", None)
+    assert event.object_version == int(event.timestamp.timestamp()) * 1_000_000
+
+
+def test_a_refund_names_its_payment_as_parent() -> None:
+    document = json.loads(BODY) | {"type": "refund.refunded", "entityId": "re_1"}
+    document["_embedded"] = {
+        "refund": {"id": "re_1", "paymentId": "tr_1", "amount": {"value": "5.00", "currency": "EUR"}}
+    }
+    body = json.dumps(document)
+    [event] = receive(body, mollie_signature(body.encode(), SECRET))
+    assert (event.object_id, event.parent_object_id, str(event.amount), event.outcome) == (
+        "re_1",
+        "tr_1",
+        "5.00",
+        "succeeded",
+    )
 
 
 @settings(max_examples=300, deadline=None)

@@ -150,33 +150,50 @@ def read(body: bytes):
     return receive(body, paddle_header([SECRET], body, NOW))[0]
 
 
-def adjustment(action: str) -> dict:
-    return {"action": action, "currency_code": "EUR", "totals": {"total": "1999", "currency_code": "EUR"}}
+def adjustment(action: str, status: str = "approved") -> dict:
+    return {"id": "adj_1", "transaction_id": "txn_1", "action": action, "status": status, "currency_code": "EUR",
+            "totals": {"total": "1999", "currency_code": "EUR"}}  # fmt: skip
+
+
+TRANSACTION = {"id": "txn_1", "currency_code": "USD", "details": {"totals": {"grand_total": "100"}}}
 
 
 @pytest.mark.parametrize(
-    ("event_type", "data", "expected"),
+    ("event_type", "data", "expected", "outcome"),
     [
-        ("transaction.completed", {"currency_code": "USD", "details": {"totals": {"grand_total": "100"}}}, "payment"),
-        ("transaction.paid", {"currency_code": "USD", "details": {"totals": {"grand_total": "100"}}}, "other"),
-        ("transaction.billed", None, "other"),
-        ("adjustment.created", adjustment("refund"), "refund"),
-        ("adjustment.updated", adjustment("refund"), "refund"),
-        ("adjustment.created", adjustment("chargeback"), "dispute"),
-        ("adjustment.updated", adjustment("chargeback_reverse"), "dispute"),
-        ("adjustment.created", adjustment("chargeback_warning"), "dispute"),
-        ("adjustment.created", adjustment("credit"), "other"),
-        ("adjustment.created", {"totals": {"total": "1"}, "currency_code": "EUR"}, "other"),
-        ("subscription.created", {"id": "sub_1"}, "other"),
+        ("transaction.completed", TRANSACTION, "payment", "succeeded"),
+        ("transaction.paid", TRANSACTION, "other", "succeeded"),
+        ("transaction.billed", None, "payment", "pending"),
+        ("transaction.payment_failed", TRANSACTION, "payment", "failed"),
+        ("transaction.canceled", TRANSACTION, "payment", "canceled"),
+        ("adjustment.created", adjustment("refund", "pending_approval"), "refund", "pending"),
+        ("adjustment.updated", adjustment("refund"), "refund", "succeeded"),
+        ("adjustment.updated", adjustment("refund", "rejected"), "refund", "failed"),
+        ("adjustment.updated", adjustment("refund", "reversed"), "refund", "reversed"),
+        ("adjustment.created", adjustment("chargeback"), "dispute", "opened"),
+        ("adjustment.updated", adjustment("chargeback_reverse"), "dispute", "reversed"),
+        ("adjustment.created", adjustment("chargeback_warning"), "dispute", "pending"),
+        ("adjustment.created", adjustment("credit"), "other", "succeeded"),
+        ("adjustment.created", {"totals": {"total": "1"}, "currency_code": "EUR"}, "other", None),
+        ("subscription.created", {"id": "sub_1"}, "other", "pending"),
+        ("subscription.canceled", {"id": "sub_1"}, "other", "canceled"),
+        ("customer.created", {"id": "ctm_1"}, "other", None),
     ],
 )
-def test_default_mapping(event_type: str, data: dict | None, expected: str) -> None:
-    assert module.default_transaction_type(read(event_body(event_type, data))) == expected
+def test_default_mapping(event_type: str, data: dict | None, expected: str, outcome: str | None) -> None:
+    """Issue 17: each kind's (type, outcome) from Paddle's status and adjustment action."""
+    event = read(event_body(event_type, data))
+    assert (module.default_transaction_type(event), event.outcome) == (expected, outcome)
 
 
-def test_adjustment_amount_is_its_total() -> None:
+def test_adjustment_amount_is_its_total_and_its_parent_the_transaction() -> None:
     event = read(event_body("adjustment.created", adjustment("refund")))
-    assert (event.amount, event.currency, event.fields) == (Decimal(1999), "EUR", {"action": "refund"})
+    assert (event.amount, event.currency, event.fields["action"]) == (Decimal(1999), "EUR", "refund")
+    assert (event.object_id, event.parent_object_id, event.object_version) == (
+        "adj_1",
+        "txn_1",
+        int(event.timestamp.timestamp()) * 1_000_000 + event.timestamp.microsecond,
+    )
 
 
 def test_events_without_money_carry_none() -> None:

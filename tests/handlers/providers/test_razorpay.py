@@ -147,26 +147,32 @@ DISPUTE = {**PAYMENT, "dispute": {"entity": {"id": "disp_1", "amount": 20000, "c
 
 
 @pytest.mark.parametrize(
-    ("event_type", "payload", "expected", "amount"),
+    ("event_type", "payload", "expected", "outcome", "amount", "ids"),
     [
-        ("payment.captured", PAYMENT, "payment", 50000),
-        ("payment.authorized", PAYMENT, "other", 50000),
-        ("payment.failed", PAYMENT, "other", 50000),
-        ("refund.created", REFUND, "refund", 1500),
-        ("refund.processed", REFUND, "refund", 1500),
-        ("refund.failed", REFUND, "refund", 1500),
-        ("payment.dispute.created", DISPUTE, "dispute", 20000),
-        ("payment.dispute.won", DISPUTE, "dispute", 20000),
-        ("payment.dispute.lost", DISPUTE, "dispute", 20000),
-        ("order.paid", {**PAYMENT, "order": {"entity": {"id": "order_1"}}}, "other", None),
+        ("payment.captured", PAYMENT, "payment", "succeeded", 50000, ("pay_1", None)),
+        ("payment.authorized", PAYMENT, "payment", "authorized", 50000, ("pay_1", None)),
+        ("payment.failed", PAYMENT, "payment", "failed", 50000, ("pay_1", None)),
+        ("refund.created", REFUND, "refund", "pending", 1500, ("rfnd_1", None)),
+        ("refund.processed", REFUND, "refund", "succeeded", 1500, ("rfnd_1", None)),
+        ("refund.failed", REFUND, "refund", "failed", 1500, ("rfnd_1", None)),
+        ("payment.dispute.created", DISPUTE, "dispute", "opened", 20000, ("disp_1", None)),
+        ("payment.dispute.won", DISPUTE, "dispute", "won", 20000, ("disp_1", None)),
+        ("payment.dispute.lost", DISPUTE, "dispute", "lost", 20000, ("disp_1", None)),
+        ("order.paid", {**PAYMENT, "order": {"entity": {"id": "order_1"}}}, "other", "succeeded", 50000,
+         ("order_1", "pay_1")),
+        ("payment.downtime.started", {}, "other", None, None, (None, None)),
     ],
-)
+)  # fmt: skip
 def test_default_mapping_and_the_entity_the_event_is_about(
-    event_type: str, payload: dict, expected: str, amount: int | None
+    event_type: str, payload: dict, expected: str, outcome: str | None, amount: int | None, ids: tuple
 ) -> None:
+    """Issue 17: every Razorpay kind with its (type, outcome); the amount is this fact's own."""
     event = read(event_body(event_type, payload))
     assert module.default_transaction_type(event) == expected
+    assert event.outcome == outcome
     assert event.amount == amount
+    assert (event.object_id, event.parent_object_id) == ids
+    assert event.object_version == NOW * 1_000_000
 
 
 @pytest.mark.parametrize(
