@@ -123,3 +123,12 @@ def test_any_order_and_any_repeats_keep_the_ledger(manual: bool, data: st.DataOb
     order = data.draw(lifecycle.orderings(len(deliveries)))
     result = lifecycle.run(MANUAL if manual else AUTOMATIC, [deliveries[i] for i in order], secrets=[KEY], now=NOW)
     lifecycle.assert_ledger(result, deliveries)
+
+
+def test_an_isk_100_payment_is_100_krona_not_10000() -> None:
+    """The issue's regression: Adyen writes ISK with 2 decimals (its own currency table), not ISO's 0."""
+    deliveries = [delivery(item("AUTHORISATION", "PAY5", 10000, currency="ISK"),
+                           facts=(Fact("payment", "PAY5", Decimal("100.00")),))]  # fmt: skip
+    result = lifecycle.run(AUTOMATIC, deliveries, secrets=[KEY], now=NOW)
+    assert [(body["amount"], body["currency"]) for body in result.money["payment"]] == [(Decimal("100.00"), "ISK")]
+    lifecycle.assert_ledger(result, deliveries)
