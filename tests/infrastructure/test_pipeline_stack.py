@@ -208,7 +208,14 @@ def test_account_logging_role_and_waf_are_off_by_default(pipeline: dict) -> None
 
 def test_alarms_cover_dlqs_unrouted_ages_errors_and_5xx(pipeline: dict) -> None:
     alarms = by_name(pipeline, "aws_cloudwatch_metric_alarm", "alarm_name")
-    for queue in ("payments-dlq", "refunds-dlq", "disputes-dlq", "lifecycle-dlq", "unrouted-events", "event-router-dlq"):
+    for queue in (
+        "payments-dlq",
+        "refunds-dlq",
+        "disputes-dlq",
+        "lifecycle-dlq",
+        "unrouted-events",
+        "event-router-dlq",
+    ):
         assert alarms[f"{queue}-has-messages-{ENV}"]["metric_name"] == "ApproximateNumberOfMessagesVisible"
     for queue in ("payments-queue", "refunds-queue", "disputes-queue"):
         assert alarms[f"{queue}-oldest-message-age-{ENV}"]["metric_name"] == "ApproximateAgeOfOldestMessage"
