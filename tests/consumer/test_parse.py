@@ -105,11 +105,7 @@ def test_a_message_that_breaks_the_schema_is_refused_naming_the_member(change: A
     record = fact_record(REFUND, "m-1")
     body = json.loads(record["body"], parse_float=Decimal)
     change(body)
-    record["body"] = (
-        json.dumps(body, default=str).replace('"3.00"', "3.00")
-        if problem != "$.body.amount: expected number"
-        else json.dumps(body, default=str)
-    )
+    record["body"] = json.dumps(body, default=float)
     with pytest.raises(InvalidMessageError) as caught:
         parse(record)
     assert any(problem in line for line in caught.value.problems), caught.value.problems
