@@ -4,7 +4,8 @@ Fields (README, "Provider sources"): `event_id`, `source`, `provider_event_type`
 (`payment`/`refund`/`dispute`/`other`, or the standard source's own type), `amount` (exact, major
 units, written with the currency's exponent; absent when the event carries none), `currency` (ISO
 4217), `timestamp` (UTC, `Z`), `payload` (the exact signed text, or a batch item's own JSON),
-`payload_sha256`, `received_at`, `ttl`. The routed message is built here, at the door, and checked,
+`payload_sha256`, `received_at`, `ttl`; and the money fact (handlers/money_facts.py): `outcome`,
+`object_id`, `parent_object_id`, `object_version` (README, "The money contract"). The routed message is built here, at the door, and checked,
 so only events that SQS will accept are ever acknowledged; the router builds the same message again
 from the stored attributes with the same function.
 """
@@ -79,11 +80,19 @@ class CanonicalEvent:
     unrouted_reason: str | None = None
     # False when the source stores unmapped events without routing them (`route_unmapped: false`).
     routed: bool = True
+    # The money fact (handlers/money_facts.py): what happened to the money, the provider's object it is
+    # about, its parent (refund/dispute -> payment), and what orders facts about that object (an integer).
+    outcome: str | None = None
+    object_id: str | None = None
+    parent_object_id: str | None = None
+    object_version: int | None = None
 
     def message(self, received_at: str) -> routed_message.RoutedMessage:
         """The routed message. Raises `routed_message.UndeliverableMessageError`."""
         values: dict[str, Any] = {name: getattr(self, name, None) for name in routed_message.EVENT_FIELDS}
         values["received_at"] = received_at
+        if self.object_version is not None:
+            values["object_version"] = Decimal(self.object_version)
         return routed_message.event_message(values)
 
     def item(
@@ -123,6 +132,12 @@ class CanonicalEvent:
             item["amount_text"] = {"S": format(self.amount, "f")}
         if self.currency is not None:
             item["currency"] = {"S": self.currency}
+        for name in ("outcome", "object_id", "parent_object_id"):
+            value = getattr(self, name)
+            if value is not None:
+                item[name] = {"S": value}
+        if self.object_version is not None:
+            item["object_version"] = {"N": str(self.object_version)}
         if self.unrouted_reason is not None:
             item["unrouted_reason"] = {"S": self.unrouted_reason}
         if not self.routed:

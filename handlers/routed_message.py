@@ -17,7 +17,7 @@ from json.encoder import encode_basestring
 from typing import NamedTuple
 
 MAX_MESSAGE_BYTES = 262_144  # every queue's maximum_message_size (modules/queues.py)
-MAX_ATTRIBUTE_VALUE_LENGTH = 256  # our own bound for the three attributes (all are ids or type names)
+MAX_ATTRIBUTE_VALUE_LENGTH = 256  # our own bound for the four attributes (all are ids or type names)
 # The complement of SQS's set, written positively: the negated class of the same set took 6 ms to compile
 # on every cold start.
 NOT_IN_SQS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -100,8 +100,12 @@ EVENT_FIELDS = (
     "source",
     "provider_event_type",
     "transaction_type",
+    "outcome",
     "amount",
     "currency",
+    "object_id",
+    "parent_object_id",
+    "object_version",
     "timestamp",
     "received_at",
     "unrouted_reason",
@@ -119,7 +123,7 @@ def event_message(values: Mapping[str, str | Decimal | None]) -> RoutedMessage:
     return build({name: values.get(name) for name in EVENT_FIELDS}, attributes)  # type: ignore[misc]
 
 
-_ATTRIBUTES = ("event_id", "transaction_type", "source")
+_ATTRIBUTES = ("event_id", "transaction_type", "source", "outcome")
 
 
 def check(message: RoutedMessage) -> None:

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from routing import (
+    LIFECYCLE,
     ROUTED_TYPES,
     UNROUTED,
     OutgoingMessage,
@@ -52,7 +53,7 @@ _sqs = boto3.client("sqs", config=SDK_CONFIG)
 
 
 def _queue_urls() -> dict[str, str]:
-    return {name: os.environ[name] for name in (*ROUTED_TYPES.values(), UNROUTED)}
+    return {name: os.environ[name] for name in (*ROUTED_TYPES.values(), UNROUTED, LIFECYCLE)}
 
 
 def _queue_name(url: str) -> str:

@@ -12,11 +12,15 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+import money_facts
+
 import routed_message
 from routed_message import RoutedMessage, UndeliverableMessageError
 
 ROUTED_TYPES = {"payment": "PAYMENTS_QUEUE_URL", "refund": "REFUNDS_QUEUE_URL", "dispute": "DISPUTES_QUEUE_URL"}
 UNROUTED = "UNROUTED_QUEUE_URL"
+# Known facts that move no money (authorizations, pending, failed, canceled...): delivered, never alarmed.
+LIFECYCLE = "LIFECYCLE_QUEUE_URL"
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024  # SendMessageBatch: total of bodies and attributes
 
@@ -77,6 +81,9 @@ def _stored_message(image: Mapping[str, Any]) -> RoutedMessage:
     amount_text = _string(image, "amount_text")
     number = image.get("amount", {}).get("N") if isinstance(image.get("amount"), dict) else None
     values["amount"] = Decimal(amount_text) if amount_text is not None else Decimal(number) if number else None
+    version = image.get("object_version")
+    version_number = version.get("N") if isinstance(version, dict) else None
+    values["object_version"] = Decimal(version_number) if version_number is not None else None
     if values["payload"] is None:
         raise KeyError("payload")
     return routed_message.event_message(values)
@@ -101,15 +108,35 @@ def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> Out
     except Exception as error:  # any failure for this one record parks it, never the whole batch
         raise UnroutableRecordError("unreadable_record", f"{type(error).__name__}: {error}"[:500], event_id) from None
     reason = _string(image, "unrouted_reason")
-    if reason is None and transaction_type not in ROUTED_TYPES:
-        reason = "unmapped_transaction_type"
     return OutgoingMessage(
         sequence_number=record["dynamodb"]["SequenceNumber"],
-        queue_url=queue_urls[UNROUTED] if reason else queue_for(transaction_type, queue_urls),
+        queue_url=queue_urls[UNROUTED]
+        if reason
+        else destination(transaction_type, _string(image, "outcome"), queue_urls),
         event_id=event_id,
         message=message,
-        unrouted_reason=reason,
+        unrouted_reason=reason or _unmapped(transaction_type, _string(image, "outcome")),
     )
+
+
+def destination(transaction_type: str, outcome: str | None, queue_urls: Mapping[str, str]) -> str:
+    """The queue of a stored event's (type, outcome) (README, "The money contract").
+
+    - a money fact (`money_facts.is_money_fact`) -> its type's money queue;
+    - any other fact with an `outcome` (a known event kind that moves no money) -> the lifecycle queue;
+    - no `outcome`: items stored before outcomes existed keep their old route (payment/refund/dispute to
+      their queues), anything else (an unknown provider kind, `other`) -> unrouted-events, alarmed.
+    """
+    if outcome is None:
+        return queue_for(transaction_type, queue_urls)
+    if money_facts.is_money_fact(transaction_type, outcome):
+        return queue_urls[ROUTED_TYPES[transaction_type]]
+    return queue_urls[LIFECYCLE]
+
+
+def _unmapped(transaction_type: str, outcome: str | None) -> str | None:
+    """`unmapped_transaction_type` for what goes to unrouted-events only because nothing maps it."""
+    return "unmapped_transaction_type" if outcome is None and transaction_type not in ROUTED_TYPES else None
 
 
 def parked_message(sequence_number: str, queue_url: str, event_id: str | None, reason: str) -> OutgoingMessage:

@@ -16,6 +16,8 @@ from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
+import money_facts
+
 import money
 import providers
 import strict_json
@@ -40,10 +42,38 @@ class Source:
     options: Mapping[str, Any]
     type_map: Mapping[str, str]
     route_unmapped: bool
+    # provider event kind -> outcome, from `type_map` entries written as objects (see `type_map_entries`).
+    outcome_map: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def module(self) -> ModuleType:
         return providers.load(self.provider_id)
+
+
+# What an event of a money type means when nothing says otherwise: the route every sender had before
+# outcomes existed (payment/refund to their queues as succeeded, dispute as opened).
+DEFAULT_OUTCOMES: Mapping[str, str] = {"payment": "succeeded", "refund": "succeeded", "dispute": "opened"}
+
+
+def type_map_entries(type_map: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Split a source's `type_map` into (kind -> transaction_type, kind -> outcome).
+
+    Each value is either a transaction type (`"invoice.paid": "payment"`) or an object
+    `{"transaction_type": "<type>", "outcome": "<one of money_facts.OUTCOMES>"}` (either member may be
+    left out; `outcome` alone keeps the provider's type and sets the outcome policy). The synth checks the
+    shape (modules/sources_config.py); here it is taken as synthesized.
+    """
+    types: dict[str, str] = {}
+    outcomes: dict[str, str] = {}
+    for kind, value in type_map.items():
+        if isinstance(value, str):
+            types[kind] = value
+            continue
+        if value.get("transaction_type"):
+            types[kind] = value["transaction_type"]
+        if value.get("outcome"):
+            outcomes[kind] = value["outcome"]
+    return types, outcomes
 
 
 def load_sources(text: str | None) -> dict[str, Source]:
@@ -52,13 +82,15 @@ def load_sources(text: str | None) -> dict[str, Source]:
     sources = {}
     for name, entry in configured.items():
         options = {key: value for key, value in entry.items() if key not in COMMON_OPTIONS}
+        type_map, outcome_map = type_map_entries(entry.get("type_map") or {})
         sources[name] = Source(
             name=name,
             provider_id=entry["provider"],
             secret_arn=entry["secret_arn"],
             options=options,
-            type_map=dict(entry.get("type_map") or {}),
+            type_map=type_map,
             route_unmapped=bool(entry.get("route_unmapped", True)),
+            outcome_map=outcome_map,
         )
     return sources
 
@@ -118,10 +150,16 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
     """The canonical event of one provider event: prefixed id, mapped type, exact major-unit amount.
 
     A currency with no known exponent is stored and parked (`unrouted_reason`), never refused: a 4xx
-    would make the provider retry for days.
+    would make the provider retry for days. The outcome is the source's `type_map` policy for the kind,
+    else the provider module's (`event.outcome`), else `DEFAULT_OUTCOMES` of the type (None for `other`:
+    an unknown kind stays parked in unrouted-events).
     """
     module = source.module
-    transaction_type = source.type_map.get(event.provider_event_type) or module.default_transaction_type(event)
+    kind = event.provider_event_type
+    transaction_type = source.type_map.get(kind) or module.default_transaction_type(event)
+    outcome = source.outcome_map.get(kind) or event.outcome or DEFAULT_OUTCOMES.get(transaction_type)
+    if outcome is not None and outcome not in money_facts.OUTCOMES:
+        outcome = None  # a module bug must not invent a route: treated as unknown (parked, alarmed)
     amount: Decimal | None = None
     unrouted_reason = None
     currency = event.currency.upper() if event.currency else None
@@ -149,4 +187,8 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
         currency=currency,
         unrouted_reason=unrouted_reason,
         routed=source.route_unmapped or transaction_type != "other",
+        outcome=outcome,
+        object_id=event.object_id,
+        parent_object_id=event.parent_object_id,
+        object_version=event.object_version,
     )

@@ -18,6 +18,9 @@ import money
 import strict_json
 from canonical_event import CanonicalEvent, payload_sha256, utc_text
 
+# The outcome of a body that names none (README, "The money contract"); other types get none.
+DEFAULT_OUTCOMES = {"payment": "succeeded", "refund": "succeeded", "dispute": "opened"}
+
 SCHEMA_PATH = Path(__file__).with_name("event_schema.json")
 # Compiled once per cold start; the same file is the API Gateway model.
 _validate = fastjsonschema.compile(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
@@ -80,6 +83,7 @@ def parse_event(body: bytes) -> CanonicalEvent:
             "schema_violation", f"timestamp is not a valid date-time: {error}", "timestamp"
         ) from None
     transaction_type = event["transaction_type"]
+    version = event.get("object_version")
     return CanonicalEvent(
         event_id=event["event_id"],
         source=STANDARD_SOURCE,
@@ -92,4 +96,9 @@ def parse_event(body: bytes) -> CanonicalEvent:
         timestamp=timestamp,
         payload=text,
         payload_sha256=payload_sha256(event),
+        # Absent: what every sender meant before outcomes existed (payment/refund succeeded, dispute opened).
+        outcome=event.get("outcome") or DEFAULT_OUTCOMES.get(transaction_type),
+        object_id=event.get("object_id"),
+        parent_object_id=event.get("parent_object_id"),
+        object_version=int(version) if version is not None else None,
     )

@@ -42,15 +42,98 @@ EXPONENT_OVERRIDES: Mapping[str, int] = {
     "TWD": 2,
 }
 
-DEFAULT_MAPPING: Mapping[str, str] = {
-    "payment_intent.succeeded": "payment",
-    "charge.succeeded": "payment",
-    "charge.refunded": "refund",
-    "refund.created": "refund",
-    "refund.updated": "refund",
-    "charge.refund.updated": "refund",
+# The money facts (handlers/money_facts.py; docs/providers/stripe.md has every row with its Stripe doc link).
+# One kind carries each fact, so it reaches its queue once: a PaymentIntent's capture by
+# `payment_intent.succeeded` (`amount_received`: what was captured, never the requested `amount`); a
+# charge outside any PaymentIntent (the legacy Charges API) by `charge.succeeded` when `captured` is true,
+# else by `charge.captured` (`amount_captured`); a refund by `refund.created` when it is created
+# succeeded, else by the `charge.refund.updated` whose `previous_attributes` show the status changing
+# (`refund.updated` fires only for some payment methods, beside `charge.refund.updated`, so it never
+# counts); a dispute by `charge.dispute.created` (funds withdrawn unless it is an inquiry,
+# `warning_*`) and `charge.dispute.closed` (`won`: reinstated; `lost`). `charge.refunded` carries the
+# charge's running total `amount_refunded`: it is delivered to the lifecycle queue without an amount.
+# Kinds that describe a fact another kind carries are `other` with an outcome: known, never money.
+# kind -> (transaction_type, amount field of data.object, object status -> outcome, or a fixed outcome)
+_REFUND_STATUS = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
+                  "failed": "failed", "canceled": "canceled"}  # fmt: skip
+_PAYMENT_INTENT = {
+    "payment_intent.succeeded": ("payment", "amount_received", "succeeded"),
+    "payment_intent.amount_capturable_updated": ("payment", "amount_capturable", "authorized"),
+    "payment_intent.payment_failed": ("payment", "amount", "failed"),
+    "payment_intent.canceled": ("payment", "amount", "canceled"),
+    "payment_intent.processing": ("payment", "amount", "pending"),
+    "payment_intent.created": ("payment", "amount", "pending"),
+    "payment_intent.requires_action": ("payment", "amount", "pending"),
+    "payment_intent.partially_funded": ("payment", "amount_received", "pending"),
 }
-PREFIX_MAPPING: Mapping[str, str] = {"charge.dispute.": "dispute"}
+_CHARGE_FIXED = {
+    "charge.failed": ("payment", "amount", "failed"),
+    "charge.pending": ("payment", "amount", "pending"),
+    "charge.expired": ("payment", "amount", "canceled"),
+    "charge.updated": ("other", "amount", None),
+    "charge.refunded": ("other", None, "succeeded"),
+    "refund.updated": ("other", "amount", None),
+    "refund.failed": ("refund", "amount", "failed"),
+    "charge.dispute.updated": ("dispute", "amount", "pending"),
+    "charge.dispute.funds_withdrawn": ("other", "amount", "succeeded"),
+    "charge.dispute.funds_reinstated": ("other", "amount", "succeeded"),
+}
+_CHARGE_STATUS = {"succeeded": "succeeded", "pending": "pending", "failed": "failed"}
+_DISPUTE_CLOSED = {"won": "won", "lost": "lost", "warning_closed": "canceled"}
+# The kinds this module maps (the docs' table and the tests read it); anything else is `other`, parked.
+MAPPED_KINDS: frozenset[str] = frozenset({*_PAYMENT_INTENT, *_CHARGE_FIXED, "charge.succeeded", "charge.captured",
+    "refund.created", "charge.refund.updated", "charge.dispute.created", "charge.dispute.closed"})  # fmt: skip
+
+
+def money_fact(kind: str, obj: Mapping[str, Any], previous: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+    """(transaction_type, outcome, amount field of `data.object`) of one Stripe event kind.
+
+    `obj` is `data.object`, `previous` is `data.previous_attributes` (update events). Pure data rules;
+    see the comment above and docs/providers/stripe.md. Unknown kinds: ("other", None, None).
+    """
+    if kind in _PAYMENT_INTENT:
+        transaction_type, field, outcome = _PAYMENT_INTENT[kind]
+        return transaction_type, outcome, field
+    if kind in _CHARGE_FIXED:
+        transaction_type, field, outcome = _CHARGE_FIXED[kind]
+        if outcome is None:
+            outcome = (_REFUND_STATUS if kind.startswith("refund.") else _CHARGE_STATUS).get(str(obj.get("status")))
+            outcome = outcome or "pending"
+        return transaction_type, outcome, field
+    if kind in ("charge.succeeded", "charge.captured"):
+        if obj.get("captured") is not True:
+            return "payment", "authorized", "amount"  # held, not captured (`captured: false`)
+        if obj.get("payment_intent") is not None:
+            return "other", "succeeded", "amount_captured"  # payment_intent.succeeded carries it
+        return "payment", "succeeded", "amount_captured"
+    if kind == "refund.created":
+        return "refund", _REFUND_STATUS.get(str(obj.get("status")), "pending"), "amount"
+    if kind == "charge.refund.updated":
+        status = _REFUND_STATUS.get(str(obj.get("status")), "pending")
+        was = previous.get("status") if "status" in previous else None
+        if was is None:
+            return "other", status, "amount"  # no status change: a fact already carried
+        if status == "failed" and was == "succeeded":
+            return "refund", "reversed", "amount"
+        return "refund", status, "amount"
+    if kind == "charge.dispute.created":
+        inquiry = str(obj.get("status", "")).startswith("warning_")
+        return "dispute", "pending" if inquiry else "opened", "amount"
+    if kind == "charge.dispute.closed":
+        return "dispute", _DISPUTE_CLOSED.get(str(obj.get("status")), "pending"), "amount"
+    return "other", None, None
+
+
+def _object_ids(obj: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(object id, parent id): the object's `id`; its payment: `payment_intent`, else `charge`."""
+    object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    for name in ("payment_intent", "charge"):
+        parent = obj.get(name)
+        if isinstance(parent, dict):
+            parent = parent.get("id")
+        if isinstance(parent, str) and parent != object_id:
+            return object_id, parent
+    return object_id, None
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -85,15 +168,20 @@ def read(request: WebhookRequest) -> ProviderEvent:
         else common.epoch_seconds(created, "created")
     )
     obj = common.get(body, "data.object")
-    amount_field = "amount_refunded" if event_type == "charge.refunded" else "amount"
+    obj = obj if isinstance(obj, dict) else {}
+    previous = common.get(body, "data.previous_attributes")
+    transaction_type, outcome, amount_field = money_fact(
+        event_type, obj, previous if isinstance(previous, dict) else {}
+    )
     amount, currency = (None, None)
-    if isinstance(obj, dict):
+    if amount_field is not None:
         amount, currency = common.amount_and_currency(
             obj.get(amount_field),
             obj.get("currency"),
             amount_field=f"data.object.{amount_field}",
             currency_field="data.object.currency",
         )
+    object_id, parent_object_id = _object_ids(obj)
     return ProviderEvent(
         provider_event_id=common.event_id(body.get("id"), "id"),
         provider_event_type=event_type,
@@ -102,6 +190,12 @@ def read(request: WebhookRequest) -> ProviderEvent:
         amount=amount,
         amount_unit="minor" if amount is not None else None,
         currency=currency,
+        fields={"transaction_type": transaction_type},
+        outcome=outcome,
+        object_id=object_id,
+        parent_object_id=parent_object_id,
+        # Stripe objects carry no version: the event's `created` (whole seconds) in microseconds.
+        object_version=int(timestamp.timestamp()) * 1_000_000,
     )
 
 
@@ -114,5 +208,5 @@ def receive(
 
 
 def default_transaction_type(event: ProviderEvent) -> str:
-    """The default mapping (`DEFAULT_MAPPING`, then `PREFIX_MAPPING`); anything else is `other`."""
-    return common.mapped_type(event.provider_event_type, DEFAULT_MAPPING, PREFIX_MAPPING)
+    """The type `money_fact` gave the event when it was read; anything unmapped is `other`."""
+    return event.fields.get("transaction_type", "other")
