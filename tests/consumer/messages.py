@@ -53,10 +53,11 @@ def body_fields(fact: Fact) -> dict[str, Any]:
 def lambda_record(fields: dict[str, Any], message_id: str, *, source_arn: str = "arn:aws:sqs:us-east-1:1:q",
                   group: str | None = None) -> dict[str, Any]:  # fmt: skip
     """A Lambda SQS event record holding the routed message of `fields`."""
-    attributes = {"event_id": fields["event_id"], "transaction_type": fields["transaction_type"]}
-    if fields.get("source"):
-        attributes["source"] = fields["source"]
-    message = routed_message.build(fields, attributes)
+    known = {name: fields.get(name) for name in routed_message.EVENT_FIELDS}
+    message = routed_message.event_message(known)  # the pipeline's own builder, in its member order
+    if set(fields) - set(known):  # a member a newer pipeline might add: appended to the same body
+        extra = routed_message.build({k: v for k, v in fields.items() if k not in known}, {})
+        message = routed_message.RoutedMessage(message.body[:-1] + "," + extra.body[1:], message.attributes)
     record: dict[str, Any] = {
         "messageId": message_id,
         "body": message.body,

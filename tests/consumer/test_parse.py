@@ -61,7 +61,12 @@ def test_a_routed_message_parses_to_exact_typed_values() -> None:
     assert event.timestamp.tzinfo is not None and event.received_at.tzinfo is not None
     assert event.outcome is Outcome.SUCCEEDED and event.is_money_fact and event.ledger_sign == -1
     assert (event.object_id, event.parent_object_id, event.object_version) == ("re_1", "py_1", 7)
-    assert event.attributes == {"event_id": "psp:evt_2", "transaction_type": "refund", "source": "psp"}
+    assert event.attributes == {
+        "event_id": "psp:evt_2",
+        "transaction_type": "refund",
+        "source": "psp",
+        "outcome": "succeeded",
+    }
     assert event.message_id == "m-1" and event.extra == {}
 
 

@@ -44,7 +44,8 @@ def test_each_schema_is_2020_12_and_its_version_is_published_as_is(name: str) ->
 
 def test_the_body_members_are_the_builders_and_the_attributes_the_routers() -> None:
     event = schema("routed-message")["$defs"]["event"]
-    assert tuple(event["properties"]) == (*routed_message.EVENT_FIELDS, *MONEY_FACT_FIELDS)
+    assert tuple(event["properties"]) == routed_message.EVENT_FIELDS
+    assert set(MONEY_FACT_FIELDS) <= set(event["properties"]) - set(event["required"])  # optional in version 1
     assert set(event["required"]) <= set(routed_message.EVENT_FIELDS)
     attributes = schema("routed-message")["$defs"]["attributes"]
     assert tuple(attributes["properties"]) == routed_message._ATTRIBUTES
@@ -68,6 +69,10 @@ events = st.builds(
     amount=st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=10**12)),
     currency=st.one_of(st.none(), st.from_regex(r"\A[A-Z]{3}\Z")),
     unrouted_reason=st.one_of(st.none(), st.just("unknown_currency")),
+    outcome=st.one_of(st.none(), st.sampled_from(money_facts.OUTCOMES)),
+    object_id=st.one_of(st.none(), identifiers),
+    parent_object_id=st.one_of(st.none(), identifiers),
+    object_version=st.one_of(st.none(), st.integers(0, 2**63)),
 )
 
 
@@ -81,7 +86,9 @@ def test_every_message_and_item_the_code_builds_validates(event: CanonicalEvent,
     validator("stored-item").validate(item)
     # The router rebuilds the same message from the stored item.
     record = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "1", "NewImage": item}}
-    rebuilt = routing.message_for(record, {v: v for v in (*routing.ROUTED_TYPES.values(), routing.UNROUTED)})
+    rebuilt = routing.message_for(
+        record, {v: v for v in (*routing.ROUTED_TYPES.values(), routing.UNROUTED, routing.LIFECYCLE)}
+    )
     assert rebuilt is not None and rebuilt.message.body == message.body
 
 
