@@ -111,6 +111,7 @@ class WebhookPipelineStack(TerraformStack):
                 max_receive_count=settings.max_receive_count,
                 aws=aws,
                 senders=queue_senders,
+                fifo=settings.fifo_money_queues,
             )
             for kind in ROUTED_TYPES
         }
