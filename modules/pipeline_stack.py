@@ -22,6 +22,7 @@ from modules.dashboard import PipelineDashboard
 from modules.dashboard_body import METRICS_NAMESPACE
 from modules.encryption import PipelineKey
 from modules.event_store import EventTable
+from modules.example_consumer import ExampleConsumer, example_consumer_name
 from modules.function import PipelineFunction, lambda_log_group_name
 from modules.iam import allow
 from modules.lambda_package import LambdaPackage
@@ -77,6 +78,7 @@ class WebhookPipelineStack(TerraformStack):
                 lambda_log_group_name(router_name),
                 api_log_group_name(api_name),
                 *([waf_log_group_name(env)] if settings.waf_enabled else []),
+                *([lambda_log_group_name(example_consumer_name(env))] if settings.example_consumer else []),
             ],
         )
         key_arn = key.key.arn
@@ -247,6 +249,19 @@ class WebhookPipelineStack(TerraformStack):
             # The role must be able to read the stream before Lambda validates the mapping.
             depends_on=[router.function],
         )
+
+        if settings.example_consumer:
+            ExampleConsumer(
+                self,
+                "example-consumer",
+                environment=env,
+                kms_key_arn=key_arn,
+                queue_arns=[queues.source.queue.arn for queues in routed.values()],
+                build_dir=package.path.parent,
+                deletion_protection=settings.deletion_protection,
+                log_retention_days=settings.log_retention_days,
+                aws=aws,
+            )
 
         if settings.manage_api_gateway_account:
             ApiGatewayAccountLogging(self, "apigateway-account-logging", environment=env, aws=aws)
