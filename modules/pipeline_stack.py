@@ -250,8 +250,9 @@ class WebhookPipelineStack(TerraformStack):
             depends_on=[router.function],
         )
 
+        example = None
         if settings.example_consumer:
-            ExampleConsumer(
+            example = ExampleConsumer(
                 self,
                 "example-consumer",
                 environment=env,
@@ -344,6 +345,9 @@ class WebhookPipelineStack(TerraformStack):
             "source_endpoints": api.source_endpoints,
             "source_secret_arns": {name: s.arn for name, s in sorted(source_secrets.items())},
         }
+        if example is not None:
+            outputs["example_ledger_table_name"] = example.table.name
+            outputs["example_consumer_lambda_arn"] = example.function.function.arn
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
 
