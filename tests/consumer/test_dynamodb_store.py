@@ -3,37 +3,21 @@ changes under our feet, nothing half-done when the business code's own write is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ledger_consumer import apply_fact
-from moto import mock_aws
 from webhook_consumer import Change, ConcurrentChangeError, Decision, DuplicateEventError, apply_once, parse
 from webhook_consumer.dynamodb_store import DynamoDBStore
 
+from tests.consumer.conftest import TABLE
 from tests.consumer.lifecycle import deliveries, lifecycles, net
 from tests.consumer.messages import Fact, fact_record
 
-TABLE = "example-ledger-test"
 PAYMENT = Fact("psp:e1", "payment", "succeeded", "py_1", 5, Decimal("10.00"))
-
-
-@pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                              BillingMode="PAY_PER_REQUEST")  # fmt: skip
-        yield dynamodb
 
 
 def ledger(client: Any) -> Decimal:
