@@ -14,6 +14,7 @@ from typing import Any
 
 import money_facts
 
+import fifo
 import routed_message
 from routed_message import RoutedMessage, UndeliverableMessageError
 
@@ -44,13 +45,18 @@ class OutgoingMessage:
     message: RoutedMessage
     # Why an event goes to unrouted-events (None for the three routed types).
     unrouted_reason: str | None = None
+    # The stored object_id: the message group on a FIFO queue (handlers/fifo.py).
+    object_id: str | None = None
 
     @property
     def size(self) -> int:
         return self.message.size
 
     def entry(self, entry_id: str) -> dict[str, Any]:
-        return self.message.entry(entry_id)
+        entry = self.message.entry(entry_id)
+        if fifo.is_fifo(self.queue_url):
+            entry.update(fifo.fifo_fields(self.event_id, self.object_id))
+        return entry
 
 
 def queue_for(transaction_type: str, queue_urls: Mapping[str, str]) -> str:
@@ -116,6 +122,7 @@ def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> Out
         event_id=event_id,
         message=message,
         unrouted_reason=reason or _unmapped(transaction_type, _string(image, "outcome")),
+        object_id=_string(image, "object_id"),
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from modules.queue_names import MAX_QUEUE_NAME_LENGTH, money_queue_names
 from modules.sources_config import SourceConfigError, SourceSettings, check_sources, parse_sources
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "terraform-state-config"
@@ -101,6 +102,11 @@ class PipelineSettings:
     event_ttl_days: int
     # Provider sources, `POST /webhook/<name>` each (modules/sources_config.py).
     sources: tuple[SourceSettings, ...] = ()
+    # The money queues and their DLQs as FIFO queues (`<kind>-queue-<env>.fifo`), MessageGroupId = object_id
+    # (README, "Consuming events").
+    fifo_money_queues: bool = False
+    # Deploy the example ledger consumer on the money queues (modules/example_consumer.py; sandbox only).
+    example_consumer: bool = False
 
 
 # (minimum, maximum) for integer settings, from the AWS limits of the setting they feed.
@@ -208,6 +214,17 @@ def _validate(settings: PipelineSettings, where: Callable[[str], str]) -> None:
     if settings.backend.encrypt and not settings.backend.kms_key_id:
         # Without it Terraform sends AES256, which overrides the bucket's SSE-KMS default.
         raise ConfigError(f"{where('backend')}: backend 'kms_key_id' must name the state key when 'encrypt' is true")
+    if settings.fifo_money_queues:
+        longest = max(
+            (name for kind in ("payments", "refunds", "disputes")
+             for name in money_queue_names(kind, settings.environment, fifo=True)),
+            key=len,
+        )  # fmt: skip
+        if len(longest) > MAX_QUEUE_NAME_LENGTH:
+            raise ConfigError(
+                f"{where('fifo_money_queues')}: 'fifo_money_queues' needs queue names of at most "
+                f"{MAX_QUEUE_NAME_LENGTH} characters; {longest!r} is {len(longest)}: use a shorter environment suffix"
+            )
     if "{env}" not in settings.backend.key and settings.environment not in settings.backend.key:
         raise ConfigError(f"{where('backend')}: backend 'key' must contain '{{env}}' so environments never share state")
 

@@ -22,6 +22,7 @@ from modules.dashboard import PipelineDashboard
 from modules.dashboard_body import METRICS_NAMESPACE
 from modules.encryption import PipelineKey
 from modules.event_store import EventTable
+from modules.example_consumer import ExampleConsumer, example_consumer_name
 from modules.function import PipelineFunction, lambda_log_group_name
 from modules.iam import allow
 from modules.lambda_package import LambdaPackage
@@ -77,6 +78,7 @@ class WebhookPipelineStack(TerraformStack):
                 lambda_log_group_name(router_name),
                 api_log_group_name(api_name),
                 *([waf_log_group_name(env)] if settings.waf_enabled else []),
+                *([lambda_log_group_name(example_consumer_name(env))] if settings.example_consumer else []),
             ],
         )
         key_arn = key.key.arn
@@ -111,6 +113,7 @@ class WebhookPipelineStack(TerraformStack):
                 max_receive_count=settings.max_receive_count,
                 aws=aws,
                 senders=queue_senders,
+                fifo=settings.fifo_money_queues,
             )
             for kind in ROUTED_TYPES
         }
@@ -261,6 +264,20 @@ class WebhookPipelineStack(TerraformStack):
             depends_on=[router.function],
         )
 
+        example = None
+        if settings.example_consumer:
+            example = ExampleConsumer(
+                self,
+                "example-consumer",
+                environment=env,
+                kms_key_arn=key_arn,
+                queue_arns=[queues.source.queue.arn for queues in routed.values()],
+                build_dir=package.path.parent,
+                deletion_protection=settings.deletion_protection,
+                log_retention_days=settings.log_retention_days,
+                aws=aws,
+            )
+
         if settings.manage_api_gateway_account:
             ApiGatewayAccountLogging(self, "apigateway-account-logging", environment=env, aws=aws)
         api = WebhookApi(
@@ -349,6 +366,9 @@ class WebhookPipelineStack(TerraformStack):
             "source_endpoints": api.source_endpoints,
             "source_secret_arns": {name: s.arn for name, s in sorted(source_secrets.items())},
         }
+        if example is not None:
+            outputs["example_ledger_table_name"] = example.table.name
+            outputs["example_consumer_lambda_arn"] = example.function.function.arn
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
 

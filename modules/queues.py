@@ -12,6 +12,7 @@ from constructs import Construct
 
 from modules.aws_context import AwsContext
 from modules.iam import deny_all_but, deny_insecure_transport, policy_document
+from modules.queue_names import money_queue_names
 
 FOUR_DAYS = 4 * 24 * 3600
 FOURTEEN_DAYS = 14 * 24 * 3600  # the SQS maximum, so a dead letter outlives its source message
@@ -40,9 +41,18 @@ class EncryptedQueue(Construct):
         redrive_policy: str | None = None,
         redrive_allow_policy: str | None = None,
         senders: Sequence[str] = (),
+        fifo: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         self.name = name
+        # FIFO: deduplication by the MessageDeduplicationId the router sets (never content: two events may
+        # share a body's bytes only if they are the same event), and high-throughput mode (deduplication
+        # and the throughput limit per message group, so different objects flow in parallel).
+        fifo_settings = (
+            {"fifo_queue": True, "content_based_deduplication": False, "deduplication_scope": "messageGroup",
+             "fifo_throughput_limit": "perMessageGroupId"}
+            if fifo else {}
+        )  # fmt: skip
         self.queue = SqsQueue(
             self,
             "queue",
@@ -57,6 +67,7 @@ class EncryptedQueue(Construct):
             receive_wait_time_seconds=20,
             redrive_policy=redrive_policy,
             redrive_allow_policy=redrive_allow_policy,
+            **fifo_settings,
         )
         statements = [deny_insecure_transport(["sqs:*"], [self.queue.arn])]
         if senders:
@@ -68,8 +79,10 @@ class EncryptedQueue(Construct):
 
 
 class QueueWithDeadLetter(Construct):
-    """`<kind>-queue-<env>` (or `source_name`) and `<kind>-dlq-<env>`, redriven after `max_receive_count` receives; only
-    the `senders` roles may send to the source queue (the move to the DLQ is SQS's own, not a send)."""
+    """`<kind>-queue-<env>` (or `source_name`) and `<kind>-dlq-<env>`, redriven after `max_receive_count`
+    receives; only the `senders` roles may send to the source queue (the move to the DLQ is SQS's own, not
+    a send). `fifo`: both are FIFO queues named `<kind>-queue-<env>.fifo` and `<kind>-dlq-<env>.fifo` (a
+    FIFO queue's dead-letter queue must be FIFO too)."""
 
     def __init__(
         self,
@@ -83,9 +96,11 @@ class QueueWithDeadLetter(Construct):
         aws: AwsContext,
         senders: Sequence[str] = (),
         source_name: str | None = None,
+        fifo: bool = False,
     ) -> None:
         super().__init__(scope, id_)
-        source_name = source_name or f"{kind}-queue-{environment}"
+        default_source, dead_letter_name = money_queue_names(kind, environment, fifo=fifo)
+        source_name = source_name or default_source
         # The source ARN is spelled out rather than referenced: queue -> DLQ -> queue would be a cycle.
         allow_only_source = json.dumps(
             {"redrivePermission": "byQueue", "sourceQueueArns": [aws.arn("sqs", source_name)]},
@@ -94,10 +109,11 @@ class QueueWithDeadLetter(Construct):
         self.dead_letter = EncryptedQueue(
             self,
             "dead-letter",
-            name=f"{kind}-dlq-{environment}",
+            name=dead_letter_name,
             kms_key_arn=kms_key_arn,
             retention_seconds=FOURTEEN_DAYS,
             redrive_allow_policy=allow_only_source,
+            fifo=fifo,
         )
         self.source = EncryptedQueue(
             self,
@@ -109,4 +125,5 @@ class QueueWithDeadLetter(Construct):
                 {"deadLetterTargetArn": self.dead_letter.queue.arn, "maxReceiveCount": max_receive_count}
             ),
             senders=senders,
+            fifo=fifo,
         )

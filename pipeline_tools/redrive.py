@@ -2,7 +2,10 @@
 
 - `payments`, `refunds`, `disputes`, `lifecycle`: the dead-letter queue's messages go back to the source queue
   (SQS `StartMessageMoveTask` on AWS, polled until it finishes; on the emulator, which lacks it, a
-  receive/send/delete loop). Fix the consumer first, or they come straight back.
+  receive/send/delete loop). Fix the consumer first, or they come straight back. FIFO money queues
+  (`fifo_money_queues`): the loop keeps each message's group and gives it the deduplication id
+  `redrive:<message id>`, so a loop interrupted between send and delete and run again within SQS's
+  5-minute window does not move a message twice.
 - `unrouted`: events of a type the router did not know. After deploying a router that knows it, each
   parked message's stored event is routed again by the router's own code; events still unknown stay.
 - `router`: `event-router-dlq` holds pointers to stream batches the router gave up on, not events.
@@ -36,7 +39,12 @@ def _drain(sqs: Any, url: str) -> Iterator[dict[str, Any]]:
     seen: set[str] = set()
     while True:
         messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=60, WaitTimeSeconds=0
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=60,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["MessageGroupId"],
         ).get("Messages", [])
         fresh = [message for message in messages if message["MessageId"] not in seen]
         if not fresh:
@@ -72,8 +80,15 @@ def _move(outputs: dict[str, Any], kind: str, progress: Progress) -> dict[str, A
             time.sleep(MOVE_TASK_POLL_SECONDS)
     moved = 0
     for message in _drain(sqs, dlq_url):
+        fifo_fields = {}
+        if source_url.endswith(".fifo"):
+            fifo_fields = {"MessageGroupId": message.get("Attributes", {}).get("MessageGroupId") or message["MessageId"],
+                           "MessageDeduplicationId": f"redrive:{message['MessageId']}"}  # fmt: skip
         sqs.send_message(
-            QueueUrl=source_url, MessageBody=message["Body"], MessageAttributes=message.get("MessageAttributes", {})
+            QueueUrl=source_url,
+            MessageBody=message["Body"],
+            MessageAttributes=message.get("MessageAttributes", {}),
+            **fifo_fields,
         )
         sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
         moved += 1

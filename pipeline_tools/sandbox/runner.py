@@ -199,7 +199,11 @@ class Sandbox:
         self.live_log = LiveLog(stdout.original)
         logs = client(outputs, "logs")
         stack = json.loads((self.stack_dir / "cdk.tf.json").read_text())
-        [package] = {block["filename"] for block in stack["resource"]["aws_lambda_function"].values()}
+        # The handlers' zip (the example consumer, when deployed, has its own: the integration suite runs it).
+        packages = {
+            block["function_name"]: block["filename"] for block in stack["resource"]["aws_lambda_function"].values()
+        }
+        [package] = {packages[name] for name in functions.values()}
         handlers = load_handlers(
             lambda_client, functions, self.stack_dir / package, self.work_dir / "lambda", outputs["aws_endpoint_url"]
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from tests.handlers.sqs_stand_in import enforce_on
+from tests.handlers.sqs_stand_in import enforce_on, enforce_schema_on
 
 HANDLERS_DIR = Path(__file__).resolve().parents[2] / "handlers"
 HANDLER_MODULES = (
@@ -49,7 +49,10 @@ def fresh_import(name: str) -> ModuleType:
     """
     for module in [*HANDLER_MODULES, *(name for name in sys.modules if name.startswith("providers."))]:
         sys.modules.pop(module, None)
-    return importlib.import_module(name)
+    module = importlib.import_module(name)
+    if name == "router":
+        enforce_schema_on(module)  # every message a router test sends is checked against the published schema
+    return module
 
 
 class FakeContext:

@@ -1,0 +1,97 @@
+"""`replay` and `redrive` with FIFO money queues (`fifo_money_queues: true`), against moto."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from pipeline_tools import operations, redrive
+
+REGION = "us-east-1"
+HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
+
+
+@pytest.fixture
+def outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        dynamodb, sqs = boto3.client("dynamodb", region_name=REGION), boto3.client("sqs", region_name=REGION)
+        dynamodb.create_table(TableName="transaction-events-t", KeySchema=[{"AttributeName": "event_id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "event_id", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")  # fmt: skip
+        found: dict[str, Any] = {"dynamodb_table_name": "transaction-events-t"}
+        for kind in ("payments", "refunds", "disputes"):
+            for role in ("queue", "dlq"):
+                found[f"{kind}_{role}_url"] = sqs.create_queue(
+                    QueueName=f"{kind}-{role}-t.fifo", Attributes={"FifoQueue": "true"}
+                )["QueueUrl"]
+        found["unrouted_queue_url"] = sqs.create_queue(QueueName="unrouted-events-t")["QueueUrl"]
+        yield found
+
+
+def store(event: dict[str, Any]) -> None:
+    sys.path.insert(0, str(HANDLERS))
+    try:
+        from webhook_event import parse_event
+    finally:
+        sys.path.remove(str(HANDLERS))
+    item = parse_event(json.dumps(event).encode()).item(now=datetime.datetime.now(datetime.UTC), ttl_days=30)
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName="transaction-events-t", Item=item)
+
+
+def receive(url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    messages = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       MessageSystemAttributeNames=["MessageGroupId", "MessageDeduplicationId"]
+                                       ).get("Messages", []):  # fmt: skip
+        messages += batch
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return messages
+
+
+def test_replay_sends_to_fifo_queues_with_the_routers_group_and_deduplication_ids(outputs: dict[str, Any]) -> None:
+    for index, (kind, object_id) in enumerate([("refund", "re_1"), ("refund", "re_1"), ("payment", None)]):
+        event = {"event_id": f"evt_{index}", "transaction_type": kind, "amount": 5, "currency": "EUR",
+                 "timestamp": "2026-11-28T00:00:00Z"}  # fmt: skip
+        if object_id:
+            event |= {"object_id": object_id, "object_version": index}
+        store(event)
+    now = datetime.datetime.now(datetime.UTC)
+    sent = operations.replay(outputs, now - datetime.timedelta(minutes=5), now + datetime.timedelta(minutes=1), None)
+    assert sent == 3
+    refunds = receive(outputs["refunds_queue_url"])
+    assert sorted((m["Attributes"]["MessageGroupId"], m["Attributes"]["MessageDeduplicationId"]) for m in refunds) == [
+        ("re_1", "evt_0"), ("re_1", "evt_1")]  # fmt: skip
+    [payment] = receive(outputs["payments_queue_url"])
+    assert payment["Attributes"]["MessageGroupId"] == "evt_2"  # no object_id: its own group
+
+
+def test_redrive_moves_a_fifo_dead_letter_queue_back_keeping_each_group(
+    outputs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The emulator's path (no StartMessageMoveTask): the receive/send/delete loop.
+    monkeypatch.setattr(redrive, "client", lambda _outputs, service: boto3.client(service, region_name=REGION))
+    sqs = boto3.client("sqs", region_name=REGION)
+    for index, group in enumerate(["py_1", "py_2", "py_1"]):
+        sqs.send_message(QueueUrl=outputs["payments_dlq_url"], MessageBody=json.dumps({"n": index}),
+                         MessageGroupId=group, MessageDeduplicationId=f"evt_{index}",
+                         MessageAttributes={"event_id": {"DataType": "String", "StringValue": f"evt_{index}"}})  # fmt: skip
+    summary = redrive.redrive(outputs | {"aws_endpoint_url": "http://emulator.invalid"}, "payments")
+    assert summary == {"moved": 3}
+    moved = receive(outputs["payments_queue_url"])
+    by_group = sorted((m["Attributes"]["MessageGroupId"], json.loads(m["Body"])["n"]) for m in moved)
+    assert by_group == [("py_1", 0), ("py_1", 2), ("py_2", 1)]
+    assert all(m["Attributes"]["MessageDeduplicationId"].startswith("redrive:") for m in moved)
+    assert receive(outputs["payments_dlq_url"]) == []
