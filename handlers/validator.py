@@ -205,6 +205,24 @@ def _status_of(error: InvalidEventError) -> int:
     return 413 if error.reason in ("payload_too_large", "message_too_large", "item_too_large") else 400
 
 
+def _check_standard_namespace(event_id: str) -> None:
+    """One namespace per source: an id `<name>:...` belongs to source `<name>` alone.
+
+    `POST /webhook` stores its ids as sent, so one whose part before the first `:` is a configured
+    source's name is refused (400 `reserved_event_id`, field `event_id`): whoever holds the standard
+    secret must not take `shop:evt_1` before source `shop`'s genuine `evt_1` arrives (which would then be
+    a 409 on every retry). Source names never hold `:` (`[a-z0-9-]{1,32}`) and `standard` is not one
+    (the synth refuses both), so a source's ids can only ever be its own. README, "Event identity".
+    """
+    prefix, colon, _ = event_id.partition(":")
+    if colon and prefix in _sources():
+        raise InvalidEventError(
+            "reserved_event_id",
+            f"event_id prefix {prefix!r} is the namespace of source {prefix!r}; POST /webhook cannot store there",
+            "event_id",
+        )
+
+
 def _process_standard(
     event: dict[str, Any], headers: dict[str, str], body: bytes, now: datetime.datetime
 ) -> dict[str, Any]:
@@ -233,6 +251,7 @@ def _process_standard(
     logger.append_keys(webhook_id=webhook_id)
     try:
         webhook_event = parse_event(body)
+        _check_standard_namespace(webhook_event.event_id)
         logger.append_keys(event_id=webhook_event.event_id, transaction_type=webhook_event.transaction_type)
         item = _admit(webhook_event, now, {"webhook_id": webhook_id}, message_proven=True)
     except InvalidEventError as error:

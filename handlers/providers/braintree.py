@@ -138,8 +138,12 @@ def receive(
     subject = root.find("subject")
     entity = subject[0] if subject is not None and len(subject) else None
     subject_id = _text(entity, "id") if entity is not None else None
+    # kind, subject id, whole seconds joined with `:`: each part free of `:` (common.id_part), and a subject
+    # id has a letter or digit, so the `-` of "no subject" is never someone's id.
+    subject_part = "-" if subject_id is None else common.id_part(subject_id, "notification.subject.id")
     provider_event_id = common.event_id(
-        f"{kind}:{subject_id or '-'}:{int(timestamp.timestamp())}", "notification.subject.id"
+        f"{common.id_part(kind, 'notification.kind')}:{subject_part}:{int(timestamp.timestamp())}",
+        "notification.subject.id",
     )
     amount_text = _text(entity, "amount") if entity is not None else None
     currency_text = _text(entity, "currency-iso-code") if entity is not None else None

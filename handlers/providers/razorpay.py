@@ -4,15 +4,16 @@ https://razorpay.com/docs/webhooks/validate-test/; the official SDK's
 `razorpay.Utility.verify_webhook_signature` does the same. The key is the secret chosen when the webhook
 was set up in the Dashboard, as text (not the API key secret).
 
-The event id travels only in the `x-razorpay-event-id` header, which the signature does NOT cover. It is
-read after the signature matched: an unauthenticated request is always 401, whatever that header holds.
-With an authentic body, a missing or malformed event id is a 400 (`invalid_event_id`, field
-`x-razorpay-event-id`), not a 401: the sender proved who it is, the request lacks a field. Razorpay
-retries a non-2xx delivery for 24 hours, then disables the webhook and e-mails the alert address, so a
-persistent 400 is seen. Risk, documented: nothing signed ties the id to the body, so whoever captures
-one delivery (body and signature) can replay it under fresh ids and each is stored as a new event; no
-signed timestamp bounds that window either. Consumers should also deduplicate on the entity id in the
-signed payload (e.g. `payload.payment.entity.id` with the event type).
+Event id, from signed content only: `<entity id>:<event>:<created_at>` (e.g.
+`pay_DESp9bgForNoUd:payment.captured:1691735748`), all three read from the signed body. Razorpay's own
+event id travels only in the `x-razorpay-event-id` header, which the signature does NOT cover, so it is
+not used at all: whoever captured one delivery could otherwise replay it under fresh ids, each stored as
+a new event. Trade-off, documented: a retry of a delivery carries the same body, so it dedupes; two
+genuinely different events of the same kind about the same entity within the same second would share an
+id (the second is a 409 and is kept in quarantine, README "Quarantine"); Razorpay sends one event per
+state change of an entity, so this is not expected. A body without the entity's id is a 400
+(`invalid_event_id`, field `payload.<entity>.entity.id`). Razorpay retries a non-2xx delivery for 24
+hours, then disables the webhook and e-mails the alert address.
 
 Events: type `event`, time `created_at` (epoch seconds); the amount and currency of the entity the event
 is about: `payload.dispute.entity` for `payment.dispute.*`, else `payload.<first part of the type>.entity`
@@ -30,6 +31,7 @@ from webhook_signature import SignatureError  # noqa: F401 - what verify raises,
 SECRET_FORMAT = "the webhook secret entered when creating the webhook in the Dashboard, used as text"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
 HEADER = "x-razorpay-signature"
+# Sent by Razorpay but not signed: never read (see above).
 EVENT_ID_HEADER = "x-razorpay-event-id"
 # Razorpay's amounts are "in the smallest currency sub-unit" (ISO 4217 minor units; three-decimal
 # currencies in thousandths): no override.
@@ -53,7 +55,6 @@ def _entity_name(event_type: str) -> str:
 
 
 def read(request: WebhookRequest) -> ProviderEvent:
-    event_id = common.event_id(request.headers.get(EVENT_ID_HEADER), EVENT_ID_HEADER)
     body = common.parse_object(request.text)
     event_type = common.event_type(body.get("event"), "event")
     name = _entity_name(event_type)
@@ -66,10 +67,15 @@ def read(request: WebhookRequest) -> ProviderEvent:
             amount_field=f"payload.{name}.entity.amount",
             currency_field=f"payload.{name}.entity.currency",
         )
+    timestamp = common.epoch_seconds(body.get("created_at"), "created_at")
+    event_id = common.joined_id(
+        [(common.get(entity, "id"), f"payload.{name}.entity.id"), (event_type, "event"),
+         (str(body["created_at"]), "created_at")]
+    )  # fmt: skip
     return ProviderEvent(
         provider_event_id=event_id,
         provider_event_type=event_type,
-        timestamp=common.epoch_seconds(body.get("created_at"), "created_at"),
+        timestamp=timestamp,
         payload=request.text,
         amount=amount,
         amount_unit="minor" if amount is not None else None,
