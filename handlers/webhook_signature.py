@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
@@ -81,6 +82,26 @@ def with_svix_aliases(headers: Mapping[str, str]) -> Mapping[str, str]:
     return aliased
 
 
+# Whether a signature matched an active key during this request (set by `verify` and by the providers'
+# `common.any_match`; reset by the validator before each request). The validator keeps a refused delivery
+# in the quarantine only when this is true: a refusal before or without a matching signature is an
+# unauthenticated request, and keeping those would let anyone fill the quarantine. Lambda runs one
+# request at a time per process; a ContextVar keeps that true under threads too.
+_SIGNATURE_MATCHED: contextvars.ContextVar[bool] = contextvars.ContextVar("signature_matched", default=False)
+
+
+def reset_signature_matched() -> None:
+    _SIGNATURE_MATCHED.set(False)
+
+
+def note_signature_matched() -> None:
+    _SIGNATURE_MATCHED.set(True)
+
+
+def signature_matched() -> bool:
+    return _SIGNATURE_MATCHED.get()
+
+
 def lower_case_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     """HTTP header names are case-insensitive; API Gateway passes them as the client sent them."""
     if not isinstance(headers, Mapping):
@@ -139,4 +160,5 @@ def verify(
             matched |= hmac.compare_digest(expected, candidate)
     if not matched:
         raise SignatureError("invalid_signature", "no signature matches an active signing secret")
+    note_signature_matched()
     return webhook_id

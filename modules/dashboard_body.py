@@ -17,6 +17,7 @@ from typing import Any
 METRICS_NAMESPACE = "WebhookPipeline"
 VALIDATOR_OUTCOMES = (
     "Accepted", "Duplicate", "Conflict", "Rejected", "SignatureRejected", "StoreFailed", "SecretUnavailable",
+    "SignatureVerified", "Quarantined", "QuarantineFailed", "Readmitted", "ReadmitRefused",
 )  # fmt: skip
 # The reasons the validator rejects with today (handlers/webhook_signature.py, webhook_event.py, validator.py);
 # tests/infrastructure/test_dashboard.py fails when the handlers emit one that is not here.
@@ -34,12 +35,13 @@ REJECTION_REASONS = (
     "not_provider_shape", "not_an_object", "no_events", "invalid_event_id", "invalid_event_type",
     "invalid_timestamp", "invalid_amount", "invalid_currency", "missing_currency", "invalid_field",
     "malformed_payload", "xml_doctype",
-    # routing of the request (validator.py)
-    "unknown_source",
+    # routing of the request and event identity (validator.py)
+    "unknown_source", "reserved_event_id",
 )  # fmt: skip
 # Per-source outcomes (validator.py `_per_source_metrics`: every metric also under service and source).
 SOURCE_OUTCOMES = (
     "Accepted", "Duplicate", "Conflict", "StoreFailed", "Rejected", "SignatureRejected", "SecretUnavailable",
+    "SignatureVerified", "Quarantined", "QuarantineFailed",
 )  # fmt: skip
 WIDTH, HEIGHT = 12, 6
 

@@ -33,6 +33,7 @@ HANDLER_MODULES = (
     "canonical_json",
     "http_response",
     "sdk_config",
+    "quarantine",
 )
 REGION = "us-east-1"
 TABLE_NAME = "transaction-events-test"
