@@ -187,3 +187,61 @@ def test_release_is_conditional_on_no_new_refusal(validator: ModuleType) -> None
         boto3.client("dynamodb", region_name=REGION).delete_item(
             TableName="missing", Key={"quarantine_id": item["quarantine_id"]}
         )
+
+
+class _InProcessLambda:
+    """Lambda's Invoke for the validator, run in this process (as the sandbox's gateway does)."""
+
+    def __init__(self, validator: ModuleType) -> None:
+        self.validator = validator
+        self.calls: list[dict[str, Any]] = []
+
+    def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes) -> dict[str, Any]:
+        import io
+
+        event = json.loads(Payload)
+        self.calls.append(event)
+        return {"Payload": io.BytesIO(json.dumps(self.validator.handler(event, FakeContext())).encode())}
+
+
+def test_the_cli_lists_shows_and_readmits_by_id(
+    validator: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipeline_tools import __main__ as cli
+    from pipeline_tools import quarantine as tool
+
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({
+        "api_endpoint": "https://x.execute-api.us-east-1.amazonaws.com/v1/webhook", "dynamodb_table_name": TABLE_NAME,
+        "payments_queue_url": "q", "refunds_queue_url": "q", "disputes_queue_url": "q",
+        "validator_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:webhook-validator-test",
+        "quarantine_table_name": QUARANTINE,
+    }))  # fmt: skip
+    fake = _InProcessLambda(validator)
+    monkeypatch.setattr(tool, "_lambda", lambda _outputs: fake)
+    assert call(validator, make_event(payment("evt_c1")))[0] == 202
+    assert call(validator, make_event(payment("evt_c1", amount=5)))[0] == 409
+    capsys.readouterr()
+
+    assert cli.main(["quarantine", "list", "--outputs", str(outputs)]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    listed = json.loads(line)
+    assert (listed["reason"], listed["event_ids"], listed["status"]) == ("conflict", ["evt_c1"], 409)
+    key = listed["quarantine_id"]
+    assert cli.main(["quarantine", "show", key, "--outputs", str(outputs)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert json.loads(shown["body"])["amount"] == 5 and "webhook-signature" in shown["headers"]
+
+    def answer() -> dict[str, Any]:  # the CLI's line (the in-process validator logs to stdout too)
+        [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith('{"quarantine_id"')]
+        return json.loads(line)
+
+    assert cli.main(["quarantine", "readmit", key, "--outputs", str(outputs)]) == 1  # still conflicting: kept
+    assert answer()["statusCode"] == 409
+    delete_event("evt_c1")
+    assert cli.main(["quarantine", "readmit", key, "--outputs", str(outputs)]) == 0
+    assert answer()["released"] is True
+    assert fake.calls == [{"quarantine_readmit": key}] * 2
+    assert cli.main(["quarantine", "readmit", key, "--outputs", str(outputs)]) == 2  # gone: named, exit 2
+    assert "no kept delivery" in capsys.readouterr().err
+    assert cli.main(["quarantine", "show", "--outputs", str(outputs)]) == 2
