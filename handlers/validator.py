@@ -26,6 +26,7 @@ import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
 from http_response import json_response
 from providers import WebhookRequest
+from providers.common import strong_enough
 from routed_message import UndeliverableMessageError
 from sdk_config import SDK_CONFIG
 from sources import Source, UnknownSourceError, canonical, load_sources, request_url, source_name
@@ -78,7 +79,9 @@ def _signing_keys() -> list[bytes]:
     keys = []
     for index, entry in enumerate(entries):
         try:
-            keys.append(decode_secret(entry))
+            key = decode_secret(entry)
+            strong_enough(key, rule="a signing secret is whsec_ and the base64 of 24-64 random bytes")
+            keys.append(key)
         except (ValueError, TypeError, AttributeError) as error:
             metrics.add_metric(name="SecretEntrySkipped", unit=MetricUnit.Count, value=1)
             logger.error("signing secret entry skipped", extra={"entry_index": index, "problem": str(error)})

@@ -50,6 +50,7 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
     text = text.strip()
     if not _HEX_KEY.fullmatch(text):
         raise ValueError("an Adyen HMAC key is a hex string of at least 32 characters")
+    common.strong_enough(text, rule="an Adyen HMAC key is 64 generated hex digits", minimum=32)
     return bytes.fromhex(text)
 
 

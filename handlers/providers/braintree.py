@@ -52,6 +52,7 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
     """The private key -> the HMAC key Braintree uses (SHA-1 of the private key). Raises ValueError."""
     if not _PRIVATE_KEY.fullmatch(text):
         raise ValueError("a Braintree private key is printable ASCII without spaces")
+    common.strong_enough(text, rule="a Braintree private key is 16 or more generated characters (32 hex digits)")
     return hashlib.sha1(text.encode("ascii")).digest()  # noqa: S324 - Braintree's scheme, not our choice
 
 

@@ -222,8 +222,31 @@ def tolerance(options: Mapping[str, Any], default: int) -> int:
     return value
 
 
-def text_secret(text: str, *, prefix: str = "") -> bytes:
-    """A signing secret used as text: its UTF-8 bytes are the HMAC key. Raises ValueError when malformed."""
+# A secret shorter than this, or with fewer distinct characters, is a placeholder (`x`, `changeme`,
+# `whsec_x`, `aaaa...`), not a provider's generated key: every supported provider generates 16 or more
+# random characters (Stripe 32 after `whsec_`, Adyen 64 hex digits, Square 22, Braintree 32 hex, ...:
+# docs/providers/). Refused at run time (the entry is skipped and logged by index) and by
+# `python -m pipeline_tools check-secrets` before traffic arrives.
+MIN_SECRET_CHARACTERS = 16
+MIN_DISTINCT_CHARACTERS = 8
+
+
+def strong_enough(material: str | bytes, *, rule: str, minimum: int = MIN_SECRET_CHARACTERS) -> None:
+    """Raise ValueError naming `rule` (never the value) when `material` is too short or too regular.
+
+    `material` is what carries the entropy: the text after a fixed prefix, or the decoded key bytes.
+    """
+    if len(material) < minimum:
+        raise ValueError(f"too short to be a real secret: {rule} (at least {minimum}, this one has {len(material)})")
+    if len(set(material)) < MIN_DISTINCT_CHARACTERS:
+        raise ValueError(
+            f"too regular to be a real secret: {rule} (at least {MIN_DISTINCT_CHARACTERS} distinct characters)"
+        )
+
+
+def text_secret(text: str, *, prefix: str = "", rule: str = "", minimum: int = MIN_SECRET_CHARACTERS) -> bytes:
+    """A signing secret used as text: its UTF-8 bytes are the HMAC key. Raises ValueError when malformed,
+    or too short or regular after `prefix` (`strong_enough`, with `rule` saying what the provider issues)."""
     if not isinstance(text, str) or not text:
         raise ValueError("the secret is empty")
     if text != text.strip() or any(character.isspace() for character in text):
@@ -232,6 +255,7 @@ def text_secret(text: str, *, prefix: str = "") -> bytes:
         raise ValueError("the secret holds non-ASCII or control characters")
     if prefix and (not text.startswith(prefix) or len(text) == len(prefix)):
         raise ValueError(f"the secret must start with {prefix!r}")
+    strong_enough(text[len(prefix) :], rule=rule or f"at least {minimum} generated characters", minimum=minimum)
     return text.encode("utf-8")
 
 

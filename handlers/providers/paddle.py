@@ -39,7 +39,7 @@ _ADJUSTMENT_TYPES = frozenset({"adjustment.created", "adjustment.updated"})
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
-    return common.text_secret(text)
+    return common.text_secret(text, rule="a Paddle secret key is 16 or more generated characters")
 
 
 def verify(request: WebhookRequest, keys: Sequence[bytes], *, now: int, tolerance_seconds: int) -> None:

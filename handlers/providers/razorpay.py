@@ -43,7 +43,7 @@ PREFIX_MAPPING: Mapping[str, str] = {"refund.": "refund", _DISPUTE_PREFIX: "disp
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
-    return common.text_secret(text)
+    return common.text_secret(text, rule="a Razorpay webhook secret must be 16 or more random characters")
 
 
 def verify(request: WebhookRequest, keys: Sequence[bytes]) -> None:

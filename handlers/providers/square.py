@@ -35,7 +35,7 @@ _MONEY_OBJECTS = frozenset({"payment", "refund", "dispute"})
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
-    return common.text_secret(text)
+    return common.text_secret(text, rule="a Square signature key is 16 or more generated characters")
 
 
 def verify(request: WebhookRequest, keys: Sequence[bytes]) -> None:
