@@ -105,6 +105,11 @@ def _parser() -> argparse.ArgumentParser:
                          help="payments|refunds|disputes: DLQ back to its queue; unrouted: route parked events again; "
                               "router: replay each failed stream batch's window")  # fmt: skip
 
+    check = commands.add_parser(
+        "check-secrets", help="parse every configured secret as the validator will; exit 1 on a weak or malformed one"
+    )
+    with_outputs(check)
+
     kept = commands.add_parser("quarantine", help="signed deliveries the door refused: list, show, readmit")
     with_outputs(kept)
     kept.add_argument("action", choices=("list", "show", "readmit"),
@@ -394,6 +399,14 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(args, outputs)
         if args.command == "quarantine":
             return _quarantine(args, outputs)
+        if args.command == "check-secrets":
+            from pipeline_tools.secret_check import problems
+
+            found = problems(outputs)
+            for line in found:
+                print(line)
+            print("every secret is usable" if not found else f"{len(found)} problem(s)", file=sys.stderr)
+            return 1 if found else 0
         print(json.dumps(redrive(outputs, args.queue, _progress)))
         return 0
     except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, CostInputError) as error:
