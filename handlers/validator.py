@@ -36,7 +36,7 @@ from webhook_event import MAX_BODY_BYTES, STANDARD_SOURCE, InvalidEventError, pa
 from webhook_signature import (
     SignatureError,
     decode_secret,
-    lower_case_headers,
+    request_headers,
     reset_signature_matched,
     signature_matched,
     verify,
@@ -419,7 +419,7 @@ def process(event: dict[str, Any], now: datetime.datetime, signed_at: int | None
     """
     reset_signature_matched()
     clock = int(now.timestamp()) if signed_at is None else signed_at
-    headers = lower_case_headers(event.get("headers"))
+    headers = request_headers(event)
     try:
         name = source_name(event)
     except UnknownSourceError as error:

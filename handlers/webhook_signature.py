@@ -102,6 +102,28 @@ def signature_matched() -> bool:
     return _SIGNATURE_MATCHED.get()
 
 
+# Signature headers a sender may repeat while it rotates secrets, and how their values are joined into
+# the one list each verifier already reads (RFC 9110 §5.3: repeated fields are one comma-joined list;
+# Standard Webhooks separates its signatures with spaces). API Gateway's REST proxy event keeps only the
+# last value of a repeated header in `headers`, every value in `multiValueHeaders` (FIELD-NOTES).
+REPEATABLE_SIGNATURE_HEADERS = {SIGNATURE_HEADER: " ", "svix-signature": " ", "x-mollie-signature": ","}
+
+
+def request_headers(event: Mapping[str, object]) -> dict[str, str]:
+    """The request's headers (lower-case names); a repeated signature header of
+    `REPEATABLE_SIGNATURE_HEADERS` carries every value API Gateway delivered, joined, not only the last."""
+    headers = lower_case_headers(event.get("headers"))  # type: ignore[arg-type]
+    multi = event.get("multiValueHeaders")
+    if not isinstance(multi, Mapping):
+        return headers
+    for name, values in multi.items():
+        if not isinstance(name, str) or name.lower() not in REPEATABLE_SIGNATURE_HEADERS:
+            continue
+        if isinstance(values, list) and len(values) > 1 and all(isinstance(value, str) for value in values):
+            headers[name.lower()] = REPEATABLE_SIGNATURE_HEADERS[name.lower()].join(value.strip() for value in values)
+    return headers
+
+
 def lower_case_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     """HTTP header names are case-insensitive; API Gateway passes them as the client sent them."""
     if not isinstance(headers, Mapping):

@@ -131,7 +131,7 @@ class WebhookGateway:
         request_id = str(uuid.uuid4())
         json_headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
         url = urllib.parse.urlsplit(path)
-        if method == "POST" and url.path == f"/2015-03-31/functions/{self.context.function_name}/invocations":
+        if method == "POST" and self._invoked_function(url.path) == self.context.function_name:
             return self._invoke(body, request_id)
         source_route = self.source_routes.get(url.path)
         if method != "POST" or (url.path != f"/{self.stage}{self.resource_path}" and source_route is None):
@@ -187,6 +187,15 @@ class WebhookGateway:
         response_body = response.get("body", "")
         raw = base64.b64decode(response_body) if response.get("isBase64Encoded") else response_body.encode()
         return int(response["statusCode"]), response_headers, raw
+
+    @staticmethod
+    def _invoked_function(path: str) -> str | None:
+        """The function an Invoke API path names (`/2015-03-31/functions/<name or ARN>/invocations`)."""
+        prefix, suffix = "/2015-03-31/functions/", "/invocations"
+        if not (path.startswith(prefix) and path.endswith(suffix)):
+            return None
+        named = urllib.parse.unquote(path[len(prefix) : -len(suffix)])
+        return named.split(":")[6] if named.startswith("arn:") and named.count(":") >= 6 else named
 
     def _invoke(self, body: bytes, request_id: str) -> tuple[int, dict[str, str], bytes]:
         """Lambda's Invoke API for the validator, as AWS answers it (200, the handler's return value as
