@@ -59,7 +59,7 @@ def read(request: WebhookRequest) -> ProviderEvent:
     body = common.parse_object(request.text)
     object_type = common.get(body, "data.type")
     amount, currency = (None, None)
-    if object_type in _MONEY_OBJECTS:
+    if isinstance(object_type, str) and object_type in _MONEY_OBJECTS:  # a list here is unhashable: no 500
         money = common.get(body, f"data.object.{object_type}.amount_money")
         if isinstance(money, dict):
             field = f"data.object.{object_type}.amount_money"
