@@ -56,7 +56,7 @@ class QuarantineTable(Construct):
             "quarantine-table-policy-document",
             [
                 deny_all_but(
-                    "OnlyTheValidatorWritesTheQuarantine",
+                    "OnlyTheValidatorWrites",
                     ITEM_WRITE_ACTIONS,
                     [self.table.arn],
                     principal_arns=[writer_role_arn],
