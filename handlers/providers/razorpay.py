@@ -54,6 +54,20 @@ def _entity_name(event_type: str) -> str:
     return "dispute" if event_type.startswith(_DISPUTE_PREFIX) else event_type.split(".", 1)[0]
 
 
+def _entity_id(body: dict[str, Any], name: str) -> tuple[Any, str]:
+    """(id, field) of the entity the event is about: `payload.<name>.entity.id`, else the first entity of
+    the signed `contains` list that has one (`payment.downtime.*` events carry `payload["payment.downtime"]`)."""
+    payload = body.get("payload")
+    contains = body.get("contains")
+    names = [name, *(c for c in contains if isinstance(c, str))] if isinstance(contains, list) else [name]
+    for candidate in names:
+        part = payload.get(candidate) if isinstance(payload, dict) else None
+        entity = part.get("entity") if isinstance(part, dict) else None
+        if isinstance(entity, dict) and "id" in entity:
+            return entity["id"], f"payload.{candidate}.entity.id"
+    return None, f"payload.{name}.entity.id"
+
+
 def read(request: WebhookRequest) -> ProviderEvent:
     body = common.parse_object(request.text)
     event_type = common.event_type(body.get("event"), "event")
@@ -68,10 +82,10 @@ def read(request: WebhookRequest) -> ProviderEvent:
             currency_field=f"payload.{name}.entity.currency",
         )
     timestamp = common.epoch_seconds(body.get("created_at"), "created_at")
+    entity_id, entity_field = _entity_id(body, name)
     event_id = common.joined_id(
-        [(common.get(entity, "id"), f"payload.{name}.entity.id"), (event_type, "event"),
-         (str(body["created_at"]), "created_at")]
-    )  # fmt: skip
+        [(entity_id, entity_field), (event_type, "event"), (str(body["created_at"]), "created_at")]
+    )
     return ProviderEvent(
         provider_event_id=event_id,
         provider_event_type=event_type,

@@ -186,3 +186,10 @@ def test_bodies_not_of_razorpays_shape_are_invalid_events(body: bytes, field: st
     with pytest.raises(InvalidEventError) as raised:
         read(body)
     assert raised.value.field == field
+
+
+def test_an_event_whose_entity_is_named_in_contains_takes_that_entitys_id() -> None:
+    body = json.dumps({"entity": "event", "account_id": "acc_1", "event": "payment.downtime.started",
+                       "contains": ["payment.downtime"], "created_at": NOW,
+                       "payload": {"payment.downtime": {"entity": {"id": "down_1", "method": "card"}}}}).encode()  # fmt: skip
+    assert read(body).provider_event_id == f"down_1:payment.downtime.started:{NOW}"
