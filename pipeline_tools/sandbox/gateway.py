@@ -131,7 +131,8 @@ class WebhookGateway:
         request_id = str(uuid.uuid4())
         json_headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
         url = urllib.parse.urlsplit(path)
-        if method == "POST" and self._invoked_function(url.path) == self.context.function_name:
+        invoked = self._invoked_function(url.path) if method == "POST" else None
+        if invoked is not None and invoked == getattr(self.context, "function_name", None):
             return self._invoke(body, request_id)
         source_route = self.source_routes.get(url.path)
         if method != "POST" or (url.path != f"/{self.stage}{self.resource_path}" and source_route is None):
