@@ -434,8 +434,9 @@ def process(event: dict[str, Any], now: datetime.datetime, signed_at: int | None
         response = _process_standard(event, headers, body, now, clock)
     else:
         response = _process_source(event, name, headers, body, now, clock)
-    if signature_matched():
-        # What the signature alarms compare refusals with (modules/alarms.py): only a key holder makes it.
+    if name is not None and signature_matched():
+        # What a source's signature alarm compares refusals with (modules/alarms.py): only a key holder
+        # makes it. Not on POST /webhook (no alarm reads it there; it would cost the hot path an EMF entry).
         metrics.add_metric(name="SignatureVerified", unit=MetricUnit.Count, value=1)
     return response
 
