@@ -252,7 +252,7 @@ def _admit(
 
 
 def _status_of(error: InvalidEventError) -> int:
-    return 413 if error.reason in ("payload_too_large", "message_too_large", "item_too_large") else 400
+    return error.status  # errors.REASONS: 413 for the size limits, else 400
 
 
 def _check_standard_namespace(event_id: str) -> None:

@@ -13,6 +13,8 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 
+from errors import PipelineError
+
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format marker, not a secret
 SIGNATURE_VERSION = "v1"
 ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp", "webhook-signature"
@@ -21,13 +23,11 @@ ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp
 MAX_ID_LENGTH, MAX_SIGNATURE_HEADER_LENGTH = 256, 4096
 
 
-class SignatureError(Exception):
-    """The request is not provably from a holder of a signing secret; `reason` is a stable code."""
+class SignatureError(PipelineError):
+    """The request is not provably from a holder of a signing secret; `reason` is a stable code (401)."""
 
     def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+        super().__init__(reason, message, status=401)
 
 
 def decode_secret(secret: str) -> bytes:
@@ -159,12 +159,6 @@ def verify(
     if not (timestamp_text.isascii() and timestamp_text.isdigit()) or len(timestamp_text) > 12:
         raise SignatureError("malformed_timestamp", f"{TIMESTAMP_HEADER} must be integer seconds since the epoch")
     timestamp = int(timestamp_text)
-    if timestamp < now - tolerance_seconds:
-        raise SignatureError("timestamp_too_old", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the past")
-    if timestamp > now + tolerance_seconds:
-        raise SignatureError(
-            "timestamp_in_future", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the future"
-        )
     candidates = _signatures(signature_header)
     if not candidates:
         raise SignatureError(
@@ -182,5 +176,13 @@ def verify(
             matched |= hmac.compare_digest(expected, candidate)
     if not matched:
         raise SignatureError("invalid_signature", "no signature matches an active signing secret")
+    # Freshness after the signature (errors.py, "Order of checks"): a forged timestamp is an invalid
+    # signature, not a stale one, as for every provider (providers/common.py).
+    if timestamp < now - tolerance_seconds:
+        raise SignatureError("timestamp_too_old", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the past")
+    if timestamp > now + tolerance_seconds:
+        raise SignatureError(
+            "timestamp_in_future", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the future"
+        )
     note_signature_matched()
     return webhook_id

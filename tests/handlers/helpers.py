@@ -34,6 +34,7 @@ HANDLER_MODULES = (
     "http_response",
     "sdk_config",
     "quarantine",
+    "errors",
 )
 REGION = "us-east-1"
 TABLE_NAME = "transaction-events-test"
