@@ -20,6 +20,7 @@ from typing import Any
 
 import routed_message
 from canonical_json import decimal_text, dumps, exact_normalize
+from errors import PipelineError
 
 # DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 9.99E+125 (Developer Guide,
 # "Supported data types": Number).
@@ -32,14 +33,11 @@ MAX_ITEM_BYTES = 400_000
 _OTHER_ATTRIBUTES_BYTES = 2048
 
 
-class NotStorableError(ValueError):
+class NotStorableError(PipelineError, ValueError):
     """A value the item cannot hold; `field` names it. Answered 400 (or 413 for `item_too_large`)."""
 
     def __init__(self, reason: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.field = field
+        super().__init__(reason, message, field)
 
 
 def check_dynamodb_number(field: str, value: Decimal) -> None:

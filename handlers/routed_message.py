@@ -16,6 +16,8 @@ from decimal import Decimal
 from json.encoder import encode_basestring
 from typing import NamedTuple
 
+from errors import PipelineError
+
 MAX_MESSAGE_BYTES = 262_144  # every queue's maximum_message_size (modules/queues.py)
 MAX_ATTRIBUTE_VALUE_LENGTH = 256  # our own bound for the four attributes (all are ids or type names)
 # The complement of SQS's set, written positively: the negated class of the same set took 6 ms to compile
@@ -23,14 +25,11 @@ MAX_ATTRIBUTE_VALUE_LENGTH = 256  # our own bound for the four attributes (all a
 NOT_IN_SQS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-class UndeliverableMessageError(ValueError):
+class UndeliverableMessageError(PipelineError, ValueError):
     """The message could not be sent by SQS; `reason` is a stable code, `status` the HTTP answer."""
 
     def __init__(self, reason: str, message: str, status: int) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.status = status
+        super().__init__(reason, message, status=status)
 
 
 class RoutedMessage(NamedTuple):

@@ -26,6 +26,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from errors import PipelineError
+
 MAX_DEPTH = 64
 # The default decimal context's exponent range (decimal.DefaultContext.Emin / Emax).
 MIN_ADJUSTED_EXPONENT, MAX_ADJUSTED_EXPONENT = -999_999, 999_999
@@ -34,13 +36,11 @@ BOM = "\ufeff"
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-class JsonDecodeError(ValueError):
+class JsonDecodeError(PipelineError, ValueError):
     """The body is not acceptable JSON; `reason` is a stable code for the 400 response and metrics."""
 
     def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+        super().__init__(reason, message)
 
 
 def decode_utf8(body: bytes) -> str:

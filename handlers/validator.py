@@ -22,16 +22,25 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
 from http_response import json_response
 from providers import WebhookRequest
+from providers.common import strong_enough
 from routed_message import UndeliverableMessageError
 from sdk_config import SDK_CONFIG
 from sources import Source, UnknownSourceError, canonical, load_sources, request_url, source_name
 from sources import keys as source_keys
 from strict_json import JsonDecodeError, decode_utf8
 from webhook_event import MAX_BODY_BYTES, STANDARD_SOURCE, InvalidEventError, parse_event
-from webhook_signature import SignatureError, decode_secret, lower_case_headers, verify
+from webhook_signature import (
+    SignatureError,
+    decode_secret,
+    request_headers,
+    reset_signature_matched,
+    signature_matched,
+    verify,
+)
 
 THROTTLING_CODES = {
     "ProvisionedThroughputExceededException",
@@ -70,7 +79,9 @@ def _signing_keys() -> list[bytes]:
     keys = []
     for index, entry in enumerate(entries):
         try:
-            keys.append(decode_secret(entry))
+            key = decode_secret(entry)
+            strong_enough(key, rule="a signing secret is whsec_ and the base64 of 24-64 random bytes")
+            keys.append(key)
         except (ValueError, TypeError, AttributeError) as error:
             metrics.add_metric(name="SecretEntrySkipped", unit=MetricUnit.Count, value=1)
             logger.error("signing secret entry skipped", extra={"entry_index": index, "problem": str(error)})
@@ -102,6 +113,45 @@ def _rejected(status: int, reason: str, message: str, field: str | None = None) 
     if field:
         body["field"] = field
     return json_response(status, body)
+
+
+def _kept_or_unavailable(
+    response: dict[str, Any],
+    *,
+    event: dict[str, Any],
+    source: str,
+    body: bytes,
+    reason: str,
+    message: str,
+    field: str | None = None,
+    event_ids: list[str] | None = None,
+    verified_at: int,
+    now: datetime.datetime,
+) -> dict[str, Any]:
+    """Keep a verified delivery the door refused (handlers/quarantine.py), then give the refusal.
+
+    Only when a signature matched during this request: unsigned refusals are never kept. If the
+    quarantine write fails, the answer is 503 instead of the final 4xx, so the provider retries and the
+    delivery is not lost in silence.
+    """
+    if not signature_matched():
+        return response
+    try:
+        key = quarantine.keep(
+            _dynamodb, event=event, source=source, body=body, status=response["statusCode"], reason=reason,
+            message=message, field=field, event_ids=event_ids or [], verified_at=verified_at, now=now,
+        )  # fmt: skip
+    except (ClientError, BotoCoreError) as error:
+        code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+        logger.error("refused delivery not kept; answering 503 so the sender retries", extra={"aws_error": code})
+        metrics.add_metric(name="QuarantineFailed", unit=MetricUnit.Count, value=1)
+        return json_response(503, {"error": "unavailable", "message": "delivery not kept; retry later"},
+                             {"Retry-After": "5"})  # fmt: skip
+    if key is not None:
+        metrics.add_metric(name="Quarantined", unit=MetricUnit.Count, value=1)
+        logger.warning("verified delivery refused and kept in quarantine",
+                       extra={"quarantine_id": key, "reason": reason, "status": response["statusCode"]})  # fmt: skip
+    return response
 
 
 # Outcomes of one conditional write, in the order they decide a delivery's answer (worst first).
@@ -202,11 +252,29 @@ def _admit(
 
 
 def _status_of(error: InvalidEventError) -> int:
-    return 413 if error.reason in ("payload_too_large", "message_too_large", "item_too_large") else 400
+    return error.status  # errors.REASONS: 413 for the size limits, else 400
+
+
+def _check_standard_namespace(event_id: str) -> None:
+    """One namespace per source: an id `<name>:...` belongs to source `<name>` alone.
+
+    `POST /webhook` stores its ids as sent, so one whose part before the first `:` is a configured
+    source's name is refused (400 `reserved_event_id`, field `event_id`): whoever holds the standard
+    secret must not take `shop:evt_1` before source `shop`'s genuine `evt_1` arrives (which would then be
+    a 409 on every retry). Source names never hold `:` (`[a-z0-9-]{1,32}`) and `standard` is not one
+    (the synth refuses both), so a source's ids can only ever be its own. README, "Event identity".
+    """
+    prefix, colon, _ = event_id.partition(":")
+    if colon and prefix in _sources():
+        raise InvalidEventError(
+            "reserved_event_id",
+            f"event_id prefix {prefix!r} is the namespace of source {prefix!r}; POST /webhook cannot store there",
+            "event_id",
+        )
 
 
 def _process_standard(
-    event: dict[str, Any], headers: dict[str, str], body: bytes, now: datetime.datetime
+    event: dict[str, Any], headers: dict[str, str], body: bytes, now: datetime.datetime, clock: int
 ) -> dict[str, Any]:
     """`POST /webhook`: Standard Webhooks v1 and our canonical body (README, "The webhook contract").
 
@@ -224,7 +292,7 @@ def _process_standard(
             headers,
             body,
             keys,
-            now=int(now.timestamp()),
+            now=clock,
             tolerance_seconds=int(os.environ.get("SIGNATURE_TOLERANCE_SECONDS", "300")),
         )
     except SignatureError as error:
@@ -233,11 +301,31 @@ def _process_standard(
     logger.append_keys(webhook_id=webhook_id)
     try:
         webhook_event = parse_event(body)
+        _check_standard_namespace(webhook_event.event_id)
         logger.append_keys(event_id=webhook_event.event_id, transaction_type=webhook_event.transaction_type)
         item = _admit(webhook_event, now, {"webhook_id": webhook_id}, message_proven=True)
     except InvalidEventError as error:
-        return _rejected(_status_of(error), error.reason, error.message, error.field)
-    return _store([item], STANDARD_SOURCE)
+        return _kept_or_unavailable(
+            _rejected(_status_of(error), error.reason, error.message, error.field), event=event,
+            source=STANDARD_SOURCE, body=body, reason=error.reason, message=error.message, field=error.field,
+            verified_at=clock, now=now,
+        )  # fmt: skip
+    return _store_or_keep([item], STANDARD_SOURCE, event=event, body=body, clock=clock, now=now)
+
+
+def _store_or_keep(
+    items: list[dict[str, Any]], source: str, *, event: dict[str, Any], body: bytes, clock: int,
+    now: datetime.datetime, success_body: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """`_store`, and a 409 (signed, so verified) is kept in the quarantine."""
+    response = _store(items, source, success_body)
+    if response["statusCode"] != 409:
+        return response
+    ids = [item["event_id"]["S"] for item in items]
+    return _kept_or_unavailable(
+        response, event=event, source=source, body=body, reason="conflict",
+        message="event_id already stored with another payload", event_ids=ids, verified_at=clock, now=now,
+    )  # fmt: skip
 
 
 def _sources() -> dict[str, Source]:
@@ -278,7 +366,7 @@ def _source_keys(source: Source) -> list[Any]:
 
 
 def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], body: bytes,
-                    now: datetime.datetime) -> dict[str, Any]:  # fmt: skip
+                    now: datetime.datetime, clock: int) -> dict[str, Any]:  # fmt: skip
     """`POST /webhook/<name>`: verified the way the source's provider signs, mapped to canonical events."""
     source = _sources().get(name)
     if source is None:
@@ -296,26 +384,42 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
     except JsonDecodeError as error:
         return _rejected(400, error.reason, error.message)
     request = WebhookRequest(headers=headers, body=body, text=text, url=request_url(event, source))
+
+    def refused(error: InvalidEventError) -> dict[str, Any]:
+        # Kept only if a signature matched before the refusal (a body refused before it could be
+        # verified, e.g. Adyen's unparsable JSON, is not: see `_kept_or_unavailable`).
+        return _kept_or_unavailable(
+            _rejected(_status_of(error), error.reason, error.message, error.field), event=event, source=name,
+            body=body, reason=error.reason, message=error.message, field=error.field, verified_at=clock, now=now,
+        )  # fmt: skip
+
     try:
-        provider_events = source.module.receive(request, keys, source.options, int(now.timestamp()))
+        provider_events = source.module.receive(request, keys, source.options, clock)
     except SignatureError as error:
         metrics.add_metric(name="SignatureRejected", unit=MetricUnit.Count, value=1)
         return _rejected(401, error.reason, error.message)
     except InvalidEventError as error:
-        return _rejected(_status_of(error), error.reason, error.message, error.field)
+        return refused(error)
     if not provider_events:
-        return _rejected(400, "no_events", "the delivery carries no event")
+        return refused(InvalidEventError("no_events", "the delivery carries no event"))
     try:
         # Every event of a batch is admitted before anything is written: all or nothing at the door.
         items = [_admit(canonical(source, provider_event), now) for provider_event in provider_events]
     except InvalidEventError as error:
-        return _rejected(_status_of(error), error.reason, error.message, error.field)
-    return _store(items, name, ADYEN_ACCEPTED if source.provider_id == "adyen" else None)
+        return refused(error)
+    success = ADYEN_ACCEPTED if source.provider_id == "adyen" else None
+    return _store_or_keep(items, name, event=event, body=body, clock=clock, now=now, success_body=success)
 
 
-def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
-    """The whole request path, with the clock passed in so tests can move it."""
-    headers = lower_case_headers(event.get("headers"))
+def process(event: dict[str, Any], now: datetime.datetime, signed_at: int | None = None) -> dict[str, Any]:
+    """The whole request path, with the clock passed in so tests can move it.
+
+    `signed_at` (epoch seconds) replaces `now` for signed-timestamp checks only: a quarantined delivery is
+    readmitted with the instant its kept headers verified (handlers/quarantine.py).
+    """
+    reset_signature_matched()
+    clock = int(now.timestamp()) if signed_at is None else signed_at
+    headers = request_headers(event)
     try:
         name = source_name(event)
     except UnknownSourceError as error:
@@ -327,15 +431,45 @@ def process(event: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
         return _rejected(413, "payload_too_large", f"body is larger than {MAX_BODY_BYTES} bytes")
     if name is None:
-        return _process_standard(event, headers, body, now)
-    return _process_source(event, name, headers, body, now)
+        response = _process_standard(event, headers, body, now, clock)
+    else:
+        response = _process_source(event, name, headers, body, now, clock)
+    if name is not None and signature_matched():
+        # What a source's signature alarm compares refusals with (modules/alarms.py): only a key holder
+        # makes it. Not on POST /webhook (no alarm reads it there; it would cost the hot path an EMF entry).
+        metrics.add_metric(name="SignatureVerified", unit=MetricUnit.Count, value=1)
+    return response
+
+
+def readmit(key: str, now: datetime.datetime) -> dict[str, Any]:
+    """Run today's door again on a kept delivery; delete it from the quarantine only once it is stored.
+
+    Returns `{"quarantine_id", "found", "statusCode", "body", "released"}`: `released` is true only when
+    the answer was 2xx (stored, or a duplicate of an event already stored) and the item was deleted.
+    """
+    item = quarantine.load(_dynamodb, key)
+    if item is None:
+        return {"quarantine_id": key, "found": False, "released": False}
+    response = process(quarantine.proxy_event(item), now, signed_at=int(item["verified_at"]["N"]))
+    stored = 200 <= response["statusCode"] < 300
+    released = quarantine.release(_dynamodb, item) if stored else False
+    metrics.add_metric(name="Readmitted" if released else "ReadmitRefused", unit=MetricUnit.Count, value=1)
+    logger.info("quarantine readmission", extra={"quarantine_id": key, "status": response["statusCode"],
+                                                 "released": released})  # fmt: skip
+    return {"quarantine_id": key, "found": True, "statusCode": response["statusCode"], "body": response["body"],
+            "released": released}  # fmt: skip
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    now = datetime.datetime.fromtimestamp(time.time(), tz=datetime.UTC)
     try:
-        return process(event, datetime.datetime.fromtimestamp(time.time(), tz=datetime.UTC))
+        # An operator's direct invoke (`pipeline_tools quarantine readmit`); API Gateway's proxy events
+        # always carry `httpMethod`, so no HTTP request can take this branch.
+        if quarantine.READMIT_KEY in event and "httpMethod" not in event:
+            return readmit(str(event[quarantine.READMIT_KEY]), now)
+        return process(event, now)
     except Exception:  # a bug must still not look like success to the sender
         logger.exception("unexpected failure; event not stored")
         return json_response(500, {"error": "internal_error", "message": "event not stored; retry later"})

@@ -17,6 +17,7 @@ import fastjsonschema
 import money
 import strict_json
 from canonical_event import CanonicalEvent, payload_sha256, utc_text
+from errors import PipelineError
 
 # The outcome of a body that names none (README, "The money contract"); other types get none.
 DEFAULT_OUTCOMES = {"payment": "succeeded", "refund": "succeeded", "dispute": "opened"}
@@ -37,14 +38,12 @@ STANDARD_SOURCE = "standard"
 MESSAGE_BOUND = 2 * MAX_BODY_BYTES + 2048
 
 
-class InvalidEventError(Exception):
-    """The body is not an acceptable event; `field` names the offending field when there is one."""
+class InvalidEventError(PipelineError):
+    """The body is not an acceptable event; `field` names the offending field when there is one. Its
+    status is the reason's (errors.REASONS: 413 for the size limits, else 400)."""
 
     def __init__(self, reason: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.field = field
+        super().__init__(reason, message, field)
 
 
 def _field_of(error: fastjsonschema.JsonSchemaValueException) -> str | None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
+
+from errors import PipelineError
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format marker, not a secret
 SIGNATURE_VERSION = "v1"
@@ -20,13 +23,11 @@ ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp
 MAX_ID_LENGTH, MAX_SIGNATURE_HEADER_LENGTH = 256, 4096
 
 
-class SignatureError(Exception):
-    """The request is not provably from a holder of a signing secret; `reason` is a stable code."""
+class SignatureError(PipelineError):
+    """The request is not provably from a holder of a signing secret; `reason` is a stable code (401)."""
 
     def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+        super().__init__(reason, message, status=401)
 
 
 def decode_secret(secret: str) -> bytes:
@@ -81,6 +82,48 @@ def with_svix_aliases(headers: Mapping[str, str]) -> Mapping[str, str]:
     return aliased
 
 
+# Whether a signature matched an active key during this request (set by `verify` and by the providers'
+# `common.any_match`; reset by the validator before each request). The validator keeps a refused delivery
+# in the quarantine only when this is true: a refusal before or without a matching signature is an
+# unauthenticated request, and keeping those would let anyone fill the quarantine. Lambda runs one
+# request at a time per process; a ContextVar keeps that true under threads too.
+_SIGNATURE_MATCHED: contextvars.ContextVar[bool] = contextvars.ContextVar("signature_matched", default=False)
+
+
+def reset_signature_matched() -> None:
+    _SIGNATURE_MATCHED.set(False)
+
+
+def note_signature_matched() -> None:
+    _SIGNATURE_MATCHED.set(True)
+
+
+def signature_matched() -> bool:
+    return _SIGNATURE_MATCHED.get()
+
+
+# Signature headers a sender may repeat while it rotates secrets, and how their values are joined into
+# the one list each verifier already reads (RFC 9110 §5.3: repeated fields are one comma-joined list;
+# Standard Webhooks separates its signatures with spaces). API Gateway's REST proxy event keeps only the
+# last value of a repeated header in `headers`, every value in `multiValueHeaders` (FIELD-NOTES).
+REPEATABLE_SIGNATURE_HEADERS = {SIGNATURE_HEADER: " ", "svix-signature": " ", "x-mollie-signature": ","}
+
+
+def request_headers(event: Mapping[str, object]) -> dict[str, str]:
+    """The request's headers (lower-case names); a repeated signature header of
+    `REPEATABLE_SIGNATURE_HEADERS` carries every value API Gateway delivered, joined, not only the last."""
+    headers = lower_case_headers(event.get("headers"))  # type: ignore[arg-type]
+    multi = event.get("multiValueHeaders")
+    if not isinstance(multi, Mapping):
+        return headers
+    for name, values in multi.items():
+        if not isinstance(name, str) or name.lower() not in REPEATABLE_SIGNATURE_HEADERS:
+            continue
+        if isinstance(values, list) and len(values) > 1 and all(isinstance(value, str) for value in values):
+            headers[name.lower()] = REPEATABLE_SIGNATURE_HEADERS[name.lower()].join(value.strip() for value in values)
+    return headers
+
+
 def lower_case_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     """HTTP header names are case-insensitive; API Gateway passes them as the client sent them."""
     if not isinstance(headers, Mapping):
@@ -116,12 +159,6 @@ def verify(
     if not (timestamp_text.isascii() and timestamp_text.isdigit()) or len(timestamp_text) > 12:
         raise SignatureError("malformed_timestamp", f"{TIMESTAMP_HEADER} must be integer seconds since the epoch")
     timestamp = int(timestamp_text)
-    if timestamp < now - tolerance_seconds:
-        raise SignatureError("timestamp_too_old", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the past")
-    if timestamp > now + tolerance_seconds:
-        raise SignatureError(
-            "timestamp_in_future", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the future"
-        )
     candidates = _signatures(signature_header)
     if not candidates:
         raise SignatureError(
@@ -139,4 +176,13 @@ def verify(
             matched |= hmac.compare_digest(expected, candidate)
     if not matched:
         raise SignatureError("invalid_signature", "no signature matches an active signing secret")
+    # Freshness after the signature (errors.py, "Order of checks"): a forged timestamp is an invalid
+    # signature, not a stale one, as for every provider (providers/common.py).
+    if timestamp < now - tolerance_seconds:
+        raise SignatureError("timestamp_too_old", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the past")
+    if timestamp > now + tolerance_seconds:
+        raise SignatureError(
+            "timestamp_in_future", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the future"
+        )
+    note_signature_matched()
     return webhook_id

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -19,8 +23,22 @@ ITERATOR_AGE_MILLISECONDS = 60_000
 
 # The validator's Powertools namespace (POWERTOOLS_METRICS_NAMESPACE in pipeline_stack.py).
 VALIDATOR_METRICS_NAMESPACE = "WebhookPipeline"
-# Refusals per 5 minutes above which a source's secret is probably wrong (a few stray probes are not).
-SIGNATURE_REFUSALS_THRESHOLD = 5
+# The signature alarm's window (seconds). CloudWatch evaluates an alarm every minute over a sliding window
+# of its period (CloudWatch User Guide, "Alarm evaluation windows"), so a misconfiguration raises it within
+# a minute or two of the first refused genuine delivery, well inside 15 minutes, and one genuine delivery
+# verified in the last 15 minutes clears it.
+SIGNATURE_WINDOW_SECONDS = 900
+# The signature alarm's metric math (ids `refused`, `verified`: SignatureRejected and SignatureVerified of
+# the source, Sum over the window): 1 when deliveries were refused for their signature and none verified.
+# Anyone can send refused requests; nobody without the secret can stop genuine deliveries from verifying.
+# So junk alone cannot hold it while genuine deliveries succeed, and a wrong secret (rotated on one side)
+# or a wrong URL (Square signs it) makes every genuine delivery a refusal: 1. Limit, documented: a source
+# with no genuine delivery in 15 minutes cannot tell junk from a misconfiguration; it fires on refusals
+# then, and clears on the next verified delivery.
+SIGNATURE_ALARM_EXPRESSION = "IF(FILL(refused, 0) >= 1 AND FILL(verified, 0) == 0, 1, 0)"
+# A verified delivery refused and kept in the quarantine (handlers/quarantine.py): only signed requests
+# get there, so only a provider (or a replay of its signed bytes) can raise it.
+QUARANTINE_WINDOW_SECONDS = 300
 
 
 class PipelineAlarms(Construct):
@@ -149,18 +167,91 @@ class PipelineAlarms(Construct):
         )
 
     def source_signature_refusals(self, source: str, *, validator_service: str) -> None:
-        """Deliveries of one source refused for their signature, more than a stray probe would explain:
-        usually a secret not set, or rotated on one side only."""
-        self._alarm(
+        """Deliveries of one source refused for their signature while none verified (see
+        `SIGNATURE_ALARM_EXPRESSION`): a secret not set or rotated on one side only, or a wrong URL."""
+
+        def query(id_: str, metric: str) -> CloudwatchMetricAlarmMetricQuery:
+            return CloudwatchMetricAlarmMetricQuery(
+                id=id_,
+                metric=CloudwatchMetricAlarmMetricQueryMetric(
+                    namespace=VALIDATOR_METRICS_NAMESPACE,
+                    metric_name=metric,
+                    dimensions={"service": validator_service, "source": source},
+                    stat="Sum",
+                    period=SIGNATURE_WINDOW_SECONDS,
+                ),
+                return_data=False,
+            )
+
+        alarm = CloudwatchMetricAlarm(
+            self,
             f"source-{source}-signature-refusals",
+            alarm_name=f"source-{source}-signature-refusals-{self.environment}",
+            alarm_description=(
+                f"deliveries of source {source} are refused for their signature and none verified in 15 minutes: "
+                f"check that webhook-source-{source}-{self.environment} holds the provider's current secret "
+                "(and, for Square, that notification_url is the URL registered)"
+            ),
+            metric_query=[
+                query("refused", "SignatureRejected"),
+                query("verified", "SignatureVerified"),
+                CloudwatchMetricAlarmMetricQuery(
+                    id="misconfigured",
+                    expression=SIGNATURE_ALARM_EXPRESSION,
+                    label="refused with none verified",
+                    return_data=True,
+                ),
+            ],
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+        )
+        self.alarms.append(alarm)
+
+    def quarantined(self, *, validator_service: str, table_name: str) -> None:
+        """A signed delivery was refused (409, 400, 413) and kept in `table_name`: look, fix, readmit."""
+        self._alarm(
+            "verified-deliveries-quarantined",
             description=(
-                f"deliveries of source {source} are refused for their signature: check that "
-                f"webhook-source-{source}-{self.environment} holds the provider's current secret"
+                f"a signed delivery was refused and kept in {table_name}: "
+                "python -m pipeline_tools quarantine list, then fix and readmit (README, Quarantine)"
             ),
             namespace=VALIDATOR_METRICS_NAMESPACE,
-            metric="SignatureRejected",
-            dimensions={"service": validator_service, "source": source},
+            metric="Quarantined",
+            dimensions={"service": validator_service},
             statistic="Sum",
-            threshold=SIGNATURE_REFUSALS_THRESHOLD,
-            period=300,
+            threshold=0,
+            period=QUARANTINE_WINDOW_SECONDS,
+        )
+
+    def quarantine_failures(self, *, validator_service: str) -> None:
+        """The quarantine write failed: the delivery was answered 503 and will be retried by its sender."""
+        self._alarm(
+            "quarantine-write-failures",
+            description="a refused signed delivery could not be kept (answered 503, the sender retries)",
+            namespace=VALIDATOR_METRICS_NAMESPACE,
+            metric="QuarantineFailed",
+            dimensions={"service": validator_service},
+            statistic="Sum",
+            threshold=0,
+            period=QUARANTINE_WINDOW_SECONDS,
+        )
+
+    def secret_entries_skipped(self, *, validator_service: str) -> None:
+        """A configured secret entry was skipped as malformed or too weak (logged by source and index)."""
+        self._alarm(
+            "secret-entries-skipped",
+            description=(
+                "a signing secret entry was skipped as malformed or too weak: the validator's log names the "
+                "source and the entry's index (never its value)"
+            ),
+            namespace=VALIDATOR_METRICS_NAMESPACE,
+            metric="SecretEntrySkipped",
+            dimensions={"service": validator_service},
+            statistic="Sum",
+            threshold=0,
+            period=QUARANTINE_WINDOW_SECONDS,
         )

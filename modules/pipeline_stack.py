@@ -26,6 +26,7 @@ from modules.example_consumer import ExampleConsumer, example_consumer_name
 from modules.function import PipelineFunction, lambda_log_group_name
 from modules.iam import allow
 from modules.lambda_package import LambdaPackage
+from modules.quarantine_store import QuarantineTable
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
 from modules.signing_secret import SigningSecret, source_secret_name
 from modules.sources_config import SIGNATURE_HEADERS, sources_environment
@@ -85,6 +86,14 @@ class WebhookPipelineStack(TerraformStack):
         table = EventTable(
             self,
             "event-store",
+            environment=env,
+            kms_key_arn=key_arn,
+            deletion_protection=settings.deletion_protection,
+            writer_role_arn=validator_role_arn,
+        ).table
+        quarantine_table = QuarantineTable(
+            self,
+            "quarantine",
             environment=env,
             kms_key_arn=key_arn,
             deletion_protection=settings.deletion_protection,
@@ -166,6 +175,7 @@ class WebhookPipelineStack(TerraformStack):
             reserved_concurrency=settings.validator_reserved_concurrency,
             environment_variables={
                 "EVENTS_TABLE_NAME": table.name,
+                "QUARANTINE_TABLE_NAME": quarantine_table.name,
                 "SIGNING_SECRET_ARN": secret.arn,
                 "SIGNATURE_TOLERANCE_SECONDS": str(settings.signature_tolerance_seconds),
                 "EVENT_TTL_DAYS": str(settings.event_ttl_days),
@@ -180,6 +190,12 @@ class WebhookPipelineStack(TerraformStack):
             },
             permissions=[
                 allow("StoreEventsOnce", ["dynamodb:PutItem"], [table.arn]),
+                # Keep refused signed deliveries; read and release one on an operator's readmission.
+                allow(
+                    "KeepAndReleaseQuarantinedDeliveries",
+                    ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+                    [quarantine_table.arn],
+                ),
                 allow(
                     "ReadSigningSecret",
                     ["secretsmanager:GetSecretValue"],
@@ -325,6 +341,9 @@ class WebhookPipelineStack(TerraformStack):
         alarms.api_server_errors(api.name, api.stage.stage_name)
         for source in settings.sources:
             alarms.source_signature_refusals(source.name, validator_service=validator_name)
+        alarms.quarantined(validator_service=validator_name, table_name=quarantine_table.name)
+        alarms.quarantine_failures(validator_service=validator_name)
+        alarms.secret_entries_skipped(validator_service=validator_name)
         PipelineDashboard(
             self,
             "dashboard",
@@ -347,6 +366,7 @@ class WebhookPipelineStack(TerraformStack):
         outputs = {
             "api_endpoint": api.endpoint,
             "dynamodb_table_name": table.name,
+            "quarantine_table_name": quarantine_table.name,
             "payments_queue_url": routed["payments"].source.queue.url,
             "refunds_queue_url": routed["refunds"].source.queue.url,
             "disputes_queue_url": routed["disputes"].source.queue.url,

@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 NAME_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
+# A source name is the namespace of its event ids (`<name>:<provider id>`): never `:` (NAME_PATTERN), and
+# never the standard source's own label.
+RESERVED_NAMES = frozenset({"standard"})
 _EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_.:*-]{1,128}$")
 _DOTTED_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 TRANSACTION_TYPES = ("payment", "refund", "dispute", "other")
@@ -156,6 +159,10 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
         key = f"sources.{name}"
         if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
             raise SourceConfigError(f"{where}: '{key}': a source name is 1-32 lowercase letters, digits and '-'")
+        if name in RESERVED_NAMES:
+            # `standard` is the `source` of POST /webhook's events (items, message attributes): a source of
+            # that name would share its label and its ids' owner (README, "Event identity").
+            raise SourceConfigError(f"{where}: '{key}': the name {name!r} is reserved for POST /webhook")
         if not isinstance(entry, dict):
             raise SourceConfigError(f"{where}: '{key}' must be an object with a 'provider'")
         provider = entry.get("provider")

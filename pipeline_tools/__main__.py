@@ -105,6 +105,17 @@ def _parser() -> argparse.ArgumentParser:
                          help="payments|refunds|disputes: DLQ back to its queue; unrouted: route parked events again; "
                               "router: replay each failed stream batch's window")  # fmt: skip
 
+    check = commands.add_parser(
+        "check-secrets", help="parse every configured secret as the validator will; exit 1 on a weak or malformed one"
+    )
+    with_outputs(check)
+
+    kept = commands.add_parser("quarantine", help="signed deliveries the door refused: list, show, readmit")
+    with_outputs(kept)
+    kept.add_argument("action", choices=("list", "show", "readmit"),
+                      help="list: one JSON line each; show ID: in full; readmit ID: today's door on the kept bytes")  # fmt: skip
+    kept.add_argument("quarantine_id", nargs="?", help="with show/readmit: the quarantine_id (<source>:<sha256>)")
+
     plan = commands.add_parser("plan", help="terraform plan of the current code against the running sandbox, reviewed")
     plan.add_argument(
         "--sandbox", action="store_true", required=True, help="plan against the running sandbox (the only target)"
@@ -320,6 +331,27 @@ def _trace(args: argparse.Namespace, outputs: dict) -> int:
     return 0 if found.item is not None else 1
 
 
+def _quarantine(args: argparse.Namespace, outputs: dict) -> int:
+    """Exit 0: done (readmit: stored and released); 1: readmitted but refused again (still kept)."""
+    from pipeline_tools import quarantine
+
+    if args.action != "list" and not args.quarantine_id:
+        raise operations.OperationError(f"quarantine {args.action} needs a quarantine_id (see quarantine list)")
+    try:
+        if args.action == "list":
+            for entry in quarantine.list_kept(outputs):
+                print(json.dumps(entry))
+            return 0
+        if args.action == "show":
+            print(json.dumps(quarantine.show(outputs, args.quarantine_id), indent=2))
+            return 0
+        answer = quarantine.readmit(outputs, args.quarantine_id)
+    except quarantine.QuarantineError as error:
+        raise operations.OperationError(str(error)) from None
+    print(json.dumps(answer))
+    return 0 if answer.get("released") else 1
+
+
 def _plan(args: argparse.Namespace) -> int:
     from pipeline_tools.sandbox.plan import plan_against_sandbox
 
@@ -365,6 +397,16 @@ def main(argv: list[str] | None = None) -> int:
             return _trace(args, outputs)
         if args.command == "replay":
             return _replay(args, outputs)
+        if args.command == "quarantine":
+            return _quarantine(args, outputs)
+        if args.command == "check-secrets":
+            from pipeline_tools.secret_check import problems
+
+            found = problems(outputs)
+            for line in found:
+                print(line)
+            print("every secret is usable" if not found else f"{len(found)} problem(s)", file=sys.stderr)
+            return 1 if found else 0
         print(json.dumps(redrive(outputs, args.queue, _progress)))
         return 0
     except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, CostInputError) as error:

@@ -42,8 +42,8 @@ class Assumptions:
     secret_cache_seconds: int = 300  # the validator re-reads the signing secret this often
     xray_reservoir_per_second: float = 1.0  # X-Ray default sampling: 1 request/s, then 5 %
     xray_rate: float = 0.05
-    custom_metrics: int = 21  # distinct EMF metric names the handlers publish (ColdStart included)
-    alarms: int = 12  # CloudWatch alarms in the synthesized stack (a test keeps this true)
+    custom_metrics: int = 26  # distinct EMF metric names the handlers publish (ColdStart included)
+    alarms: int = 15  # CloudWatch alarms in the synthesized stack (a test keeps this true)
     log_storage_compression: float = 0.15  # stored log bytes per ingested byte
     consumer_receive_batch: int = 10  # your consumers' ReceiveMessage batch (counted, not ours)
 

@@ -9,7 +9,9 @@
 - `unrouted`: events of a type the router did not know. After deploying a router that knows it, each
   parked message's stored event is routed again by the router's own code; events still unknown stay.
 - `router`: `event-router-dlq` holds pointers to stream batches the router gave up on, not events.
-  Its runbook is a replay of each pointer's arrival window from the table, then the pointer is deleted.
+  Its runbook reads each pointer's records from the table's stream by shard and sequence numbers (the
+  keys of exactly that batch), routes those stored events again, and deletes the pointer only after all
+  were sent; a pointer it cannot resolve stays, named.
 
 Every receive uses `WaitTimeSeconds=0` (the queues long-poll 20 s by default): an empty queue ends
 the command at once. Progress goes to `progress` as one line per step.
@@ -17,7 +19,6 @@ the command at once. Progress goes to `progress` as one line per step.
 
 from __future__ import annotations
 
-import datetime
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +30,6 @@ from pipeline_tools.outputs import client
 DEAD_LETTER_QUEUES = {"payments": "payments", "refunds": "refunds", "disputes": "disputes", "lifecycle": "lifecycle"}
 QUEUES = (*DEAD_LETTER_QUEUES, "unrouted", "router")
 MOVE_TASK_POLL_SECONDS = 5
-WINDOW_MARGIN = datetime.timedelta(seconds=2)  # arrival times are approximate (about a second)
 Progress = Callable[[str], None]
 
 
@@ -129,32 +129,87 @@ def _reroute_unrouted(outputs: dict[str, Any], progress: Progress) -> dict[str, 
     return {"routed": routed, "still_unrouted": still_unknown}
 
 
-def _arrival(value: Any) -> datetime.datetime:
+def batch_event_ids(outputs: dict[str, Any], info: dict[str, Any]) -> list[str] | None:
+    """The `event_id`s of the INSERT records of one failed stream batch, read by the pointer's shard and
+    sequence numbers (`DDBStreamBatchInfo`: `streamArn`, `shardId`, `startSequenceNumber`,
+    `endSequenceNumber`), or None when the stream no longer holds them (it keeps records 24 hours:
+    `TrimmedDataAccessException`, `ResourceNotFoundException`, `ExpiredIteratorException`)."""
+    from botocore.exceptions import ClientError
+
+    streams = client(outputs, "dynamodbstreams")
+    end = int(info["endSequenceNumber"])
     try:
-        return datetime.datetime.fromtimestamp(float(value), tz=datetime.UTC)
-    except (TypeError, ValueError):
-        return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        iterator = streams.get_shard_iterator(
+            StreamArn=info["streamArn"], ShardId=info["shardId"], ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=info["startSequenceNumber"],
+        )["ShardIterator"]  # fmt: skip
+        keys: list[str] = []
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            for record in page.get("Records", []):
+                if int(record["dynamodb"]["SequenceNumber"]) > end:
+                    return keys
+                if record.get("eventName") == "INSERT":
+                    keys.append(record["dynamodb"]["Keys"]["event_id"]["S"])
+            if not page.get("Records"):
+                return keys  # the end of what the shard holds so far
+            iterator = page.get("NextShardIterator")
+        return keys
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in ("TrimmedDataAccessException", "ResourceNotFoundException", "ExpiredIteratorException"):
+            return None
+        raise
 
 
 def _replay_failed_batches(outputs: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    sqs = client(outputs, "sqs")
+    """Each pointer's events, named by the stream's own keys (never a window of arrival times), routed
+    again by the router's code; the pointer is deleted only after every one of them was sent. A pointer
+    whose records the stream no longer holds, or with an event that is gone from the table or cannot be
+    routed, stays in the queue (made visible again) and is named: nothing is dropped on a guess."""
+    operations._handlers_on_path()
+    from routing import UnroutableRecordError, message_for
+
+    sqs, dynamodb = client(outputs, "sqs"), client(outputs, "dynamodb")
     url = outputs["event_router_dlq_url"]
-    total, replayed, pointers = _visible(sqs, url), 0, 0
+    total, replayed, pointers, kept = _visible(sqs, url), 0, 0, 0
     progress(f"{operations.queue_name(url)}: {total} failed stream batches to replay from the table")
     for message in _drain(sqs, url):
         info = json.loads(message["Body"]).get("DDBStreamBatchInfo", {})
-        since = _arrival(info["approximateArrivalOfFirstRecord"]) - WINDOW_MARGIN
-        until = _arrival(info["approximateArrivalOfLastRecord"]) + WINDOW_MARGIN
-        selection = operations.replay_messages(outputs, since, until, None)
-        for event_id, reason in selection.skipped:
-            progress(f"skipped {event_id}: {reason} (it stays in the table)")
-        replayed += operations.send_messages(outputs, selection.messages)
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        keys = batch_event_ids(outputs, info)
+        problems: list[str] = []
+        outgoing = []
+        if keys is None:
+            problems.append(
+                f"the stream no longer holds sequence numbers {info.get('startSequenceNumber')}.."
+                f"{info.get('endSequenceNumber')} (kept 24 h): replay by time with `replay --since/--until`"
+            )
+        for event_id in keys or []:
+            item = dynamodb.get_item(
+                TableName=outputs["dynamodb_table_name"], Key={"event_id": {"S": event_id}}, ConsistentRead=True
+            ).get("Item")
+            if item is None:
+                problems.append(f"{event_id}: no longer in the table")
+                continue
+            try:
+                routed = message_for({"dynamodb": {"NewImage": item, "SequenceNumber": event_id}},
+                                     operations._queue_urls(outputs))  # fmt: skip
+            except UnroutableRecordError as error:
+                problems.append(f"{event_id}: cannot be routed ({error.reason})")
+                continue
+            if routed is not None:
+                outgoing.append(routed)
+        if problems:
+            for problem in problems:
+                progress(f"pointer kept: {problem}")
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            kept += 1
+            continue
+        replayed += operations.send_messages(outputs, outgoing)
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])  # only once all were sent
         pointers += 1
-        progress(
-            f"batch {pointers}/{total}: {len(selection.messages)} events received {since:%H:%M:%S}..{until:%H:%M:%S} replayed"
-        )
-    return {"batches": pointers, "replayed": replayed}
+        progress(f"batch {pointers}/{total}: {len(outgoing)} events (by sequence number) replayed")
+    return {"batches": pointers, "replayed": replayed, "kept": kept}
 
 
 def redrive(outputs: dict[str, Any], queue: str, progress: Progress = lambda _: None) -> dict[str, Any]:

@@ -6,7 +6,10 @@ hex HMAC key from the Customer Area decoded to bytes, over the item's values joi
     pspReference:originalReference:merchantAccountCode:merchantReference:amount.value:amount.currency:eventCode:success
 
 An absent value is the empty string (e.g. `originalReference` of an AUTHORISATION); values are not escaped
-(the `\\`/`:` escaping of Adyen's old Hosted Payment Pages signature does not apply to notifications).
+(the `\\`/`:` escaping of Adyen's old Hosted Payment Pages signature does not apply to notifications), so
+a `:` inside a value shifts the boundaries the signature fixes: every signed value but `merchantReference`
+must be free of `:` (400 otherwise, see `_check_signed_boundaries`), and the event id
+`<pspReference>:<eventCode>:<success>` is then a function of the signed string alone.
 Every item of a delivery is verified before anything is read: one failing item refuses the whole
 delivery (Adyen's own Python `is_valid_hmac_notification`, given a batch, checks only the first item).
 
@@ -104,6 +107,7 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
     text = text.strip()
     if not _HEX_KEY.fullmatch(text):
         raise ValueError("an Adyen HMAC key is a hex string of at least 32 characters")
+    common.strong_enough(text, rule="an Adyen HMAC key is 64 generated hex digits", minimum=32)
     return bytes.fromhex(text)
 
 
@@ -177,12 +181,15 @@ def receive(
 
 def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> ProviderEvent:
     prefix = f"notificationItems[{index}].NotificationRequestItem"
-    psp_reference = common.event_id(item.get("pspReference"), f"{prefix}.pspReference")
+    _check_signed_boundaries(item, prefix)
     code = common.event_type(item.get("eventCode"), f"{prefix}.eventCode")
     success = item.get("success")
     if success not in ("true", "false"):
         raise InvalidEventError("invalid_field", f'{prefix}.success must be "true" or "false"', f"{prefix}.success")
-    provider_event_id = common.event_id(f"{psp_reference}:{code}:{success}", f"{prefix}.pspReference")
+    provider_event_id = common.joined_id(
+        [(item.get("pspReference"), f"{prefix}.pspReference"), (code, f"{prefix}.eventCode"),
+         (success, f"{prefix}.success")]
+    )  # fmt: skip
     amount = item.get("amount")
     value = unit = code_currency = None
     if amount is not None:
@@ -214,6 +221,25 @@ def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> P
         # Adyen items carry no version: eventDate (not signed) in microseconds since the epoch.
         object_version=int(timestamp.timestamp() * 1_000_000),
     )
+
+
+def _check_signed_boundaries(item: Mapping[str, Any], prefix: str) -> None:
+    """Refuse (400, naming the field) a `:` in any signed value but `merchantReference`.
+
+    Adyen joins the signed values with `:` and escapes nothing, so a `:` inside one of them lets a captured
+    item be re-split into other values under the same valid signature (`merchantReference` `order:42` ->
+    `pspReference` `PSP:` ...), and our id would change with them. With every other value free of `:` the
+    signed string splits one way only: three values from the left, four from the right (the amount and
+    currency are checked by their own patterns, `success` is `true`/`false`), and `merchantReference` is
+    what lies between, colons included, so it may keep them. Adyen's own values never hold `:`
+    (pspReference: 16 alphanumerics; merchant account codes: letters, digits, `_`; event codes: upper
+    case and `_`).
+    """
+    for name in ("pspReference", "originalReference", "merchantAccountCode", "eventCode"):
+        value = item.get(name)
+        if isinstance(value, str) and ":" in value:
+            field = f"{prefix}.{name}"
+            raise InvalidEventError("invalid_field", f"{field} must not hold ':' (it shifts the signed fields)", field)
 
 
 def _unsigned(item: Mapping[str, Any]) -> dict[str, Any]:

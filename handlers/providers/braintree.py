@@ -96,6 +96,7 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
     """The private key -> the HMAC key Braintree uses (SHA-1 of the private key). Raises ValueError."""
     if not _PRIVATE_KEY.fullmatch(text):
         raise ValueError("a Braintree private key is printable ASCII without spaces")
+    common.strong_enough(text, rule="a Braintree private key is 16 or more generated characters (32 hex digits)")
     return hashlib.sha1(text.encode("ascii")).digest()  # noqa: S324 - Braintree's scheme, not our choice
 
 
@@ -182,8 +183,12 @@ def receive(
     subject = root.find("subject")
     entity = subject[0] if subject is not None and len(subject) else None
     subject_id = _text(entity, "id") if entity is not None else None
+    # kind, subject id, whole seconds joined with `:`: each part free of `:` (common.id_part), and a subject
+    # id has a letter or digit, so the `-` of "no subject" is never someone's id.
+    subject_part = "-" if subject_id is None else common.id_part(subject_id, "notification.subject.id")
     provider_event_id = common.event_id(
-        f"{kind}:{subject_id or '-'}:{int(timestamp.timestamp())}", "notification.subject.id"
+        f"{common.id_part(kind, 'notification.kind')}:{subject_part}:{int(timestamp.timestamp())}",
+        "notification.subject.id",
     )
     transaction_type, outcome, money_entity = _fact(kind, entity)
     amount_text = _text(money_entity, "amount-disputed") or _text(money_entity, "amount")

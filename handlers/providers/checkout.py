@@ -37,7 +37,7 @@ PREFIX_MAPPING: Mapping[str, str] = {"dispute_": "dispute"}
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
-    return common.text_secret(text)
+    return common.text_secret(text, rule="a Checkout.com signature key is 16 or more generated characters")
 
 
 def verify(request: WebhookRequest, keys: Sequence[bytes]) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 
 import strict_json
 from webhook_event import InvalidEventError
-from webhook_signature import SignatureError
+from webhook_signature import SignatureError, note_signature_matched
 
 # Far above any real signature header (Stripe sends one `t` and one or two `v1`, ~150 characters), far
 # below what would cost CPU to split: a longer value is refused before it is parsed.
@@ -40,6 +40,10 @@ _EPOCH_DIGITS = re.compile(r"[0-9]{1,12}")
 # Event ids become SQS message attributes and DynamoDB keys: a conservative character set.
 EVENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+# One part of an event id joined from several values with `:` (Adyen, Braintree, Razorpay): no `:` inside,
+# so the joined id splits back into exactly its parts (two different tuples never give one id), and at
+# least one letter or digit, so no part can pose as the `-` that marks an absent value.
+ID_PART_PATTERN = re.compile(r"[A-Za-z0-9_.-]{0,99}[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _CURRENCY_PATTERN = re.compile(r"[A-Za-z]{3}")
 _MINOR_UNITS_TEXT = re.compile(r"-?[0-9]{1,30}")
@@ -99,6 +103,8 @@ def any_match(
         expected = hmac.new(key, message, digest).digest()
         for candidate in candidates:
             matched |= hmac.compare_digest(expected, candidate)
+    if matched:
+        note_signature_matched()  # what the quarantine keeps is only ever signed (webhook_signature.py)
     return matched
 
 
@@ -216,8 +222,31 @@ def tolerance(options: Mapping[str, Any], default: int) -> int:
     return value
 
 
-def text_secret(text: str, *, prefix: str = "") -> bytes:
-    """A signing secret used as text: its UTF-8 bytes are the HMAC key. Raises ValueError when malformed."""
+# A secret shorter than this, or with fewer distinct characters, is a placeholder (`x`, `changeme`,
+# `whsec_x`, `aaaa...`), not a provider's generated key: every supported provider generates 16 or more
+# random characters (Stripe 32 after `whsec_`, Adyen 64 hex digits, Square 22, Braintree 32 hex, ...:
+# docs/providers/). Refused at run time (the entry is skipped and logged by index) and by
+# `python -m pipeline_tools check-secrets` before traffic arrives.
+MIN_SECRET_CHARACTERS = 16
+MIN_DISTINCT_CHARACTERS = 8
+
+
+def strong_enough(material: str | bytes, *, rule: str, minimum: int = MIN_SECRET_CHARACTERS) -> None:
+    """Raise ValueError naming `rule` (never the value) when `material` is too short or too regular.
+
+    `material` is what carries the entropy: the text after a fixed prefix, or the decoded key bytes.
+    """
+    if len(material) < minimum:
+        raise ValueError(f"too short to be a real secret: {rule} (at least {minimum}, this one has {len(material)})")
+    if len(set(material)) < MIN_DISTINCT_CHARACTERS:
+        raise ValueError(
+            f"too regular to be a real secret: {rule} (at least {MIN_DISTINCT_CHARACTERS} distinct characters)"
+        )
+
+
+def text_secret(text: str, *, prefix: str = "", rule: str = "", minimum: int = MIN_SECRET_CHARACTERS) -> bytes:
+    """A signing secret used as text: its UTF-8 bytes are the HMAC key. Raises ValueError when malformed,
+    or too short or regular after `prefix` (`strong_enough`, with `rule` saying what the provider issues)."""
     if not isinstance(text, str) or not text:
         raise ValueError("the secret is empty")
     if text != text.strip() or any(character.isspace() for character in text):
@@ -226,6 +255,7 @@ def text_secret(text: str, *, prefix: str = "") -> bytes:
         raise ValueError("the secret holds non-ASCII or control characters")
     if prefix and (not text.startswith(prefix) or len(text) == len(prefix)):
         raise ValueError(f"the secret must start with {prefix!r}")
+    strong_enough(text[len(prefix) :], rule=rule or f"at least {minimum} generated characters", minimum=minimum)
     return text.encode("utf-8")
 
 
@@ -261,6 +291,29 @@ def event_id(value: Any, field: str) -> str:
     if not isinstance(value, str) or not EVENT_ID_PATTERN.fullmatch(value):
         raise InvalidEventError("invalid_event_id", f"{field} must match {EVENT_ID_PATTERN.pattern}", field)
     return value
+
+
+def id_part(value: Any, field: str) -> str:
+    """One value an event id is joined from: matches `ID_PART_PATTERN` (no `:`), else 400 naming `field`.
+
+    Why: an id joined with `:` from values that may hold `:` is ambiguous (`a:b` + `c` = `a` + `b:c`), and
+    where the provider's signature joins the same values with `:` (Adyen) a shifted split keeps the
+    signature valid; refusing `:` in every part makes the id a function of the signed values only.
+    """
+    if not isinstance(value, str) or not ID_PART_PATTERN.fullmatch(value):
+        raise InvalidEventError(
+            "invalid_event_id",
+            f"{field} must match {ID_PART_PATTERN.pattern} (no ':') to be part of an event id",
+            field,
+        )
+    return value
+
+
+def joined_id(parts: Sequence[tuple[Any, str]]) -> str:
+    """An event id joined with `:` from (value, field) pairs, each checked by `id_part`; the result is
+    checked against `EVENT_ID_PATTERN` too (its length)."""
+    text = ":".join(id_part(value, field) for value, field in parts)
+    return event_id(text, parts[0][1])
 
 
 def event_type(value: Any, field: str) -> str:

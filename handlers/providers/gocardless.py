@@ -97,6 +97,7 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
     """The endpoint secret as text -> its UTF-8 bytes (the HMAC key). Raises ValueError when empty."""
     if not text or text != text.strip():
         raise ValueError("a GoCardless webhook secret is non-empty text without surrounding spaces")
+    common.strong_enough(text, rule="a GoCardless webhook secret is 16 or more generated characters")
     return text.encode("utf-8")
 
 

@@ -74,6 +74,7 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
     """The signing secret as text -> its UTF-8 bytes (the HMAC key). Raises ValueError when empty."""
     if not text or text != text.strip():
         raise ValueError("a Mollie signing secret is non-empty text without surrounding spaces")
+    common.strong_enough(text, rule="a Mollie signing secret is 16 or more generated characters")
     return text.encode("utf-8")
 
 

@@ -89,7 +89,7 @@ SUBSCRIPTION_OUTCOMES: Mapping[str, str] = {
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
-    return common.text_secret(text)
+    return common.text_secret(text, rule="a Paddle secret key is 16 or more generated characters")
 
 
 def verify(request: WebhookRequest, keys: Sequence[bytes], *, now: int, tolerance_seconds: int) -> None:

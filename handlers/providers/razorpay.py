@@ -4,15 +4,16 @@ https://razorpay.com/docs/webhooks/validate-test/; the official SDK's
 `razorpay.Utility.verify_webhook_signature` does the same. The key is the secret chosen when the webhook
 was set up in the Dashboard, as text (not the API key secret).
 
-The event id travels only in the `x-razorpay-event-id` header, which the signature does NOT cover. It is
-read after the signature matched: an unauthenticated request is always 401, whatever that header holds.
-With an authentic body, a missing or malformed event id is a 400 (`invalid_event_id`, field
-`x-razorpay-event-id`), not a 401: the sender proved who it is, the request lacks a field. Razorpay
-retries a non-2xx delivery for 24 hours, then disables the webhook and e-mails the alert address, so a
-persistent 400 is seen. Risk, documented: nothing signed ties the id to the body, so whoever captures
-one delivery (body and signature) can replay it under fresh ids and each is stored as a new event; no
-signed timestamp bounds that window either. Consumers should also deduplicate on the entity id in the
-signed payload (e.g. `payload.payment.entity.id` with the event type).
+Event id, from signed content only: `<entity id>:<event>:<created_at>` (e.g.
+`pay_DESp9bgForNoUd:payment.captured:1691735748`), all three read from the signed body. Razorpay's own
+event id travels only in the `x-razorpay-event-id` header, which the signature does NOT cover, so it is
+not used at all: whoever captured one delivery could otherwise replay it under fresh ids, each stored as
+a new event. Trade-off, documented: a retry of a delivery carries the same body, so it dedupes; two
+genuinely different events of the same kind about the same entity within the same second would share an
+id (the second is a 409 and is kept in quarantine, README "Quarantine"); Razorpay sends one event per
+state change of an entity, so this is not expected. A body without the entity's id is a 400
+(`invalid_event_id`, field `payload.<entity>.entity.id`). Razorpay retries a non-2xx delivery for 24
+hours, then disables the webhook and e-mails the alert address.
 
 Events: type `event`, time `created_at` (epoch seconds). The money facts (`FACTS`, every row with its
 Razorpay link in docs/providers/razorpay.md): a payment's capture by `payment.captured` (the payment
@@ -38,6 +39,7 @@ from webhook_signature import SignatureError  # noqa: F401 - what verify raises,
 SECRET_FORMAT = "the webhook secret entered when creating the webhook in the Dashboard, used as text"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
 HEADER = "x-razorpay-signature"
+# Sent by Razorpay but not signed: never read (see above).
 EVENT_ID_HEADER = "x-razorpay-event-id"
 # Razorpay's amounts are "in the smallest currency sub-unit" (ISO 4217 minor units; three-decimal
 # currencies in thousandths): no override.
@@ -106,7 +108,7 @@ DEFAULT_MAPPING: Mapping[str, str] = {kind: fact.transaction_type for kind, fact
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
-    return common.text_secret(text)
+    return common.text_secret(text, rule="a Razorpay webhook secret must be 16 or more random characters")
 
 
 def verify(request: WebhookRequest, keys: Sequence[bytes]) -> None:
@@ -117,8 +119,21 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _entity_id(body: dict[str, Any], name: str) -> tuple[Any, str]:
+    """(id, field) of the entity the event is about: `payload.<name>.entity.id`, else the first entity of
+    the signed `contains` list that has one (`payment.downtime.*` events carry `payload["payment.downtime"]`)."""
+    payload = body.get("payload")
+    contains = body.get("contains")
+    names = [name, *(c for c in contains if isinstance(c, str))] if isinstance(contains, list) else [name]
+    for candidate in names:
+        part = payload.get(candidate) if isinstance(payload, dict) else None
+        entity = part.get("entity") if isinstance(part, dict) else None
+        if isinstance(entity, dict) and "id" in entity:
+            return entity["id"], f"payload.{candidate}.entity.id"
+    return None, f"payload.{name}.entity.id"
+
+
 def read(request: WebhookRequest) -> ProviderEvent:
-    event_id = common.event_id(request.headers.get(EVENT_ID_HEADER), EVENT_ID_HEADER)
     body = common.parse_object(request.text)
     event_type = common.event_type(body.get("event"), "event")
     timestamp = common.epoch_seconds(body.get("created_at"), "created_at")
@@ -138,6 +153,11 @@ def read(request: WebhookRequest) -> ProviderEvent:
                 amount_field=fact.amount,
                 currency_field=f"{entity}.currency",
             )
+    name = "dispute" if event_type.startswith("payment.dispute.") else event_type.split(".", 1)[0]
+    entity_id, entity_field = _entity_id(body, name)
+    event_id = common.joined_id(
+        [(entity_id, entity_field), (event_type, "event"), (str(body["created_at"]), "created_at")]
+    )
     return ProviderEvent(
         provider_event_id=event_id,
         provider_event_type=event_type,

@@ -36,7 +36,7 @@ _MONEY_OBJECTS = frozenset({"payment", "refund", "dispute"})
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
-    return common.text_secret(text)
+    return common.text_secret(text, rule="a Square signature key is 16 or more generated characters")
 
 
 def verify(request: WebhookRequest, keys: Sequence[bytes]) -> None:
@@ -60,7 +60,7 @@ def read(request: WebhookRequest) -> ProviderEvent:
     body = common.parse_object(request.text)
     object_type = common.get(body, "data.type")
     amount, currency = (None, None)
-    if object_type in _MONEY_OBJECTS:
+    if isinstance(object_type, str) and object_type in _MONEY_OBJECTS:  # a list here is unhashable: no 500
         money = common.get(body, f"data.object.{object_type}.amount_money")
         if isinstance(money, dict):
             field = f"data.object.{object_type}.amount_money"

@@ -38,7 +38,9 @@ _MISSING = object()
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
     """`whsec_<base64>` -> key bytes. Raises ValueError for anything else."""
-    return decode_secret(text)
+    key = decode_secret(text)
+    common.strong_enough(key, rule="a Standard Webhooks secret is whsec_ and the base64 of 24-64 random bytes")
+    return key
 
 
 def receive(

@@ -136,7 +136,9 @@ def _object_ids(obj: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
-    return common.text_secret(text, prefix="whsec_")
+    return common.text_secret(
+        text, prefix="whsec_", minimum=24, rule="a Stripe endpoint secret is whsec_ and 24 or more generated characters"
+    )
 
 
 def verify(request: WebhookRequest, keys: Sequence[bytes], *, now: int, tolerance_seconds: int) -> None:

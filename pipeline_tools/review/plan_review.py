@@ -30,6 +30,8 @@ from pipeline_tools.review.plan_rules import (
 
 COMMENT_LIMIT = 65_536
 ACTION_ORDER = ("create", "update", "replace", "delete")
+# A column of its own only when a plan forgets something (older reviews keep their exact shape).
+FORGET = "forget"
 SENSITIVE = "(sensitive value)"
 
 
@@ -58,7 +60,7 @@ class Change:
 
     address: str
     resource_type: str
-    action: str  # create | update | replace | delete
+    action: str  # create | update | replace | delete | forget
     before: dict[str, Any]
     after: dict[str, Any]
     after_unknown: dict[str, Any]
@@ -90,7 +92,10 @@ class Change:
 
     @property
     def dangerous(self) -> bool:
-        return self.action in ("replace", "delete") or bool(self.losing_updates) or bool(self.broad_access)
+        # `forget` (a `removed` block with `destroy = false`): the resource keeps running outside Terraform;
+        # its protections (deletion protection, policies, alarms on it) are no longer managed here. The gate
+        # asks a human, as for a delete.
+        return self.action in ("replace", "delete", "forget") or bool(self.losing_updates) or bool(self.broad_access)
 
     @property
     def critical(self) -> bool:
@@ -108,10 +113,14 @@ class Review:
 
 
 def _action(actions: list[str]) -> str | None:
+    """Every action list Terraform's JSON plan format documents (developer.hashicorp.com/terraform/internals/
+    json-format, `resource_changes[].change.actions`); anything else is refused, never guessed at."""
     if actions in (["no-op"], ["read"]):
         return None
     if sorted(actions) == ["create", "delete"]:
         return "replace"
+    if actions in (["forget"], ["create", "forget"]):  # `removed` block with `destroy = false` (Terraform 1.7+)
+        return "forget"
     if len(actions) == 1 and actions[0] in ("create", "update", "delete"):
         return actions[0]
     raise PlanFormatError(f"unexpected action list {actions}")
@@ -291,6 +300,8 @@ def _access_section(plan: dict[str, Any], change: Change) -> list[str]:
 
 def _danger_line(change: Change) -> str:
     marker = f"**CRITICAL ({STATEFUL_TYPES[change.resource_type]})** " if change.critical else ""
+    if change.action == "forget":
+        return f"- {marker}{code(change.address)} will be **forgotten** (removed from state, left running unmanaged)"
     if change.action in ("replace", "delete"):
         forced = f"; forced by {', '.join(code(path) for path in change.replace_paths)}" if change.replace_paths else ""
         verb = "replaced" if change.action == "replace" else "destroyed"
@@ -301,15 +312,14 @@ def _danger_line(change: Change) -> str:
 
 def _counts(changes: list[Change]) -> list[str]:
     by_action = Counter(change.action for change in changes)
-    lines = ["| action | count |", "|---|---:|", *(f"| {a} | {by_action.get(a, 0)} |" for a in ACTION_ORDER), ""]
+    order = (*ACTION_ORDER, FORGET) if by_action.get(FORGET) else ACTION_ORDER
+    lines = ["| action | count |", "|---|---:|", *(f"| {a} | {by_action.get(a, 0)} |" for a in order), ""]
     by_type: dict[str, Counter[str]] = {}
     for change in changes:
         by_type.setdefault(change.resource_type, Counter())[change.action] += 1
-    lines += ["| resource type | " + " | ".join(ACTION_ORDER) + " |", "|---|" + "---:|" * len(ACTION_ORDER)]
+    lines += ["| resource type | " + " | ".join(order) + " |", "|---|" + "---:|" * len(order)]
     lines += [
-        f"| {code(resource_type.replace('|', '/'))} | "
-        + " | ".join(str(counts.get(a, 0) or "") for a in ACTION_ORDER)
-        + " |"
+        f"| {code(resource_type.replace('|', '/'))} | " + " | ".join(str(counts.get(a, 0) or "") for a in order) + " |"
         for resource_type, counts in sorted(by_type.items())
     ]
     return lines
@@ -343,7 +353,9 @@ def render(plan: dict[str, Any], *, title: str, full_plan: str | None = None, co
         lines += [context, ""]
     lines += [
         f"{counts['create']} to create, {counts['update']} to update, {counts['replace']} to replace, "
-        f"{counts['delete']} to destroy. {verdict}",
+        f"{counts['delete']} to destroy"
+        + (f", {counts[FORGET]} to forget (removed from state, not destroyed)" if counts[FORGET] else "")
+        + f". {verdict}",
         "",
     ]
     if dangerous:

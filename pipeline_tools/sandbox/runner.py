@@ -227,6 +227,8 @@ class Sandbox:
         outputs["source_endpoints"] = {name: self.gateway.source_url(name) for name in sorted(source_secrets)}
         outputs["source_secrets"] = source_secrets
         outputs["sandbox"] = True
+        # Lambda's Invoke API for the validator, served by the gateway (quarantine readmit).
+        outputs["lambda_endpoint_url"] = f"http://{self.gateway.host}"
         # For tools that plan against the sandbox (the plan-review test): where its state and stack are.
         outputs["sandbox_state_path"] = str(self.work_dir / "terraform.tfstate")
         outputs["sandbox_stack_dir"] = str(self.stack_dir)

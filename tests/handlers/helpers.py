@@ -33,6 +33,8 @@ HANDLER_MODULES = (
     "canonical_json",
     "http_response",
     "sdk_config",
+    "quarantine",
+    "errors",
 )
 REGION = "us-east-1"
 TABLE_NAME = "transaction-events-test"

@@ -41,9 +41,24 @@ def test_table_is_keyed_by_event_id_with_ttl_pitr_cmk_and_insert_stream(pipeline
             "deletion_protection_enabled": True,
         },
     )
-    [table] = resources(pipeline, "aws_dynamodb_table")
+    [table] = [t for t in resources(pipeline, "aws_dynamodb_table") if t["name"] == f"transaction-events-{ENV}"]
     assert table["server_side_encryption"]["kms_key_arn"].startswith("${aws_kms_key.")
     assert "range_key" not in table
+
+
+def test_the_quarantine_table_is_on_the_cmk_with_pitr_ttl_and_only_the_validator_writes(pipeline: dict) -> None:
+    [table] = [t for t in resources(pipeline, "aws_dynamodb_table") if t["name"] == f"webhook-quarantine-{ENV}"]
+    assert table["hash_key"] == "quarantine_id" and table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert table["server_side_encryption"]["kms_key_arn"].startswith("${aws_kms_key.")
+    [function] = [
+        f for f in resources(pipeline, "aws_lambda_function") if f["function_name"] == f"webhook-validator-{ENV}"
+    ]
+    assert function["environment"]["variables"]["QUARANTINE_TABLE_NAME"].startswith("${aws_dynamodb_table.")
+    assert pipeline["output"]["quarantine_table_name"]["value"].startswith("${aws_dynamodb_table.")
+    alarms = {a["alarm_name"]: a for a in resources(pipeline, "aws_cloudwatch_metric_alarm")}
+    assert alarms[f"verified-deliveries-quarantined-{ENV}"]["metric_name"] == "Quarantined"
 
 
 def test_one_customer_managed_key_with_rotation(pipeline: dict) -> None:

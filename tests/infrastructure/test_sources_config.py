@@ -61,6 +61,8 @@ def test_a_good_entry_is_parsed_with_sorted_options() -> None:
         ({"Shop": {"provider": "stripe"}}, "'sources.Shop': a source name is 1-32 lowercase"),
         ({"x" * 33: {"provider": "stripe"}}, "a source name is 1-32"),
         ({"shop": "stripe"}, "'sources.shop' must be an object"),
+        ({"standard": {"provider": "stripe"}}, "'sources.standard': the name 'standard' is reserved"),
+        ({"a:b": {"provider": "stripe"}}, "'sources.a:b': a source name is 1-32 lowercase"),
         ({"shop": {"provider": "paypal"}}, "'sources.shop.provider' = 'paypal' is not a provider"),
         ({"shop": {}}, "'sources.shop.provider' = None is not a provider"),
         ({"shop": {"provider": "stripe", "public_key": "x"}}, "'sources.shop.public_key' is not an option of stripe"),

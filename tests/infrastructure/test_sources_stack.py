@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modules.queues import MAX_MESSAGE_BYTES
 from modules.sources_config import SIGNATURE_HEADERS, parse_sources
 from tests.conftest import PIPELINE
+from tests.infrastructure.alarm_math import in_alarm
 from tests.infrastructure.assertions import by_name, policy_statements, resources
 from tests.infrastructure.synth import SynthesizedApp, synthesize
 
@@ -123,8 +126,76 @@ def test_a_signature_refusal_alarm_per_source(stack: dict[str, Any]) -> None:
     alarms = by_name(stack, "aws_cloudwatch_metric_alarm", "alarm_name")
     for name in ALL_SOURCES:
         alarm = alarms[f"source-{name}-signature-refusals-{ENV}"]
-        assert alarm["metric_name"] == "SignatureRejected"
-        assert alarm["dimensions"] == {"service": f"webhook-validator-{ENV}", "source": name}
+        metrics = {q["metric"]["metric_name"]: q["metric"] for q in alarm["metric_query"] if q.get("metric")}
+        assert set(metrics) == {"SignatureRejected", "SignatureVerified"}
+        assert all(m["dimensions"] == {"service": f"webhook-validator-{ENV}", "source": name} for m in metrics.values())
+
+
+# --- the alarm's own metric math on synthetic traffic (tests/infrastructure/alarm_math.py) ----------
+
+MINUTES = 180
+
+
+def _signature_alarm(stack: dict[str, Any]) -> dict[str, Any]:
+    return by_name(stack, "aws_cloudwatch_metric_alarm", "alarm_name")[f"source-stripe-signature-refusals-{ENV}"]
+
+
+def _attempts(gaps: list[int]) -> list[int]:
+    """Minutes at which genuine deliveries arrive: minute 0, then after each gap (the gaps repeat)."""
+    minutes, at, index = [0], 0, 0
+    while (at := at + gaps[index % len(gaps)]) < MINUTES:
+        minutes.append(at)
+        index += 1
+    return minutes
+
+
+def _series(genuine: list[int], junk: list[int], *, broken_from: int | None = None) -> dict[str, list[float | None]]:
+    refused: list[float | None] = [float(n) if n else None for n in junk]
+    verified: list[float | None] = [None] * MINUTES
+    for minute in genuine:
+        if broken_from is not None and minute >= broken_from:
+            refused[minute] = (refused[minute] or 0) + 1
+        else:
+            verified[minute] = (verified[minute] or 0) + 1
+    return {"SignatureRejected": refused, "SignatureVerified": verified}
+
+
+GAPS = st.lists(st.integers(min_value=1, max_value=15), min_size=1, max_size=MINUTES)
+JUNK = st.lists(st.integers(min_value=0, max_value=10_000), min_size=MINUTES, max_size=MINUTES)
+
+
+@settings(max_examples=60, deadline=None)
+@given(gaps=GAPS, junk=JUNK)
+def test_junk_alone_cannot_hold_the_signature_alarm_while_genuine_deliveries_verify(
+    stack: dict[str, Any], gaps: list[int], junk: list[int]
+) -> None:
+    """Any amount of unsigned traffic, with a genuine delivery verified at least every 15 minutes: never ALARM.
+    (The old alarm, SignatureRejected > 5 per 5 minutes, was held by six junk requests.)"""
+    alarm, genuine = _signature_alarm(stack), _attempts(gaps)
+    series = _series(genuine, junk)
+    assert not any(in_alarm(alarm, series, minute) for minute in range(MINUTES))
+
+
+@settings(max_examples=60, deadline=None)
+@given(gaps=GAPS, junk=JUNK, broken_from=st.integers(min_value=1, max_value=MINUTES - 16))
+def test_a_misconfiguration_raises_the_signature_alarm_within_15_minutes(
+    stack: dict[str, Any], gaps: list[int], junk: list[int], broken_from: int
+) -> None:
+    """From `broken_from` on every genuine delivery is refused (a secret rotated on one side, a wrong Square
+    URL): ALARM at the latest 15 minutes later, with or without junk on top."""
+    alarm, genuine = _signature_alarm(stack), _attempts(gaps)
+    series = _series(genuine, junk, broken_from=broken_from)
+    raised = [minute for minute in range(broken_from, MINUTES) if in_alarm(alarm, series, minute)]
+    assert raised and raised[0] <= broken_from + 15
+
+
+def test_the_quarantine_alarm_fires_on_one_kept_delivery(stack: dict[str, Any]) -> None:
+    alarm = by_name(stack, "aws_cloudwatch_metric_alarm", "alarm_name")[f"verified-deliveries-quarantined-{ENV}"]
+    assert alarm["dimensions"] == {"service": f"webhook-validator-{ENV}"}
+    quiet = {"Quarantined": [None] * 30}
+    assert not any(in_alarm(alarm, quiet, minute) for minute in range(30))
+    one = {"Quarantined": [None] * 10 + [1.0] + [None] * 19}
+    assert in_alarm(alarm, one, 10) and in_alarm(alarm, one, 14) and not in_alarm(alarm, one, 15)
 
 
 def test_outputs_name_each_source_endpoint_and_secret(stack: dict[str, Any]) -> None:
@@ -148,3 +219,12 @@ def test_queues_and_the_validator_agree_on_the_maximum_message_size(stack: dict[
         sys.path.pop(0)
     assert routed_message.MAX_MESSAGE_BYTES == MAX_MESSAGE_BYTES
     assert {q["max_message_size"] for q in resources(stack, "aws_sqs_queue")} == {MAX_MESSAGE_BYTES}
+
+
+def test_the_previous_signature_alarm_was_held_by_six_junk_requests() -> None:
+    """Regression evidence: the design this replaces (SignatureRejected Sum > 5 per 5 minutes) fails the
+    property above: six unsigned requests per 5 minutes keep it in ALARM although genuine deliveries verify."""
+    previous = {"metric_name": "SignatureRejected", "period": 300, "threshold": 5, "evaluation_periods": 1,
+                "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching"}  # fmt: skip
+    series = _series(_attempts([1]), [6 if minute % 5 == 0 else 0 for minute in range(MINUTES)])
+    assert all(in_alarm(previous, series, minute) for minute in range(MINUTES))

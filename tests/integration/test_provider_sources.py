@@ -61,8 +61,10 @@ SAMPLES = {
     "checkout": Sample("checkout", "checkout/payment_captured.json", "evt_fkfqht6yonme7bk7jawrgzbbxq", (
         Expected("evt_fkfqht6yonme7bk7jawrgzbbxq-{run}", "payment", "0.20", "EUR", "2023-05-24T09:12:32.357Z",
                  "payment_captured"),)),
-    "razorpay": Sample("razorpay", "razorpay/payment.captured.json", None, (
-        Expected("evt_rzp{run}", "payment", "1.00", "INR", "2023-08-11T06:35:48Z", "payment.captured"),)),
+    # The id is what the body signs (entity id, event, created_at), never the unsigned x-razorpay-event-id.
+    "razorpay": Sample("razorpay", "razorpay/payment.captured.json", "pay_DESp9bgForNoUd", (
+        Expected("pay_DESp9bgForNoUd-{run}:payment.captured:1691735748", "payment", "1.00", "INR",
+                 "2023-08-11T06:35:48Z", "payment.captured"),)),
     "paddle": Sample("paddle", "paddle/adjustment.created_refund.json", "evt_01hvgf2sbe0x3h1b8v9s7kq2ma", (
         Expected("evt_01hvgf2sbe0x3h1b8v9s7kq2ma-{run}", "refund", "1.00", "USD", "2024-04-15T08:48:20.814312Z",
                  "adjustment.created"),)),

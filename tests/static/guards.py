@@ -113,13 +113,17 @@ def resource_policy_violations(config: dict[str, Any], environment: str, operato
         for q in ROUTED_QUEUES
         if f"{q}-{environment}" not in covered
     ]
-    tables = list(_resources(config, "aws_dynamodb_resource_policy"))
-    if len(tables) != 1:
-        violations.append(f"expected one DynamoDB resource policy, found {len(tables)}")
-    for _, block in tables:
+    # Every table (events, quarantine) has a resource policy that lets only the validator write items.
+    tables = {f"${{aws_dynamodb_table.{name}.arn}}": block["name"] for name, block in _resources(config, "aws_dynamodb_table")}  # fmt: skip
+    policies = list(_resources(config, "aws_dynamodb_resource_policy"))
+    guarded = {tables.get(block["resource_arn"]) for _, block in policies}
+    violations += [f"{table}: no resource policy limits writers" for table in sorted(set(tables.values()) - guarded)]
+    for _, block in policies:
         why = _only_roles(_statement(_document_of(config, block["policy"]), "OnlyTheValidatorWrites"), TABLE_WRITES, [f"role/webhook-validator-role-{environment}"])  # fmt: skip
         if why:
-            violations.append(f"events table: OnlyTheValidatorWrites {why}")
+            violations.append(
+                f"{tables.get(block['resource_arn'], block['resource_arn'])}: OnlyTheValidatorWrites {why}"
+            )
     for _, block in _resources(config, "aws_kms_key"):
         grant = _statement(_document_of(config, block["policy"]), "CloudWatchAlarmsPublishToTheEncryptedTopic")
         arns = [c["values"] for c in (grant or {}).get("condition", []) if c["variable"] == "aws:SourceArn"]

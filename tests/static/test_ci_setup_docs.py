@@ -56,3 +56,17 @@ def test_every_action_in_the_doc_exists(policies: dict[str, dict[str, Any]]) -> 
     }
     unknown = sorted(a for a in actions if not get_action_data(*a.split(":", 1)))
     assert unknown == []
+
+
+def test_the_codeowners_list_covers_everything_the_plan_job_runs() -> None:
+    """Every file the plan job runs or the gate decides on has an owner: the workflows and their scripts,
+    what `make synth` executes, the locked dependencies, and the review tool whose exit code is the gate."""
+    block = re.search(r"<!-- codeowners -->\n\s*```\n(.*?)\n\s*```", DOC.read_text(), re.S)
+    assert block, "docs/CI-SETUP.md lost its CODEOWNERS block"
+    owned = {line.split()[0] for line in block.group(1).splitlines() if line.strip()}
+    root = DOC.parents[1]
+    required = {"/.github/", "/Makefile", "/main.py", "/cdktf.json", "/bin/", "/modules/", "/handlers/",
+                "/pipeline_tools/", "/terraform-state-config/", "/Pipfile", "/Pipfile.lock", "/package.json",
+                "/package-lock.json", "/security/"}  # fmt: skip
+    assert required <= owned
+    assert all((root / path.strip("/")).exists() for path in owned), "an owned path does not exist"

@@ -48,7 +48,7 @@ def test_every_policy_is_a_policy_document_data_source_in_use(config: dict[str, 
 def test_the_pipeline_has_every_kind_of_policy(pipeline: dict[str, Any]) -> None:
     kinds = [document.kind for document in policy_documents(pipeline)]
     assert kinds.count("identity") == 2 and kinds.count("trust") == 2 and kinds.count("key") == 1
-    assert kinds.count("resource") == 13  # 10 queues, the secret, the alarm topic, the events table
+    assert kinds.count("resource") == 14  # 10 queues, the secret, the alarm topic, the events and quarantine tables
 
 
 def _plant(config: dict[str, Any], document_prefix: str, statement: dict[str, Any]) -> str:

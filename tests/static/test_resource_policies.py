@@ -66,14 +66,18 @@ def test_another_sender_or_a_missing_service_exemption_is_caught(pipeline: dict[
 
 def test_a_table_without_its_resource_policy_is_caught(pipeline: dict[str, Any]) -> None:
     del pipeline["resource"]["aws_dynamodb_resource_policy"]
-    assert resource_policy_violations(pipeline, ENVIRONMENT) == ["expected one DynamoDB resource policy, found 0"]
+    assert resource_policy_violations(pipeline, ENVIRONMENT) == [
+        f"transaction-events-{ENVIRONMENT}: no resource policy limits writers",
+        f"webhook-quarantine-{ENVIRONMENT}: no resource policy limits writers",
+    ]
 
 
 def test_a_table_policy_that_lets_the_router_write_is_caught(pipeline: dict[str, Any]) -> None:
-    [(_, block)] = pipeline["resource"]["aws_dynamodb_resource_policy"].items()
+    [block] = [b for name, b in pipeline["resource"]["aws_dynamodb_resource_policy"].items() if "events" in name]
     document = _document_of(pipeline, block["policy"])
     document["statement"][0]["condition"][0]["values"].append("arn:aws:iam::1:role/event-router-role-test")
-    assert "events table: OnlyTheValidatorWrites excepts" in resource_policy_violations(pipeline, ENVIRONMENT)[0]
+    violation = resource_policy_violations(pipeline, ENVIRONMENT)[0]
+    assert f"transaction-events-{ENVIRONMENT}: OnlyTheValidatorWrites excepts" in violation
 
 
 def test_a_cloudwatch_grant_scoped_by_account_only_is_caught(pipeline: dict[str, Any]) -> None:

@@ -103,3 +103,20 @@ def test_a_policy_heading_with_no_statement_change_says_so_in_one_line() -> None
                     title="t")  # fmt: skip
     section = review.markdown.split("#### `aws_iam_role_policy.p` (update)", 1)[1].split("####", 1)[0]
     assert section.strip() == "No statement changed (the policy text differs only in formatting or order)."
+
+
+@pytest.mark.parametrize("actions", [["forget"], ["create", "forget"]])
+def test_forget_from_a_removed_block_is_understood_and_gated(actions: list[str]) -> None:
+    """`removed { lifecycle { destroy = false } }` plans `forget`: the table leaves Terraform's management
+    (deletion protection and policies no longer kept). It was refused as an unexpected action list."""
+    plan = _plan(_change("aws_dynamodb_table.t", actions, {"name": "transaction-events-dev"}, None))
+    review = render(plan, title="dev")
+    assert [c.action for c in review.dangerous] == ["forget"]
+    assert "1 to forget (removed from state, not destroyed)" in review.markdown
+    assert "will be **forgotten**" in review.markdown and "| forget | 1 |" in review.markdown
+
+
+@pytest.mark.parametrize("actions", [["frobnicate"], ["update", "delete"], []])
+def test_undocumented_action_lists_are_refused(actions: list[str]) -> None:
+    with pytest.raises(PlanFormatError, match="unexpected action list"):
+        render(_plan(_change("aws_sqs_queue.q", actions, {}, {})), title="dev")

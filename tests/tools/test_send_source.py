@@ -128,3 +128,18 @@ def test_gateway_source_routes_enforce_the_header_and_build_the_proxy_event() ->
         assert front.handle("POST", "/v1/webhook", {}, b"{}", "1.2.3.4")[0] == 400  # the standard route's model
     finally:
         front.server.server_close()
+
+
+def test_gateway_serves_lambda_invoke_for_the_validator_only() -> None:
+    """`quarantine readmit` invokes the validator; in the sandbox the gateway runs it (127.0.0.1 only)."""
+    seen: list[dict[str, Any]] = []
+    front = gateway(seen)
+    front.context.function_name = "webhook-validator-sandbox"
+    try:
+        arn = "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Awebhook-validator-sandbox"
+        status, _, body = front.handle("POST", f"/2015-03-31/functions/{arn}/invocations", {}, b'{"a": 1}', "127.0.0.1")
+        assert status == 200 and seen == [{"a": 1}] and json.loads(body) == {"statusCode": 202, "body": "{}"}
+        other = "/2015-03-31/functions/event-router-sandbox/invocations"
+        assert front.handle("POST", other, {}, b"{}", "127.0.0.1")[0] == 403
+    finally:
+        front.server.server_close()

@@ -122,8 +122,8 @@ def test_altered_payload_is_refused() -> None:
 
 
 def test_rotated_private_keys_accept_old_and_new() -> None:
-    keys = [braintree.parse_secret("old_private_key", {}), braintree.parse_secret(PRIVATE, {})]
-    for private in ("old_private_key", PRIVATE):
+    keys = [braintree.parse_secret("old_private_key_0123", {}), braintree.parse_secret(PRIVATE, {})]
+    for private in ("old_private_key_0123", PRIVATE):
         fields = gateway(private_key=private).webhook_testing.sample_notification("check", "x")
         assert len(receive(body_of(fields), keys)) == 1
 
