@@ -1,4 +1,4 @@
-"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,plan,review-plan,cost}`: see `--help` of each."""
+"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,plan,review-plan,cost,capacity}`: see `--help` of each."""
 
 from __future__ import annotations
 
@@ -129,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     cost.add_argument("--payload-bytes", type=_positive_int, default=2048, help="average body size (default 2048)")
     cost.add_argument("--environment", default=None, help="settings to price (default: $ENVIRONMENT_SUFFIX or dev)")
     cost.add_argument("--json", action="store_true", help="print the estimate as JSON")
+
+    capacity = commands.add_parser(
+        "capacity", help="events/s each stage takes (sustained, burst), which binds first, what a provider sees"
+    )
+    capacity.add_argument("--environment", default=None, help="settings to read (default: $ENVIRONMENT_SUFFIX or dev)")
+    capacity.add_argument("--json", action="store_true", help="print the model as JSON")
     return parser
 
 
@@ -149,6 +155,15 @@ def _cost(args: argparse.Namespace) -> int:
     environment = args.environment or environment_suffix()
     estimate = cost_model.estimate(args.events_per_month, args.payload_bytes, load_settings(environment))
     print(json.dumps(cost_model.as_dict(estimate), indent=2) if args.json else cost_model.render(estimate, environment))
+    return 0
+
+
+def _capacity(args: argparse.Namespace) -> int:
+    from modules import capacity
+    from modules.config import load_settings
+
+    plan = capacity.plan_capacity(load_settings(args.environment or environment_suffix()))
+    print(json.dumps(capacity.as_dict(plan), indent=2) if args.json else capacity.render(plan))
     return 0
 
 
@@ -355,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             return _review_plan(args)
         if args.command == "cost":
             return _cost(args)
+        if args.command == "capacity":
+            return _capacity(args)
         if args.command == "plan":
             return _plan(args)
         outputs = load_outputs(args.outputs)
