@@ -117,6 +117,9 @@ class PipelineSettings:
     # null: sized from the contract.
     router_parallelization_factor: int | None = None
     waf_signed_rate_limit_per_5min: int | None = None
+    # An X-Ray sampling rule for the stage (modules/tracing.py); false keeps X-Ray's default rule
+    # (the sandbox: moto has no sampling rules).
+    xray_sampling_rule: bool = True
 
 
 # (minimum, maximum) for integer settings, from the AWS limits of the setting they feed.

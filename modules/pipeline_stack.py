@@ -29,6 +29,7 @@ from modules.lambda_package import LambdaPackage
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
 from modules.signing_secret import SigningSecret, source_secret_name
 from modules.sources_config import SIGNATURE_HEADERS, sources_environment
+from modules.tracing import StageSampling
 from modules.waf import BODY_SIGNED_PROVIDERS, WebhookFirewall, waf_log_group_name
 
 ROUTED_TYPES = ("payments", "refunds", "disputes")
@@ -268,6 +269,8 @@ class WebhookPipelineStack(TerraformStack):
             execution_logging_level=settings.api_execution_logging_level,
             source_signature_headers={source.name: SIGNATURE_HEADERS[source.provider] for source in settings.sources},
         )
+        if settings.xray_sampling_rule:
+            StageSampling(self, "tracing", environment=env, api_name=api.name, stage_name=api.stage.stage_name)
         if settings.waf_enabled:
             WebhookFirewall(
                 self,

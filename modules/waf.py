@@ -33,6 +33,10 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
     Wafv2WebAclLoggingConfiguration,
+    Wafv2WebAclLoggingConfigurationLoggingFilter,
+    Wafv2WebAclLoggingConfigurationLoggingFilterFilter,
+    Wafv2WebAclLoggingConfigurationLoggingFilterFilterCondition,
+    Wafv2WebAclLoggingConfigurationLoggingFilterFilterConditionActionCondition,
     Wafv2WebAclLoggingConfigurationRedactedFields,
     Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
 )
@@ -171,6 +175,24 @@ class WebhookFirewall(Construct):
             "logging",
             resource_arn=self.web_acl.arn,
             log_destination_configs=[log_group.arn],
+            # Only blocked requests: an allowed one is in the stage's access log already, and a WAF log
+            # record (~1.5 KB with headers) per delivery would cost more than the WAF's own inspection.
+            logging_filter=Wafv2WebAclLoggingConfigurationLoggingFilter(
+                default_behavior="DROP",
+                filter=[
+                    Wafv2WebAclLoggingConfigurationLoggingFilterFilter(
+                        behavior="KEEP",
+                        requirement="MEETS_ANY",
+                        condition=[
+                            Wafv2WebAclLoggingConfigurationLoggingFilterFilterCondition(
+                                action_condition=Wafv2WebAclLoggingConfigurationLoggingFilterFilterConditionActionCondition(
+                                    action="BLOCK"
+                                )
+                            )
+                        ],
+                    )
+                ],
+            ),
             # WAF logs carry request headers (never bodies); the signature is redacted all the same.
             redacted_fields=[
                 Wafv2WebAclLoggingConfigurationRedactedFields(
