@@ -124,7 +124,10 @@ def _parser() -> argparse.ArgumentParser:
 
     cost = commands.add_parser("cost", help="monthly AWS cost of an environment for an event volume")
     cost.add_argument(
-        "--events-per-month", type=_positive_int, required=True, help="events per month (10000000 or 10_000_000)"
+        "--events-per-month",
+        type=_positive_int,
+        help="events per month (10000000 or 10_000_000); without it: the cost per million events at 1 M, 10 M "
+        "and 100 M a month, before and after each cost reduction",
     )
     cost.add_argument("--payload-bytes", type=_positive_int, default=2048, help="average body size (default 2048)")
     cost.add_argument("--environment", default=None, help="settings to price (default: $ENVIRONMENT_SUFFIX or dev)")
@@ -153,6 +156,10 @@ def _cost(args: argparse.Namespace) -> int:
     from pipeline_tools import cost_model
 
     environment = args.environment or environment_suffix()
+    if args.events_per_month is None:
+        print(f"Cost per million events of webhook-pipeline-{environment}, {args.payload_bytes:,} B events:")
+        print(cost_model.reduction_table(args.payload_bytes, load_settings(environment)))
+        return 0
     estimate = cost_model.estimate(args.events_per_month, args.payload_bytes, load_settings(environment))
     print(json.dumps(cost_model.as_dict(estimate), indent=2) if args.json else cost_model.render(estimate, environment))
     return 0
