@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
 # Text SQS can carry (the door admits nothing else): no surrogates.
 legal_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=3000)

@@ -30,7 +30,7 @@ def test_json_holds_the_contract_the_sized_limits_and_every_stage(capsys: pytest
     assert model["contract"]["burst_events_per_second"] == 1000
     assert model["sized"]["api_throttle_rate_limit"] == 1200
     assert model["sized"]["waf_signed_rate_limit_per_5min"] is None  # no WAF outside prod
-    assert [stage["name"] for stage in model["stages"]][0] == "API Gateway stage throttle"
+    assert model["stages"][0]["name"] == "API Gateway stage throttle"
     assert all(stage["burst_events_per_second"] >= 1000 for stage in model["stages"])
     assert model["binding"] == "API Gateway stage throttle"
 
