@@ -21,6 +21,7 @@ from typing import Any
 import routed_message
 from canonical_json import decimal_text, dumps, exact_normalize
 from errors import PipelineError
+from payload_codec import payload_attributes
 
 # DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 9.99E+125 (Developer Guide,
 # "Supported data types": Number).
@@ -119,7 +120,7 @@ class CanonicalEvent:
             "provider_event_type": {"S": self.provider_event_type},
             "transaction_type": {"S": self.transaction_type},
             "timestamp": {"S": self.timestamp},
-            "payload": {"S": self.payload},
+            **payload_attributes(self.payload),  # compressed when it saves space (payload_codec)
             "payload_sha256": {"S": self.payload_sha256},
             "received_at": {"S": received_at},
             "ttl": {"N": str(int(now.timestamp()) + ttl_days * 86400)},

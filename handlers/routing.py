@@ -16,6 +16,7 @@ import money_facts
 
 import fifo
 import routed_message
+from payload_codec import stored_payload
 from routed_message import RoutedMessage, UndeliverableMessageError
 
 ROUTED_TYPES = {"payment": "PAYMENTS_QUEUE_URL", "refund": "REFUNDS_QUEUE_URL", "dispute": "DISPUTES_QUEUE_URL"}
@@ -84,6 +85,7 @@ def stored_event_id(record: Mapping[str, Any]) -> str | None:
 def _stored_message(image: Mapping[str, Any]) -> RoutedMessage:
     """The routed message of a stored item: its canonical values, read back, through the door's builder."""
     values: dict[str, str | Decimal | None] = {name: _string(image, name) for name in routed_message.EVENT_FIELDS}
+    values["payload"] = stored_payload(image)  # either stored form (payload_codec)
     amount_text = _string(image, "amount_text")
     number = image.get("amount", {}).get("N") if isinstance(image.get("amount"), dict) else None
     values["amount"] = Decimal(amount_text) if amount_text is not None else Decimal(number) if number else None

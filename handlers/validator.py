@@ -28,7 +28,7 @@ from http_response import json_response
 from providers import WebhookRequest
 from providers.common import strong_enough
 from routed_message import UndeliverableMessageError
-from sdk_config import SDK_CONFIG
+from sdk_config import SDK_CONFIG, time_left_for_another_call
 from sources import Source, UnknownSourceError, canonical, load_sources, request_url, source_name
 from sources import keys as source_keys
 from strict_json import JsonDecodeError, decode_utf8
@@ -57,7 +57,9 @@ ADYEN_ACCEPTED = "[accepted]"
 logger = Logger()
 metrics = Metrics()
 _dynamodb = boto3.client("dynamodb", config=SDK_CONFIG)
-_secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+_secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager", config=SDK_CONFIG))
+# time.monotonic() at which this invocation is killed (set by the handler from the Lambda context).
+_deadline = float("inf")
 
 
 class SigningSecretUnavailableError(Exception):
@@ -193,7 +195,16 @@ def _store(items: list[dict[str, Any]], source: str, success_body: str | None = 
     """Write every item (one conditional PutItem each), then answer for the whole delivery: 5xx if any
     write failed (the provider resends; stored events dedupe), else 409 if any conflicts, else 202 if any
     was new, else 200. `success_body` replaces the JSON body of a 2xx (Adyen expects `[accepted]`)."""
-    outcomes = [_put(item) for item in items]
+    outcomes: list[str] = []
+    for item in items:
+        # Stop at the first failed write, or when one more worst-case call (sdk_config) could outlast
+        # the function: the delivery is answered 503 either way and the provider resends all of it.
+        if (outcomes and outcomes[-1] in (FAILED, THROTTLED)) or not time_left_for_another_call(
+            _deadline - time.monotonic()
+        ):
+            outcomes.append(THROTTLED)
+            continue
+        outcomes.append(_put(item))
     for outcome in outcomes:
         metric = _OUTCOME_METRICS.get(outcome, "StoreFailed")
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
@@ -463,6 +474,9 @@ def readmit(key: str, now: datetime.datetime) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    global _deadline
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    _deadline = time.monotonic() + remaining_ms() / 1000 if callable(remaining_ms) else float("inf")
     now = datetime.datetime.fromtimestamp(time.time(), tz=datetime.UTC)
     try:
         # An operator's direct invoke (`pipeline_tools quarantine readmit`); API Gateway's proxy events

@@ -81,8 +81,9 @@ class PipelineSettings:
     router_timeout_seconds: int
     validator_reserved_concurrency: int | None
     router_reserved_concurrency: int | None
-    api_throttle_rate_limit: int
-    api_throttle_burst_limit: int
+    # null: sized from the capacity contract below (modules/capacity.py); a number is checked against it.
+    api_throttle_rate_limit: int | None
+    api_throttle_burst_limit: int | None
     api_execution_logging_level: str
     log_retention_days: int
     alarm_email: str | None
@@ -107,6 +108,24 @@ class PipelineSettings:
     fifo_money_queues: bool = False
     # Deploy the example ledger consumer on the money queues (modules/example_consumer.py; sandbox only).
     example_consumer: bool = False
+    # The capacity contract (modules/capacity.py, README "Capacity"): the sustained rate and the burst
+    # (rate, seconds) every stage must take without refusing, from this many provider IPs.
+    peak_events_per_second: int = 100
+    burst_events_per_second: int = 1000
+    burst_seconds: int = 60
+    provider_sending_ips: int = 3
+    typical_payload_bytes: int = 2048
+    # The account's Lambda concurrency quota in this region (1,000 unless raised through Service Quotas).
+    lambda_account_concurrency: int = 1000
+    # false: no reserved concurrency (accounts whose quota is too small to reserve any, e.g. new ones at 10);
+    # the functions then share the account's unreserved pool, which the capacity model counts instead.
+    reserve_concurrency: bool = True
+    # null: sized from the contract.
+    router_parallelization_factor: int | None = None
+    waf_signed_rate_limit_per_5min: int | None = None
+    # An X-Ray sampling rule for the stage (modules/tracing.py); false keeps X-Ray's default rule
+    # (the sandbox: moto has no sampling rules).
+    xray_sampling_rule: bool = True
 
 
 # (minimum, maximum) for integer settings, from the AWS limits of the setting they feed.
@@ -128,6 +147,14 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "router_maximum_record_age_seconds": (60, 604800),
     "signature_tolerance_seconds": (1, 3600),
     "event_ttl_days": (1, 3650),
+    "peak_events_per_second": (1, 100000),
+    "burst_events_per_second": (1, 100000),
+    "burst_seconds": (1, 3600),
+    "provider_sending_ips": (1, 1000),
+    "typical_payload_bytes": (1, 102400),
+    "lambda_account_concurrency": (1, 1000000),
+    "router_parallelization_factor": (1, 10),
+    "waf_signed_rate_limit_per_5min": (10, 2000000000),
 }
 
 
@@ -203,7 +230,14 @@ def _validate(settings: PipelineSettings, where: Callable[[str], str]) -> None:
     for name, region in (("region", settings.region), ("backend.region", settings.backend.region)):
         if not _REGION_PATTERN.fullmatch(region):
             raise ConfigError(f"{where(name.split('.')[0])}: '{name}' = {region!r} is not an AWS region name")
-    if settings.api_throttle_burst_limit < settings.api_throttle_rate_limit:
+    if settings.burst_events_per_second < settings.peak_events_per_second:
+        files = sorted({where("burst_events_per_second"), where("peak_events_per_second")})
+        raise ConfigError(f"{', '.join(files)}: 'burst_events_per_second' must be at least 'peak_events_per_second'")
+    if (
+        settings.api_throttle_burst_limit is not None
+        and settings.api_throttle_rate_limit is not None
+        and settings.api_throttle_burst_limit < settings.api_throttle_rate_limit
+    ):
         raise ConfigError(
             f"{where('api_throttle_burst_limit')}: 'api_throttle_burst_limit' must be at least 'api_throttle_rate_limit'"
         )

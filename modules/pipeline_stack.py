@@ -17,6 +17,7 @@ from modules.alarms import PipelineAlarms
 from modules.api import WebhookApi, api_log_group_name
 from modules.api_gateway_account import ApiGatewayAccountLogging
 from modules.aws_context import AwsContext
+from modules.capacity import plan_capacity
 from modules.config import PipelineSettings
 from modules.dashboard import PipelineDashboard
 from modules.dashboard_body import METRICS_NAMESPACE
@@ -30,7 +31,8 @@ from modules.quarantine_store import QuarantineTable
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
 from modules.signing_secret import SigningSecret, source_secret_name
 from modules.sources_config import SIGNATURE_HEADERS, sources_environment
-from modules.waf import WebhookFirewall, waf_log_group_name
+from modules.tracing import StageSampling
+from modules.waf import BODY_SIGNED_PROVIDERS, WebhookFirewall, waf_log_group_name
 
 ROUTED_TYPES = ("payments", "refunds", "disputes")
 STREAM_READ_ACTIONS = (
@@ -50,6 +52,8 @@ def pipeline_stack_name(environment: str) -> str:
 class WebhookPipelineStack(TerraformStack):
     def __init__(self, scope: Construct, *, settings: PipelineSettings, package: LambdaPackage) -> None:
         env = settings.environment
+        # Every limit on the path, sized from the capacity contract; refuses settings that cannot meet it.
+        capacity = plan_capacity(settings)
         super().__init__(scope, pipeline_stack_name(env))
         self._configure_state(settings)
         AwsProvider(
@@ -172,7 +176,7 @@ class WebhookPipelineStack(TerraformStack):
             handler="validator.handler",
             memory_mb=settings.validator_memory_mb,
             timeout_seconds=settings.validator_timeout_seconds,
-            reserved_concurrency=settings.validator_reserved_concurrency,
+            reserved_concurrency=capacity.reserved_validator_concurrency,
             environment_variables={
                 "EVENTS_TABLE_NAME": table.name,
                 "QUARANTINE_TABLE_NAME": quarantine_table.name,
@@ -228,7 +232,7 @@ class WebhookPipelineStack(TerraformStack):
             handler="router.handler",
             memory_mb=settings.router_memory_mb,
             timeout_seconds=settings.router_timeout_seconds,
-            reserved_concurrency=settings.router_reserved_concurrency,
+            reserved_concurrency=capacity.reserved_router_concurrency,
             environment_variables={
                 "PAYMENTS_QUEUE_URL": routed["payments"].source.queue.url,
                 "REFUNDS_QUEUE_URL": routed["refunds"].source.queue.url,
@@ -265,6 +269,9 @@ class WebhookPipelineStack(TerraformStack):
             function_name=router.function.arn,
             starting_position="TRIM_HORIZON",
             batch_size=settings.router_batch_size,
+            # Concurrent batches per shard: the router keeps up with a partition written at full speed
+            # twice over (modules/capacity.py); records of one event_id stay in order.
+            parallelization_factor=capacity.parallelization_factor,
             maximum_batching_window_in_seconds=settings.router_batching_window_seconds,
             bisect_batch_on_function_error=True,
             maximum_retry_attempts=settings.router_maximum_retry_attempts,
@@ -304,18 +311,29 @@ class WebhookPipelineStack(TerraformStack):
             validator_invoke_arn=validator.function.invoke_arn,
             kms_key_arn=key_arn,
             log_retention_days=settings.log_retention_days,
-            throttle_rate_limit=settings.api_throttle_rate_limit,
-            throttle_burst_limit=settings.api_throttle_burst_limit,
+            throttle_rate_limit=capacity.api_rate_limit,
+            throttle_burst_limit=capacity.api_burst_limit,
             execution_logging_level=settings.api_execution_logging_level,
             source_signature_headers={source.name: SIGNATURE_HEADERS[source.provider] for source in settings.sources},
         )
+        if settings.xray_sampling_rule:
+            StageSampling(self, "tracing", environment=env, api_name=api.name, stage_name=api.stage.stage_name)
         if settings.waf_enabled:
             WebhookFirewall(
                 self,
                 "firewall",
                 environment=env,
                 stage_arn=api.stage.arn,
-                rate_limit_per_5min=settings.waf_rate_limit_per_5min,
+                unsigned_rate_limit_per_5min=capacity.waf_unsigned_limit_per_5min,
+                signed_rate_limit_per_5min=capacity.waf_signed_limit_per_5min,
+                # Standard Webhooks signs under either name; each source under its provider's header.
+                signature_headers=sorted(
+                    {"webhook-signature", "svix-signature"}
+                    | {h for source in settings.sources if (h := SIGNATURE_HEADERS[source.provider])}
+                ),
+                body_signed_paths=sorted(
+                    f"/webhook/{source.name}" for source in settings.sources if source.provider in BODY_SIGNED_PROVIDERS
+                ),
                 kms_key_arn=key_arn,
                 log_retention_days=settings.log_retention_days,
             )

@@ -1,4 +1,4 @@
-"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,plan,review-plan,cost}`: see `--help` of each."""
+"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,plan,review-plan,cost,capacity}`: see `--help` of each."""
 
 from __future__ import annotations
 
@@ -135,11 +135,20 @@ def _parser() -> argparse.ArgumentParser:
 
     cost = commands.add_parser("cost", help="monthly AWS cost of an environment for an event volume")
     cost.add_argument(
-        "--events-per-month", type=_positive_int, required=True, help="events per month (10000000 or 10_000_000)"
+        "--events-per-month",
+        type=_positive_int,
+        help="events per month (10000000 or 10_000_000); without it: the cost per million events at 1 M, 10 M "
+        "and 100 M a month, before and after each cost reduction",
     )
     cost.add_argument("--payload-bytes", type=_positive_int, default=2048, help="average body size (default 2048)")
     cost.add_argument("--environment", default=None, help="settings to price (default: $ENVIRONMENT_SUFFIX or dev)")
     cost.add_argument("--json", action="store_true", help="print the estimate as JSON")
+
+    capacity = commands.add_parser(
+        "capacity", help="events/s each stage takes (sustained, burst), which binds first, what a provider sees"
+    )
+    capacity.add_argument("--environment", default=None, help="settings to read (default: $ENVIRONMENT_SUFFIX or dev)")
+    capacity.add_argument("--json", action="store_true", help="print the model as JSON")
     return parser
 
 
@@ -158,8 +167,21 @@ def _cost(args: argparse.Namespace) -> int:
     from pipeline_tools import cost_model
 
     environment = args.environment or environment_suffix()
+    if args.events_per_month is None:
+        print(f"Cost per million events of webhook-pipeline-{environment}, {args.payload_bytes:,} B events:")
+        print(cost_model.reduction_table(args.payload_bytes, load_settings(environment)))
+        return 0
     estimate = cost_model.estimate(args.events_per_month, args.payload_bytes, load_settings(environment))
     print(json.dumps(cost_model.as_dict(estimate), indent=2) if args.json else cost_model.render(estimate, environment))
+    return 0
+
+
+def _capacity(args: argparse.Namespace) -> int:
+    from modules import capacity
+    from modules.config import load_settings
+
+    plan = capacity.plan_capacity(load_settings(args.environment or environment_suffix()))
+    print(json.dumps(capacity.as_dict(plan), indent=2) if args.json else capacity.render(plan))
     return 0
 
 
@@ -387,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             return _review_plan(args)
         if args.command == "cost":
             return _cost(args)
+        if args.command == "capacity":
+            return _capacity(args)
         if args.command == "plan":
             return _plan(args)
         outputs = load_outputs(args.outputs)

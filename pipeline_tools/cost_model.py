@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +38,21 @@ class Assumptions:
     message_overhead_bytes: int = 600  # canonical event and attributes besides the payload
     access_log_bytes: int = 420  # one API Gateway JSON access-log line
     lambda_platform_log_bytes: int = 330  # START/END/REPORT lines per invocation
-    router_log_bytes_per_invocation: int = 0  # INFO lines only on failures
+    router_log_bytes_per_invocation: int = 0  # warnings only on failures
+    # The router's "routing decision" INFO line, one per record (trace reads it): measured 490 B with
+    # Powertools' per-invocation keys, 320 B without them (handlers/router.py).
+    router_decision_log_bytes: int = 320
+    router_decision_log_bytes_untrimmed: int = 490
+    # Stored payload bytes per payload byte with zlib (handlers/payload_codec.py): median over the
+    # provider fixtures of 1 KB and more (tests/fixtures/providers), 0.23-0.46.
+    payload_compression_ratio: float = 0.40
+    waf_log_bytes: int = 1500  # one WAF log record (headers included, signature redacted)
+    waf_blocked_fraction: float = 0.0  # share of requests blocked (and so logged): none in normal traffic
     kms_data_key_reuse_seconds: int = 300  # SQS's default KmsDataKeyReusePeriodSeconds
     secret_cache_seconds: int = 300  # the validator re-reads the signing secret this often
     xray_reservoir_per_second: float = 1.0  # X-Ray default sampling: 1 request/s, then 5 %
     xray_rate: float = 0.05
+    xray_rule_rate: float = 0.01  # the stage's sampling rule (modules/tracing.py): 1 request/s, then 1 %
     custom_metrics: int = 26  # distinct EMF metric names the handlers publish (ColdStart included)
     alarms: int = 15  # CloudWatch alarms in the synthesized stack (a test keeps this true)
     log_storage_compression: float = 0.15  # stored log bytes per ingested byte
@@ -60,6 +71,39 @@ class Assumptions:
         if "router" in handlers and "100" in handlers["router"]:
             overrides["router_cpu_ms_per_record"] = handlers["router"]["100"]["cpu_per_record_us"] / 1000
         return dataclasses.replace(cls(), **overrides)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reductions:
+    """The cost reductions the stack makes; `none()` prices the stack as it was before them."""
+
+    compressed_payload: bool = True  # handlers/payload_codec.py
+    sampling_rule: bool = True  # modules/tracing.py
+    trimmed_log_lines: bool = True  # the router's decision line
+    waf_logs_blocked_only: bool = True  # modules/waf.py logging filter
+
+    @classmethod
+    def none(cls) -> Reductions:
+        return cls(False, False, False, False)
+
+
+WAF_RULES = 4  # label-signed, rate-limit-unsigned-per-ip, rate-limit-per-ip, aws-known-bad-inputs
+
+
+@dataclasses.dataclass(frozen=True)
+class Volumes:
+    """What one month of `events` makes the stack do: the inputs of every line, and of extra ones."""
+
+    events: int
+    settings: PipelineSettings
+    assumptions: Assumptions
+    prices: dict[str, float]
+    router_invocations: float
+
+
+# Other parts of the stack add their volumes here (a reconciler's schedule and API calls, the
+# quarantine's writes): each returns the lines it costs for a month of `Volumes`.
+EXTRA_VOLUMES: list[Callable[[Volumes], list[Line]]] = []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,21 +153,33 @@ def _lambda_cost(invocations: float, billed_ms: float, memory_mb: int, prices: d
     return gb_seconds * prices["lambda_arm64_per_gb_second"] + invocations / 1e6 * prices["lambda_per_million_requests"]
 
 
+def _traces(requests: float, reservoir_per_second: float, rate: float) -> float:
+    reservoir = reservoir_per_second * SECONDS_PER_MONTH
+    return min(requests, reservoir) + rate * max(0.0, requests - reservoir)
+
+
 def estimate(
     events_per_month: int,
     payload_bytes: int,
     settings: PipelineSettings,
     assumptions: Assumptions | None = None,
     prices: dict[str, float] | None = None,
+    reductions: Reductions | None = None,
 ) -> Estimate:
+    """Monthly cost, one `Line` per service and volume. `reductions` (default: all, as the stack is
+    built) can be switched off one by one to show what each saves. Raises `CostInputError`."""
     if events_per_month <= 0:
         raise CostInputError("events per month must be a positive number")
     if not 0 < payload_bytes <= 100 * 1024:
         raise CostInputError("payload bytes must be between 1 and 102400 (the validator's limit)")
     a = assumptions or Assumptions.measured()
     p = prices or load_prices()
+    r = reductions or Reductions()
     events = events_per_month
-    item_bytes = payload_bytes + a.item_overhead_bytes
+    stored_payload_bytes = (
+        math.ceil(payload_bytes * a.payload_compression_ratio) if r.compressed_payload else payload_bytes
+    )
+    item_bytes = stored_payload_bytes + a.item_overhead_bytes
     message_bytes = payload_bytes + a.message_overhead_bytes
     records = router_records_per_invocation(events, settings)
     router_invocations = events / records
@@ -131,11 +187,15 @@ def estimate(
     router_ms = records * a.router_cpu_ms_per_record + sends_per_invocation * a.aws_round_trip_ms
     data_key_periods = SECONDS_PER_MONTH / a.kms_data_key_reuse_seconds
     stored_gb = events * settings.event_ttl_days / 30 * item_bytes / 1e9
-    log_gb = (events * (a.access_log_bytes + a.lambda_platform_log_bytes)
+    decision_bytes = a.router_decision_log_bytes if r.trimmed_log_lines else a.router_decision_log_bytes_untrimmed
+    log_gb = (events * (a.access_log_bytes + a.lambda_platform_log_bytes + decision_bytes)
               + router_invocations * (a.lambda_platform_log_bytes + a.router_log_bytes_per_invocation)) / 1e9  # fmt: skip
     log_months_kept = min(settings.log_retention_days / 30, 12)
-    reservoir = a.xray_reservoir_per_second * SECONDS_PER_MONTH
-    traces = min(events, reservoir) + a.xray_rate * max(0.0, events - reservoir)
+    # A delivery's trace holds the stage's and the validator's segments (one decision, at the stage);
+    # the router's invocations are traced on their own at Lambda's fixed 1/s + 5 %.
+    stage_rate = a.xray_rule_rate if r.sampling_rule and settings.xray_sampling_rule else a.xray_rate
+    traces = _traces(events, a.xray_reservoir_per_second, stage_rate)
+    router_traces = _traces(router_invocations, a.xray_reservoir_per_second, a.xray_rate)
     secret_reads = data_key_periods  # at least one warm validator re-reading every cache period
     # SQS: producer and consumer data keys for the 4 routed queues; DynamoDB: writer and stream
     # reader; Logs: 3 log groups; Secrets Manager: one Decrypt per GetSecretValue.
@@ -166,12 +226,45 @@ def estimate(
              + log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]),
         Line("CloudWatch", f"{a.alarms} alarms, {a.custom_metrics} custom metrics",
              a.alarms * p["cloudwatch_alarm_per_month"] + a.custom_metrics * p["cloudwatch_custom_metric_per_month"]),
-        Line("X-Ray", f"{traces:,.0f} traces (1/s + 5 % sampling)", traces / 1e6 * p["xray_per_million_traces"]),
+        Line("X-Ray", f"deliveries: {traces:,.0f} traces (1/s + {stage_rate:.0%} sampling)",
+             traces / 1e6 * p["xray_per_million_traces"]),
+        Line("X-Ray", f"router: {router_traces:,.0f} traces (Lambda's 1/s + 5 %)",
+             router_traces / 1e6 * p["xray_per_million_traces"]),
     ]  # fmt: skip
     if settings.waf_enabled:
-        lines.append(Line("WAF", "1 web ACL, 2 rules, every request inspected", p["waf_web_acl_per_month"]
-                          + 2 * p["waf_rule_per_month"] + events / 1e6 * p["waf_per_million_requests"]))  # fmt: skip
+        logged = events * (a.waf_blocked_fraction if r.waf_logs_blocked_only else 1.0)
+        waf_log_gb = logged * a.waf_log_bytes / 1e9
+        lines.append(Line("WAF", f"1 web ACL, {WAF_RULES} rules, every request inspected", p["waf_web_acl_per_month"]
+                          + WAF_RULES * p["waf_rule_per_month"] + events / 1e6 * p["waf_per_million_requests"]))  # fmt: skip
+        lines.append(Line("WAF", f"logs: {waf_log_gb:.2f} GB ({'blocked requests only' if r.waf_logs_blocked_only else 'every request'})",
+                          waf_log_gb * p["cloudwatch_logs_ingestion_per_gb"]
+                          + waf_log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]))  # fmt: skip
+    volumes = Volumes(events, settings, a, p, router_invocations)
+    for extra in EXTRA_VOLUMES:
+        lines.extend(extra(volumes))
     return Estimate(events_per_month, payload_bytes, lines)
+
+
+VOLUMES = (1_000_000, 10_000_000, 100_000_000)
+REDUCTION_STEPS = (
+    ("before the reductions", Reductions.none()),
+    ("+ payload stored compressed", Reductions(True, False, False, False)),
+    ("+ X-Ray sampling rule", Reductions(True, True, False, False)),
+    ("+ trimmed router log line", Reductions(True, True, True, False)),
+    ("+ WAF logs of blocked requests only (= now)", Reductions()),
+)
+
+
+def reduction_table(payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None) -> str:
+    """Per-million cost at 1 M, 10 M and 100 M events a month, each reduction added in turn (Markdown)."""
+    rows = ["| | " + " | ".join(f"{v // 1_000_000} M/month" for v in VOLUMES) + " |", "|---|" + "---:|" * len(VOLUMES)]
+    for label, reductions in REDUCTION_STEPS:
+        cells = [
+            f"${estimate(v, payload_bytes, settings, assumptions, reductions=reductions).per_million_events_usd:.2f}"
+            for v in VOLUMES
+        ]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def render(estimate_: Estimate, environment: str) -> str:

@@ -42,7 +42,9 @@ class EventTrace:
 
 def _plain(item: dict[str, dict[str, str]]) -> dict[str, str]:
     """DynamoDB attribute values as the text they hold (numbers keep the scale they were stored with)."""
-    return {key: next(iter(value.values())) for key, value in item.items() if key not in ("payload", "message")}
+    return {
+        key: next(iter(value.values())) for key, value in item.items() if key not in ("payload", "payload_z", "message")
+    }
 
 
 def _queue_name(url: str) -> str:

@@ -35,6 +35,7 @@ HANDLER_MODULES = (
     "sdk_config",
     "quarantine",
     "errors",
+    "payload_codec",
 )
 REGION = "us-east-1"
 TABLE_NAME = "transaction-events-test"
@@ -146,3 +147,10 @@ def route_stored(router: ModuleType) -> list[dict[str, Any]]:
     sent = enforce_on(router)
     assert router.handler({"Records": stream_records()}, FakeContext()) == {"batchItemFailures": []}
     return sent
+
+
+def stored_payload(item: dict[str, Any]) -> str | None:
+    """The stored item's exact signed text, in either stored form (handlers/payload_codec.py)."""
+    import payload_codec
+
+    return payload_codec.stored_payload(item)

@@ -81,7 +81,11 @@ def test_override_file_wins_and_merges_backend(tmp_path: Path) -> None:
         ({"log_retention_days": 42}, "'log_retention_days' must be one of"),
         ({"alarm_email": "not-an-address"}, "is not an e-mail address"),
         ({"region": "mars-1"}, "is not an AWS region name"),
-        ({"api_throttle_burst_limit": 10}, "must be at least 'api_throttle_rate_limit'"),
+        (
+            {"api_throttle_rate_limit": 500, "api_throttle_burst_limit": 10},
+            "must be at least 'api_throttle_rate_limit'",
+        ),
+        ({"peak_events_per_second": 2000}, "'burst_events_per_second' must be at least 'peak_events_per_second'"),
         ({"api_execution_logging_level": "DEBUG"}, "'api_execution_logging_level' must be one of"),
         ({"validator_timeout_seconds": 30}, "outside 1..29"),
         ({"backend": {"key": "shared.tfstate"}}, "backend 'key' must contain"),

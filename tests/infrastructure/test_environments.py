@@ -133,7 +133,8 @@ def test_prod_overrides_apply_on_top_of_defaults(prod_app: SynthesizedApp) -> No
     validator = by_name(prod, "aws_lambda_function", "function_name")["webhook-validator-prod"]
     assert validator["reserved_concurrent_executions"] == 200
     [acl] = resources(prod, "aws_wafv2_web_acl")
-    assert acl["rule"][0]["statement"]["rate_based_statement"]["aggregate_key_type"] == "IP"
+    rate_rules = [rule for rule in acl["rule"] if "rate_based_statement" in rule["statement"]]
+    assert [rule["statement"]["rate_based_statement"]["aggregate_key_type"] for rule in rate_rules] == ["IP", "IP"]
     assert len(resources(prod, "aws_wafv2_web_acl_association")) == 1
     assert json.dumps(prod).count("webhook-pipeline-tfstate-prod") == 1
 

@@ -199,8 +199,9 @@ def test_stage_traces_logs_as_json_and_never_logs_bodies(pipeline: dict) -> None
     [settings] = resources(pipeline, "aws_api_gateway_method_settings")
     assert settings["settings"]["data_trace_enabled"] is False
     assert settings["settings"]["metrics_enabled"] is True
-    assert settings["settings"]["throttling_rate_limit"] == 500
-    assert settings["settings"]["throttling_burst_limit"] == 1000
+    # Sized from the capacity contract (tests/infrastructure/test_capacity.py checks the sizing).
+    assert settings["settings"]["throttling_rate_limit"] == 1200
+    assert settings["settings"]["throttling_burst_limit"] == 2400
 
 
 def test_bad_request_body_returns_the_validation_message_as_json(pipeline: dict) -> None:

@@ -38,3 +38,15 @@ def test_stack_is_valid_terraform(app: SynthesizedApp, terraform_config: Path, t
     assert report["error_count"] == 0
     lock = (workdir / ".terraform.lock.hcl").read_text()
     assert 'version     = "5.100.0"' in lock
+
+
+def test_prod_stack_with_the_waf_is_valid_terraform(
+    prod_app: SynthesizedApp, terraform_config: Path, tmp_path: Path
+) -> None:
+    """The web ACL's nested statements (label, scope-down, logging filter) are only in prod."""
+    workdir = tmp_path / "prod"
+    shutil.copytree(prod_app.stack_file("webhook-pipeline-prod").parent, workdir)
+    env = terraform_cli.terraform_env(terraform_config, tmp_path / "tf-data")
+    terraform_cli.run(["init", "-backend=false", "-input=false", "-no-color"], cwd=workdir, env=env)
+    report = json.loads(terraform_cli.run(["validate", "-json", "-no-color"], cwd=workdir, env=env).stdout)
+    assert report["valid"] is True, report["diagnostics"]

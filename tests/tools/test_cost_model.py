@@ -11,10 +11,14 @@ import pytest
 from modules.config import load_settings
 from pipeline_tools.__main__ import main
 from pipeline_tools.cost_model import (
+    EXTRA_VOLUMES,
     PRICES,
+    WAF_RULES,
     Assumptions,
     CostInputError,
     Estimate,
+    Line,
+    Reductions,
     estimate,
     load_prices,
     router_records_per_invocation,
@@ -40,7 +44,7 @@ def test_every_price_has_a_source_and_a_date() -> None:
 
 def test_per_request_lines_scale_with_the_price_table() -> None:
     prices = load_prices()
-    result = estimate(2_000_000, 2048, SETTINGS, ASSUME, prices)
+    result = estimate(2_000_000, 2048, SETTINGS, ASSUME, prices, Reductions.none())
     assert _line(result, "API Gateway") == pytest.approx(2 * prices["api_gateway_rest_per_million_requests"])
     # 2048 B payload + 350 B of attributes = 2398 B -> 3 write units per event
     assert _line(result, "DynamoDB", "2,000,000 writes") == pytest.approx(
@@ -54,8 +58,9 @@ def test_per_request_lines_scale_with_the_price_table() -> None:
 
 def test_storage_follows_the_ttl() -> None:
     prices = load_prices()
-    short = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=15), ASSUME, prices)
-    long = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=30), ASSUME, prices)
+    none = Reductions.none()
+    short = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=15), ASSUME, prices, none)
+    long = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=30), ASSUME, prices, none)
     gb_kept_30_days = 1_000_000 * 1000 / 1e9  # 650 + 350 B per item
     per_gb = prices["dynamodb_storage_per_gb_month"] + prices["dynamodb_pitr_per_gb_month"]
     assert _line(long, "DynamoDB", "storage") == pytest.approx(gb_kept_30_days * per_gb)
@@ -78,7 +83,9 @@ def test_waf_only_when_enabled_and_total_is_the_sum() -> None:
     prices = load_prices()
     plain = estimate(1_000_000, 2048, SETTINGS, ASSUME, prices)
     walled = estimate(1_000_000, 2048, dataclasses.replace(SETTINGS, waf_enabled=True), ASSUME, prices)
-    waf = prices["waf_web_acl_per_month"] + 2 * prices["waf_rule_per_month"] + prices["waf_per_million_requests"]
+    waf = (
+        prices["waf_web_acl_per_month"] + WAF_RULES * prices["waf_rule_per_month"] + prices["waf_per_million_requests"]
+    )
     assert walled.total_usd - plain.total_usd == pytest.approx(waf)
     assert plain.total_usd == pytest.approx(sum(line.usd for line in plain.lines))
     assert plain.per_million_events_usd == pytest.approx(plain.total_usd)
@@ -102,3 +109,35 @@ def test_cli_prints_a_total_and_refuses_bad_numbers(capsys: pytest.CaptureFixtur
     with pytest.raises(SystemExit) as exit_:
         main(["cost", "--events-per-month", "-5"])
     assert exit_.value.code == 2
+
+
+def test_waf_rule_count_matches_the_stack(prod_app: SynthesizedApp) -> None:
+    [acl] = prod_app.config("webhook-pipeline-prod")["resource"]["aws_wafv2_web_acl"].values()
+    assert len(acl["rule"]) == WAF_RULES
+
+
+def test_each_reduction_lowers_the_line_it_is_about() -> None:
+    prices, settings = load_prices(), dataclasses.replace(SETTINGS, waf_enabled=True, xray_sampling_rule=True)
+    before = estimate(100_000_000, 2048, settings, ASSUME, prices, Reductions.none())
+    after = estimate(100_000_000, 2048, settings, ASSUME, prices, Reductions())
+    # 2048 B x 0.40 + 350 B = 1,170 B: 2 write units instead of 3
+    assert _line(after, "DynamoDB", "100,000,000 writes") == pytest.approx(
+        _line(before, "DynamoDB", "100,000,000 writes") * 2 / 3
+    )
+    assert _line(after, "DynamoDB", "storage") < 0.5 * _line(before, "DynamoDB", "storage")
+    assert _line(after, "X-Ray", "deliveries") < 0.5 * _line(before, "X-Ray", "deliveries")  # the 1/s reservoir stays
+    assert _line(after, "CloudWatch Logs") < _line(before, "CloudWatch Logs")
+    assert _line(after, "WAF", "logs") == 0 < _line(before, "WAF", "logs")
+    assert _line(after, "X-Ray", "router") == _line(before, "X-Ray", "router")  # Lambda's own, not ours to set
+
+
+def test_every_volume_is_counted_and_others_can_add_theirs(monkeypatch: pytest.MonkeyPatch) -> None:
+    prices = load_prices()
+    plain = estimate(10_000_000, 2048, SETTINGS, ASSUME, prices)
+    assert {line.service for line in plain.lines} >= {"API Gateway", "Lambda", "DynamoDB", "SQS", "KMS",
+                                                       "Secrets Manager", "CloudWatch Logs", "CloudWatch", "X-Ray"}  # fmt: skip
+    assert any(line.item.startswith("router:") for line in plain.lines if line.service == "X-Ray")
+    monkeypatch.setattr(
+        "pipeline_tools.cost_model.EXTRA_VOLUMES", [*EXTRA_VOLUMES, lambda v: [Line("Lambda", "x", 1.0)]]
+    )
+    assert estimate(10_000_000, 2048, SETTINGS, ASSUME, prices).total_usd == pytest.approx(plain.total_usd + 1.0)

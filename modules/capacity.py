@@ -1,0 +1,313 @@
+"""The capacity contract: one environment's peak and burst, and every limit on the path sized from it.
+
+`plan_capacity(settings)` turns the contract (`peak_events_per_second`, `burst_events_per_second` for
+`burst_seconds`, from `provider_sending_ips`) into the values the synth uses (stage throttle, WAF rate
+limits, reserved concurrency, stream parallelization) and into one `Stage` per step of the path with
+the sustained and burst events/s it takes and what a provider sees beyond it. A setting left `null` is
+sized; a setting given explicitly is checked. A combination that cannot meet the contract raises
+`CapacityError` naming the stage, its limit and the setting (or AWS quota) to change.
+
+Every AWS figure below carries its source; the two assumptions (a validator delivery's duration, the
+router's cost per record and per SQS call) are measured by `make bench` and written down in
+docs/PERFORMANCE.md. Other stages of the path (a lifecycle queue, a FIFO mode, a reconciler's writes)
+join by appending a builder to `STAGE_BUILDERS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+from modules.config import ConfigError, PipelineSettings
+
+# API Gateway account-level throttle per region: 10,000 requests/s, burst 5,000 (a stage cannot exceed it).
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+API_ACCOUNT_RATE_LIMIT = 10_000
+API_ACCOUNT_BURST_LIMIT = 5_000
+# The token bucket is enforced approximately: size the rate with headroom over the contract's burst.
+API_RATE_HEADROOM = 1.2
+# Lambda: 1,000 concurrent executions per region by default, of which 100 must stay unreserved.
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+LAMBDA_UNRESERVED_MINIMUM = 100
+# Lambda stream mappings: ParallelizationFactor 1..10 concurrent batches per shard.
+# https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
+MAX_PARALLELIZATION_FACTOR = 10
+# DynamoDB on-demand: a new table serves up to 4,000 write request units/s at once (then twice its
+# previous peak); one partition takes 1,000 WCU/s, and each partition is one stream shard.
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode.html
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html
+DYNAMODB_ON_DEMAND_INITIAL_WRU = 4_000
+DYNAMODB_PARTITION_WCU = 1_000
+DYNAMODB_WRITE_UNIT_BYTES = 1_024
+ITEM_OVERHEAD_BYTES = 350  # the item's attributes besides the payload (as pipeline_tools/cost_model.py)
+# WAF rate-based rules count over a trailing window (300 s by default); limit 10..2,000,000,000.
+# https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html
+WAF_WINDOW_SECONDS = 300
+WAF_PROVIDER_HEADROOM = 1.5
+# Assumptions measured by `make bench` (docs/PERFORMANCE.md): a validator delivery's p99 duration with
+# its one PutItem, and the router's CPU per record and one SendMessageBatch round trip (sequential).
+VALIDATOR_DELIVERY_SECONDS = 0.1
+VALIDATOR_CONCURRENCY_HEADROOM = 1.5
+ROUTER_SECONDS_PER_RECORD = 0.0002
+ROUTER_SECONDS_PER_SEND = 0.01
+ROUTER_SECONDS_PER_INVOCATION = 0.02
+ROUTED_QUEUES = 4  # payments, refunds, disputes, unrouted: one SendMessageBatch per queue per 10 records
+# The router keeps up with a shard written at full speed twice over (issue 20), so a backlog drains.
+ROUTER_SHARD_HEADROOM = 2.0
+
+
+class CapacityError(ConfigError):
+    """The settings cannot meet the environment's capacity contract; the message names the limit."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One step of the path: the events/s it sustains and takes during a burst, and what lies beyond."""
+
+    name: str
+    limit: str  # the configured limit, in words
+    sustained_events_per_second: float
+    burst_events_per_second: float  # during `burst_seconds`
+    beyond: str  # what a provider sees above it
+    change: str  # the setting or quota that raises it
+
+
+@dataclasses.dataclass(frozen=True)
+class CapacityPlan:
+    settings: PipelineSettings
+    api_rate_limit: int
+    api_burst_limit: int
+    validator_concurrency: int
+    router_concurrency: int
+    parallelization_factor: int
+    waf_signed_limit_per_5min: int
+    waf_unsigned_limit_per_5min: int
+    write_units_per_event: int
+    shards: int
+    stages: tuple[Stage, ...] = ()
+
+    @property
+    def reserved_validator_concurrency(self) -> int | None:
+        """What the synth reserves for the validator (None: `reserve_concurrency` is false)."""
+        return self.validator_concurrency if self.settings.reserve_concurrency else None
+
+    @property
+    def reserved_router_concurrency(self) -> int | None:
+        return self.router_concurrency if self.settings.reserve_concurrency else None
+
+    @property
+    def binding(self) -> Stage:
+        """The stage that refuses first during a burst (the lowest burst events/s)."""
+        return min(self.stages, key=lambda stage: stage.burst_events_per_second)
+
+
+StageBuilder = Callable[[CapacityPlan], Stage | None]
+
+
+def write_units_per_event(payload_bytes: int) -> int:
+    """DynamoDB write units of one stored event (1 KB each, rounded up)."""
+    return math.ceil((payload_bytes + ITEM_OVERHEAD_BYTES) / DYNAMODB_WRITE_UNIT_BYTES)
+
+
+def router_records_per_second(batch_size: int) -> float:
+    """Records one router invocation routes per second with a full batch (SQS calls are sequential)."""
+    sends = ROUTED_QUEUES + math.ceil(batch_size / 10)
+    seconds = ROUTER_SECONDS_PER_INVOCATION + batch_size * ROUTER_SECONDS_PER_RECORD + sends * ROUTER_SECONDS_PER_SEND
+    return batch_size / seconds
+
+
+def provider_count_in_window(settings: PipelineSettings) -> float:
+    """Requests one provider IP sends in the worst WAF window: the burst, then the peak, spread evenly."""
+    burst = min(settings.burst_seconds, WAF_WINDOW_SECONDS)
+    total = settings.burst_events_per_second * burst + settings.peak_events_per_second * (WAF_WINDOW_SECONDS - burst)
+    return total / settings.provider_sending_ips
+
+
+def _api_stage(plan: CapacityPlan) -> Stage:
+    s = plan.settings
+    return Stage(
+        "API Gateway stage throttle",
+        f"{plan.api_rate_limit} rps, burst {plan.api_burst_limit}",
+        plan.api_rate_limit,
+        plan.api_rate_limit + plan.api_burst_limit / s.burst_seconds,
+        "429 Too Many Requests",
+        "api_throttle_rate_limit / api_throttle_burst_limit (account: 10,000 rps, burst 5,000)",
+    )
+
+
+def _waf_stage(plan: CapacityPlan) -> Stage | None:
+    s = plan.settings
+    if not s.waf_enabled:
+        return None
+    ips, window, burst = s.provider_sending_ips, WAF_WINDOW_SECONDS, min(s.burst_seconds, WAF_WINDOW_SECONDS)
+    allowed = plan.waf_signed_limit_per_5min * ips
+    return Stage(
+        "WAF rate rule (signed requests, per IP)",
+        f"{plan.waf_signed_limit_per_5min} per {window} s per IP, {ips} provider IPs; "
+        f"unsigned: {plan.waf_unsigned_limit_per_5min} per {window} s per IP",
+        allowed / window,
+        (allowed - s.peak_events_per_second * (window - burst)) / burst,
+        "403 Forbidden",
+        "waf_signed_rate_limit_per_5min, provider_sending_ips",
+    )
+
+
+def _validator_stage(plan: CapacityPlan) -> Stage:
+    rate = plan.validator_concurrency / VALIDATOR_DELIVERY_SECONDS
+    shared = "" if plan.settings.reserve_concurrency else " (unreserved: the account's pool, shared)"
+    return Stage(
+        "validator concurrency",
+        f"{plan.validator_concurrency}{shared} at {VALIDATOR_DELIVERY_SECONDS * 1000:.0f} ms per delivery",
+        rate,
+        rate,
+        "500 (API Gateway's answer when Lambda throttles the invoke)",
+        "validator_reserved_concurrency, lambda_account_concurrency, reserve_concurrency",
+    )
+
+
+def _table_stage(plan: CapacityPlan) -> Stage:
+    rate = DYNAMODB_ON_DEMAND_INITIAL_WRU / plan.write_units_per_event
+    return Stage(
+        "DynamoDB on-demand writes (new table)",
+        f"{DYNAMODB_ON_DEMAND_INITIAL_WRU} WRU/s, {plan.write_units_per_event} per "
+        f"{plan.settings.typical_payload_bytes} B event",
+        rate,
+        rate,
+        "503 with Retry-After (the retry stores it once); the table then doubles its previous peak",
+        "typical_payload_bytes (smaller items), or pre-warm the table (AWS warm throughput)",
+    )
+
+
+def _router_stage(plan: CapacityPlan) -> Stage:
+    per_invocation = router_records_per_second(plan.settings.router_batch_size)
+    rate = min(plan.shards * plan.parallelization_factor, plan.router_concurrency) * per_invocation
+    return Stage(
+        "router (stream shards x parallelization)",
+        f"{plan.shards} shards x {plan.parallelization_factor}, {plan.router_concurrency} concurrent, "
+        f"{per_invocation:.0f} records/s each",
+        rate,
+        rate,
+        "only latency (IteratorAge alarm); nothing refused",
+        "router_parallelization_factor, router_reserved_concurrency, router_batch_size",
+    )
+
+
+# Stages of the path, in the order a request meets them. Append a builder to add one (it may return
+# None when the stage is off in this environment).
+STAGE_BUILDERS: list[StageBuilder] = [_api_stage, _waf_stage, _validator_stage, _table_stage, _router_stage]
+
+
+def _sized(settings: PipelineSettings) -> CapacityPlan:
+    s = settings
+    rate = s.api_throttle_rate_limit or math.ceil(s.burst_events_per_second * API_RATE_HEADROOM)
+    bucket = s.api_throttle_burst_limit or min(API_ACCOUNT_BURST_LIMIT, max(rate, 2 * rate))
+    validator = s.validator_reserved_concurrency or math.ceil(
+        s.burst_events_per_second * VALIDATOR_DELIVERY_SECONDS * VALIDATOR_CONCURRENCY_HEADROOM
+    )
+    if not s.reserve_concurrency:  # both share the whole account pool (and so does everything else in it)
+        validator = s.lambda_account_concurrency
+    units = write_units_per_event(s.typical_payload_bytes)
+    shards = max(
+        math.ceil(DYNAMODB_ON_DEMAND_INITIAL_WRU / DYNAMODB_PARTITION_WCU),
+        math.ceil(s.burst_events_per_second * units / DYNAMODB_PARTITION_WCU),
+    )
+    factor = s.router_parallelization_factor or min(
+        MAX_PARALLELIZATION_FACTOR,
+        math.ceil(ROUTER_SHARD_HEADROOM * DYNAMODB_PARTITION_WCU / router_records_per_second(s.router_batch_size)),
+    )
+    router = s.router_reserved_concurrency or shards * factor
+    if not s.reserve_concurrency:
+        router = s.lambda_account_concurrency
+    signed = s.waf_signed_rate_limit_per_5min or math.ceil(provider_count_in_window(s) * WAF_PROVIDER_HEADROOM)
+    return CapacityPlan(s, rate, bucket, validator, router, factor, signed, s.waf_rate_limit_per_5min, units, shards)
+
+
+def plan_capacity(settings: PipelineSettings) -> CapacityPlan:
+    """Size every limit from the contract, then check that each stage meets it.
+
+    Raises `CapacityError` naming the first stage (in path order) that cannot take
+    `burst_events_per_second` for `burst_seconds` or `peak_events_per_second` sustained, or an AWS
+    account quota the sized values exceed.
+    """
+    plan = _sized(settings)
+    plan = dataclasses.replace(plan, stages=tuple(s for s in (b(plan) for b in STAGE_BUILDERS) if s is not None))
+    where = f"environment {settings.environment!r}"
+    if plan.api_rate_limit > API_ACCOUNT_RATE_LIMIT or plan.api_burst_limit > API_ACCOUNT_BURST_LIMIT:
+        raise CapacityError(
+            f"{where}: the stage throttle {plan.api_rate_limit} rps / burst {plan.api_burst_limit} exceeds API "
+            f"Gateway's account limit ({API_ACCOUNT_RATE_LIMIT} rps, burst {API_ACCOUNT_BURST_LIMIT}); raise it "
+            "through Service Quotas or lower burst_events_per_second"
+        )
+    reserved = plan.validator_concurrency + plan.router_concurrency
+    if settings.reserve_concurrency and reserved > settings.lambda_account_concurrency - LAMBDA_UNRESERVED_MINIMUM:
+        raise CapacityError(
+            f"{where}: reserved concurrency {plan.validator_concurrency} (validator) + {plan.router_concurrency} "
+            f"(router) leaves less than {LAMBDA_UNRESERVED_MINIMUM} of lambda_account_concurrency "
+            f"{settings.lambda_account_concurrency} unreserved (Lambda quota); raise the account's concurrency "
+            "through Service Quotas and set lambda_account_concurrency, lower burst_events_per_second, or set "
+            "reserve_concurrency to false"
+        )
+    if plan.parallelization_factor > MAX_PARALLELIZATION_FACTOR:
+        raise CapacityError(f"{where}: router_parallelization_factor must be 1..{MAX_PARALLELIZATION_FACTOR}")
+    for stage in plan.stages:
+        for kind, needed, has in (
+            ("burst", settings.burst_events_per_second, stage.burst_events_per_second),
+            ("peak", settings.peak_events_per_second, stage.sustained_events_per_second),
+        ):
+            if has < needed:
+                raise CapacityError(
+                    f"{where}: {stage.name} ({stage.limit}) takes {has:.0f} events/s, below the {kind} of "
+                    f"{needed} events/s the capacity contract asks for; a provider would see {stage.beyond}. "
+                    f"Change {stage.change}, or lower the contract"
+                )
+    return plan
+
+
+def render(plan: CapacityPlan) -> str:
+    """The capacity table printed by `python -m pipeline_tools capacity`."""
+    s = plan.settings
+    rows = [
+        f"Capacity of environment {s.environment!r}: peak {s.peak_events_per_second} events/s, burst "
+        f"{s.burst_events_per_second} events/s for {s.burst_seconds} s from {s.provider_sending_ips} IPs, "
+        f"{s.typical_payload_bytes} B events",
+        "",
+        f"{'stage':<44} {'sustained/s':>12} {'burst/s':>10}  beyond it  (limit)",
+    ]
+    for stage in plan.stages:
+        rows.append(
+            f"{stage.name:<44} {stage.sustained_events_per_second:>12,.0f} {stage.burst_events_per_second:>10,.0f}"
+            f"  {stage.beyond}  ({stage.limit})"
+        )
+    binding = plan.binding
+    rows += [
+        "",
+        f"Binds first: {binding.name}, at {binding.burst_events_per_second:,.0f} events/s during a burst; "
+        f"beyond it a provider sees {binding.beyond}.",
+    ]
+    return "\n".join(rows)
+
+
+def as_dict(plan: CapacityPlan) -> dict[str, object]:
+    s = plan.settings
+    return {
+        "environment": s.environment,
+        "contract": {
+            "peak_events_per_second": s.peak_events_per_second,
+            "burst_events_per_second": s.burst_events_per_second,
+            "burst_seconds": s.burst_seconds,
+            "provider_sending_ips": s.provider_sending_ips,
+            "typical_payload_bytes": s.typical_payload_bytes,
+        },
+        "sized": {
+            "api_throttle_rate_limit": plan.api_rate_limit,
+            "api_throttle_burst_limit": plan.api_burst_limit,
+            "validator_reserved_concurrency": plan.reserved_validator_concurrency,
+            "router_reserved_concurrency": plan.reserved_router_concurrency,
+            "router_parallelization_factor": plan.parallelization_factor,
+            "waf_signed_rate_limit_per_5min": plan.waf_signed_limit_per_5min if s.waf_enabled else None,
+            "waf_unsigned_rate_limit_per_5min": plan.waf_unsigned_limit_per_5min if s.waf_enabled else None,
+        },
+        "stages": [dataclasses.asdict(stage) for stage in plan.stages],
+        "binding": plan.binding.name,
+    }
