@@ -325,7 +325,10 @@ def _plan(args: argparse.Namespace) -> int:
 
     outputs = load_outputs(args.outputs)
     _check_reachable(outputs)
-    args.plan_json, args.plan_text, args.title = *plan_against_sandbox(outputs, progress=_progress), "sandbox"
+    args.plan_json, args.plan_text = plan_against_sandbox(outputs, progress=_progress)
+    # review-plan's own options, which `plan` does not take (their absence crashed `make plan`).
+    args.title = "sandbox"
+    args.context = f"current code planned against the running sandbox ({args.outputs})"
     return _review_plan(args)
 
 
