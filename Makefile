@@ -84,8 +84,10 @@ PAYLOAD_BYTES ?= 2048
 cost: install ## Monthly AWS cost for EVENTS per month of PAYLOAD_BYTES (defaults 10000000, 2048)
 	@$(VENV_PY) -m pipeline_tools cost --events-per-month $(EVENTS) --payload-bytes $(PAYLOAD_BYTES)
 
+# e.g. SANDBOX_ARGS=--no-synth (apply a copy of what the last make synth left in cdktf.out/)
+SANDBOX_ARGS ?=
 sandbox: install ## Deploy the stack (ENVIRONMENT_SUFFIX, default sandbox) to a local emulator and serve it until Ctrl-C (~2 min to ready)
-	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools sandbox --outputs sandbox-outputs.json
+	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools sandbox $(SANDBOX_ARGS)
 
 plan: install ## terraform plan of the current code against the running sandbox, reviewed by review-plan (~1 min)
-	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools plan --sandbox --outputs sandbox-outputs.json
+	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools plan --sandbox

@@ -19,9 +19,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from modules.config import ConfigError, environment_suffix
 from pipeline_tools import operations
 from pipeline_tools.cost_model import CostInputError
-from pipeline_tools.outputs import OutputsError, load_outputs
+from pipeline_tools.outputs import OutputsError, default_outputs_path, environment_of, load_outputs
 from pipeline_tools.redrive import QUEUES, redrive
 from pipeline_tools.review.plan_review import PlanFormatError
+from pipeline_tools.terraform_cli import TerraformError
 
 
 def _timestamp(text: str) -> datetime.datetime:
@@ -44,17 +45,21 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     sandbox = commands.add_parser("sandbox", help="deploy the stack to a local emulator and serve it until Ctrl-C")
-    sandbox.add_argument("--outputs", type=Path, default=Path("sandbox-outputs.json"),
-                         help="where to write the outputs while the sandbox serves (default sandbox-outputs.json)")  # fmt: skip
+    sandbox.add_argument("--outputs", type=Path, default=None,
+                         help="where to write the outputs while the sandbox serves (default .sandbox/<env>/outputs.json)")  # fmt: skip
+    sandbox.add_argument("--state-dir", type=Path, default=None,
+                         help="where this instance keeps its lock, outputs, synth and state (default .sandbox; "
+                              "the test suite passes its own so it runs beside a user's sandbox)")  # fmt: skip
     sandbox.add_argument("--no-synth", action="store_true",
                          help="skip the synth and apply cdktf.out/ as the last `make synth` left it (saves ~15 s)")  # fmt: skip
     sandbox.add_argument("--outdir", type=Path, default=None,
-                         help="synthesize and apply there (default: cdktf.out)")  # fmt: skip
+                         help="synthesize and apply there (default: <state dir>/<env>/cdktf.out)")  # fmt: skip
     sandbox.add_argument("--ready-file", type=Path, help="touched once the sandbox serves (for scripts)")
 
     def with_outputs(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--outputs", type=Path, default=Path(os.environ.get("PIPELINE_OUTPUTS", "sandbox-outputs.json")),
-                         help="flat outputs file or cdktf's --outputs-file (default: $PIPELINE_OUTPUTS or sandbox-outputs.json)")  # fmt: skip
+        sub.add_argument("--outputs", type=Path, default=None,
+                         help="flat outputs file or cdktf's --outputs-file (default: $PIPELINE_OUTPUTS, else the "
+                              "sandbox of $ENVIRONMENT_SUFFIX, else the one sandbox running: .sandbox/<env>/outputs.json)")  # fmt: skip
 
     send = commands.add_parser("send", help="POST one signed event (or print it as a curl command)")
     with_outputs(send)
@@ -109,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--sandbox", action="store_true", required=True, help="plan against the running sandbox (the only target)"
     )
-    plan.add_argument("--outputs", type=Path, default=Path("sandbox-outputs.json"), help="the sandbox's outputs file (default sandbox-outputs.json)")  # fmt: skip
+    plan.add_argument("--outputs", type=Path, default=None, help="the sandbox's outputs file (default as for send)")
     plan.add_argument("--output", type=Path, help="write the review's Markdown here instead of stdout")
 
     review = commands.add_parser(
@@ -181,14 +186,17 @@ def _raise_stop(signum: int, _frame: object) -> None:
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
-    from pipeline_tools.sandbox.runner import Sandbox, SandboxBusyError
+    from pipeline_tools.sandbox.lambda_runtime import CodeMismatchError
+    from pipeline_tools.sandbox.runner import Sandbox, SandboxBusyError, SandboxError
 
     sandbox = Sandbox(
         environment_suffix(),
-        args.outputs.resolve(),
+        args.outputs and args.outputs.resolve(),
         synth=not args.no_synth,
         outdir=args.outdir and args.outdir.resolve(),
+        state_root=args.state_dir and args.state_dir.resolve(),
     )
+    args.outputs = sandbox.outputs_path
     # As Ctrl-C does: stop the current phase (a running terraform apply included), then clean up.
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop_signal, _raise_stop)
@@ -208,6 +216,9 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     except SandboxBusyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except (SandboxError, TerraformError, CodeMismatchError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except (KeyboardInterrupt, SandboxStopSignal) as stop:
         print(
             f"\nstopping the sandbox ({type(stop).__name__ if isinstance(stop, KeyboardInterrupt) else stop})",
@@ -216,8 +227,9 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     finally:
         for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(ignored, signal.SIG_IGN)  # a second signal must not cut the clean-up short
-        sandbox.down()
-        print("sandbox stopped; emulator, gateway and poller ended; outputs file and override removed", file=sys.stderr)
+        removed = sandbox.down()
+        if removed:
+            print(f"sandbox {sandbox.environment} stopped: {'; '.join(removed)}", file=sys.stderr)
     return 0
 
 
@@ -321,15 +333,27 @@ def _trace(args: argparse.Namespace, outputs: dict) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from pipeline_tools.sandbox.plan import plan_against_sandbox
+    from pipeline_tools.sandbox.plan import SandboxPlanError, plan_against_sandbox
 
-    outputs = load_outputs(args.outputs)
-    _check_reachable(outputs)
-    args.plan_json, args.plan_text = plan_against_sandbox(outputs, progress=_progress)
+    outputs = _load(args)
+    try:
+        args.plan_json, args.plan_text = plan_against_sandbox(outputs, progress=_progress)
+    except SandboxPlanError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     # review-plan's own options, which `plan` does not take (their absence crashed `make plan`).
     args.title = "sandbox"
     args.context = f"current code planned against the running sandbox ({args.outputs})"
     return _review_plan(args)
+
+
+def _load(args: argparse.Namespace) -> dict:
+    """The outputs a command works on, named on stderr with their environment (which deployment answers)."""
+    args.outputs = args.outputs or default_outputs_path()
+    outputs = load_outputs(args.outputs)
+    print(f"environment {environment_of(outputs)} (outputs {args.outputs})", file=sys.stderr)
+    _check_reachable(outputs)
+    return outputs
 
 
 def _check_reachable(outputs: dict) -> None:
@@ -360,8 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             return _cost(args)
         if args.command == "plan":
             return _plan(args)
-        outputs = load_outputs(args.outputs)
-        _check_reachable(outputs)
+        outputs = _load(args)
         if args.command == "send":
             return _send(args, outputs)
         if args.command == "trace":
@@ -373,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, CostInputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (BotoCoreError, ClientError, urllib.error.URLError) as error:
+    except (BotoCoreError, ClientError, urllib.error.URLError, TerraformError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -43,8 +43,9 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     env = {**os.environ, "ENVIRONMENT_SUFFIX": environment, "PIPELINE_DECLARED_ENVIRONMENT": environment}
     with log_path.open("w") as log:
         process = subprocess.Popen(
+            # Its own state dir: its own lock, synth and state, so it runs beside a user's `make sandbox`.
             [sys.executable, "-m", "pipeline_tools", "sandbox", "--outputs", str(outputs_file), "--ready-file", str(ready),
-             "--outdir", str(work / "cdktf.out")],
+             "--state-dir", str(work / "state")],
             cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
