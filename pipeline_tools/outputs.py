@@ -12,14 +12,11 @@ import boto3
 REQUIRED = ("api_endpoint", "dynamodb_table_name", "payments_queue_url", "refunds_queue_url", "disputes_queue_url")
 
 
-SANDBOX_STATE_ROOT = Path(".sandbox")
-
-
 class OutputsError(ValueError):
     """The outputs file is missing, unreadable or lacks a required output."""
 
 
-def default_outputs_path(environ: dict[str, str] | None = None, state_root: Path = SANDBOX_STATE_ROOT) -> Path:
+def default_outputs_path(environ: dict[str, str] | None = None, state_root: Path | None = None) -> Path:
     """The outputs file a command reads when `--outputs` is not given.
 
     `$PIPELINE_OUTPUTS`; else the sandbox of `$ENVIRONMENT_SUFFIX` (`.sandbox/<env>/outputs.json`);
@@ -27,6 +24,7 @@ def default_outputs_path(environ: dict[str, str] | None = None, state_root: Path
     named raises `OutputsError` listing them; none running names the file `make sandbox` writes.
     """
     env = os.environ if environ is None else environ
+    state_root = state_root or Path(env.get("PIPELINE_SANDBOX_STATE_DIR") or ".sandbox")
     if env.get("PIPELINE_OUTPUTS"):
         return Path(env["PIPELINE_OUTPUTS"])
     if env.get("ENVIRONMENT_SUFFIX"):

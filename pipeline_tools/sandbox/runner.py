@@ -38,7 +38,8 @@ from pipeline_tools.sandbox.live_log import LiveLog, request_line, routing_lines
 from pipeline_tools.sandbox.stream_poller import MappingSettings, StreamPoller
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STATE_ROOT = PROJECT_ROOT / ".sandbox"
+# `PIPELINE_SANDBOX_STATE_DIR` moves every instance's files and lock (as `--state-dir` does for one).
+STATE_ROOT = Path(os.environ.get("PIPELINE_SANDBOX_STATE_DIR") or PROJECT_ROOT / ".sandbox")
 REGION_FALLBACK = "us-east-1"
 
 
