@@ -1,4 +1,4 @@
-"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,plan,review-plan,cost}`: see `--help` of each."""
+"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,secret,plan,review-plan,cost}`: see `--help` of each."""
 
 from __future__ import annotations
 
@@ -126,6 +126,18 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--title", default="plan", help="heading, and the marker a sticky PR comment is found by")
     review.add_argument("--context", help="a line under the heading, e.g. the commit and the plan file's digest")
     review.add_argument("--output", type=Path, help="write the Markdown here instead of stdout")
+
+    secret = commands.add_parser(
+        "secret", help="set, rotate or describe a source's signing secret (checked against its provider's format)"
+    )
+    with_outputs(secret)
+    secret.add_argument("action", choices=("set", "rotate", "show-format"),
+                        help="set: replace; rotate: add the new one first, keep the others (--finish: keep only the "
+                             "newest); show-format: what the provider's secret looks like and where to find it")  # fmt: skip
+    secret.add_argument("--source", required=True, help="the source's name (`webhook`: POST /webhook's own secret)")
+    secret.add_argument("--value", help="the secret (visible in shell history: prefer stdin or --value-file)")
+    secret.add_argument("--value-file", type=Path, help="read the secret from this file")
+    secret.add_argument("--finish", action="store_true", help="with rotate: drop every entry but the newest")
 
     cost = commands.add_parser("cost", help="monthly AWS cost of an environment for an event volume")
     cost.add_argument(
@@ -347,6 +359,36 @@ def _plan(args: argparse.Namespace) -> int:
     return _review_plan(args)
 
 
+def _secret(args: argparse.Namespace, outputs: dict) -> int:
+    from pipeline_tools import secret as secrets_tool
+    from pipeline_tools.provider_signing import random_secret
+
+    target = secrets_tool.target(outputs, args.source)
+    where = f"secret of {target.name} ({target.provider}) in environment {environment_of(outputs)}"
+    if args.action == "show-format":
+        print(f"{where}: {secrets_tool.FORMATS[target.provider]}")
+        print(f"stored as {{\"{target.key}\": [\"<newest>\", \"<older, while rotating>\"]}}; "
+              f"e.g. a value shaped like {random_secret(target.provider)[:12]}…")  # fmt: skip
+        return 0
+    current = secrets_tool.current_entries(outputs, target)
+    was_usable = secrets_tool.usable(target.provider, current, target.options)
+    if args.action == "rotate" and args.finish:
+        if not current:
+            raise operations.OperationError(f"{where} holds no entry to keep")
+        entries = current[:1]
+    else:
+        value = secrets_tool.read_value(args.value, args.value_file)
+        secrets_tool.check_value(target.provider, value, target.options)
+        entries = [value] if args.action == "set" else [value, *(e for e in current if e != value)]
+    secrets_tool.write(outputs, args.outputs, target, entries)
+    print(f"{where}: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} stored, newest first; "
+          f"{secrets_tool.when_it_takes_effect(was_usable)}")  # fmt: skip
+    if args.action == "rotate" and not args.finish and len(entries) > 1:
+        print(f"next: switch {target.provider} to the new secret, then "
+              f"`python -m pipeline_tools secret rotate --source {target.name} --finish`")  # fmt: skip
+    return 0
+
+
 def _load(args: argparse.Namespace) -> dict:
     """The outputs a command works on, named on stderr with their environment (which deployment answers)."""
     args.outputs = args.outputs or default_outputs_path()
@@ -360,7 +402,7 @@ def _check_reachable(outputs: dict) -> None:
     """A sandbox's outputs file outlives a killed sandbox: say so instead of a connection traceback."""
     if not outputs.get("sandbox"):
         return
-    for url in (outputs.get("aws_endpoint_url"), outputs.get("api_endpoint")):
+    for url in filter(None, (outputs.get("aws_endpoint_url"), outputs.get("api_endpoint"))):
         parts = urllib.parse.urlsplit(str(url))
         try:
             socket.create_connection((parts.hostname, parts.port or 80), timeout=2).close()
@@ -391,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
             return _trace(args, outputs)
         if args.command == "replay":
             return _replay(args, outputs)
+        if args.command == "secret":
+            return _secret(args, outputs)
         print(json.dumps(redrive(outputs, args.queue, _progress)))
         return 0
     except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, CostInputError) as error:
