@@ -139,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
     secret.add_argument("--value-file", type=Path, help="read the secret from this file")
     secret.add_argument("--finish", action="store_true", help="with rotate: drop every entry but the newest")
 
+    aws = commands.add_parser("aws", help="the AWS CLI pointed at the deployment (--export: the shell variables)")
+    with_outputs(aws)
+    aws.add_argument("--export", action="store_true", help="print `export` lines for the AWS CLI and SDKs instead")
+    aws.add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments, e.g. sqs list-queues")
+
     cost = commands.add_parser("cost", help="monthly AWS cost of an environment for an event volume")
     cost.add_argument(
         "--events-per-month", type=_positive_int, required=True, help="events per month (10000000 or 10_000_000)"
@@ -435,6 +440,13 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(args, outputs)
         if args.command == "secret":
             return _secret(args, outputs)
+        if args.command == "aws":
+            from pipeline_tools import aws_cli
+
+            if args.export or not args.arguments:
+                print(aws_cli.export_lines(outputs))
+                return 0
+            return aws_cli.run(outputs, args.arguments)
         print(json.dumps(redrive(outputs, args.queue, _progress)))
         return 0
     except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, CostInputError) as error:

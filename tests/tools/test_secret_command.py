@@ -122,3 +122,19 @@ def test_show_format_and_unknown_source(
     assert "HMAC key, 64 hex digits" in capsys.readouterr().out
     assert _run(deployment[0], "show-format", "--source", "nope") == 2
     assert "no source named 'nope' in environment qa; sources: adyen, stripe, svix, webhook" in capsys.readouterr().err
+
+
+def test_aws_export_points_the_cli_at_the_sandbox(
+    deployment: tuple[Path, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = deployment
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "aws_endpoint_url": "http://127.0.0.1:4566"}))
+    assert main(["aws", "--export", "--outputs", str(path)]) == 0
+    out = capsys.readouterr().out
+    for line in ("export AWS_ENDPOINT_URL=http://127.0.0.1:4566", "export AWS_REGION=us-east-1",
+                 "export AWS_ACCESS_KEY_ID=sandbox", "export AWS_SECRET_ACCESS_KEY=sandbox"):  # fmt: skip
+        assert line in out
+    path.write_text(json.dumps({key: value for key, value in data.items() if key != "sandbox"}))
+    assert main(["aws", "--export", "--outputs", str(path)]) == 0
+    assert "AWS_ACCESS_KEY_ID" not in capsys.readouterr().out  # a real deployment keeps the caller's credentials
