@@ -20,12 +20,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
+from secret_cache import ParsedSecret, ParsedSecretCache, SecretUnusableError
 
 from canonical_event import CanonicalEvent, NotStorableError
 from http_response import json_response
 from providers import WebhookRequest
 from routed_message import UndeliverableMessageError
-from secret_cache import ParsedSecret, ParsedSecretCache, SecretUnusableError
 from sdk_config import SDK_CONFIG
 from sources import Source, UnknownSourceError, canonical, load_sources, request_url, source_name
 from sources import keys as source_keys

@@ -37,7 +37,7 @@ RUNNERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"^(?:terraform (?:plan|apply|validate|init|version|plan -detailed-exitcode|plan -lock=false"
             r"|show -json <planfile>)|ENVIRONMENT_SUFFIX=<env>|(?:\.venv/bin/)?python -m pipeline_tools(?: …)?"
             r"|\.venv/bin/python -m pipeline_tools send …|\.ci/run|aws signer start-signing-job"
-                    r"|aws --export|aws <service> <operation> …"
+            r"|aws --export|aws <service> <operation> …"
             r"|python -m pipeline_tools (?:review-plan|sandbox --state-dir DIR)"
             r"|python -m pipeline_tools cost --events-per-month N .*|make cost EVENTS=… PAYLOAD_BYTES=…)$",
         ),

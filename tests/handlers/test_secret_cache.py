@@ -7,6 +7,7 @@ never causes a fetch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from types import ModuleType
 from typing import Any
@@ -15,8 +16,8 @@ import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from secret_cache import ParsedSecret, ParsedSecretCache, SecretUnusableError
+
 from tests.handlers.helpers import REGION, ROTATED_SECRET, SIGNING_SECRET, FakeContext, make_event, payment
 
 
@@ -70,7 +71,7 @@ class _Client:
     def __init__(self, value: str) -> None:
         self.value, self.calls = value, 0
 
-    def get_secret_value(self, SecretId: str) -> dict[str, str]:  # noqa: N803 - boto3's name
+    def get_secret_value(self, SecretId: str) -> dict[str, str]:
         self.calls += 1
         return {"SecretString": self.value}
 
@@ -95,10 +96,8 @@ def test_only_a_parsed_secret_is_cached_and_for_how_long(entries: list[Any], ela
             with pytest.raises(SecretUnusableError):
                 cache.get("arn", _parse)
     now[0] = elapsed
-    try:
+    with contextlib.suppress(SecretUnusableError):
         cache.get("arn", _parse)
-    except SecretUnusableError:
-        pass
     complete = bool(usable) and len(usable) == len(entries)
     lifetime = 300 if complete else 10
     first_fetches = 1 if usable else 2  # an unusable secret is read again by every request
