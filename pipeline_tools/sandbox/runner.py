@@ -29,12 +29,12 @@ from pipeline_tools import terraform_cli
 from pipeline_tools.outputs import client
 from pipeline_tools.progress import Steps
 from pipeline_tools.provider_signing import random_secret
-from pipeline_tools.sandbox import function_logs
+from pipeline_tools.sandbox import function_logs, write_observer
 from pipeline_tools.sandbox.apply_progress import run_with_progress
 from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, Emulator, write_override
 from pipeline_tools.sandbox.gateway import GatewayResponse, SourceRoute, WebhookGateway
 from pipeline_tools.sandbox.lambda_runtime import load_handlers
-from pipeline_tools.sandbox.live_log import LiveLog, request_line, routing_lines
+from pipeline_tools.sandbox.live_log import LiveLog, request_lines, routing_lines
 from pipeline_tools.sandbox.stream_poller import MappingSettings, StreamPoller
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -271,9 +271,11 @@ class Sandbox:
         validator_logs = function_logs.LogGroupWriter(logs, f"/aws/lambda/{functions['validator']}")
         router_logs = function_logs.LogGroupWriter(logs, f"/aws/lambda/{functions['router']}")
 
+        write_observer.watch(sys.modules["validator"]._dynamodb)
+
         def on_response(status: int, body: bytes, lines: list[dict[str, Any]], path: str) -> None:
             validator_logs.write([line for line in lines if not function_logs.is_metric(line)])
-            self.live_log.print(request_line(status, body, lines, path))
+            self.live_log.print(*request_lines(status, body, lines, path, write_observer.take()))
 
         def on_router_logs(lines: list[dict[str, Any]]) -> None:
             router_logs.write([line for line in lines if not function_logs.is_metric(line)])
