@@ -26,14 +26,14 @@ help: ## List the targets
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	@start=$$(date +%s); echo "==> pipenv sync --dev (Pipfile.lock)"; \
-	  $(PIPENV) sync --dev >install.log 2>&1 || { tail -30 install.log; echo "pipenv sync failed (above, all in install.log): check python3 is 3.11 and PyPI is reachable, then run make install again" >&2; exit 1; }; \
+	  bin/with-heartbeat "pipenv sync" install.log $(PIPENV) sync --dev || { tail -30 install.log; echo "pipenv sync failed (above, all in install.log): check python3 is 3.11 and PyPI is reachable, then run make install again" >&2; exit 1; }; \
 	  echo "$$(( $$(date +%s) - start ))" >.venv/.install-seconds; \
 	  echo "    Python environment ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
 
 node_modules/.installed: package-lock.json
 	@start=$$(date +%s); echo "==> npm ci (cdktf-cli 0.21.0)"; \
-	  npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci failed (above): check Node >= 20 and the npm registry, then run make install again" >&2; exit 1; }; \
+	  bin/with-heartbeat "npm ci" npm-install.log npm ci --no-audit --no-fund --loglevel=error || { tail -30 npm-install.log; echo "npm ci failed (above, all in npm-install.log): check Node >= 20 and the npm registry, then run make install again" >&2; exit 1; }; \
 	  echo "$$(( $$(date +%s) - start ))" >node_modules/.install-seconds; \
 	  echo "    Node packages ready in $$(( $$(date +%s) - start )) s"
 	@touch $@

@@ -66,3 +66,15 @@ def test_an_ordinary_sandbox_failure_is_one_error_line_not_a_traceback(tmp_path:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "error: " in result.stderr and "make synth" in result.stderr
+
+
+def test_make_installs_print_a_heartbeat_and_keep_the_exit_status(tmp_path: Path) -> None:
+    log = tmp_path / "install.log"
+    result = subprocess.run(
+        [str(PROJECT / "bin" / "with-heartbeat"), "pipenv sync", str(log), "sh", "-c", "echo noisy; sleep 1.5; exit 3"],
+        capture_output=True, text=True, env={**os.environ, "HEARTBEAT_SECONDS": "0.5"}, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 3
+    assert "... pipenv sync: still running" in result.stdout and "noisy" not in result.stdout
+    assert log.read_text() == "noisy\n"
+    assert 'bin/with-heartbeat "pipenv sync"' in (PROJECT / "Makefile").read_text()
