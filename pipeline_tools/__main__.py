@@ -126,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--title", default="plan", help="heading, and the marker a sticky PR comment is found by")
     review.add_argument("--context", help="a line under the heading, e.g. the commit and the plan file's digest")
     review.add_argument("--output", type=Path, help="write the Markdown here instead of stdout")
+    review.add_argument("--changes-digest", type=Path,
+                        help="also write the sha256 of the plan's changes here (what an approval is bound to)")  # fmt: skip
 
     secret = commands.add_parser(
         "secret", help="set, rotate or describe a source's signing secret (checked against its provider's format)"
@@ -185,6 +187,10 @@ def _review_plan(args: argparse.Namespace) -> int:
         ) from error
     full_plan = args.plan_text.read_text(encoding="utf-8") if args.plan_text else None
     review = render(plan, title=args.title, full_plan=full_plan, context=args.context)
+    if getattr(args, "changes_digest", None):
+        from pipeline_tools.review.changes_digest import changes_digest
+
+        args.changes_digest.write_text(changes_digest(plan) + "\n", encoding="utf-8")
     if args.output:
         args.output.write_text(review.markdown, encoding="utf-8")
     else:
