@@ -57,7 +57,7 @@ RUNNERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "local",
             r"^(?:make (?:help|cost)\b.*|(?:\.venv/bin/)?python -m (?:pipeline_tools (?:cost|review-plan)"
-            r"|modules\.currency_table)\b.*)$",
+            r"|modules\.currency_table|pytest tests/examples)\b.*)$",
         ),
     )
 )
