@@ -146,6 +146,32 @@ def _parser() -> argparse.ArgumentParser:
     aws.add_argument("--export", action="store_true", help="print `export` lines for the AWS CLI and SDKs instead")
     aws.add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments, e.g. sqs list-queues")
 
+    status = commands.add_parser("status", help="queue and DLQ depths, the last events, alarm states")
+    with_outputs(status)
+    status.add_argument("--last", type=_positive_int, default=10, help="how many recent events (default 10)")
+
+    events = commands.add_parser("events", help="stored events, newest first, with their routing")
+    with_outputs(events)
+    events.add_argument("action", choices=("list",), help="list: one line per stored event")
+    events.add_argument("--source", help="only this source (`standard`: POST /webhook's)")
+    events.add_argument("--outcome", help="only this money outcome (handlers/money_facts.py), e.g. captured")
+    events.add_argument("--limit", type=_positive_int, default=50, help="at most this many (default 50)")
+
+    resend = commands.add_parser("resend", help="route one stored event again through the router's code")
+    with_outputs(resend)
+    resend.add_argument("--event-id", required=True, help="the stored event_id")
+
+    listen = commands.add_parser("listen", help="receive a routed queue's messages as a consumer would")
+    with_outputs(listen)
+    listen.add_argument(
+        "--queue",
+        required=True,
+        help="payments, refunds, disputes, unrouted, or any *_queue_url / *_dlq_url output's name",
+    )
+    listen.add_argument("--forward-to", help="POST each message body here; delete it only on a 2xx")
+    listen.add_argument("--exit-when-empty", action="store_true", help="stop once the queue is empty")
+    listen.add_argument("--keep", action="store_true", help="peek: print without deleting")
+
     cost = commands.add_parser("cost", help="monthly AWS cost of an environment for an event volume")
     cost.add_argument(
         "--events-per-month", type=_positive_int, required=True, help="events per month (10000000 or 10_000_000)"
@@ -400,6 +426,45 @@ def _secret(args: argparse.Namespace, outputs: dict) -> int:
     return 0
 
 
+def _observe(args: argparse.Namespace, outputs: dict) -> int:
+    from pipeline_tools import observe
+
+    if args.command == "resend":
+        print(f"{args.event_id} -> {observe.resend(outputs, args.event_id)}")
+        return 0
+    if args.command == "listen":
+        forward = observe.forwarder(args.forward_to) if args.forward_to else None
+        print(f"listening on {args.queue} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        try:
+            for delivery, acknowledged in observe.listen(
+                outputs, args.queue, exit_when_empty=args.exit_when_empty, keep=args.keep, forward=forward
+            ):
+                state = "kept" if args.keep else "acknowledged" if acknowledged else "not acknowledged (comes back)"
+                print(json.dumps({"message_id": delivery.message_id, "attributes": delivery.attributes,
+                                  "body": json.loads(delivery.body), "state": state}), flush=True)  # fmt: skip
+        except KeyboardInterrupt:
+            pass
+        return 0
+    limit = args.last if args.command == "status" else args.limit
+    events, truncated = observe.stored_events(
+        outputs, source=getattr(args, "source", None), outcome=getattr(args, "outcome", None)
+    )
+    if args.command == "status":
+        print(f"queues ({environment_of(outputs)})")
+        for depth in observe.queue_depths(outputs):
+            print(f"  {depth['queue']:<32} {depth['visible']:>6} visible {depth['in_flight']:>6} in flight")
+        print("alarms" + (" (evaluated here against the emulator)" if outputs.get("sandbox") else " (CloudWatch)"))
+        for alarm in observe.alarm_states(outputs):
+            print(f"  {alarm['state']:<14} {alarm['name']}  {alarm['why']}")
+        print(
+            f"last {min(limit, len(events))} of {len(events)} events"
+            + (" (scan stopped at 10,000 items)" if truncated else "")
+        )
+    for row in observe.event_rows(outputs, events[:limit]):
+        print(f"  {row}" if args.command == "status" else row)
+    return 0
+
+
 def _load(args: argparse.Namespace) -> dict:
     """The outputs a command works on, named on stderr with their environment (which deployment answers)."""
     args.outputs = args.outputs or default_outputs_path()
@@ -446,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(args, outputs)
         if args.command == "secret":
             return _secret(args, outputs)
+        if args.command in ("status", "events", "resend", "listen"):
+            return _observe(args, outputs)
         if args.command == "aws":
             from pipeline_tools import aws_cli
 
