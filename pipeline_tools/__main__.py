@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--outdir", type=Path, default=None,
                          help="synthesize and apply there (default: <state dir>/<env>/cdktf.out)")  # fmt: skip
     sandbox.add_argument("--ready-file", type=Path, help="touched once the sandbox serves (for scripts)")
+    sandbox.add_argument("--no-reload", action="store_true",
+                         help="do not serve edits under handlers/ without a restart (default: reload within ~1 s)")  # fmt: skip
+    sandbox.add_argument("--handlers-dir", type=Path, default=None,
+                         help="watch this copy of handlers/ for edits instead (measurements, experiments)")  # fmt: skip
 
     def with_outputs(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--outputs", type=Path, default=None,
@@ -244,6 +248,8 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         synth=not args.no_synth,
         outdir=args.outdir and args.outdir.resolve(),
         state_root=args.state_dir and args.state_dir.resolve(),
+        reload=not args.no_reload,
+        handlers_dir=args.handlers_dir and args.handlers_dir.resolve(),
     )
     args.outputs = sandbox.outputs_path
     # As Ctrl-C does: stop the current phase (a running terraform apply included), then clean up.

@@ -15,6 +15,7 @@ the override exist only while a ready sandbox serves them, and the lock goes wit
 from __future__ import annotations
 
 import base64
+import datetime
 import fcntl
 import json
 import os
@@ -35,6 +36,7 @@ from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, Emulator, write_overr
 from pipeline_tools.sandbox.gateway import GatewayResponse, SourceRoute, WebhookGateway
 from pipeline_tools.sandbox.lambda_runtime import load_handlers
 from pipeline_tools.sandbox.live_log import LiveLog, request_lines, routing_lines
+from pipeline_tools.sandbox.reload import HandlerReloader
 from pipeline_tools.sandbox.stream_poller import MappingSettings, StreamPoller
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +63,8 @@ class Sandbox:
         port: int = 0,
         outdir: Path | None = None,
         state_root: Path | None = None,
+        reload: bool = True,
+        handlers_dir: Path | None = None,
     ) -> None:
         """`state_root`: where this instance keeps its lock and files (default `.sandbox/`);
         `outputs_path` default `<state_root>/<env>/outputs.json`; `outdir`: where the stack is
@@ -75,6 +79,9 @@ class Sandbox:
         self.outdir = outdir or self.work_dir / "cdktf.out"
         self.stack_dir = self.outdir / "stacks" / f"webhook-pipeline-{environment}"
         self.steps = Steps("sandbox")
+        self.reload = reload
+        self.handlers_dir = handlers_dir or PROJECT_ROOT / "handlers"
+        self.reloader: HandlerReloader | None = None
         self.emulator: Emulator | None = None
         self.gateway: WebhookGateway | None = None
         self.poller: StreamPoller | None = None
@@ -163,6 +170,9 @@ class Sandbox:
         """Stop whatever this instance started and remove what it wrote (outputs file, override);
         release its lock. Returns what it removed or stopped, for the closing line."""
         done = []
+        if self.reloader is not None:
+            self.reloader.stop()
+            self.reloader = None
         if self._wrote_outputs:
             self.outputs_path.unlink(missing_ok=True)  # the file means "a sandbox serves this"
             self._wrote_outputs = False
@@ -283,6 +293,8 @@ class Sandbox:
 
         self.gateway = self._gateway(handlers["validator"], on_response).start()
         self.poller = self._poller(lambda_client, handlers["router"], functions["router"], on_router_logs).start()
+        if self.reload:
+            self.reloader = self._reloader(lambda_client, functions).start()
         outputs["deployed_api_endpoint"] = outputs["api_endpoint"]
         outputs["api_endpoint"] = self.gateway.url
         outputs["signing_secret"] = signing_secret
@@ -295,6 +307,25 @@ class Sandbox:
         # For tools that plan against the sandbox (the plan-review test): where its state and stack are.
         outputs["sandbox_state_path"] = str(self.work_dir / "terraform.tfstate")
         outputs["sandbox_stack_dir"] = str(self.stack_dir)
+
+    def _reloader(self, lambda_client: Any, functions: dict[str, str]) -> HandlerReloader:
+        entry_points = {
+            name: lambda_client.get_function_configuration(FunctionName=function)["Handler"]
+            for name, function in functions.items()
+        }
+
+        def swap(handlers: dict[str, Any]) -> None:
+            assert self.gateway is not None and self.poller is not None
+            self.gateway.handler, self.poller.handler = handlers["validator"], handlers["router"]
+            write_observer.watch(sys.modules["validator"]._dynamodb)
+
+        return HandlerReloader(
+            self.handlers_dir,
+            self.work_dir / "lambda",
+            entry_points,
+            swap,
+            lambda line: self.live_log.print(f"{datetime.datetime.now():%H:%M:%S}  {line}"),
+        )
 
     def _set_source_secrets(self, lambda_client: Any, validator_name: str) -> dict[str, dict[str, str]]:
         """Put a random secret, in its provider's own format, into each source's secret; return
