@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--outdir", type=Path, default=None,
                          help="synthesize and apply there (default: <state dir>/<env>/cdktf.out)")  # fmt: skip
     sandbox.add_argument("--ready-file", type=Path, help="touched once the sandbox serves (for scripts)")
+    sandbox.add_argument("--persist", action="store_true",
+                         help="keep the emulator's data across restarts: saved on stop, restored on the next --persist start")  # fmt: skip
+    sandbox.add_argument(
+        "--clean", action="store_true", help="with --persist: delete the saved data first (start clean)"
+    )
     sandbox.add_argument("--no-reload", action="store_true",
                          help="do not serve edits under handlers/ without a restart (default: reload within ~1 s)")  # fmt: skip
     sandbox.add_argument("--handlers-dir", type=Path, default=None,
@@ -249,6 +254,8 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         outdir=args.outdir and args.outdir.resolve(),
         state_root=args.state_dir and args.state_dir.resolve(),
         reload=not args.no_reload,
+        persist=args.persist or args.clean,
+        clean=args.clean,
         handlers_dir=args.handlers_dir and args.handlers_dir.resolve(),
     )
     args.outputs = sandbox.outputs_path

@@ -31,6 +31,7 @@ from pipeline_tools.outputs import client
 from pipeline_tools.progress import Steps
 from pipeline_tools.provider_signing import random_secret
 from pipeline_tools.sandbox import function_logs, write_observer
+from pipeline_tools.sandbox import persist as persist_store
 from pipeline_tools.sandbox.apply_progress import run_with_progress
 from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, Emulator, write_override
 from pipeline_tools.sandbox.gateway import GatewayResponse, SourceRoute, WebhookGateway
@@ -65,6 +66,8 @@ class Sandbox:
         state_root: Path | None = None,
         reload: bool = True,
         handlers_dir: Path | None = None,
+        persist: bool = False,
+        clean: bool = False,
     ) -> None:
         """`state_root`: where this instance keeps its lock and files (default `.sandbox/`);
         `outputs_path` default `<state_root>/<env>/outputs.json`; `outdir`: where the stack is
@@ -82,6 +85,9 @@ class Sandbox:
         self.reload = reload
         self.handlers_dir = handlers_dir or PROJECT_ROOT / "handlers"
         self.reloader: HandlerReloader | None = None
+        self.persist, self.clean = persist, clean
+        self.snapshot = persist_store.snapshot_path(self.state_root, environment)
+        self.restored: dict[str, Any] | None = None
         self.emulator: Emulator | None = None
         self.gateway: WebhookGateway | None = None
         self.poller: StreamPoller | None = None
@@ -146,6 +152,9 @@ class Sandbox:
         # Nobody serves this environment from this state root (we hold its lock): what a killed run left is stale.
         shutil.rmtree(self.work_dir, ignore_errors=True)
         self.work_dir.mkdir(parents=True)
+        if self.clean and self.snapshot.exists():
+            self.snapshot.unlink()
+            print(f"==> starting clean: removed the snapshot {self.snapshot}", file=self.steps.stream, flush=True)
         self.outputs_path.parent.mkdir(parents=True, exist_ok=True)
         with self.steps.step("start moto server on loopback"):
             self.emulator = Emulator(self.port or None).start()
@@ -163,7 +172,13 @@ class Sandbox:
         self.outputs_path.write_text(json.dumps(self.outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         self._wrote_outputs = True
         self._describe_lock()
-        self.steps.summary(f"{self.resource_count} resources applied; outputs in {self.outputs_path}")
+        restored = (
+            f"; restored {self.restored['items']} items, {self.restored['messages']} messages and "
+            f"{self.restored['log_lines']} log lines saved {self.restored['saved_at']} (--clean starts without them)"
+            if self.restored
+            else ""
+        )
+        self.steps.summary(f"{self.resource_count} resources applied; outputs in {self.outputs_path}{restored}")
         return self.outputs
 
     def down(self) -> list[str]:
@@ -177,10 +192,20 @@ class Sandbox:
             self.outputs_path.unlink(missing_ok=True)  # the file means "a sandbox serves this"
             self._wrote_outputs = False
             done.append(f"outputs file {self.outputs_path} removed")
-        for component in (self.poller, self.gateway, self.emulator):
+        for component in (self.poller, self.gateway):
             if component is not None:
                 component.stop()
                 done.append(f"{type(component).__name__} stopped")
+        if self.persist and self.emulator is not None and self.outputs.get("sandbox"):
+            try:
+                counts = persist_store.save(self.outputs, self.snapshot)
+                done.append(f"snapshot saved to {self.snapshot} ({counts['items']} items, {counts['messages']} "
+                            f"messages, {counts['log_lines']} log lines; --clean starts without it)")  # fmt: skip
+            except Exception as error:  # stopping must finish whatever the emulator says
+                done.append(f"snapshot NOT saved ({type(error).__name__}: {error})")
+        if self.emulator is not None:
+            self.emulator.stop()
+            done.append("Emulator stopped")
         self.poller = self.gateway = self.emulator = None
         if self._wrote_override:
             (self.stack_dir / OVERRIDE_FILE).unlink(missing_ok=True)  # a later real deploy must not see it
@@ -291,8 +316,17 @@ class Sandbox:
             router_logs.write([line for line in lines if not function_logs.is_metric(line)])
             self.live_log.print(*routing_lines(lines))
 
+        if self.persist:
+            self.restored = persist_store.restore(outputs, self.snapshot)
+            if self.restored:
+                signing_secret = outputs.get("signing_secret", signing_secret)
+                kept = outputs.get("source_secrets") or {}
+                source_secrets = {name: kept.get(name, entry) for name, entry in source_secrets.items()}
         self.gateway = self._gateway(handlers["validator"], on_response).start()
-        self.poller = self._poller(lambda_client, handlers["router"], functions["router"], on_router_logs).start()
+        self.poller = self._poller(lambda_client, handlers["router"], functions["router"], on_router_logs)
+        if self.restored:
+            self.poller.initial_iterator = "LATEST"  # restored items were routed before the snapshot
+        self.poller.start()
         if self.reload:
             self.reloader = self._reloader(lambda_client, functions).start()
         outputs["deployed_api_endpoint"] = outputs["api_endpoint"]
