@@ -453,8 +453,11 @@ def _observe(args: argparse.Namespace, outputs: dict) -> int:
                 outputs, args.queue, exit_when_empty=args.exit_when_empty, keep=args.keep, forward=forward
             ):
                 state = "kept" if args.keep else "acknowledged" if acknowledged else "not acknowledged (comes back)"
-                print(json.dumps({"message_id": delivery.message_id, "attributes": delivery.attributes,
-                                  "body": json.loads(delivery.body), "state": state}), flush=True)  # fmt: skip
+                # The body as SQS holds it (exact amounts: never through a float), spliced in as JSON.
+                head = json.dumps(
+                    {"message_id": delivery.message_id, "attributes": delivery.attributes, "state": state}
+                )
+                print(f'{head[:-1]}, "body": {delivery.body}}}', flush=True)
         except KeyboardInterrupt:
             pass
         return 0

@@ -134,6 +134,7 @@ def alarm_states(outputs: dict[str, Any]) -> list[dict[str, Any]]:
         for alarm in page.get("MetricAlarms", [])
         if alarm["AlarmName"].endswith(f"-{environment}")
     ]
+    alarms.sort(key=lambda alarm: alarm["AlarmName"])
     if not outputs.get("sandbox"):
         return [{"name": a["AlarmName"], "state": a["StateValue"], "why": a.get("StateReason", "")} for a in alarms]
     return [evaluate_in_sandbox(outputs, alarm) for alarm in alarms]
