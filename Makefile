@@ -26,14 +26,14 @@ help: ## List the targets
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	@start=$$(date +%s); echo "==> pipenv sync --dev (Pipfile.lock)"; \
-	  $(PIPENV) sync --dev >install.log 2>&1 || { tail -30 install.log; echo "pipenv sync failed (above, all in install.log): check python3 is 3.11 and PyPI is reachable, then run make install again" >&2; exit 1; }; \
+	  bin/with-heartbeat "pipenv sync" install.log $(PIPENV) sync --dev || { tail -30 install.log; echo "pipenv sync failed (above, all in install.log): check python3 is 3.11 and PyPI is reachable, then run make install again" >&2; exit 1; }; \
 	  echo "$$(( $$(date +%s) - start ))" >.venv/.install-seconds; \
 	  echo "    Python environment ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
 
 node_modules/.installed: package-lock.json
 	@start=$$(date +%s); echo "==> npm ci (cdktf-cli 0.21.0)"; \
-	  npm ci --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci failed (above): check Node >= 20 and the npm registry, then run make install again" >&2; exit 1; }; \
+	  bin/with-heartbeat "npm ci" npm-install.log npm ci --no-audit --no-fund --loglevel=error || { tail -30 npm-install.log; echo "npm ci failed (above, all in npm-install.log): check Node >= 20 and the npm registry, then run make install again" >&2; exit 1; }; \
 	  echo "$$(( $$(date +%s) - start ))" >node_modules/.install-seconds; \
 	  echo "    Node packages ready in $$(( $$(date +%s) - start )) s"
 	@touch $@
@@ -84,8 +84,10 @@ PAYLOAD_BYTES ?= 2048
 cost: install ## Monthly AWS cost for EVENTS per month of PAYLOAD_BYTES (defaults 10000000, 2048)
 	@$(VENV_PY) -m pipeline_tools cost --events-per-month $(EVENTS) --payload-bytes $(PAYLOAD_BYTES)
 
+# e.g. SANDBOX_ARGS=--no-synth (apply a copy of what the last make synth left in cdktf.out/)
+SANDBOX_ARGS ?=
 sandbox: install ## Deploy the stack (ENVIRONMENT_SUFFIX, default sandbox) to a local emulator and serve it until Ctrl-C (~2 min to ready)
-	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools sandbox --outputs sandbox-outputs.json
+	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools sandbox $(SANDBOX_ARGS)
 
 plan: install ## terraform plan of the current code against the running sandbox, reviewed by review-plan (~1 min)
-	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools plan --sandbox --outputs sandbox-outputs.json
+	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools plan --sandbox

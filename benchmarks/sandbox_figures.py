@@ -91,7 +91,7 @@ def throughput(outputs: dict[str, Any], secret: str) -> dict[str, Any]:
 def main() -> dict[str, Any]:
     os.environ["PIPELINE_DECLARED_ENVIRONMENT"] = ENVIRONMENT  # the benchmark's own environment (main.py reads it)
     with tempfile.TemporaryDirectory() as work:
-        sandbox = Sandbox(ENVIRONMENT, Path(work) / "outputs.json", outdir=Path(work) / "cdktf.out")
+        sandbox = Sandbox(ENVIRONMENT, Path(work) / "outputs.json", state_root=Path(work) / "state")
         try:
             start = time.perf_counter()
             outputs = sandbox.up()

@@ -18,9 +18,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
+from secret_cache import ParsedSecret, ParsedSecretCache, SecretUnusableError
 
 import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
@@ -48,7 +48,8 @@ THROTTLING_CODES = {
     "ThrottlingException",
     "TransactionConflictException",
 }
-# A rotated secret takes effect within this many seconds, without a deploy.
+# A rotated secret takes effect within this many seconds, without a deploy; a secret that did not
+# parse is never cached, so its fix takes effect at the next request (handlers/secret_cache.py).
 SECRET_CACHE_SECONDS = 300
 # Adyen's notification webhooks expect this body to count a delivery as accepted (Adyen docs,
 # "Accept webhooks").
@@ -57,7 +58,9 @@ ADYEN_ACCEPTED = "[accepted]"
 logger = Logger()
 metrics = Metrics()
 _dynamodb = boto3.client("dynamodb", config=SDK_CONFIG)
-_secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager", config=SDK_CONFIG))
+_secrets = ParsedSecretCache(
+    boto3.client("secretsmanager", config=SDK_CONFIG), max_age_seconds=SECRET_CACHE_SECONDS
+)
 # time.monotonic() at which this invocation is killed (set by the handler from the Lambda context).
 _deadline = float("inf")
 
@@ -71,25 +74,28 @@ def _signing_keys() -> list[bytes]:
     never its value) and skipped. Raises `SigningSecretUnavailableError` when none is usable."""
     arn = os.environ["SIGNING_SECRET_ARN"]
     hint = '{"signing_secrets": ["whsec_<base64>"]} (see README, "Deploying to AWS", step 3)'
-    try:
-        value = _secrets.get(arn, max_age=SECRET_CACHE_SECONDS, transform="json")
+
+    def parse(value: dict[str, Any]) -> ParsedSecret:
         entries = value["signing_secrets"]
         if not isinstance(entries, list):
             raise TypeError("signing_secrets is not a list")
-    except Exception as error:  # any failure here must end in 5xx, whatever raised it
-        raise SigningSecretUnavailableError(f"cannot use secret {arn}: set its SecretString to {hint}") from error
-    keys = []
-    for index, entry in enumerate(entries):
-        try:
-            key = decode_secret(entry)
-            strong_enough(key, rule="a signing secret is whsec_ and the base64 of 24-64 random bytes")
-            keys.append(key)
-        except (ValueError, TypeError, AttributeError) as error:
-            metrics.add_metric(name="SecretEntrySkipped", unit=MetricUnit.Count, value=1)
-            logger.error("signing secret entry skipped", extra={"entry_index": index, "problem": str(error)})
-    if not keys:
-        raise SigningSecretUnavailableError(f"secret {arn} holds no usable signing secret: set it to {hint}")
-    return keys
+        keys = []
+        for index, entry in enumerate(entries):
+            try:
+                key = decode_secret(entry)
+                strong_enough(key, rule="a signing secret is whsec_ and the base64 of 24-64 random bytes")
+                keys.append(key)
+            except (ValueError, TypeError, AttributeError) as error:
+                metrics.add_metric(name="SecretEntrySkipped", unit=MetricUnit.Count, value=1)
+                logger.error("signing secret entry skipped", extra={"entry_index": index, "problem": str(error)})
+        return ParsedSecret(keys, complete=len(keys) == len(entries))
+
+    try:
+        return _secrets.get(arn, parse)
+    except SecretUnusableError as error:
+        raise SigningSecretUnavailableError(
+            f"cannot use secret {arn} ({error}): set its SecretString to {hint}"
+        ) from error
 
 
 def _raw_body(event: dict[str, Any]) -> bytes:
@@ -351,16 +357,10 @@ _SOURCES_CACHE: dict[str, Source] | None = None
 
 def _source_keys(source: Source) -> list[Any]:
     """The source's usable secrets. Raises `SigningSecretUnavailableError` when none is usable."""
-    hint = '{"secrets": ["<secret in the provider\'s own format>"]} (see docs/providers/)'
-    try:
-        value = _secrets.get(source.secret_arn, max_age=SECRET_CACHE_SECONDS, transform="json")
-        entries = value["secrets"]
-        if not isinstance(entries, list):
-            raise TypeError("secrets is not a list")
-    except Exception as error:  # any failure here must end in 5xx, whatever raised it
-        raise SigningSecretUnavailableError(
-            f"cannot use the secret of source {source.name}: set it to {hint}"
-        ) from error
+    hint = (
+        f'{{"secrets": ["<secret in the provider\'s own format>"]}}, e.g. `python -m pipeline_tools secret set '
+        f"--source {source.name}` (see docs/providers/{source.provider_id}.md)"
+    )
 
     def skipped(index: int, problem: str) -> None:
         metrics.add_metric(name="SecretEntrySkipped", unit=MetricUnit.Count, value=1)
@@ -368,12 +368,19 @@ def _source_keys(source: Source) -> list[Any]:
             "signing secret entry skipped", extra={"source": source.name, "entry_index": index, "problem": problem}
         )
 
-    keys = source_keys(source, entries, skipped)
-    if not keys:
+    def parse(value: dict[str, Any]) -> ParsedSecret:
+        entries = value["secrets"]
+        if not isinstance(entries, list):
+            raise TypeError("secrets is not a list")
+        keys = source_keys(source, entries, skipped)
+        return ParsedSecret(keys, complete=len(keys) == len(entries))
+
+    try:
+        return _secrets.get(source.secret_arn, parse)
+    except SecretUnusableError as error:
         raise SigningSecretUnavailableError(
-            f"the secret of source {source.name} holds no usable entry: set it to {hint}"
-        )
-    return keys
+            f"cannot use the secret of source {source.name} ({error}): set it to {hint}"
+        ) from error
 
 
 def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], body: bytes,

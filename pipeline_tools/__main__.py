@@ -1,4 +1,4 @@
-"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,plan,review-plan,cost,capacity}`: see `--help` of each."""
+"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,secret,quarantine,plan,review-plan,cost,capacity,...}`: see `--help` of each."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from modules.config import ConfigError, environment_suffix
 from pipeline_tools import operations
 from pipeline_tools.cost_model import CostInputError
-from pipeline_tools.outputs import OutputsError, load_outputs
+from pipeline_tools.outputs import OutputsError, default_outputs_path, environment_of, load_outputs
 from pipeline_tools.redrive import QUEUES, redrive
 from pipeline_tools.review.plan_review import PlanFormatError
+from pipeline_tools.terraform_cli import TerraformError
 
 
 def _timestamp(text: str) -> datetime.datetime:
@@ -44,17 +45,30 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     sandbox = commands.add_parser("sandbox", help="deploy the stack to a local emulator and serve it until Ctrl-C")
-    sandbox.add_argument("--outputs", type=Path, default=Path("sandbox-outputs.json"),
-                         help="where to write the outputs while the sandbox serves (default sandbox-outputs.json)")  # fmt: skip
+    sandbox.add_argument("--outputs", type=Path, default=None,
+                         help="where to write the outputs while the sandbox serves (default .sandbox/<env>/outputs.json)")  # fmt: skip
+    sandbox.add_argument("--state-dir", type=Path, default=None,
+                         help="where this instance keeps its lock, outputs, synth and state (default .sandbox; "
+                              "the test suite passes its own so it runs beside a user's sandbox)")  # fmt: skip
     sandbox.add_argument("--no-synth", action="store_true",
                          help="skip the synth and apply cdktf.out/ as the last `make synth` left it (saves ~15 s)")  # fmt: skip
     sandbox.add_argument("--outdir", type=Path, default=None,
-                         help="synthesize and apply there (default: cdktf.out)")  # fmt: skip
+                         help="synthesize and apply there (default: <state dir>/<env>/cdktf.out)")  # fmt: skip
     sandbox.add_argument("--ready-file", type=Path, help="touched once the sandbox serves (for scripts)")
+    sandbox.add_argument("--persist", action="store_true",
+                         help="keep the emulator's data across restarts: saved on stop, restored on the next --persist start")  # fmt: skip
+    sandbox.add_argument(
+        "--clean", action="store_true", help="with --persist: delete the saved data first (start clean)"
+    )
+    sandbox.add_argument("--no-reload", action="store_true",
+                         help="do not serve edits under handlers/ without a restart (default: reload within ~1 s)")  # fmt: skip
+    sandbox.add_argument("--handlers-dir", type=Path, default=None,
+                         help="watch this copy of handlers/ for edits instead (measurements, experiments)")  # fmt: skip
 
     def with_outputs(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--outputs", type=Path, default=Path(os.environ.get("PIPELINE_OUTPUTS", "sandbox-outputs.json")),
-                         help="flat outputs file or cdktf's --outputs-file (default: $PIPELINE_OUTPUTS or sandbox-outputs.json)")  # fmt: skip
+        sub.add_argument("--outputs", type=Path, default=None,
+                         help="flat outputs file or cdktf's --outputs-file (default: $PIPELINE_OUTPUTS, else the "
+                              "sandbox of $ENVIRONMENT_SUFFIX, else the one sandbox running: .sandbox/<env>/outputs.json)")  # fmt: skip
 
     send = commands.add_parser("send", help="POST one signed event (or print it as a curl command)")
     with_outputs(send)
@@ -120,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--sandbox", action="store_true", required=True, help="plan against the running sandbox (the only target)"
     )
-    plan.add_argument("--outputs", type=Path, default=Path("sandbox-outputs.json"), help="the sandbox's outputs file (default sandbox-outputs.json)")  # fmt: skip
+    plan.add_argument("--outputs", type=Path, default=None, help="the sandbox's outputs file (default as for send)")
     plan.add_argument("--output", type=Path, help="write the review's Markdown here instead of stdout")
 
     review = commands.add_parser(
@@ -132,6 +146,51 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--title", default="plan", help="heading, and the marker a sticky PR comment is found by")
     review.add_argument("--context", help="a line under the heading, e.g. the commit and the plan file's digest")
     review.add_argument("--output", type=Path, help="write the Markdown here instead of stdout")
+    review.add_argument("--changes-digest", type=Path,
+                        help="also write the sha256 of the plan's changes here (what an approval is bound to)")  # fmt: skip
+
+    secret = commands.add_parser(
+        "secret", help="set, rotate or describe a source's signing secret (checked against its provider's format)"
+    )
+    with_outputs(secret)
+    secret.add_argument("action", choices=("set", "rotate", "show-format"),
+                        help="set: replace; rotate: add the new one first, keep the others (--finish: keep only the "
+                             "newest); show-format: what the provider's secret looks like and where to find it")  # fmt: skip
+    secret.add_argument("--source", required=True, help="the source's name (`webhook`: POST /webhook's own secret)")
+    secret.add_argument("--value", help="the secret (visible in shell history: prefer stdin or --value-file)")
+    secret.add_argument("--value-file", type=Path, help="read the secret from this file")
+    secret.add_argument("--finish", action="store_true", help="with rotate: drop every entry but the newest")
+
+    aws = commands.add_parser("aws", help="the AWS CLI pointed at the deployment (--export: the shell variables)")
+    with_outputs(aws)
+    aws.add_argument("--export", action="store_true", help="print `export` lines for the AWS CLI and SDKs instead")
+    aws.add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments, e.g. sqs list-queues")
+
+    status = commands.add_parser("status", help="queue and DLQ depths, the last events, alarm states")
+    with_outputs(status)
+    status.add_argument("--last", type=_positive_int, default=10, help="how many recent events (default 10)")
+
+    events = commands.add_parser("events", help="stored events, newest first, with their routing")
+    with_outputs(events)
+    events.add_argument("action", choices=("list",), help="list: one line per stored event")
+    events.add_argument("--source", help="only this source (`standard`: POST /webhook's)")
+    events.add_argument("--outcome", help="only this money outcome (handlers/money_facts.py), e.g. captured")
+    events.add_argument("--limit", type=_positive_int, default=50, help="at most this many (default 50)")
+
+    resend = commands.add_parser("resend", help="route one stored event again through the router's code")
+    with_outputs(resend)
+    resend.add_argument("--event-id", required=True, help="the stored event_id")
+
+    listen = commands.add_parser("listen", help="receive a routed queue's messages as a consumer would")
+    with_outputs(listen)
+    listen.add_argument(
+        "--queue",
+        required=True,
+        help="payments, refunds, disputes, unrouted, or any *_queue_url / *_dlq_url output's name",
+    )
+    listen.add_argument("--forward-to", help="POST each message body here; delete it only on a 2xx")
+    listen.add_argument("--exit-when-empty", action="store_true", help="stop once the queue is empty")
+    listen.add_argument("--keep", action="store_true", help="peek: print without deleting")
 
     cost = commands.add_parser("cost", help="monthly AWS cost of an environment for an event volume")
     cost.add_argument(
@@ -196,6 +255,10 @@ def _review_plan(args: argparse.Namespace) -> int:
         ) from error
     full_plan = args.plan_text.read_text(encoding="utf-8") if args.plan_text else None
     review = render(plan, title=args.title, full_plan=full_plan, context=args.context)
+    if getattr(args, "changes_digest", None):
+        from pipeline_tools.review.changes_digest import changes_digest
+
+        args.changes_digest.write_text(changes_digest(plan) + "\n", encoding="utf-8")
     if args.output:
         args.output.write_text(review.markdown, encoding="utf-8")
     else:
@@ -214,14 +277,21 @@ def _raise_stop(signum: int, _frame: object) -> None:
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
-    from pipeline_tools.sandbox.runner import Sandbox, SandboxBusyError
+    from pipeline_tools.sandbox.lambda_runtime import CodeMismatchError
+    from pipeline_tools.sandbox.runner import Sandbox, SandboxBusyError, SandboxError
 
     sandbox = Sandbox(
         environment_suffix(),
-        args.outputs.resolve(),
+        args.outputs and args.outputs.resolve(),
         synth=not args.no_synth,
         outdir=args.outdir and args.outdir.resolve(),
+        state_root=args.state_dir and args.state_dir.resolve(),
+        reload=not args.no_reload,
+        persist=args.persist or args.clean,
+        clean=args.clean,
+        handlers_dir=args.handlers_dir and args.handlers_dir.resolve(),
     )
+    args.outputs = sandbox.outputs_path
     # As Ctrl-C does: stop the current phase (a running terraform apply included), then clean up.
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop_signal, _raise_stop)
@@ -241,6 +311,9 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     except SandboxBusyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except (SandboxError, TerraformError, CodeMismatchError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except (KeyboardInterrupt, SandboxStopSignal) as stop:
         print(
             f"\nstopping the sandbox ({type(stop).__name__ if isinstance(stop, KeyboardInterrupt) else stop})",
@@ -249,8 +322,9 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     finally:
         for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(ignored, signal.SIG_IGN)  # a second signal must not cut the clean-up short
-        sandbox.down()
-        print("sandbox stopped; emulator, gateway and poller ended; outputs file and override removed", file=sys.stderr)
+        removed = sandbox.down()
+        if removed:
+            print(f"sandbox {sandbox.environment} stopped: {'; '.join(removed)}", file=sys.stderr)
     return 0
 
 
@@ -375,19 +449,106 @@ def _quarantine(args: argparse.Namespace, outputs: dict) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from pipeline_tools.sandbox.plan import plan_against_sandbox
+    from pipeline_tools.sandbox.plan import SandboxPlanError, plan_against_sandbox
 
-    outputs = load_outputs(args.outputs)
-    _check_reachable(outputs)
-    args.plan_json, args.plan_text, args.title = *plan_against_sandbox(outputs, progress=_progress), "sandbox"
+    outputs = _load(args)
+    try:
+        args.plan_json, args.plan_text = plan_against_sandbox(outputs, progress=_progress)
+    except SandboxPlanError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    # review-plan's own options, which `plan` does not take (their absence crashed `make plan`).
+    args.title = "sandbox"
+    args.context = f"current code planned against the running sandbox ({args.outputs})"
     return _review_plan(args)
+
+
+def _secret(args: argparse.Namespace, outputs: dict) -> int:
+    from pipeline_tools import secret as secrets_tool
+    from pipeline_tools.provider_signing import random_secret
+
+    target = secrets_tool.target(outputs, args.source)
+    where = f"secret of {target.name} ({target.provider}) in environment {environment_of(outputs)}"
+    if args.action == "show-format":
+        print(f"{where}: {secrets_tool.FORMATS[target.provider]}")
+        print(f"stored as {{\"{target.key}\": [\"<newest>\", \"<older, while rotating>\"]}}; "
+              f"e.g. a value shaped like {random_secret(target.provider)[:12]}…")  # fmt: skip
+        return 0
+    current = secrets_tool.current_entries(outputs, target)
+    was_usable = secrets_tool.usable(target.provider, current, target.options)
+    if args.action == "rotate" and args.finish:
+        if not current:
+            raise operations.OperationError(f"{where} holds no entry to keep")
+        entries = current[:1]
+    else:
+        value = secrets_tool.read_value(args.value, args.value_file)
+        secrets_tool.check_value(target.provider, value, target.options)
+        entries = [value] if args.action == "set" else [value, *(e for e in current if e != value)]
+    secrets_tool.write(outputs, args.outputs, target, entries)
+    print(f"{where}: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} stored, newest first; "
+          f"{secrets_tool.when_it_takes_effect(was_usable)}")  # fmt: skip
+    if args.action == "rotate" and not args.finish and len(entries) > 1:
+        print(f"next: switch {target.provider} to the new secret, then "
+              f"`python -m pipeline_tools secret rotate --source {target.name} --finish`")  # fmt: skip
+    return 0
+
+
+def _observe(args: argparse.Namespace, outputs: dict) -> int:
+    from pipeline_tools import observe
+
+    if args.command == "resend":
+        print(f"{args.event_id} -> {observe.resend(outputs, args.event_id)}")
+        return 0
+    if args.command == "listen":
+        forward = observe.forwarder(args.forward_to) if args.forward_to else None
+        print(f"listening on {args.queue} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        try:
+            for delivery, acknowledged in observe.listen(
+                outputs, args.queue, exit_when_empty=args.exit_when_empty, keep=args.keep, forward=forward
+            ):
+                state = "kept" if args.keep else "acknowledged" if acknowledged else "not acknowledged (comes back)"
+                # The body as SQS holds it (exact amounts: never through a float), spliced in as JSON.
+                head = json.dumps(
+                    {"message_id": delivery.message_id, "attributes": delivery.attributes, "state": state}
+                )
+                print(f'{head[:-1]}, "body": {delivery.body}}}', flush=True)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    limit = args.last if args.command == "status" else args.limit
+    events, truncated = observe.stored_events(
+        outputs, source=getattr(args, "source", None), outcome=getattr(args, "outcome", None)
+    )
+    if args.command == "status":
+        print(f"queues ({environment_of(outputs)})")
+        for depth in observe.queue_depths(outputs):
+            print(f"  {depth['queue']:<32} {depth['visible']:>6} visible {depth['in_flight']:>6} in flight")
+        print("alarms" + (" (evaluated here against the emulator)" if outputs.get("sandbox") else " (CloudWatch)"))
+        for alarm in observe.alarm_states(outputs):
+            print(f"  {alarm['state']:<14} {alarm['name']}  {alarm['why']}")
+        print(
+            f"last {min(limit, len(events))} of {len(events)} events"
+            + (" (scan stopped at 10,000 items)" if truncated else "")
+        )
+    for row in observe.event_rows(outputs, events[:limit]):
+        print(f"  {row}" if args.command == "status" else row)
+    return 0
+
+
+def _load(args: argparse.Namespace) -> dict:
+    """The outputs a command works on, named on stderr with their environment (which deployment answers)."""
+    args.outputs = args.outputs or default_outputs_path()
+    outputs = load_outputs(args.outputs)
+    print(f"environment {environment_of(outputs)} (outputs {args.outputs})", file=sys.stderr)
+    _check_reachable(outputs)
+    return outputs
 
 
 def _check_reachable(outputs: dict) -> None:
     """A sandbox's outputs file outlives a killed sandbox: say so instead of a connection traceback."""
     if not outputs.get("sandbox"):
         return
-    for url in (outputs.get("aws_endpoint_url"), outputs.get("api_endpoint")):
+    for url in filter(None, (outputs.get("aws_endpoint_url"), outputs.get("api_endpoint"))):
         parts = urllib.parse.urlsplit(str(url))
         try:
             socket.create_connection((parts.hostname, parts.port or 80), timeout=2).close()
@@ -413,8 +574,7 @@ def main(argv: list[str] | None = None) -> int:
             return _capacity(args)
         if args.command == "plan":
             return _plan(args)
-        outputs = load_outputs(args.outputs)
-        _check_reachable(outputs)
+        outputs = _load(args)
         if args.command == "send":
             return _send(args, outputs)
         if args.command == "trace":
@@ -431,12 +591,23 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
             print("every secret is usable" if not found else f"{len(found)} problem(s)", file=sys.stderr)
             return 1 if found else 0
+        if args.command == "secret":
+            return _secret(args, outputs)
+        if args.command in ("status", "events", "resend", "listen"):
+            return _observe(args, outputs)
+        if args.command == "aws":
+            from pipeline_tools import aws_cli
+
+            if args.export or not args.arguments:
+                print(aws_cli.export_lines(outputs))
+                return 0
+            return aws_cli.run(outputs, args.arguments)
         print(json.dumps(redrive(outputs, args.queue, _progress)))
         return 0
     except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, CostInputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (BotoCoreError, ClientError, urllib.error.URLError) as error:
+    except (BotoCoreError, ClientError, urllib.error.URLError, TerraformError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

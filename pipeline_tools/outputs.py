@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,43 @@ class OutputsError(ValueError):
     """The outputs file is missing, unreadable or lacks a required output."""
 
 
+def default_outputs_path(environ: dict[str, str] | None = None, state_root: Path | None = None) -> Path:
+    """The outputs file a command reads when `--outputs` is not given.
+
+    `$PIPELINE_OUTPUTS`; else the sandbox of `$ENVIRONMENT_SUFFIX` (`.sandbox/<env>/outputs.json`);
+    else the one sandbox running (`.sandbox/*/outputs.json`). Several running and no environment
+    named raises `OutputsError` listing them; none running names the file `make sandbox` writes.
+    """
+    env = os.environ if environ is None else environ
+    state_root = state_root or Path(env.get("PIPELINE_SANDBOX_STATE_DIR") or ".sandbox")
+    if env.get("PIPELINE_OUTPUTS"):
+        return Path(env["PIPELINE_OUTPUTS"])
+    if env.get("ENVIRONMENT_SUFFIX"):
+        return state_root / env["ENVIRONMENT_SUFFIX"] / "outputs.json"
+    running = sorted(state_root.glob("*/outputs.json"))
+    if len(running) > 1:
+        names = ", ".join(path.parent.name for path in running)
+        raise OutputsError(
+            f"sandboxes of several environments are running ({names}): name one with ENVIRONMENT_SUFFIX=<env> "
+            "or pass --outputs"
+        )
+    return running[0] if running else state_root / "sandbox" / "outputs.json"
+
+
+def environment_of(outputs: dict[str, Any]) -> str:
+    """The environment an outputs file belongs to: the sandbox's `environment`, else the table name's suffix."""
+    if outputs.get("environment"):
+        return str(outputs["environment"])
+    return str(outputs.get("dynamodb_table_name", "")).removeprefix("transaction-events-") or "?"
+
+
 def load_outputs(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise OutputsError(
-            f"{path}: no such outputs file (run `make sandbox` or `cdktf deploy --outputs-file`)"
+            f"{path}: no such outputs file (is `make sandbox` running? Or pass --outputs <cdktf deploy --outputs-file>)"
         ) from error
     except json.JSONDecodeError as error:
         raise OutputsError(f"{path}: not JSON ({error})") from error

@@ -21,7 +21,11 @@ _CANDIDATE_MIRRORS = (
 )
 
 
-class TerraformUnavailableError(RuntimeError):
+class TerraformError(RuntimeError):
+    """A Terraform command failed; the message holds its output (shown as `error: …`, no traceback)."""
+
+
+class TerraformUnavailableError(TerraformError):
     """Terraform or the provider mirror is missing; the message says what to install."""
 
 
@@ -74,5 +78,5 @@ def run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: int = 900) 
         [find_terraform(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     if result.returncode not in (0, 2) or (result.returncode == 2 and "-detailed-exitcode" not in args):
-        raise RuntimeError(f"terraform {' '.join(args)} failed in {cwd}:\n{result.stdout}\n{result.stderr}")
+        raise TerraformError(f"terraform {' '.join(args)} failed in {cwd}:\n{result.stdout}\n{result.stderr}")
     return result

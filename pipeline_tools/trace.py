@@ -164,7 +164,10 @@ def render(found: EventTrace, table: str) -> str:
         lines.append(f"  not stored in {table}: never accepted (see the sender's 4xx), or expired (TTL)")
         return "\n".join(lines)
     item = found.item
-    amount = " ".join(part for part in (item.get("amount"), item.get("currency")) if part)
+    # `amount_text` is the amount as the routed message writes it (the currency's exponent: 12.50 USD);
+    # the `amount` number lost its trailing zeros in DynamoDB. Items stored before it existed show `amount`.
+    written = item.get("amount_text") or item.get("amount")
+    amount = " ".join(part for part in (written, item.get("currency")) if part)
     lines.append(
         f"  stored     {item.get('received_at', '?')}  source={item.get('source', 'webhook')} "
         f"type={item.get('transaction_type', '?')} amount={amount or '-'}  ({table})"

@@ -3,7 +3,8 @@
 #   plan-environment.sh <environment> [--no-lock]
 # --no-lock: plan without the state lock (pull-request plans: their roles cannot write the lock).
 # Leaves the plan file in the stack folder (deploy applies it) and writes to plan-<env>/ only what may
-# leave the job: review.md (values masked) and plan.sha256 (the digest an approval refers to). The
+# leave the job: review.md (values masked), plan.sha256 (the plan file's digest) and changes.sha256 (the
+# digest of what it changes, which a deploy approval is bound to: pipeline_tools/review/changes_digest.py). The
 # plan's JSON (prior state and sensitive values in clear) and text stay in a temporary folder that is
 # deleted on exit. Exits with review-plan's code (0 safe, 3 destructive changes present).
 set -euo pipefail
@@ -30,7 +31,7 @@ terraform -chdir="$stack" show -no-color tfplan >"$private/plan.txt"
 set +e
 .venv/bin/python -m pipeline_tools review-plan "$private/plan.json" --plan-text "$private/plan.txt" \
   --title "$env" --context "commit \`${GITHUB_SHA:-local}\`, plan file sha256 \`$digest\`" \
-  --output "$out/review.md"
+  --output "$out/review.md" --changes-digest "$out/changes.sha256"
 code=$?
 set -e
 cat "$out/review.md" >>"${GITHUB_STEP_SUMMARY:-/dev/null}"

@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import TextIO
 
+from pipeline_tools.terraform_cli import TerraformError
+
 _PLAN = re.compile(r"^Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\.")
 _DONE = re.compile(r": (?:Creation|Modifications|Destruction) complete after ")
 STOP_GRACE_SECONDS = 5
@@ -31,7 +33,7 @@ def is_done_line(line: str) -> bool:
 def run_with_progress(command: list[str], *, cwd: Path, env: dict[str, str], stream: TextIO) -> str:
     """Run `command` (a `terraform apply`), print `    apply: <done>/<total> resources` as it goes.
 
-    Returns Terraform's whole output; raises `RuntimeError` with its tail when it fails. If this
+    Returns Terraform's whole output; raises `TerraformError` with its tail when it fails. If this
     process is interrupted (Ctrl-C, or a SIGTERM/SIGHUP turned into an exception), Terraform is
     stopped before the exception goes on, so no apply outlives the sandbox.
     """
@@ -60,5 +62,5 @@ def run_with_progress(command: list[str], *, cwd: Path, env: dict[str, str], str
         raise
     text = "".join(output)
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[1:])} failed in {cwd}:\n{text[-6000:]}")
+        raise TerraformError(f"{' '.join(command[1:])} failed in {cwd}:\n{text[-6000:]}")
     return text

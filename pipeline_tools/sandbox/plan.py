@@ -1,6 +1,6 @@
 """`plan --sandbox`: a real `terraform plan` of the current code against the running sandbox's state.
 
-The current code is synthesized into `.sandbox/<env>-plan/cdktf.out` (so `cdktf.out/`, which the
+The current code is synthesized into `.sandbox/<env>/plan/cdktf.out` (so `cdktf.out/`, which the
 sandbox applied, is untouched), pointed at the sandbox's emulator with the same override the sandbox
 uses, and planned against a copy of the sandbox's state (`-lock=false`: the sandbox keeps its own).
 The plan is then shown as JSON and text for `review-plan`, so the review tool works without AWS.
@@ -35,7 +35,8 @@ def plan_against_sandbox(
         raise SandboxPlanError("these outputs are not a sandbox's: `plan --sandbox` needs a running `make sandbox`")
     stack_name = Path(outputs["sandbox_stack_dir"]).name
     environment = stack_name.removeprefix("webhook-pipeline-")
-    work = PROJECT_ROOT / ".sandbox" / f"{environment}-plan"
+    # Beside the sandbox's own state (`<state root>/<env>/plan`): two instances never share it.
+    work = Path(outputs["sandbox_state_path"]).parent / "plan"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     progress(f"synthesizing the current code for {environment} into {work / 'cdktf.out'}")

@@ -1,14 +1,21 @@
 """`make sandbox`: the synthesized stack applied by real Terraform to moto, with the handlers run in-process.
 
+Everything an instance writes lives under `<state root>/<env>/` (default `.sandbox/<env>/`): its
+outputs file (`outputs.json`), its synthesized stack (`cdktf.out/`, never the project's), Terraform's
+state and data; the lock is `<state root>/<env>.lock`. So sandboxes of different environments, and the
+test suite's sandbox (its own state root) beside a user's, never touch each other's files.
+
 Order: lock -> emulator -> synth -> terraform init/apply -> plan must show no changes -> signing secret
 and one secret per source (in its provider's format) -> handlers loaded from the deployed zip with the deployed environment -> gateway and stream poller ->
-outputs file. `down()` undoes each step that ran, whichever step was interrupted: the outputs file
-and the override exist only while a ready sandbox serves them, and the lock goes with the process.
+outputs file. `down()` undoes each step that ran, whichever step was interrupted, and only what this
+instance created: a refused instance (another holds the lock) removes nothing. The outputs file and
+the override exist only while a ready sandbox serves them, and the lock goes with the process.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 import fcntl
 import json
 import os
@@ -23,15 +30,19 @@ from pipeline_tools import terraform_cli
 from pipeline_tools.outputs import client
 from pipeline_tools.progress import Steps
 from pipeline_tools.provider_signing import random_secret
-from pipeline_tools.sandbox import function_logs
+from pipeline_tools.sandbox import function_logs, write_observer
+from pipeline_tools.sandbox import persist as persist_store
 from pipeline_tools.sandbox.apply_progress import run_with_progress
 from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, Emulator, write_override
 from pipeline_tools.sandbox.gateway import GatewayResponse, SourceRoute, WebhookGateway
 from pipeline_tools.sandbox.lambda_runtime import load_handlers
-from pipeline_tools.sandbox.live_log import LiveLog, request_line, routing_lines
+from pipeline_tools.sandbox.live_log import LiveLog, request_lines, routing_lines
+from pipeline_tools.sandbox.reload import HandlerReloader
 from pipeline_tools.sandbox.stream_poller import MappingSettings, StreamPoller
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# `PIPELINE_SANDBOX_STATE_DIR` moves every instance's files and lock (as `--state-dir` does for one).
+STATE_ROOT = Path(os.environ.get("PIPELINE_SANDBOX_STATE_DIR") or PROJECT_ROOT / ".sandbox")
 REGION_FALLBACK = "us-east-1"
 
 
@@ -45,26 +56,47 @@ class SandboxBusyError(SandboxError):
 
 class Sandbox:
     def __init__(
-        self, environment: str, outputs_path: Path, *, synth: bool = True, port: int = 0, outdir: Path | None = None
+        self,
+        environment: str,
+        outputs_path: Path | None = None,
+        *,
+        synth: bool = True,
+        port: int = 0,
+        outdir: Path | None = None,
+        state_root: Path | None = None,
+        reload: bool = True,
+        handlers_dir: Path | None = None,
+        persist: bool = False,
+        clean: bool = False,
     ) -> None:
-        """`outdir`: where the stack is synthesized and applied (default the project's `cdktf.out`;
-        the test suite and the benchmark pass a temporary folder so `make synth`'s output stays as it was)."""
+        """`state_root`: where this instance keeps its lock and files (default `.sandbox/`);
+        `outputs_path` default `<state_root>/<env>/outputs.json`; `outdir`: where the stack is
+        synthesized and applied (default `<state_root>/<env>/cdktf.out`; never the project's `cdktf.out/`,
+        which `make synth` and `npx cdktf` own: `synth=False` copies the stack from there)."""
         self.environment = environment
-        self.outputs_path = outputs_path
+        self.state_root = state_root or STATE_ROOT
+        self.work_dir = self.state_root / environment
+        self.outputs_path = outputs_path or self.work_dir / "outputs.json"
         self.synth = synth
         self.port = port
-        self.outdir = outdir or PROJECT_ROOT / "cdktf.out"
+        self.outdir = outdir or self.work_dir / "cdktf.out"
         self.stack_dir = self.outdir / "stacks" / f"webhook-pipeline-{environment}"
-        self.work_dir = PROJECT_ROOT / ".sandbox" / environment
         self.steps = Steps("sandbox")
+        self.reload = reload
+        self.handlers_dir = handlers_dir or PROJECT_ROOT / "handlers"
+        self.reloader: HandlerReloader | None = None
+        self.persist, self.clean = persist, clean
+        self.snapshot = persist_store.snapshot_path(self.state_root, environment)
+        self.restored: dict[str, Any] | None = None
         self.emulator: Emulator | None = None
         self.gateway: WebhookGateway | None = None
         self.poller: StreamPoller | None = None
         self.resource_count = 0
         self.outputs: dict[str, Any] = {}
-        self.lock_path = PROJECT_ROOT / ".sandbox" / f"{environment}.lock"
+        self.lock_path = self.state_root / f"{environment}.lock"
         self._lock_file: Any = None
         self._wrote_outputs = False
+        self._wrote_override = False
 
     def acquire(self) -> None:
         """Hold `.sandbox/<env>.lock` for the life of this process (the kernel drops it if the process dies).
@@ -87,6 +119,24 @@ class Sandbox:
             ) from None
         self._lock_file = lock_file
         self._describe_lock()
+        self._check_outputs_file_is_free()
+
+    def _check_outputs_file_is_free(self) -> None:
+        """An outputs file another running sandbox serves is refused, never taken over; a stale one
+        (its sandbox is gone: it names no live process) is removed. Raises `SandboxBusyError`."""
+        try:
+            existing = json.loads(self.outputs_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        pid = existing.get("sandbox_pid") if isinstance(existing, dict) else None
+        if isinstance(pid, int) and pid != os.getpid() and _process_alive(pid):
+            owner = existing.get("environment", "?")
+            self.release()
+            raise SandboxBusyError(
+                f"{self.outputs_path} is the outputs file of the running sandbox of {owner} (pid {pid}): "
+                "give this one its own (drop --outputs: each environment has .sandbox/<env>/outputs.json)"
+            )
+        self.outputs_path.unlink(missing_ok=True)
 
     def _describe_lock(self) -> None:
         assert self._lock_file is not None
@@ -99,15 +149,20 @@ class Sandbox:
     def up(self) -> dict[str, Any]:
         if self._lock_file is None:
             self.acquire()
-        # Nobody serves this environment (we hold its lock): an outputs file left by a killed run is stale.
-        self.outputs_path.unlink(missing_ok=True)
+        # Nobody serves this environment from this state root (we hold its lock): what a killed run left is stale.
         shutil.rmtree(self.work_dir, ignore_errors=True)
         self.work_dir.mkdir(parents=True)
+        if self.clean and self.snapshot.exists():
+            self.snapshot.unlink()
+            print(f"==> starting clean: removed the snapshot {self.snapshot}", file=self.steps.stream, flush=True)
+        self.outputs_path.parent.mkdir(parents=True, exist_ok=True)
         with self.steps.step("start moto server on loopback"):
             self.emulator = Emulator(self.port or None).start()
         if self.synth:
             with self.steps.step(f"synthesize webhook-pipeline-{self.environment}"):
                 self._synthesize()
+        else:
+            self._copy_synthesized_stack()
         with self.steps.step("terraform init + apply against the emulator"):
             self._apply()
         with self.steps.step("terraform plan -detailed-exitcode (must show no changes)"):
@@ -117,19 +172,49 @@ class Sandbox:
         self.outputs_path.write_text(json.dumps(self.outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         self._wrote_outputs = True
         self._describe_lock()
-        self.steps.summary(f"{self.resource_count} resources applied; outputs in {self.outputs_path}")
+        restored = (
+            f"; restored {self.restored['items']} items, {self.restored['messages']} messages and "
+            f"{self.restored['log_lines']} log lines saved {self.restored['saved_at']} (--clean starts without them)"
+            if self.restored
+            else ""
+        )
+        self.steps.summary(f"{self.resource_count} resources applied; outputs in {self.outputs_path}{restored}")
         return self.outputs
 
-    def down(self) -> None:
-        """Stop whatever started, remove the outputs file and the override, release the lock."""
+    def down(self) -> list[str]:
+        """Stop whatever this instance started and remove what it wrote (outputs file, override);
+        release its lock. Returns what it removed or stopped, for the closing line."""
+        done = []
+        if self.reloader is not None:
+            self.reloader.stop()
+            self.reloader = None
         if self._wrote_outputs:
             self.outputs_path.unlink(missing_ok=True)  # the file means "a sandbox serves this"
             self._wrote_outputs = False
-        for component in (self.poller, self.gateway, self.emulator):
+            done.append(f"outputs file {self.outputs_path} removed")
+        for component in (self.poller, self.gateway):
             if component is not None:
                 component.stop()
+                done.append(f"{type(component).__name__} stopped")
+        if self.persist and self.emulator is not None and self.outputs.get("sandbox"):
+            try:
+                counts = persist_store.save(self.outputs, self.snapshot)
+                done.append(f"snapshot saved to {self.snapshot} ({counts['items']} items, {counts['messages']} "
+                            f"messages, {counts['log_lines']} log lines; --clean starts without it)")  # fmt: skip
+            except Exception as error:  # stopping must finish whatever the emulator says
+                done.append(f"snapshot NOT saved ({type(error).__name__}: {error})")
+        if self.emulator is not None:
+            self.emulator.stop()
+            done.append("Emulator stopped")
         self.poller = self.gateway = self.emulator = None
-        (self.stack_dir / OVERRIDE_FILE).unlink(missing_ok=True)  # a later real deploy must not see it
+        if self._wrote_override:
+            (self.stack_dir / OVERRIDE_FILE).unlink(missing_ok=True)  # a later real deploy must not see it
+            self._wrote_override = False
+            done.append("override removed")
+        self.release()
+        return done
+
+    def release(self) -> None:
         if self._lock_file is not None:
             self._lock_file.close()  # closing releases the flock
             self._lock_file = None
@@ -148,6 +233,20 @@ class Sandbox:
         if result.returncode != 0:
             raise SandboxError(f"synth failed:\n{result.stderr[-4000:]}")
 
+    def _copy_synthesized_stack(self) -> None:
+        """`--no-synth`: apply a copy of what the last `make synth` left in `cdktf.out/`, so the project's
+        folder never gets this instance's override, `.terraform` or state."""
+        source = PROJECT_ROOT / "cdktf.out" / "stacks" / self.stack_dir.name
+        if not (source / "cdk.tf.json").is_file():
+            raise SandboxError(
+                f"{source}/cdk.tf.json is missing: run `ENVIRONMENT_SUFFIX={self.environment} make synth` first"
+            )
+        if source.resolve() != self.stack_dir.resolve():
+            shutil.rmtree(self.stack_dir, ignore_errors=True)
+            shutil.copytree(
+                source, self.stack_dir, ignore=shutil.ignore_patterns(".terraform", OVERRIDE_FILE, "*.tfstate*")
+            )
+
     def _terraform_env(self) -> dict[str, str]:
         config = terraform_cli.write_cli_config(self.work_dir)
         return terraform_cli.terraform_env(config, self.work_dir / "terraform-data")
@@ -160,6 +259,7 @@ class Sandbox:
             "region", REGION_FALLBACK
         )
         write_override(self.stack_dir, self.emulator.url, region, self.work_dir / "terraform.tfstate")
+        self._wrote_override = True
         env = self._terraform_env()
         terraform_cli.run(["init", "-input=false", "-no-color", "-reconfigure"], cwd=self.stack_dir, env=env)
         run_with_progress(
@@ -210,16 +310,29 @@ class Sandbox:
         validator_logs = function_logs.LogGroupWriter(logs, f"/aws/lambda/{functions['validator']}")
         router_logs = function_logs.LogGroupWriter(logs, f"/aws/lambda/{functions['router']}")
 
+        write_observer.watch(sys.modules["validator"]._dynamodb)
+
         def on_response(status: int, body: bytes, lines: list[dict[str, Any]], path: str) -> None:
             validator_logs.write([line for line in lines if not function_logs.is_metric(line)])
-            self.live_log.print(request_line(status, body, lines, path))
+            self.live_log.print(*request_lines(status, body, lines, path, write_observer.take()))
 
         def on_router_logs(lines: list[dict[str, Any]]) -> None:
             router_logs.write([line for line in lines if not function_logs.is_metric(line)])
             self.live_log.print(*routing_lines(lines))
 
+        if self.persist:
+            self.restored = persist_store.restore(outputs, self.snapshot)
+            if self.restored:
+                signing_secret = outputs.get("signing_secret", signing_secret)
+                kept = outputs.get("source_secrets") or {}
+                source_secrets = {name: kept.get(name, entry) for name, entry in source_secrets.items()}
         self.gateway = self._gateway(handlers["validator"], on_response).start()
-        self.poller = self._poller(lambda_client, handlers["router"], functions["router"], on_router_logs).start()
+        self.poller = self._poller(lambda_client, handlers["router"], functions["router"], on_router_logs)
+        if self.restored:
+            self.poller.initial_iterator = "LATEST"  # restored items were routed before the snapshot
+        self.poller.start()
+        if self.reload:
+            self.reloader = self._reloader(lambda_client, functions).start()
         outputs["deployed_api_endpoint"] = outputs["api_endpoint"]
         outputs["api_endpoint"] = self.gateway.url
         outputs["signing_secret"] = signing_secret
@@ -229,9 +342,30 @@ class Sandbox:
         outputs["sandbox"] = True
         # Lambda's Invoke API for the validator, served by the gateway (quarantine readmit).
         outputs["lambda_endpoint_url"] = f"http://{self.gateway.host}"
+        outputs["environment"] = self.environment
+        outputs["sandbox_pid"] = os.getpid()
         # For tools that plan against the sandbox (the plan-review test): where its state and stack are.
         outputs["sandbox_state_path"] = str(self.work_dir / "terraform.tfstate")
         outputs["sandbox_stack_dir"] = str(self.stack_dir)
+
+    def _reloader(self, lambda_client: Any, functions: dict[str, str]) -> HandlerReloader:
+        entry_points = {
+            name: lambda_client.get_function_configuration(FunctionName=function)["Handler"]
+            for name, function in functions.items()
+        }
+
+        def swap(handlers: dict[str, Any]) -> None:
+            assert self.gateway is not None and self.poller is not None
+            self.gateway.handler, self.poller.handler = handlers["validator"], handlers["router"]
+            write_observer.watch(sys.modules["validator"]._dynamodb)
+
+        return HandlerReloader(
+            self.handlers_dir,
+            self.work_dir / "lambda",
+            entry_points,
+            swap,
+            lambda line: self.live_log.print(f"{datetime.datetime.now():%H:%M:%S}  {line}"),
+        )
 
     def _set_source_secrets(self, lambda_client: Any, validator_name: str) -> dict[str, dict[str, str]]:
         """Put a random secret, in its provider's own format, into each source's secret; return
@@ -333,3 +467,13 @@ class Sandbox:
             settings=MappingSettings.from_mapping(mapping, on_failure_url),
             on_logs=on_logs,
         )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

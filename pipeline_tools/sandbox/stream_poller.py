@@ -78,6 +78,9 @@ class StreamPoller:
         self._stop = threading.Event()
         self._iterators: dict[str, str | None] = {}
         self._thread = threading.Thread(target=self._run, name="sandbox-stream-poller", daemon=True)
+        # TRIM_HORIZON as Lambda's mapping starts; LATEST after `--persist` restored items, so they are
+        # not routed a second time.
+        self.initial_iterator = "TRIM_HORIZON"
 
     def start(self) -> StreamPoller:
         self._thread.start()
@@ -114,7 +117,7 @@ class StreamPoller:
                 shard_id = shard["ShardId"]
                 if shard_id not in self._iterators:
                     self._iterators[shard_id] = self.streams.get_shard_iterator(
-                        StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                        StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.initial_iterator
                     )["ShardIterator"]
                 iterator = self._iterators[shard_id]
                 if iterator is None:

@@ -1,4 +1,5 @@
-"""Every deploy/synth command line the docs show builds the environment it names (issue 14).
+"""Every command line README.md and docs/ show runs (issue 22); deploy/synth lines build the environment
+they name (issue 14). Sandbox lines run in tests/integration/test_documented_commands.py.
 
 The README's bootstrap line `ENVIRONMENT_SUFFIX=prod make synth && npx cdktf deploy state-bootstrap`
 bootstrapped dev: `cdktf deploy` synthesizes again and the variable had reached only `make`. Each
@@ -21,11 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_tools.sandbox.runner import Sandbox
+from tests.documented_commands import command_lines, lines_for, runner_of
+
 PROJECT = Path(__file__).resolve().parents[2]
-DOCUMENTS = ("README.md", "docs/CI-SETUP.md", "terraform-state-config/README.md")
-# A line is a deploy/synth command when it runs one of these; prose mentions (`cdktf synth` alone) are not.
-SYNTH_STEPS = re.compile(r"\bcdktf (?:synth|deploy|destroy|diff)\b|\bmake synth\b|\bcd cdktf\.out/")
-COMMAND_START = ("ENVIRONMENT_SUFFIX=", "npx ", "make ", "cd ")
 PLACEHOLDER_ENVIRONMENT = "qa"  # stands for `<env>` / `ENV` in the docs
 
 RECORDER = r"""#!/usr/bin/env python3
@@ -58,19 +58,12 @@ sys.exit(1 if "error" in record else 0)
 
 
 def documented_command_lines() -> list[tuple[str, str]]:
-    """(document, command line) for every deploy/synth line in code spans and fenced blocks."""
-    found = []
-    for document in DOCUMENTS:
-        text = (PROJECT / document).read_text(encoding="utf-8")
-        fenced = re.findall(r"```(?:bash|sh)?\n(.*?)```", text, flags=re.DOTALL)
-        candidates = [line.split("#", 1)[0] for block in fenced for line in block.splitlines()]
-        prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
-        candidates += [" ".join(span.split()) for span in re.findall(r"`([^`\n]+(?:\n[^`\n]+)?)`", prose)]
-        for candidate in candidates:
-            line = candidate.strip()
-            if line.startswith(COMMAND_START) and SYNTH_STEPS.search(line) and "aws " not in line:
-                found.append((document, line))
-    return found
+    """(document, command line) for every deploy/synth line (`tests/documented_commands.py` collects them)."""
+    seen: dict[str, str] = {}
+    for document, line in command_lines():
+        if runner_of(line) == ["deploy"]:
+            seen.setdefault(line, document)
+    return [(document, line) for line, document in seen.items()]
 
 
 def expected_environment(line: str) -> str:
@@ -163,3 +156,69 @@ def test_each_documented_command_builds_the_environment_it_names(
 )
 def test_the_old_lines_are_caught(line: str, scratch: tuple[Path, dict[str, str]]) -> None:
     assert check(line, *scratch) != []
+
+
+AWS_STAND_IN = r"""#!/usr/bin/env python3
+import json, re, sys
+args = sys.argv[1:]
+def option(name):
+    return args[args.index(name) + 1] if name in args else None
+if args[:2] == ["secretsmanager", "put-secret-value"]:
+    secret_id, value = option("--secret-id"), json.loads(option("--secret-string"))
+    assert re.fullmatch(r"webhook-(?:signing-secret|source-[a-z0-9-]+)-[a-z0-9-]+", secret_id), secret_id
+    key = "signing_secrets" if secret_id.startswith("webhook-signing-secret-") else "secrets"
+    assert list(value) == [key] and value[key] and all(isinstance(s, str) for s in value[key]), value
+elif args[:2] == ["iam", "create-open-id-connect-provider"]:
+    assert option("--url", ).startswith("https://") and option("--client-id-list"), args
+else:
+    sys.exit(f"the stand-in does not know {args[:2]}")
+"""
+
+
+def test_every_documented_command_line_has_a_runner() -> None:
+    unclassified = [
+        (document, line, runner_of(line)) for document, line in command_lines() if len(runner_of(line)) != 1
+    ]
+    assert unclassified == []
+    assert "make plan" in lines_for("sandbox")  # the README's plan-review recipe, which crashed unrun
+
+
+@pytest.mark.parametrize("line", lines_for("local"))
+def test_each_documented_local_command_runs(line: str) -> None:
+    table = PROJECT / "handlers" / "currency_exponents.json"
+    before = table.read_bytes()
+    env = {**os.environ, "PATH": f"{PROJECT / '.venv' / 'bin'}:{os.environ['PATH']}"}
+    env.pop("ENVIRONMENT_SUFFIX", None)
+    result = subprocess.run(["bash", "-c", line], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert table.read_bytes() == before  # the regeneration command leaves the committed table as it is
+
+
+@pytest.mark.parametrize("line", lines_for("aws"))
+def test_each_documented_aws_command_is_well_formed(line: str, tmp_path: Path) -> None:
+    """They need an account: a stand-in `aws` checks what they would send (the secret's JSON shape)."""
+    (tmp_path / "aws").write_text(AWS_STAND_IN)
+    (tmp_path / "aws").chmod(stat.S_IRWXU)
+    env = {**os.environ, "PATH": f"{tmp_path}:{PROJECT / '.venv' / 'bin'}:{os.environ['PATH']}"}
+    result = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("line", lines_for("sandbox_start"))
+def test_each_documented_make_sandbox_line_starts_the_environment_it_names(line: str, tmp_path: Path) -> None:
+    """Run while that environment's lock is held (in a scratch state dir): the line gets as far as the
+    lock and must be refused for the environment it names, not another, without a traceback."""
+    expected = (re.findall(r"ENVIRONMENT_SUFFIX=([a-z0-9-]+)", line) or ["sandbox"])[0]
+    holder = Sandbox(expected, state_root=tmp_path)
+    holder.acquire()
+    try:
+        env = {**os.environ, "PIPELINE_SANDBOX_STATE_DIR": str(tmp_path)}
+        for variable in ("ENVIRONMENT_SUFFIX", "MAKEFLAGS", "MAKELEVEL"):
+            env.pop(variable, None)
+        result = subprocess.run(["bash", "-c", line], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        holder.down()
+    assert result.returncode != 0
+    assert f"error: a sandbox for {expected} is already running (pid {os.getpid()}" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

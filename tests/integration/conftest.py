@@ -43,16 +43,23 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     env = {**os.environ, "ENVIRONMENT_SUFFIX": environment, "PIPELINE_DECLARED_ENVIRONMENT": environment}
     with log_path.open("w") as log:
         process = subprocess.Popen(
+            # Its own state dir: its own lock, synth and state, so it runs beside a user's `make sandbox`.
             [sys.executable, "-m", "pipeline_tools", "sandbox", "--outputs", str(outputs_file), "--ready-file", str(ready),
-             "--outdir", str(work / "cdktf.out")],
+             "--state-dir", str(work / "state")],
             cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + SANDBOX_START_TIMEOUT
+            started = time.monotonic()
+            deadline, next_beat = started + SANDBOX_START_TIMEOUT, started + 15
             while not ready.exists():
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the sandbox did not come up:\n{log_path.read_text()[-6000:]}")
                 time.sleep(0.5)
+                if time.monotonic() >= next_beat:  # past pytest's capture: the bring-up takes minutes
+                    lines = log_path.read_text().strip().splitlines() or ["starting"]
+                    print(f"\n    ... integration sandbox: {time.monotonic() - started:.0f} s, {lines[-1].strip()}",
+                          file=sys.__stderr__, flush=True)  # fmt: skip
+                    next_beat += 15
             print(f"\n{log_path.read_text()}", file=sys.stderr)
             yield load_outputs(outputs_file)
         finally:

@@ -27,7 +27,13 @@ def _subject(policy: dict[str, Any]) -> str:
 
 
 def test_the_doc_gives_every_policy(policies: dict[str, dict[str, Any]]) -> None:
-    assert set(policies) == {"dev-plan-trust", "prod-plan-trust", "plan-permissions", "apply-trust"}
+    assert set(policies) == {
+        "dev-plan-trust",
+        "prod-plan-trust",
+        "plan-permissions",
+        "apply-trust",
+        "apply-permissions",
+    }
 
 
 def test_prod_credentials_need_an_environment(policies: dict[str, dict[str, Any]]) -> None:
@@ -70,3 +76,38 @@ def test_the_codeowners_list_covers_everything_the_plan_job_runs() -> None:
                 "/package-lock.json", "/security/"}  # fmt: skip
     assert required <= owned
     assert all((root / path.strip("/")).exists() for path in owned), "an owned path does not exist"
+
+
+def _allowed(policy: dict[str, Any]) -> list[tuple[str, list[str], dict[str, Any]]]:
+    found = []
+    for statement in policy["Statement"]:
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+        found += [(action, resources, statement.get("Condition", {})) for action in actions]
+    return found
+
+
+def test_the_apply_role_is_a_checked_policy_scoped_to_its_environment(policies: dict[str, dict[str, Any]]) -> None:
+    """Issue 22: the apply role was prose only. Now JSON with the same checks as the plan role's."""
+    allowed = _allowed(policies["apply-permissions"])
+    assert not [action for action, _, _ in allowed if "*" in action]  # no wildcard action
+    assert "secretsmanager:GetSecretValue" not in {a for a, _, _ in allowed}
+    assert "secretsmanager:PutSecretValue" not in {a for a, _, _ in allowed}
+    for action, resources, condition in allowed:
+        if action == "iam:PassRole":
+            assert condition["StringEquals"]["iam:PassedToService"] in (
+                "lambda.amazonaws.com",
+                "apigateway.amazonaws.com",
+            )
+        if action.startswith("iam:"):
+            assert all(r.startswith("arn:aws:iam::ACCOUNT:role/") and r.endswith("-ENV") for r in resources), action
+        if action.startswith("s3:") and action != "s3:ListBucket":
+            assert all(r.endswith(("terraform.tfstate", "terraform.tfstate.tflock")) for r in resources), action
+        if resources == ["*"]:
+            assert condition or action in ("kms:CreateKey", "kms:ListAliases"), action  # no new key has a name yet
+        named = [
+            r
+            for r in resources
+            if r != "*" and not r.startswith(("arn:aws:apigateway", "arn:aws:kms:REGION:ACCOUNT:key/"))
+        ]
+        assert all("ENV" in r or r == "STATE_KEY_ARN" for r in named), (action, named)

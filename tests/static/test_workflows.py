@@ -61,9 +61,10 @@ def test_prod_is_deployed_only_after_dev_and_through_its_protected_environment()
     deploy = _load(WORKFLOWS / "deploy.yml")
     assert deploy["jobs"]["prod"]["needs"] == "dev"
     assert {job["with"]["environment"] for job in deploy["jobs"].values()} == {"dev", "prod"}
-    [job] = _load(WORKFLOWS / "deploy-environment.yml")["jobs"].values()
-    assert job["environment"] == "${{ inputs.environment }}"
-    assert job["concurrency"]["cancel-in-progress"] is False
+    jobs = _load(WORKFLOWS / "deploy-environment.yml")["jobs"]
+    for name in ("deploy", "apply-approved"):  # the two jobs that apply (issue 22: a dangerous plan waits)
+        assert jobs[name]["environment"] == "${{ inputs.environment }}"
+        assert jobs[name]["concurrency"]["cancel-in-progress"] is False
 
 
 def test_a_broken_workflow_is_caught(tmp_path: Path) -> None:
@@ -179,7 +180,9 @@ def test_the_plan_script_plans_without_the_lock_and_keeps_the_plan_json_private(
         f'echo "terraform $*" >>{log}\n'
         'case "$*" in *" plan "*) touch "${1#-chdir=}/tfplan";; *"show -json"*) echo \'{"secret": "clear"}\';; esac',
     )
-    _stub(tmp_path, ".venv/bin/python", f'echo "review $*" >>{log}\nout="${{@: -1}}"\necho "# review" >"$out"\nexit 3')
+    _stub(tmp_path, ".venv/bin/python", f'echo "review $*" >>{log}\n'
+          'while [ $# -gt 0 ]; do case "$1" in --output) echo "# review" >"$2";; '
+          '--changes-digest) echo "abc" >"$2";; esac; shift; done\nexit 3')  # fmt: skip
     (tmp_path / "cdktf.out/stacks/webhook-pipeline-dev").mkdir(parents=True)
     result = subprocess.run(
         ["bash", str(GITHUB / "scripts" / "plan-environment.sh"), "dev", *option],
@@ -192,7 +195,9 @@ def test_the_plan_script_plans_without_the_lock_and_keeps_the_plan_json_private(
     assert result.returncode == 3, result.stderr  # review-plan's code, passed through
     [plan_call] = [line for line in log.read_text().splitlines() if line.startswith("terraform") and " plan " in line]
     assert ("-lock=false" in plan_call.split()) is lock_argument
-    assert sorted(path.name for path in (tmp_path / "plan-dev").iterdir()) == ["plan.sha256", "review.md"]
+    assert sorted(path.name for path in (tmp_path / "plan-dev").iterdir()) == [
+        "changes.sha256", "plan.sha256", "review.md",
+    ]  # fmt: skip
     assert not list(tmp_path.glob("plan-dev.*")), "the private folder with plan.json is removed on exit"
 
 

@@ -138,3 +138,37 @@ def _pull_request_types(workflow: dict[str, Any]) -> list[str]:
     if not isinstance(on, dict):
         return []
     return [kind for event in PULL_REQUEST_EVENTS for kind in ((on.get(event) or {}).get("types") or [])]
+
+
+_TERRAFORM_APPLY = re.compile(r"\bterraform\b[^\n|;&]*\bapply\b")
+_APPLY_SCRIPT = re.compile(r"apply-environment\.sh\s+(\"[^\"]*\"|\S+)(\s+(\"[^\"]*\"|\S+))?")
+
+
+def deploy_gate_violations(workflow: dict[str, Any]) -> list[str]:
+    """A plan that review-plan calls dangerous is applied on main only after an approval of the
+    destructive-change environment in the same run, in every environment (issue 22).
+
+    Applies go through `.github/scripts/apply-environment.sh`, which refuses a dangerous plan unless
+    given the digest of approved changes; a job that passes that digest must need a
+    destructive-change job and run only when that job succeeded."""
+    jobs = workflow.get("jobs", {})
+    approvals = {name for name, job in jobs.items() if job.get("environment") == "destructive-change"}
+    violations = []
+    for name, job in jobs.items():
+        for step in _steps(job):
+            run = str(step.get("run", ""))
+            if _TERRAFORM_APPLY.search(run):
+                violations.append(f"job {name}: runs terraform apply itself, not through apply-environment.sh")
+            for match in _APPLY_SCRIPT.finditer(run):
+                if not match.group(2):
+                    continue
+                needs = job.get("needs", [])
+                needed = set([needs] if isinstance(needs, str) else needs) & approvals
+                condition = str(job.get("if", ""))
+                if not needed or not any(f"needs.{a}.result == 'success'" in condition for a in needed):
+                    violations.append(
+                        f"job {name}: applies an approved digest without needing a successful destructive-change job"
+                    )
+    if any(_APPLY_SCRIPT.search(str(job.get("steps", []))) for job in jobs.values()) and not approvals:
+        violations.append("no job asks the destructive-change environment to approve a dangerous plan")
+    return violations

@@ -19,4 +19,6 @@ def test_the_fingerprint_notices_a_rewritten_file(tmp_path: Path) -> None:
 
 def test_the_sandbox_synthesizes_and_applies_in_the_folder_it_is_given(tmp_path: Path) -> None:
     assert Sandbox("sb", tmp_path / "o.json", outdir=tmp_path).stack_dir == tmp_path / "stacks" / "webhook-pipeline-sb"
-    assert Sandbox("sb", tmp_path / "o.json").stack_dir.parent.parent == PROJECT_ROOT / "cdktf.out" == CDKTF_OUT
+    # By default its own folder (issue 22): `make sandbox` and `npx cdktf synth` no longer share cdktf.out/.
+    assert Sandbox("sb", tmp_path / "o.json").stack_dir.parent.parent == PROJECT_ROOT / ".sandbox" / "sb" / "cdktf.out"
+    assert PROJECT_ROOT / "cdktf.out" == CDKTF_OUT

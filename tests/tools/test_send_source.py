@@ -43,7 +43,7 @@ def run(outputs_file: Path, *args: str) -> int:
 def test_unknown_source_is_a_clear_error_exit_2(outputs_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(outputs_file, "--source", "nope", "--file", str(FIXTURES / "stripe/payment_intent.succeeded.json")) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: no source named 'nope'") and "bt, sq, stripe" in err
+    assert "\nerror: no source named 'nope'" in err and "bt, sq, stripe" in err
 
 
 @pytest.mark.parametrize(
