@@ -13,6 +13,7 @@ import binascii
 import datetime
 import os
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -24,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from canonical_event import CanonicalEvent, NotStorableError
 from http_response import json_response
-from providers import WebhookRequest
+from providers import ProviderEvent, WebhookRequest
 from routed_message import UndeliverableMessageError
 from sdk_config import SDK_CONFIG
 from sources import Source, UnknownSourceError, canonical, load_sources, request_url, source_name
@@ -139,14 +140,33 @@ def _put(item: dict[str, dict[str, str]]) -> str:
     return STORED
 
 
-def _store(items: list[dict[str, Any]], source: str, success_body: str | None = None) -> dict[str, Any]:
-    """Write every item (one conditional PutItem each), then answer for the whole delivery: 5xx if any
-    write failed (the provider resends; stored events dedupe), else 409 if any conflicts, else 202 if any
-    was new, else 200. `success_body` replaces the JSON body of a 2xx (Adyen expects `[accepted]`)."""
+def write_items(items: Sequence[dict[str, Any]]) -> list[str]:
+    """One conditional PutItem per admitted item, in order; the outcome of each (`STORED`, `DUPLICATE`,
+    `CONFLICT`, `THROTTLED`, `FAILED`), each counted as a metric. Never raises for an AWS failure."""
     outcomes = [_put(item) for item in items]
     for outcome in outcomes:
         metric = _OUTCOME_METRICS.get(outcome, "StoreFailed")
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    return outcomes
+
+
+def admit_events(
+    source: Source,
+    provider_events: Sequence[ProviderEvent],
+    now: datetime.datetime,
+    extra: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The door's canonical path for the events of a verified delivery (or, for the reconciler, of an
+    authenticated API listing): canonical event, then the admission contract, all before any write.
+    `extra` adds string attributes (e.g. `origin`). Raises `InvalidEventError` (nothing to write)."""
+    return [_admit(canonical(source, provider_event), now, extra) for provider_event in provider_events]
+
+
+def _store(items: list[dict[str, Any]], source: str, success_body: str | None = None) -> dict[str, Any]:
+    """Write every item (one conditional PutItem each), then answer for the whole delivery: 5xx if any
+    write failed (the provider resends; stored events dedupe), else 409 if any conflicts, else 202 if any
+    was new, else 200. `success_body` replaces the JSON body of a 2xx (Adyen expects `[accepted]`)."""
+    outcomes = write_items(items)
     event_id = items[0]["event_id"]["S"] if len(items) == 1 else None
     worst = min(outcomes, key=_rank)
     if worst in (FAILED, THROTTLED):
@@ -307,7 +327,7 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
         return _rejected(400, "no_events", "the delivery carries no event")
     try:
         # Every event of a batch is admitted before anything is written: all or nothing at the door.
-        items = [_admit(canonical(source, provider_event), now) for provider_event in provider_events]
+        items = admit_events(source, provider_events, now)
     except InvalidEventError as error:
         return _rejected(_status_of(error), error.reason, error.message, error.field)
     return _store(items, name, ADYEN_ACCEPTED if source.provider_id == "adyen" else None)
