@@ -67,7 +67,7 @@ def test_window_edges_under_a_frozen_clock(aws, httpserver, monkeypatch, capsys,
 
 
 def _oldest_asked(harness: Harness) -> datetime.datetime:
-    request = [r for r in harness.stub.requests if r.method in ("GET", "POST") and "enable" not in r.path][0]
+    request = next(r for r in harness.stub.requests if r.method in ("GET", "POST") and "enable" not in r.path)
     if harness.provider == "stripe":
         return datetime.datetime.fromtimestamp(int(request.query["created[gte]"]), tz=datetime.UTC)
     start = json.loads(request.body)["query"]["filter"]["created_at"]["start_at"]
