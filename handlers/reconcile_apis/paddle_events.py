@@ -1,7 +1,7 @@
 """Paddle Billing: `GET /events` (https://developer.paddle.com/api-reference/events/list-events).
 
 Paddle keeps events for 90 days. Filtered by `from`/`to` (RFC 3339; the official SDK's
-`ListEvents(start=, end=)` writes exactly these), ordered `order_by=id[ASC]`, `per_page` up to 200,
+`ListEvents(start=, end=)` writes exactly these), ordered `order_by=id[asc]`, `per_page` up to 200,
 paged by following `meta.pagination.next` (a full URL, checked to be on the configured host) while
 `meta.pagination.has_more`. Events have the webhook's shape (`event_id`, `event_type`, `occurred_at`,
 `data`), read by the same function.
@@ -40,7 +40,7 @@ def pages(client: ApiClient, since: datetime.datetime, until: datetime.datetime)
     target: str = PATH
     params: dict[str, str] | None = {
         "per_page": str(PAGE_SIZE),
-        "order_by": "id[ASC]",
+        "order_by": "id[asc]",  # as the official SDK writes it (Pager, OrderBy.id_ascending)
         "from": common.rfc3339(since),
         "to": common.rfc3339(until),
     }

@@ -150,7 +150,7 @@ class StripeStub(ProviderStub):
 
 
 class PaddleStub(ProviderStub):
-    """`GET /events`: `from`/`to` (RFC 3339), `order_by=id[ASC]`, `per_page` (1..200), `after`; the next
+    """`GET /events`: `from`/`to` (RFC 3339), `order_by=id[asc]`, `per_page` (1..200), `after`; the next
     page is a full URL in `meta.pagination.next`."""
 
     provider = "paddle"
@@ -163,7 +163,7 @@ class PaddleStub(ProviderStub):
         per_page = min(int(query.get("per_page", "50")), 200)
         since, until = query.get("from"), query.get("to")
         events = self.between(_instant(since) if since else None, _instant(until) if until else None)
-        events.sort(key=lambda event: event["event_id"], reverse=query.get("order_by") == "id[DESC]")
+        events.sort(key=lambda event: event["event_id"], reverse=query.get("order_by", "").lower() == "id[desc]")
         after = query.get("after")
         if after:
             events = [event for event in events if event["event_id"] > after]
