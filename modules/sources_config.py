@@ -18,6 +18,16 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from modules.reconcile_config import (
+    SOURCE_KEYS as RECONCILE_SOURCE_KEYS,
+)
+from modules.reconcile_config import (
+    ReconcileConfigError,
+    ReconcileSettings,
+    check_reconcile,
+    parse_reconcile,
+)
+
 NAME_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
 _EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_.:*-]{1,128}$")
 _DOTTED_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
@@ -111,6 +121,9 @@ class SourceSettings:
     options: tuple[tuple[str, Any], ...] = ()
     type_map: tuple[tuple[str, str], ...] = ()
     route_unmapped: bool = True
+    # Reconciliation and the quiet-source watchdog (modules/reconcile_config.py); not in `SOURCES`.
+    reconcile: ReconcileSettings | None = None
+    expect_events_within_minutes: int | None = None
 
     def environment_entry(self, secret_arn: str) -> dict[str, Any]:
         """This source's entry of the validator's `SOURCES` variable (handlers/sources.py reads it)."""
@@ -142,10 +155,10 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
         checks = PROVIDER_OPTIONS[provider]
         options = []
         for option, value in sorted(entry.items()):
-            if option in ("provider", "type_map", "route_unmapped"):
+            if option in ("provider", "type_map", "route_unmapped") or option in RECONCILE_SOURCE_KEYS:
                 continue
             if option not in checks:
-                known = ", ".join([*checks, "type_map", "route_unmapped"])
+                known = ", ".join([*checks, "type_map", "route_unmapped", *sorted(RECONCILE_SOURCE_KEYS)])
                 raise SourceConfigError(f"{where}: '{key}.{option}' is not an option of {provider}; options: {known}")
             problem = checks[option](value)
             if problem:
@@ -154,6 +167,10 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
         for option in REQUIRED_OPTIONS.get(provider, ()):
             if option not in entry:
                 raise SourceConfigError(f"{where}: '{key}.{option}' is required for {provider}")
+        try:
+            reconcile, quiet = parse_reconcile(provider, entry, key, where)
+        except ReconcileConfigError as error:
+            raise SourceConfigError(str(error)) from None
         route_unmapped = entry.get("route_unmapped", True)
         if not isinstance(route_unmapped, bool):
             raise SourceConfigError(f"{where}: '{key}.route_unmapped' must be true or false")
@@ -164,6 +181,8 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
                 options=tuple(options),
                 type_map=_type_map(entry.get("type_map", {}), f"{where}: '{key}.type_map'"),
                 route_unmapped=route_unmapped,
+                reconcile=reconcile,
+                expect_events_within_minutes=quiet,
             )
         )
     return tuple(parsed)
@@ -190,6 +209,11 @@ def check_sources(sources: tuple[SourceSettings, ...], *, event_ttl_days: int, w
                 f"({source.provider}) retries for up to {horizon} days, and a retry after the stored id expired "
                 "would be stored as a new event"
             )
+        if source.reconcile is not None:
+            try:
+                check_reconcile(source.name, source.reconcile, event_ttl_days=event_ttl_days, where=where)
+            except ReconcileConfigError as error:
+                raise SourceConfigError(str(error)) from None
     estimate = sources_environment(sources, {s.name: "x" * _SECRET_ARN_ALLOWANCE for s in sources})
     if len(estimate.encode()) > MAX_ENVIRONMENT_BYTES - 1024:  # room for the other variables
         raise SourceConfigError(
