@@ -13,6 +13,7 @@ import binascii
 import datetime
 import os
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -25,7 +26,7 @@ from secret_cache import ParsedSecret, ParsedSecretCache, SecretUnusableError
 import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
 from http_response import json_response
-from providers import WebhookRequest
+from providers import ProviderEvent, WebhookRequest
 from providers.common import strong_enough
 from routed_message import UndeliverableMessageError
 from sdk_config import SDK_CONFIG, time_left_for_another_call
@@ -58,9 +59,7 @@ ADYEN_ACCEPTED = "[accepted]"
 logger = Logger()
 metrics = Metrics()
 _dynamodb = boto3.client("dynamodb", config=SDK_CONFIG)
-_secrets = ParsedSecretCache(
-    boto3.client("secretsmanager", config=SDK_CONFIG), max_age_seconds=SECRET_CACHE_SECONDS
-)
+_secrets = ParsedSecretCache(boto3.client("secretsmanager", config=SDK_CONFIG), max_age_seconds=SECRET_CACHE_SECONDS)
 # time.monotonic() at which this invocation is killed (set by the handler from the Lambda context).
 _deadline = float("inf")
 
@@ -197,14 +196,13 @@ def _put(item: dict[str, dict[str, str]]) -> str:
     return STORED
 
 
-def _store(items: list[dict[str, Any]], source: str, success_body: str | None = None) -> dict[str, Any]:
-    """Write every item (one conditional PutItem each), then answer for the whole delivery: 5xx if any
-    write failed (the provider resends; stored events dedupe), else 409 if any conflicts, else 202 if any
-    was new, else 200. `success_body` replaces the JSON body of a 2xx (Adyen expects `[accepted]`)."""
+def write_items(items: Sequence[dict[str, Any]]) -> list[str]:
+    """One conditional PutItem per admitted item, in order; the outcome of each (`STORED`, `DUPLICATE`,
+    `CONFLICT`, `THROTTLED`, `FAILED`), each counted as a metric. Never raises for an AWS failure. Stops at
+    the first failed write, or when one more worst-case call (sdk_config) could outlast the function: the
+    rest are `THROTTLED` (the delivery is answered 503 and the provider resends all of it)."""
     outcomes: list[str] = []
     for item in items:
-        # Stop at the first failed write, or when one more worst-case call (sdk_config) could outlast
-        # the function: the delivery is answered 503 either way and the provider resends all of it.
         if (outcomes and outcomes[-1] in (FAILED, THROTTLED)) or not time_left_for_another_call(
             _deadline - time.monotonic()
         ):
@@ -214,6 +212,26 @@ def _store(items: list[dict[str, Any]], source: str, success_body: str | None = 
     for outcome in outcomes:
         metric = _OUTCOME_METRICS.get(outcome, "StoreFailed")
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    return outcomes
+
+
+def admit_events(
+    source: Source,
+    provider_events: Sequence[ProviderEvent],
+    now: datetime.datetime,
+    extra: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The door's canonical path for the events of a verified delivery (or, for the reconciler, of an
+    authenticated API listing): canonical event, then the admission contract, all before any write.
+    `extra` adds string attributes (e.g. `origin`). Raises `InvalidEventError` (nothing to write)."""
+    return [_admit(canonical(source, provider_event), now, extra) for provider_event in provider_events]
+
+
+def _store(items: list[dict[str, Any]], source: str, success_body: str | None = None) -> dict[str, Any]:
+    """Write every item (one conditional PutItem each), then answer for the whole delivery: 5xx if any
+    write failed (the provider resends; stored events dedupe), else 409 if any conflicts, else 202 if any
+    was new, else 200. `success_body` replaces the JSON body of a 2xx (Adyen expects `[accepted]`)."""
+    outcomes = write_items(items)
     event_id = items[0]["event_id"]["S"] if len(items) == 1 else None
     worst = min(outcomes, key=_rank)
     if worst in (FAILED, THROTTLED):
@@ -422,7 +440,7 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
         return refused(InvalidEventError("no_events", "the delivery carries no event"))
     try:
         # Every event of a batch is admitted before anything is written: all or nothing at the door.
-        items = [_admit(canonical(source, provider_event), now) for provider_event in provider_events]
+        items = admit_events(source, provider_events, now)
     except InvalidEventError as error:
         return refused(error)
     success = ADYEN_ACCEPTED if source.provider_id == "adyen" else None

@@ -42,6 +42,8 @@ SOURCE_OUTCOMES = (
     "Accepted", "Duplicate", "Conflict", "StoreFailed", "Rejected", "SignatureRejected", "SecretUnavailable",
     "SignatureVerified", "Quarantined", "QuarantineFailed",
 )  # fmt: skip
+# The reconciler's per-source metrics (handlers/reconciler.py `publish`).
+RECONCILER_METRICS = ("ReconcileFound", "ReconciledMissing", "ReconcileRefused", "ReconcileGap", "ReconcileFailed")
 WIDTH, HEIGHT = 12, 6
 
 
@@ -78,6 +80,8 @@ def dashboard_body(
     queue_names: Sequence[str],
     alarm_arns: Sequence[str],
     sources: Sequence[str] = (),
+    reconciler_service: str | None = None,
+    reconciling_sources: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The dashboard JSON (CloudWatch's DashboardBody schema) as a dict; `alarm_arns` may be Terraform references."""
     service = {"service": validator_service}
@@ -97,6 +101,11 @@ def dashboard_body(
         *([_graph("Deliveries by provider source (count / min; POST /webhook is the rest of the outcomes above)",
                   [_metric_line(METRICS_NAMESPACE, name, {**service, "source": source}, label=f"{source} {name}")
                    for source in sources for name in SOURCE_OUTCOMES], region, width=24)] if sources else []),
+        *([_graph("Reconciliation by source (count / run; ReconciledMissing = webhooks lost upstream)",
+                  [_metric_line(METRICS_NAMESPACE, name, {"service": reconciler_service, "source": source},
+                                label=f"{source} {name}")
+                   for source in reconciling_sources for name in RECONCILER_METRICS], region, width=24, period=300)]
+          if reconciler_service and reconciling_sources else []),
         {"type": "alarm", "width": 24, "height": 4,
          "properties": {"title": "Alarms", "alarms": list(alarm_arns)}},
     ]  # fmt: skip

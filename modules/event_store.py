@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf_cdktf_provider_aws.dynamodb_resource_policy import DynamodbResourcePolicy
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
@@ -23,7 +25,8 @@ ITEM_WRITE_ACTIONS = (
 
 class EventTable(Construct):
     """Keyed by `event_id` only: the conditional write on it is the idempotency check. Its resource
-    policy denies item writes to every principal but `writer_role_arn` (the validator's role)."""
+    policy denies item writes to every principal but `writer_role_arn` (the validator's role) and
+    `other_writer_role_arns` (the reconciler's, which writes through the validator's own code path)."""
 
     def __init__(
         self,
@@ -34,6 +37,7 @@ class EventTable(Construct):
         kms_key_arn: str,
         deletion_protection: bool,
         writer_role_arn: str,
+        other_writer_role_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
         self.table = DynamodbTable(
@@ -56,7 +60,10 @@ class EventTable(Construct):
             "events-table-policy-document",
             [
                 deny_all_but(
-                    "OnlyTheValidatorWrites", ITEM_WRITE_ACTIONS, [self.table.arn], principal_arns=[writer_role_arn]
+                    "OnlyTheValidatorWrites",
+                    ITEM_WRITE_ACTIONS,
+                    [self.table.arn],
+                    principal_arns=[writer_role_arn, *other_writer_role_arns],
                 )
             ],
         )

@@ -29,6 +29,7 @@ from modules.iam import allow
 from modules.lambda_package import LambdaPackage
 from modules.quarantine_store import QuarantineTable
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
+from modules.reconciler import Reconciler, quiet_source_alarm, reconciler_name, reconciler_role_name
 from modules.signing_secret import SigningSecret, source_secret_name
 from modules.sources_config import SIGNATURE_HEADERS, sources_environment
 from modules.tracing import StageSampling
@@ -72,6 +73,7 @@ class WebhookPipelineStack(TerraformStack):
         # The router feeds the routed queues; the operator role (if configured) replays and redrives.
         queue_senders = [aws.arn("iam", f"role/{router_role_name}", regional=False)]
         queue_senders += [settings.operator_role_arn] if settings.operator_role_arn else []
+        reconciling = any(source.reconcile is not None for source in settings.sources)
 
         key = PipelineKey(
             self,
@@ -82,6 +84,7 @@ class WebhookPipelineStack(TerraformStack):
                 lambda_log_group_name(validator_name),
                 lambda_log_group_name(router_name),
                 api_log_group_name(api_name),
+                *([lambda_log_group_name(reconciler_name(env))] if reconciling else []),
                 *([waf_log_group_name(env)] if settings.waf_enabled else []),
                 *([lambda_log_group_name(example_consumer_name(env))] if settings.example_consumer else []),
             ],
@@ -94,6 +97,10 @@ class WebhookPipelineStack(TerraformStack):
             kms_key_arn=key_arn,
             deletion_protection=settings.deletion_protection,
             writer_role_arn=validator_role_arn,
+            # The reconciler writes through the door's own code (handlers/reconciler.py).
+            other_writer_role_arns=(
+                [aws.arn("iam", f"role/{reconciler_role_name(env)}", regional=False)] if reconciling else []
+            ),
         ).table
         quarantine_table = QuarantineTable(
             self,
@@ -362,6 +369,30 @@ class WebhookPipelineStack(TerraformStack):
         alarms.quarantined(validator_service=validator_name, table_name=quarantine_table.name)
         alarms.quarantine_failures(validator_service=validator_name)
         alarms.secret_entries_skipped(validator_service=validator_name)
+        reconciler = None
+        if reconciling:
+            reconciler = Reconciler(
+                self,
+                "reconciler",
+                environment=env,
+                region=settings.region,
+                sources=settings.sources,
+                events_table_name=table.name,
+                events_table_arn=table.arn,
+                event_ttl_days=settings.event_ttl_days,
+                kms_key_arn=key_arn,
+                deletion_protection=settings.deletion_protection,
+                alarms=alarms,
+                metrics_namespace=METRICS_NAMESPACE,
+                package=package,
+                package_path=asset.path,
+                log_retention_days=settings.log_retention_days,
+                aws=aws,
+            )
+            alarms.function_errors(reconciler_name(env))
+        for source in settings.sources:
+            if source.expect_events_within_minutes is not None:
+                quiet_source_alarm(self, alarms, source, validator_service=validator_name)
         PipelineDashboard(
             self,
             "dashboard",
@@ -379,6 +410,8 @@ class WebhookPipelineStack(TerraformStack):
             ],
             alarm_arns=[alarm.arn for alarm in alarms.alarms],
             sources=[source.name for source in settings.sources],
+            reconciler_service=reconciler_name(env) if reconciling else None,
+            reconciling_sources=[source.name for source in settings.sources if source.reconcile is not None],
         )
 
         outputs = {
@@ -407,6 +440,11 @@ class WebhookPipelineStack(TerraformStack):
         if example is not None:
             outputs["example_ledger_table_name"] = example.table.name
             outputs["example_consumer_lambda_arn"] = example.function.function.arn
+        if reconciler is not None:
+            outputs["reconciler_lambda_arn"] = reconciler.function.function.arn
+            outputs["reconciler_state_table_name"] = reconciler.state_table.name
+            # name -> secret to put the provider's read-only API key in ({"api_key": "..."}).
+            outputs["source_api_secret_arns"] = {n: s.arn for n, s in sorted(reconciler.api_secrets.items())}
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
 

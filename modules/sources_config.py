@@ -22,6 +22,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from modules.reconcile_config import (
+    SOURCE_KEYS as RECONCILE_SOURCE_KEYS,
+)
+from modules.reconcile_config import (
+    ReconcileConfigError,
+    ReconcileSettings,
+    check_reconcile,
+    parse_reconcile,
+)
+
 NAME_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
 # A source name is the namespace of its event ids (`<name>:<provider id>`): never `:` (NAME_PATTERN), and
 # never the standard source's own label.
@@ -136,6 +146,9 @@ class SourceSettings:
     # kind -> transaction type, or kind -> sorted (member, value) pairs of an object entry
     type_map: tuple[tuple[str, str | tuple[tuple[str, str], ...]], ...] = ()
     route_unmapped: bool = True
+    # Reconciliation and the quiet-source watchdog (modules/reconcile_config.py); not in `SOURCES`.
+    reconcile: ReconcileSettings | None = None
+    expect_events_within_minutes: int | None = None
 
     def environment_entry(self, secret_arn: str) -> dict[str, Any]:
         """This source's entry of the validator's `SOURCES` variable (handlers/sources.py reads it)."""
@@ -173,10 +186,10 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
         checks = PROVIDER_OPTIONS[provider]
         options = []
         for option, value in sorted(entry.items()):
-            if option in ("provider", "type_map", "route_unmapped"):
+            if option in ("provider", "type_map", "route_unmapped") or option in RECONCILE_SOURCE_KEYS:
                 continue
             if option not in checks:
-                known = ", ".join([*checks, "type_map", "route_unmapped"])
+                known = ", ".join([*checks, "type_map", "route_unmapped", *sorted(RECONCILE_SOURCE_KEYS)])
                 raise SourceConfigError(f"{where}: '{key}.{option}' is not an option of {provider}; options: {known}")
             problem = checks[option](value)
             if problem:
@@ -185,6 +198,10 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
         for option in REQUIRED_OPTIONS.get(provider, ()):
             if option not in entry:
                 raise SourceConfigError(f"{where}: '{key}.{option}' is required for {provider}")
+        try:
+            reconcile, quiet = parse_reconcile(provider, entry, key, where)
+        except ReconcileConfigError as error:
+            raise SourceConfigError(str(error)) from None
         route_unmapped = entry.get("route_unmapped", True)
         if not isinstance(route_unmapped, bool):
             raise SourceConfigError(f"{where}: '{key}.route_unmapped' must be true or false")
@@ -195,6 +212,8 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
                 options=tuple(options),
                 type_map=_type_map(entry.get("type_map", {}), f"{where}: '{key}.type_map'"),
                 route_unmapped=route_unmapped,
+                reconcile=reconcile,
+                expect_events_within_minutes=quiet,
             )
         )
     return tuple(parsed)
@@ -240,6 +259,11 @@ def check_sources(sources: tuple[SourceSettings, ...], *, event_ttl_days: int, w
                 f"({source.provider}) retries for up to {horizon} days, and a retry after the stored id expired "
                 "would be stored as a new event"
             )
+        if source.reconcile is not None:
+            try:
+                check_reconcile(source.name, source.reconcile, event_ttl_days=event_ttl_days, where=where)
+            except ReconcileConfigError as error:
+                raise SourceConfigError(str(error)) from None
     estimate = sources_environment(sources, {s.name: "x" * _SECRET_ARN_ALLOWANCE for s in sources})
     if len(estimate.encode()) > MAX_ENVIRONMENT_BYTES - 1024:  # room for the other variables
         raise SourceConfigError(

@@ -1,4 +1,4 @@
-"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,secret,quarantine,plan,review-plan,cost,capacity,...}`: see `--help` of each."""
+"""`python -m pipeline_tools {sandbox,send,trace,replay,redrive,reconcile,secret,quarantine,plan,review-plan,cost,capacity,...}`: see `--help` of each."""
 
 from __future__ import annotations
 
@@ -129,6 +129,15 @@ def _parser() -> argparse.ArgumentParser:
     kept.add_argument("action", choices=("list", "show", "readmit"),
                       help="list: one JSON line each; show ID: in full; readmit ID: today's door on the kept bytes")  # fmt: skip
     kept.add_argument("quarantine_id", nargs="?", help="with show/readmit: the quarantine_id (<source>:<sha256>)")
+
+    reconcile = commands.add_parser(
+        "reconcile", help="list a source's events at its provider and store those the door never got"
+    )
+    with_outputs(reconcile)
+    reconcile.add_argument("--source", required=True, help="a source with `reconcile` set")
+    reconcile.add_argument("--since", type=_timestamp,
+                           help=f"list from here (default: the checkpoint minus its overlap; never before the provider's window): {TIME_HELP}")  # fmt: skip
+    reconcile.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
 
     plan = commands.add_parser("plan", help="terraform plan of the current code against the running sandbox, reviewed")
     plan.add_argument(
@@ -419,6 +428,14 @@ def _replay(args: argparse.Namespace, outputs: dict) -> int:
     return 4 if skipped else 0
 
 
+def _reconcile(args: argparse.Namespace, outputs: dict) -> int:
+    from pipeline_tools.reconcile import reconcile_source
+
+    summary = reconcile_source(outputs, args.source, since=args.since, dry_run=args.dry_run, progress=_progress)
+    print(json.dumps(summary))
+    return 1 if summary.get("error") else 0
+
+
 def _trace(args: argparse.Namespace, outputs: dict) -> int:
     from pipeline_tools.trace import render, trace
 
@@ -602,6 +619,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(aws_cli.export_lines(outputs))
                 return 0
             return aws_cli.run(outputs, args.arguments)
+        if args.command == "reconcile":
+            return _reconcile(args, outputs)
         print(json.dumps(redrive(outputs, args.queue, _progress)))
         return 0
     except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, CostInputError) as error:

@@ -190,6 +190,7 @@ def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> P
         [(item.get("pspReference"), f"{prefix}.pspReference"), (code, f"{prefix}.eventCode"),
          (success, f"{prefix}.success")]
     )  # fmt: skip
+    psp_reference = item.get("pspReference")
     amount = item.get("amount")
     value = unit = code_currency = None
     if amount is not None:

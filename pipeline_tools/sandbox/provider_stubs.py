@@ -1,0 +1,314 @@
+"""Local stand-ins for the event-listing APIs of Stripe, Paddle, GoCardless and Square.
+
+Each stub holds a list of events (the providers' own fixture objects with other ids and times) and
+answers the one call the reconciler makes the way the provider documents it: the same path and
+method, the same filter and paging parameters, the same page shape. tests/handlers/reconcile checks
+every stub against the provider's official SDK (the SDK sends its request to the stub and must parse
+the answer), so a stub cannot drift from the real API unnoticed.
+
+Pure functions of a request (`StubRequest`) -> `StubResponse`: the tests serve them with
+pytest-httpserver, the sandbox with `http.server` (`serve`). Faults can be queued (`fail_next`):
+each queued answer replaces the next real one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import http.server
+import json
+import threading
+import urllib.parse
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "providers"
+STUB_API_KEY = "sandbox-read-only-key"
+
+
+@dataclasses.dataclass(frozen=True)
+class StubRequest:
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes = b""
+
+
+@dataclasses.dataclass(frozen=True)
+class StubResponse:
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _json(status: int, value: Any, headers: Mapping[str, str] | None = None) -> StubResponse:
+    return StubResponse(status, json.dumps(value).encode(), {"Content-Type": "application/json", **(headers or {})})
+
+
+def _instant(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _iso_ms(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class ProviderStub:
+    """One provider's event list. Subclasses define `provider`, `routes`, `make_event`, `created_of`."""
+
+    provider = ""
+
+    def __init__(self, base_url: str = "", api_key: str = STUB_API_KEY) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.events: list[dict[str, Any]] = []
+        self.requests: list[StubRequest] = []
+        self._faults: list[StubResponse | Callable[[], StubResponse]] = []
+        self._lock = threading.Lock()
+
+    def fail_next(self, *answers: StubResponse | Callable[[], StubResponse]) -> None:
+        self._faults.extend(answers)
+
+    def add(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    def answer(self, request: StubRequest) -> StubResponse:
+        with self._lock:
+            self.requests.append(request)
+            if self._faults:
+                fault = self._faults.pop(0)
+                return fault() if callable(fault) else fault
+        if request.headers.get("authorization") != f"Bearer {self.api_key}":
+            return self.unauthorized()
+        handler = self.routes().get((request.method, request.path))
+        if handler is None:
+            return _json(404, {"error": f"no route {request.method} {request.path}"})
+        return handler(request)
+
+    def routes(self) -> dict[tuple[str, str], Callable[[StubRequest], StubResponse]]:
+        raise NotImplementedError
+
+    def unauthorized(self) -> StubResponse:
+        return _json(401, {"error": "unauthorized"})
+
+    def between(self, since: datetime.datetime | None, until: datetime.datetime | None) -> list[dict[str, Any]]:
+        return [
+            event
+            for event in self.events
+            if (since is None or self.created_of(event) >= since) and (until is None or self.created_of(event) < until)
+        ]
+
+    def created_of(self, event: dict[str, Any]) -> datetime.datetime:
+        raise NotImplementedError
+
+    def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+def _fixture(provider: str, name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / provider / name).read_text())
+
+
+class StripeStub(ProviderStub):
+    """`GET /v1/events`: newest first; `created[gte]`, `created[lt]`, `limit` (1..100), `starting_after`."""
+
+    provider = "stripe"
+
+    def routes(self) -> dict[tuple[str, str], Callable[[StubRequest], StubResponse]]:
+        return {("GET", "/v1/events"): self.list_events}
+
+    def list_events(self, request: StubRequest) -> StubResponse:
+        query = request.query
+        limit = int(query.get("limit", "10"))
+        if not 1 <= limit <= 100:
+            return _json(400, {"error": {"type": "invalid_request_error", "param": "limit"}})
+        since = query.get("created[gte]")
+        until = query.get("created[lt]")
+        events = self.between(
+            datetime.datetime.fromtimestamp(int(since), tz=datetime.UTC) if since else None,
+            datetime.datetime.fromtimestamp(int(until), tz=datetime.UTC) if until else None,
+        )
+        events.sort(key=lambda event: (event["created"], event["id"]), reverse=True)
+        after = query.get("starting_after")
+        if after:
+            ids = [event["id"] for event in events]
+            events = events[ids.index(after) + 1 :] if after in ids else []
+        page = events[:limit]
+        return _json(200, {"object": "list", "url": "/v1/events", "has_more": len(events) > limit, "data": page})
+
+    def created_of(self, event: dict[str, Any]) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(event["created"], tz=datetime.UTC)
+
+    def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
+        event = _fixture("stripe", "payment_intent.succeeded.json")
+        event["id"] = f"evt_test{index:016d}"
+        event["created"] = int(created.timestamp())
+        event["data"]["object"]["id"] = f"pi_test{index:016d}"
+        return event
+
+
+class PaddleStub(ProviderStub):
+    """`GET /events`: `from`/`to` (RFC 3339), `order_by=id[asc]`, `per_page` (1..200), `after`; the next
+    page is a full URL in `meta.pagination.next`."""
+
+    provider = "paddle"
+
+    def routes(self) -> dict[tuple[str, str], Callable[[StubRequest], StubResponse]]:
+        return {("GET", "/events"): self.list_events}
+
+    def list_events(self, request: StubRequest) -> StubResponse:
+        query = request.query
+        per_page = min(int(query.get("per_page", "50")), 200)
+        since, until = query.get("from"), query.get("to")
+        events = self.between(_instant(since) if since else None, _instant(until) if until else None)
+        events.sort(key=lambda event: event["event_id"], reverse=query.get("order_by", "").lower() == "id[desc]")
+        after = query.get("after")
+        if after:
+            events = [event for event in events if event["event_id"] > after]
+        page = events[:per_page]
+        has_more = len(events) > per_page
+        following = None
+        if page:
+            next_query = {**query, "after": page[-1]["event_id"]}
+            following = f"{self.base_url}/events?{urllib.parse.urlencode(next_query)}"
+        pagination = {"per_page": per_page, "next": following, "has_more": has_more, "estimated_total": len(events)}
+        return _json(200, {"data": page, "meta": {"request_id": "stub", "pagination": pagination}})
+
+    def created_of(self, event: dict[str, Any]) -> datetime.datetime:
+        return _instant(event["occurred_at"])
+
+    def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
+        event = _fixture("paddle", "transaction.completed.json")
+        # Paddle ids sort by creation (ULID-like): the index keeps that order for events made in order.
+        event["event_id"] = f"evt_01test{index:020d}"
+        event["occurred_at"] = created.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return event
+
+
+class GoCardlessStub(ProviderStub):
+    """`GET /events`: newest first; `created_at[gte]`, `created_at[lt]`, `limit` (1..500), `after`;
+    `meta.cursors.after` is the last id while more remain, else null."""
+
+    provider = "gocardless"
+
+    def routes(self) -> dict[tuple[str, str], Callable[[StubRequest], StubResponse]]:
+        return {("GET", "/events"): self.list_events}
+
+    def list_events(self, request: StubRequest) -> StubResponse:
+        query = request.query
+        limit = min(int(query.get("limit", "50")), 500)
+        since, until = query.get("created_at[gte]"), query.get("created_at[lt]")
+        events = self.between(_instant(since) if since else None, _instant(until) if until else None)
+        events.sort(key=lambda event: (event["created_at"], event["id"]), reverse=True)
+        after = query.get("after")
+        if after:
+            ids = [event["id"] for event in events]
+            events = events[ids.index(after) + 1 :] if after in ids else []
+        page = events[:limit]
+        more = len(events) > limit
+        meta = {"cursors": {"before": None, "after": page[-1]["id"] if more else None}, "limit": limit}
+        return _json(200, {"events": page, "meta": meta})
+
+    def unauthorized(self) -> StubResponse:
+        return _json(401, {"error": {"type": "invalid_api_usage", "code": 401, "message": "Invalid token"}})
+
+    def created_of(self, event: dict[str, Any]) -> datetime.datetime:
+        return _instant(event["created_at"])
+
+    def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
+        event = _fixture("gocardless", "sdk_fixture_webhook_body.json")["events"][0]
+        event["id"] = f"EV{index:012d}"
+        event["created_at"] = _iso_ms(created)
+        return event
+
+
+class SquareStub(ProviderStub):
+    """`POST /v2/events` SearchEvents (`query.filter.created_at`, `query.sort`, `limit` <= 100, `cursor`),
+    and `PUT /v2/events/enable`: nothing is searchable before it."""
+
+    provider = "square"
+
+    def __init__(self, base_url: str = "", api_key: str = STUB_API_KEY) -> None:
+        super().__init__(base_url, api_key)
+        self.enabled = False
+
+    def routes(self) -> dict[tuple[str, str], Callable[[StubRequest], StubResponse]]:
+        return {("POST", "/v2/events"): self.search_events, ("PUT", "/v2/events/enable"): self.enable}
+
+    def enable(self, request: StubRequest) -> StubResponse:
+        self.enabled = True
+        return _json(200, {})
+
+    def search_events(self, request: StubRequest) -> StubResponse:
+        body = json.loads(request.body or b"{}")
+        limit = min(int(body.get("limit") or 100), 100)
+        query = body.get("query") or {}
+        window = (query.get("filter") or {}).get("created_at") or {}
+        since, until = window.get("start_at"), window.get("end_at")
+        events = self.between(_instant(since) if since else None, _instant(until) if until else None)
+        if not self.enabled:
+            events = []
+        descending = (query.get("sort") or {}).get("order", "DESC") == "DESC"
+        events.sort(key=lambda event: (event["created_at"], event["event_id"]), reverse=descending)
+        start = int(body.get("cursor") or 0)
+        page = events[start : start + limit]
+        answer: dict[str, Any] = {"events": page, "metadata": [{"event_id": e["event_id"]} for e in page]}
+        if start + limit < len(events):
+            answer["cursor"] = str(start + limit)
+        return _json(200, answer)
+
+    def unauthorized(self) -> StubResponse:
+        return _json(401, {"errors": [{"category": "AUTHENTICATION_ERROR", "code": "UNAUTHORIZED"}]})
+
+    def created_of(self, event: dict[str, Any]) -> datetime.datetime:
+        return _instant(event["created_at"])
+
+    def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
+        event = _fixture("square", "payment.created.json")
+        event["event_id"] = f"00000000-0000-4000-8000-{index:012d}"
+        event["created_at"] = _iso_ms(created)
+        return event
+
+
+STUBS: Mapping[str, type[ProviderStub]] = {
+    "stripe": StripeStub,
+    "paddle": PaddleStub,
+    "gocardless": GoCardlessStub,
+    "square": SquareStub,
+}
+
+
+def serve(stub: ProviderStub, host: str = "127.0.0.1", port: int = 0) -> http.server.ThreadingHTTPServer:
+    """Serve `stub` over HTTP in a daemon thread (the sandbox's provider API); returns the server
+    (`server.server_address` has the port; `server.shutdown()` stops it)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            parsed = urllib.parse.urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            request = StubRequest(
+                method=self.command,
+                path=parsed.path,
+                query=dict(urllib.parse.parse_qsl(parsed.query)),
+                headers={name.lower(): value for name, value in self.headers.items()},
+                body=self.rfile.read(length) if length else b"",
+            )
+            response = stub.answer(request)
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PUT = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer((host, port), Handler)
+    stub.base_url = f"http://{host}:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

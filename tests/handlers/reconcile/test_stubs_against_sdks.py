@@ -1,0 +1,115 @@
+"""The provider stubs answer what the official SDKs ask, in the shape the SDKs parse (dev-only oracles).
+
+For each event-level provider: the official SDK lists the stub's events across several pages (its own
+paginator following the stub's cursors), gets every event back parsed into its own types, and sends
+the same path, method and filter parameter names as our reconciler does. If a stub drifted from the
+real API (a renamed parameter, a page shape the SDK cannot read), these tests fail.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import types
+
+from pipeline_tools.sandbox.provider_stubs import STUB_API_KEY
+from tests.handlers.reconcile.harness import Harness
+
+NOW = datetime.datetime(2026, 11, 20, 12, 0, tzinfo=datetime.UTC)
+SINCE = NOW - datetime.timedelta(days=2)
+
+
+def _our_requests(harness: Harness) -> list:
+    harness.stub.requests.clear()
+    harness.run(NOW, since=SINCE)
+    return list(harness.stub.requests)
+
+
+def test_stripe_sdk_lists_the_stub(aws, httpserver, monkeypatch) -> None:
+    import stripe
+
+    harness = Harness("stripe", httpserver, monkeypatch, page_size=2)
+    ids = [i.split(":", 1)[1] for i in harness.add_events(5, NOW)]
+    client = stripe.StripeClient(STUB_API_KEY, base_addresses={"api": harness.stub.base_url}, max_network_retries=0)
+    listed = client.v1.events.list(params={"limit": 2, "created": {"gte": int(SINCE.timestamp())}})
+    events = list(listed.auto_paging_iter())
+    assert [event.id for event in events] == list(reversed(ids))  # newest first, as Stripe lists
+    assert all(isinstance(event, stripe.Event) and event.data.object.amount == 1099 for event in events)
+    sdk = harness.stub.requests[0]
+    ours = _our_requests(harness)[0]
+    assert (sdk.method, sdk.path) == (ours.method, ours.path) == ("GET", "/v1/events")
+    assert {"limit", "created[gte]"} <= set(sdk.query) and {"limit", "created[gte]"} <= set(ours.query)
+    assert "starting_after" in harness.stub.requests[-1].query or len(harness.stub.requests) > 1
+
+
+def test_paddle_sdk_lists_the_stub(aws, httpserver, monkeypatch) -> None:
+    from paddle_billing import Client
+    from paddle_billing.Entities.DateTime import DateTime
+    from paddle_billing.Entities.Event import Event
+    from paddle_billing.Resources.Events.Operations import ListEvents
+    from paddle_billing.Resources.Shared.Operations import Pager
+
+    harness = Harness("paddle", httpserver, monkeypatch, page_size=2)
+    ids = [i.split(":", 1)[1] for i in harness.add_events(5, NOW)]
+    options = types.SimpleNamespace(environment=types.SimpleNamespace(base_url=harness.stub.base_url), retries=1)
+    client = Client(STUB_API_KEY, options=options)
+    start = DateTime(SINCE.replace(tzinfo=None).isoformat())
+    events = list(client.events.list(ListEvents(pager=Pager(per_page=2), start=start)))
+    assert [event.event_id for event in events] == ids
+    assert all(isinstance(event, Event) for event in events)
+    sdk_requests = list(harness.stub.requests)
+    ours = _our_requests(harness)
+    assert (sdk_requests[0].method, sdk_requests[0].path) == (ours[0].method, ours[0].path) == ("GET", "/events")
+    for name in ("from", "order_by", "per_page"):
+        assert name in sdk_requests[0].query and name in ours[0].query, name
+    assert sdk_requests[0].query["order_by"] == ours[0].query["order_by"] == "id[asc]"
+    assert len(sdk_requests) == len(ours) == 3  # the SDK followed the same `meta.pagination.next` links
+
+
+def test_gocardless_sdk_lists_the_stub(aws, httpserver, monkeypatch) -> None:
+    import gocardless_pro
+
+    harness = Harness("gocardless", httpserver, monkeypatch, page_size=2)
+    ids = [i.split(":", 1)[1] for i in harness.add_events(5, NOW)]
+    client = gocardless_pro.Client(access_token=STUB_API_KEY, base_url=harness.stub.base_url)
+    events = list(client.events.all(params={"limit": 2, "created_at[gte]": SINCE.isoformat()}))
+    assert sorted(event.id for event in events) == sorted(ids)
+    assert all(event.resource_type == "subscriptions" and event.created_at for event in events)
+    sdk_requests = list(harness.stub.requests)
+    ours = _our_requests(harness)
+    assert (sdk_requests[0].method, sdk_requests[0].path) == (ours[0].method, ours[0].path) == ("GET", "/events")
+    assert sdk_requests[0].headers["gocardless-version"] == ours[0].headers["gocardless-version"]
+    assert {"limit", "created_at[gte]"} <= set(ours[0].query)
+    assert [r.query.get("after") for r in sdk_requests] == [r.query.get("after") for r in ours]
+
+
+def test_square_sdk_searches_the_stub(aws, httpserver, monkeypatch) -> None:
+    import square
+    from square.types.event import Event
+
+    harness = Harness("square", httpserver, monkeypatch, page_size=2)
+    ids = [i.split(":", 1)[1] for i in harness.add_events(5, NOW)]
+    client = square.Square(token=STUB_API_KEY, base_url=harness.stub.base_url)
+    assert not client.events.enable_events().errors
+    query = {
+        "filter": {"created_at": {"start_at": SINCE.strftime("%Y-%m-%dT%H:%M:%SZ")}},
+        "sort": {"field": "DEFAULT", "order": "ASC"},
+    }
+    seen, cursor = [], None
+    while True:
+        answer = client.events.search_events(limit=2, query=query, **({"cursor": cursor} if cursor else {}))
+        assert all(isinstance(event, Event) for event in answer.events or [])
+        seen += [event.event_id for event in answer.events or []]
+        cursor = answer.cursor
+        if not cursor:
+            break
+    assert seen == ids
+    sdk_requests = list(harness.stub.requests)
+    ours = _our_requests(harness)
+    assert [(r.method, r.path) for r in sdk_requests[:2]] == [("PUT", "/v2/events/enable"), ("POST", "/v2/events")]
+    assert [(r.method, r.path) for r in ours[:2]] == [("PUT", "/v2/events/enable"), ("POST", "/v2/events")]
+    sdk_body, our_body = json.loads(sdk_requests[1].body), json.loads(ours[1].body)
+    assert set(sdk_body) - {"cursor"} == set(our_body) - {"cursor"} == {"limit", "query"}
+    assert set(sdk_body["query"]) == set(our_body["query"]) and sdk_body["query"]["sort"] == our_body["query"]["sort"]
+    assert set(sdk_body["query"]["filter"]["created_at"]) <= set(our_body["query"]["filter"]["created_at"])
+    assert sdk_requests[1].headers["square-version"] == ours[1].headers["square-version"]

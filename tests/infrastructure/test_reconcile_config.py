@@ -1,0 +1,96 @@
+"""`sources.<name>.reconcile`, `api_base_url`, `expect_events_within_minutes`: checked at synth, held to the handlers."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+
+from modules.reconcile_config import CANNOT, DEFAULT_API_BASE_URLS, RECONCILE_WINDOW_DAYS, STATE_LEVEL
+from modules.sources_config import SourceConfigError, check_sources, parse_sources
+from tests.handlers.helpers import HANDLERS_DIR
+
+if str(HANDLERS_DIR) not in sys.path:
+    sys.path.insert(0, str(HANDLERS_DIR))
+
+
+def parse(entry: dict) -> object:
+    (source,) = parse_sources({"shop": entry}, "test.json")
+    return source
+
+
+def test_defaults_are_the_providers_windows_and_production_hosts() -> None:
+    source = parse({"provider": "paddle", "reconcile": {}})
+    assert source.reconcile.window_days == 90 and source.reconcile.interval_minutes == 60
+    assert source.reconcile.api_base_url == "https://api.paddle.com"
+    assert source.expect_events_within_minutes is None
+    assert "reconcile" not in source.environment_entry("arn")  # never in the validator's SOURCES
+
+
+def test_synth_facts_match_the_handlers_listing_modules() -> None:
+    reconcile_apis = importlib.import_module("reconcile_apis")
+    assert set(reconcile_apis.REGISTRY) == set(RECONCILE_WINDOW_DAYS)
+    assert tuple(reconcile_apis.STATE_LEVEL) == STATE_LEVEL and tuple(reconcile_apis.CANNOT) == CANNOT
+    for provider, window in RECONCILE_WINDOW_DAYS.items():
+        module = reconcile_apis.load(provider)
+        assert window == module.MAX_WINDOW_DAYS and DEFAULT_API_BASE_URLS[provider] == module.DEFAULT_API_BASE_URL
+
+
+@pytest.mark.parametrize("provider", STATE_LEVEL)
+def test_state_level_providers_are_not_yet(provider: str) -> None:
+    entry = {"provider": provider, "reconcile": {}}
+    if provider == "braintree":
+        entry["public_key"] = "k"
+    with pytest.raises(
+        SourceConfigError, match=r"not built yet; reconcile works for stripe, paddle, gocardless, square"
+    ):
+        parse(entry)
+
+
+def test_a_standard_webhooks_sender_cannot_be_reconciled() -> None:
+    with pytest.raises(
+        SourceConfigError, match=r"no API to list events from: it cannot be reconciled; reconcile works"
+    ):
+        parse({"provider": "standard-webhooks", "reconcile": {}})
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"provider": "stripe", "reconcile": {"window_days": 31}},
+            r"reconcile.window_days' = 31 must be an integer 1..30",
+        ),
+        ({"provider": "square", "reconcile": {"interval_minutes": 4}}, r"interval_minutes' = 4"),
+        ({"provider": "stripe", "reconcile": {"window_days": 1, "interval_minutes": 600}}, r"well inside the window"),
+        (
+            {"provider": "stripe", "reconcile": {"every": 5}},
+            r"'sources.shop.reconcile.every' is not a reconcile option",
+        ),
+        ({"provider": "stripe", "reconcile": {}, "api_base_url": "http://api.stripe.com"}, r"must be an https:// URL"),
+        ({"provider": "stripe", "api_base_url": "https://api.stripe.com"}, r"needs 'sources.shop.reconcile'"),
+        ({"provider": "stripe", "reconcile": []}, r"must be an object"),
+        ({"provider": "stripe", "expect_events_within_minutes": 0}, r"expect_events_within_minutes' = 0"),
+        ({"provider": "stripe", "expect_events_within_minutes": True}, r"expect_events_within_minutes' = True"),
+    ],
+)
+def test_bad_settings_name_the_key(entry: dict, message: str) -> None:
+    with pytest.raises(SourceConfigError, match=message):
+        parse(entry)
+
+
+def test_local_stub_urls_are_accepted_for_tests_and_the_sandbox() -> None:
+    source = parse({"provider": "stripe", "reconcile": {}, "api_base_url": "http://127.0.0.1:8781/"})
+    assert source.reconcile.api_base_url == "http://127.0.0.1:8781"
+
+
+def test_runs_must_come_well_inside_the_event_ttl() -> None:
+    sources = parse_sources({"shop": {"provider": "gocardless", "reconcile": {"interval_minutes": 1440}}}, "t")
+    with pytest.raises(SourceConfigError, match=r"a quarter of event_ttl_days"):
+        check_sources(sources, event_ttl_days=3, where="t")
+    check_sources(sources, event_ttl_days=30, where="t")
+
+
+def test_api_calls_per_month_at_the_default_interval() -> None:
+    assert parse({"provider": "stripe", "reconcile": {}}).reconcile.api_calls_per_month() == 720
