@@ -163,7 +163,7 @@ DISPUTE = {**PAYMENT, "dispute": {"entity": {"id": "disp_1", "amount": 20000, "c
         ("payment.dispute.lost", DISPUTE, "dispute", "lost", 20000, ("disp_1", None)),
         ("order.paid", {**PAYMENT, "order": {"entity": {"id": "order_1"}}}, "other", "succeeded", 50000,
          ("order_1", "pay_1")),
-        ("payment.downtime.started", {}, "other", None, None, (None, None)),
+        ("payment.downtime.started", {"payment.downtime": {"entity": {"id": "down_1"}}}, "other", None, None, (None, None)),
     ],
 )  # fmt: skip
 def test_default_mapping_and_the_entity_the_event_is_about(
