@@ -27,10 +27,10 @@ from tests.handlers.providers.signing_b import gocardless_signature
 
 SOURCE = "shop"
 WEBHOOK_SECRETS = {
-    "stripe": "whsec_reconcile-test-secret",
-    "paddle": "pdl_ntfset_reconcile_test_secret",
-    "gocardless": "gocardless-reconcile-secret",
-    "square": "square-reconcile-signature-key",
+    "stripe": "whsec_Rk7pQ2xV9mZ4tL8nW3cY6bJ1hF5dA0",
+    "paddle": "pdl_ntfset_01hv8x2bqcm3kzw6b1y4n9p0t1_Rk7pQ2xV9mZ4",
+    "gocardless": "Gc7pQ2xV9mZ4tL8nW3cY6bJ1hF5d",
+    "square": "Sq7pQ2xV9mZ4tL8nW3cY6bJ1hF5d",
 }
 NOTIFICATION_URL = "https://hooks.example.test/webhook/shop"
 PROVIDERS = tuple(STUBS)
