@@ -54,7 +54,7 @@ class Assumptions:
     xray_rate: float = 0.05
     xray_rule_rate: float = 0.01  # the stage's sampling rule (modules/tracing.py): 1 request/s, then 1 %
     custom_metrics: int = 26  # distinct EMF metric names the handlers publish (ColdStart included)
-    alarms: int = 15  # CloudWatch alarms in the synthesized stack (a test keeps this true)
+    alarms: int = 16  # CloudWatch alarms in the synthesized stack (a test keeps this true)
     log_storage_compression: float = 0.15  # stored log bytes per ingested byte
     consumer_receive_batch: int = 10  # your consumers' ReceiveMessage batch (counted, not ours)
 
