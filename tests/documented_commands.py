@@ -52,11 +52,11 @@ RUNNERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "sandbox",
             r"^(?:make plan|(?:\.venv/bin/)?python -m pipeline_tools (?:send|trace|replay|redrive|status|events"
-            r"|resend|listen|secret|aws|plan)\b.*)$",
+            r"|resend|listen|secret|aws|plan|quarantine|check-secrets)\b.*)$",
         ),
         (
             "local",
-            r"^(?:make (?:help|cost)\b.*|(?:\.venv/bin/)?python -m (?:pipeline_tools (?:cost|review-plan)"
+            r"^(?:make (?:help|cost)\b.*|(?:\.venv/bin/)?python -m (?:pipeline_tools (?:cost|review-plan|capacity|reconcile --help)"
             r"|modules\.currency_table|pytest tests/examples)\b.*)$",
         ),
     )
