@@ -39,11 +39,13 @@ RUNNERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|\.venv/bin/python -m pipeline_tools send …|\.ci/run|aws signer start-signing-job"
             r"|aws --export|aws <service> <operation> …"
             r"|python -m pipeline_tools (?:review-plan|sandbox --state-dir DIR)"
-            r"|python -m pipeline_tools cost --events-per-month N .*|make cost EVENTS=… PAYLOAD_BYTES=…)$",
+            r"|python -m pipeline_tools cost --events-per-month N .*|make cost EVENTS=… PAYLOAD_BYTES=…"
+            # a usage synopsis (optional arguments in brackets), not a line to run
+            r"|python -m pipeline_tools [a-z-]+(?: \[[^]]+\])+)$",
         ),
         (
             "suite",
-            r"^(?:make (?:test|test-fast|bench|verify|install|tools)"
+            r"^(?:make (?:test|test-fast|bench|verify|install|tools)|python -m benchmarks\.[a-z_]+"
             r"|PIPELINE_OUTPUTS=\S+ WEBHOOK_SIGNING_SECRET=\S+ \.venv/bin/python -m pytest tests/integration)$",
         ),
         ("sandbox_start", r"^make sandbox(?: .*)?$"),

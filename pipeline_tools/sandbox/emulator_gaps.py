@@ -43,6 +43,14 @@ GAPS = (
         workaround="return compact JSON, as SQS does",
     ),
     EmulatorGap(
+        resource="aws_lambda_event_source_mapping (money queues -> example consumer)",
+        gap="moto receives the queue's messages itself on every SendMessage and tries to run the consumer in "
+        "Docker (none here): each send stalls on Docker connection attempts and every failed try counts a "
+        "receive, so the router's messages reach the DLQ after maxReceiveCount",
+        workaround="moto does not invoke: the messages stay in the queue for whoever consumes them (the "
+        "integration suite runs the deployed consumer code on them, as Lambda's SQS mapping would)",
+    ),
+    EmulatorGap(
         resource="aws_dynamodb_resource_policy and aws_sqs_queue_policy (only the validator writes the "
         "table, only the router feeds the routed queues)",
         gap="moto stores resource policies and returns them, but evaluates none: any caller may write the "
@@ -65,6 +73,14 @@ def _aws_like_attributes(queue: Queue) -> dict[str, Any]:
     return result
 
 
+def _no_queue_mappings(_: Queue) -> dict[str, Any]:
+    return {}  # a fresh dict per read: moto's mapping registration writes into it and nothing invokes
+
+
+def _ignore_queue_mappings(_: Queue, __: Any) -> None:
+    return None
+
+
 def _no_stream_invocation(*_: Any, **__: Any) -> None:
     return None  # falsy: moto keeps the records in the stream for the poller
 
@@ -73,3 +89,4 @@ def apply_shims() -> None:
     """Idempotent; call before the moto server takes requests."""
     LambdaBackend.send_dynamodb_items = _no_stream_invocation  # type: ignore[method-assign,assignment]
     Queue.attributes = property(_aws_like_attributes)  # type: ignore[method-assign,assignment]
+    Queue.lambda_event_source_mappings = property(_no_queue_mappings, _ignore_queue_mappings)  # type: ignore[assignment]

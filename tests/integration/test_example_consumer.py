@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import random
 import sys
 import time
@@ -53,7 +52,10 @@ def lifecycle(run: str) -> list[dict[str, Any]]:
 NET = Decimal("100.00") - Decimal("30.00") - Decimal("20.00") - Decimal("50.00") + Decimal("50.00")
 
 
-def load_deployed_consumer(outputs: dict[str, Any], work: Path) -> Any:
+def load_deployed_consumer(outputs: dict[str, Any], work: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The deployed consumer module, its environment set through `monkeypatch`: left in `os.environ`,
+    `AWS_ENDPOINT_URL` would send every later test's boto3 client (moto's `mock_aws` included) to the
+    sandbox's emulator."""
     lambda_client = client(outputs, "lambda")
     name = outputs["example_consumer_lambda_arn"].split(":")[-1]
     stack_dir = Path(outputs["sandbox_stack_dir"])
@@ -63,12 +65,14 @@ def load_deployed_consumer(outputs: dict[str, Any], work: Path) -> Any:
     ]
     extract_deployed_code(lambda_client, name, stack_dir / filename, work)
     configuration = lambda_client.get_function_configuration(FunctionName=name)
-    os.environ.update(configuration.get("Environment", {}).get("Variables", {}))
-    os.environ.update({"AWS_ENDPOINT_URL": outputs["aws_endpoint_url"], "AWS_DEFAULT_REGION": configuration["FunctionArn"].split(":")[3],
-                       "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"})  # fmt: skip
+    variables = {**configuration.get("Environment", {}).get("Variables", {}),
+                 "AWS_ENDPOINT_URL": outputs["aws_endpoint_url"], "AWS_DEFAULT_REGION": configuration["FunctionArn"].split(":")[3],
+                 "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"}  # fmt: skip
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
     # The deployed copy, not the source tree's (which the consumer package's tests put on sys.path).
     for module in [m for m in sys.modules if m == "ledger_consumer" or m.split(".")[0] == "webhook_consumer"]:
-        del sys.modules[module]
+        monkeypatch.delitem(sys.modules, module)
     sys.path.insert(0, str(work))
     try:
         module = importlib.import_module("ledger_consumer")
@@ -95,7 +99,7 @@ def ledger_rows(outputs: dict[str, Any], event_ids: set[str]) -> list[dict[str, 
 
 
 def test_a_shuffled_duplicated_lifecycle_leaves_the_providers_net_in_the_ledger(
-    outputs: dict[str, Any], signing_secret: str, tmp_path: Path
+    outputs: dict[str, Any], signing_secret: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if "example_consumer_lambda_arn" not in outputs:
         pytest.skip("the deployment has no example consumer (example_consumer: true)")
@@ -117,7 +121,7 @@ def test_a_shuffled_duplicated_lifecycle_leaves_the_providers_net_in_the_ledger(
         while len(rows := ledger_rows(outputs, event_ids)) < len(facts) and time.monotonic() < deadline:
             time.sleep(2)
     else:
-        consumer = load_deployed_consumer(outputs, tmp_path / "example-consumer")
+        consumer = load_deployed_consumer(outputs, tmp_path / "example-consumer", monkeypatch)
         sqs = client(outputs, "sqs")
         deliveries = []
         for kind, output in QUEUES.items():

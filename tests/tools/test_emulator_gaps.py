@@ -67,8 +67,8 @@ def test_moto_still_tries_to_invoke_lambda_from_table_streams() -> None:
 
 def test_the_documented_gap_list_matches_the_shims() -> None:
     assert (
-        len(emulator_gaps.GAPS) == 4
-    )  # three shims, and the unenforced resource policies (no shim: tested statically)
+        len(emulator_gaps.GAPS) == 5
+    )  # four shims, and the unenforced resource policies (no shim: tested statically)
 
 
 def test_moto_still_ignores_a_dynamodb_resource_policy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,3 +92,32 @@ def test_moto_still_ignores_a_dynamodb_resource_policy(monkeypatch: pytest.Monke
         dynamodb.put_item(TableName="t", Item={"k": {"S": "written anyway"}})
         assert dynamodb.get_item(TableName="t", Key={"k": {"S": "written anyway"}})["Item"]
     assert any("aws_dynamodb_resource_policy" in gap.resource for gap in emulator_gaps.GAPS)
+
+
+def test_moto_still_receives_for_a_queue_mapping_and_the_shim_leaves_the_messages_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the shim moto receives a sent message for the mapped function itself (and, with no Docker,
+    counts a receive per failed invoke); with it the message waits in the queue, never received."""
+    import inspect
+
+    assert "lambda_event_source_mappings.items()" in inspect.getsource(Queue.add_message)  # the hook moto runs
+
+    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(Queue, "lambda_event_source_mappings", property(emulator_gaps._no_queue_mappings,
+                                                                        emulator_gaps._ignore_queue_mappings), raising=False)  # fmt: skip
+    with mock_aws():
+        sqs, lambda_client, iam = (boto3.client(s) for s in ("sqs", "lambda", "iam"))
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        function = lambda_client.create_function(
+            FunctionName="consumer", Runtime="python3.12", Role=role, Handler="h.handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        )["FunctionArn"]  # fmt: skip
+        url = sqs.create_queue(QueueName="payments")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=function, BatchSize=10)
+        sqs.send_message(QueueUrl=url, MessageBody="fact")
+        [message] = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"]
+    assert message["Body"] == "fact"
+    assert message["Attributes"]["ApproximateReceiveCount"] == "1"  # ours: moto never received it first
