@@ -96,7 +96,8 @@ def test_least_privilege(stack: dict[str, Any]) -> None:
     assert len(statements["ReadApiKeys"]["resources"]) == len(RECONCILING)
     # The events table's resource policy lets the reconciler's role write, and no one else but the validator's.
     writers = [
-        s for document, s in policy_statements(stack)
+        s
+        for document, s in policy_statements(stack)
         if s.get("sid") == "OnlyTheValidatorWrites" and "events-table" in document
     ]  # fmt: skip (the quarantine table has its own, without the reconciler)
     (deny,) = writers

@@ -66,9 +66,7 @@ def test_moto_still_tries_to_invoke_lambda_from_table_streams() -> None:
 
 
 def test_the_documented_gap_list_matches_the_shims() -> None:
-    assert (
-        len(emulator_gaps.GAPS) == 5
-    )  # four shims, and the unenforced resource policies (no shim: tested statically)
+    assert len(emulator_gaps.GAPS) == 5  # four shims, and the unenforced resource policies (no shim: tested statically)
 
 
 def test_moto_still_ignores_a_dynamodb_resource_policy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,7 +101,11 @@ def test_moto_still_receives_for_a_queue_mapping_and_the_shim_leaves_the_message
 
     assert "lambda_event_source_mappings.items()" in inspect.getsource(Queue.add_message)  # the hook moto runs
 
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}.items():
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(Queue, "lambda_event_source_mappings", property(emulator_gaps._no_queue_mappings,
                                                                         emulator_gaps._ignore_queue_mappings), raising=False)  # fmt: skip
