@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     send.add_argument("--print-curl", action="store_true",
                       help="print a ready-to-run curl command with valid signature headers instead of sending (valid for the 300 s tolerance)")  # fmt: skip
+    send.add_argument("--drop", action="store_true",
+                      help="sandbox, with --source of a reconciling source: the provider (its API stub) creates this "
+                           "event (new id, created now) and its webhook never reaches the door; the reconciler recovers it")  # fmt: skip
 
     trace = commands.add_parser("trace", help="where one event went: stored item, routing decision, dead-letter queues")
     with_outputs(trace)
@@ -374,6 +377,8 @@ def _send_to_source(args: argparse.Namespace, outputs: dict) -> int:
         outputs, args.source, secret=args.secret, provider=args.provider, public_key=args.public_key
     )
     body = args.file.read_bytes()
+    if args.drop:
+        return _drop_webhook(args.source, body, outputs)
     if args.print_curl:
         delivery = operations.sign_for_source(target, body, event_id=args.event_id)
         print(operations.curl_command(target.url, delivery.body, delivery.headers))
@@ -383,11 +388,31 @@ def _send_to_source(args: argparse.Namespace, outputs: dict) -> int:
     return 0 if status < 300 else 1
 
 
+def _drop_webhook(source: str, body: bytes, outputs: dict) -> int:
+    from pipeline_tools.sandbox.provider_apis import drop_events
+
+    stubs = outputs.get("provider_api_stubs") or {}
+    if source not in stubs:
+        raise operations.OperationError(
+            f"--drop needs the sandbox's provider API stub of {source}; stubs: {', '.join(sorted(stubs)) or 'none'} "
+            "(sources with `reconcile` in terraform-state-config/sandbox.json)"
+        )
+    try:
+        [event] = drop_events(stubs[source], {"event": json.loads(body)})
+    except (RuntimeError, ValueError) as error:
+        raise operations.OperationError(str(error)) from None
+    event_id = event.get("id") or event.get("event_id")
+    every = (outputs.get("reconcile_schedules") or {}).get(source, "on its schedule")
+    print(f"dropped {source}:{event_id}: the provider holds it, the door never got it. The reconciler stores it "
+          f"{every}, or now: python -m pipeline_tools reconcile --source {source}")  # fmt: skip
+    return 0
+
+
 def _send(args: argparse.Namespace, outputs: dict) -> int:
     if args.source:
         return _send_to_source(args, outputs)
-    if args.provider or args.public_key:
-        raise operations.OperationError("--provider and --public-key go with --source")
+    if args.provider or args.public_key or args.drop:
+        raise operations.OperationError("--provider, --public-key and --drop go with --source")
     args.secret = args.secret or os.environ.get("WEBHOOK_SIGNING_SECRET")
     fields = {"--type": args.transaction_type, "--amount": args.amount, "--currency": args.currency,
               "--event-id": args.event_id, "--timestamp": args.timestamp}  # fmt: skip

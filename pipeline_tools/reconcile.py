@@ -10,6 +10,7 @@ through the door's path like the scheduled runs. A dry run writes nothing, not e
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import importlib
 import io
@@ -46,6 +47,9 @@ def reconcile_source(
         known = ", ".join(sorted(settings)) or "none"
         raise OperationError(f"no reconciling source named {source!r}; reconciling sources: {known}")
     chosen = settings[source]
+    stub_url = (outputs.get("provider_api_stubs") or {}).get(source)
+    if stub_url:  # the sandbox serves this source's provider API here (it may differ from the synthesized port)
+        chosen = dataclasses.replace(chosen, api_base_url=stub_url)
     state_module = importlib.import_module("reconcile_state")
     dynamodb = client(outputs, "dynamodb")
     state = state_module.ReconcileState(dynamodb, variables["RECONCILER_STATE_TABLE"])

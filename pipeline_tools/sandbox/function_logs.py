@@ -51,11 +51,13 @@ def install() -> ThreadCapturingStdout:
 def capture() -> Iterator[list[dict[str, Any]]]:
     """Collect this thread's stdout; yields the list the parsed JSON lines are appended to on exit."""
     lines: list[dict[str, Any]] = []
+    # Nested captures (a function invoked through the gateway's Invoke API) each keep their own lines.
+    outer = getattr(_local, "buffer", None)
     _local.buffer = []
     try:
         yield lines
     finally:
-        text, _local.buffer = "".join(_local.buffer), None
+        text, _local.buffer = "".join(_local.buffer), outer
         for raw in text.splitlines():
             try:
                 parsed = json.loads(raw)

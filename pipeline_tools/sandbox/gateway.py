@@ -92,6 +92,8 @@ class WebhookGateway:
         self.stage = stage
         self.resource_path = resource_path
         self.invoke_lock = threading.Lock()
+        # Other in-process functions Lambda's Invoke API reaches here (the reconciler), by function name.
+        self.invocable: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._request_handler_class())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, name="sandbox-gateway", daemon=True)
@@ -134,6 +136,8 @@ class WebhookGateway:
         invoked = self._invoked_function(url.path) if method == "POST" else None
         if invoked is not None and invoked == getattr(self.context, "function_name", None):
             return self._invoke(body, request_id)
+        if invoked is not None and invoked in self.invocable:
+            return self._invoke(body, request_id, self.invocable[invoked])
         source_route = self.source_routes.get(url.path)
         if method != "POST" or (url.path != f"/{self.stage}{self.resource_path}" and source_route is None):
             return 403, json_headers, b'{"message":"Missing Authentication Token"}'
@@ -198,7 +202,9 @@ class WebhookGateway:
         named = urllib.parse.unquote(path[len(prefix) : -len(suffix)])
         return named.split(":")[6] if named.startswith("arn:") and named.count(":") >= 6 else named
 
-    def _invoke(self, body: bytes, request_id: str) -> tuple[int, dict[str, str], bytes]:
+    def _invoke(
+        self, body: bytes, request_id: str, function: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         """Lambda's Invoke API for the validator, as AWS answers it (200, the handler's return value as
         JSON): `pipeline_tools quarantine readmit` invokes the validator directly, and in the sandbox the
         validator runs in this process. Served on 127.0.0.1 only, like everything here."""
@@ -206,8 +212,19 @@ class WebhookGateway:
             event = json.loads(body or b"{}")
         except ValueError:
             return 400, {"Content-Type": "application/json"}, b'{"message":"payload is not JSON"}'
-        with self.invoke_lock:
-            result = self.handler(event, self.context.with_request_id(request_id))
+        if function is not None:
+            try:
+                result = function(event)
+            except Exception as error:  # Lambda's answer to a function error: 200 with X-Amz-Function-Error
+                failed = {"errorMessage": str(error), "errorType": type(error).__name__}
+                return (
+                    200,
+                    {"Content-Type": "application/json", "X-Amz-Function-Error": "Unhandled"},
+                    json.dumps(failed).encode(),
+                )
+        else:
+            with self.invoke_lock:
+                result = self.handler(event, self.context.with_request_id(request_id))
         headers = {
             "Content-Type": "application/json",
             "x-amzn-RequestId": request_id,

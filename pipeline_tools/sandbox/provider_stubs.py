@@ -59,6 +59,7 @@ class ProviderStub:
     """One provider's event list. Subclasses define `provider`, `routes`, `make_event`, `created_of`."""
 
     provider = ""
+    fixture = ""  # the file under tests/fixtures/providers/<provider>/ that `make_event` starts from
 
     def __init__(self, base_url: str = "", api_key: str = STUB_API_KEY) -> None:
         self.base_url = base_url.rstrip("/")
@@ -104,6 +105,11 @@ class ProviderStub:
         raise NotImplementedError
 
     def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
+        """The provider's fixture event with the id of `index` and the creation time `created`."""
+        return self.restamp(_fixture(self.provider, self.fixture), index, created)
+
+    def restamp(self, event: dict[str, Any], index: int, created: datetime.datetime) -> dict[str, Any]:
+        """`event` (the provider's shape) with the id of `index` and the creation time `created`."""
         raise NotImplementedError
 
 
@@ -141,11 +147,13 @@ class StripeStub(ProviderStub):
     def created_of(self, event: dict[str, Any]) -> datetime.datetime:
         return datetime.datetime.fromtimestamp(event["created"], tz=datetime.UTC)
 
-    def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
-        event = _fixture("stripe", "payment_intent.succeeded.json")
+    fixture = "payment_intent.succeeded.json"
+
+    def restamp(self, event: dict[str, Any], index: int, created: datetime.datetime) -> dict[str, Any]:
         event["id"] = f"evt_test{index:016d}"
         event["created"] = int(created.timestamp())
-        event["data"]["object"]["id"] = f"pi_test{index:016d}"
+        if isinstance((event.get("data") or {}).get("object"), dict):
+            event["data"]["object"]["id"] = f"pi_test{index:016d}"
         return event
 
 
@@ -179,8 +187,9 @@ class PaddleStub(ProviderStub):
     def created_of(self, event: dict[str, Any]) -> datetime.datetime:
         return _instant(event["occurred_at"])
 
-    def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
-        event = _fixture("paddle", "transaction.completed.json")
+    fixture = "transaction.completed.json"
+
+    def restamp(self, event: dict[str, Any], index: int, created: datetime.datetime) -> dict[str, Any]:
         # Paddle ids sort by creation (ULID-like): the index keeps that order for events made in order.
         event["event_id"] = f"evt_01test{index:020d}"
         event["occurred_at"] = created.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -218,7 +227,9 @@ class GoCardlessStub(ProviderStub):
         return _instant(event["created_at"])
 
     def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
-        event = _fixture("gocardless", "sdk_fixture_webhook_body.json")["events"][0]
+        return self.restamp(_fixture("gocardless", "sdk_fixture_webhook_body.json")["events"][0], index, created)
+
+    def restamp(self, event: dict[str, Any], index: int, created: datetime.datetime) -> dict[str, Any]:
         event["id"] = f"EV{index:012d}"
         event["created_at"] = _iso_ms(created)
         return event
@@ -265,8 +276,9 @@ class SquareStub(ProviderStub):
     def created_of(self, event: dict[str, Any]) -> datetime.datetime:
         return _instant(event["created_at"])
 
-    def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
-        event = _fixture("square", "payment.created.json")
+    fixture = "payment.created.json"
+
+    def restamp(self, event: dict[str, Any], index: int, created: datetime.datetime) -> dict[str, Any]:
         event["event_id"] = f"00000000-0000-4000-8000-{index:012d}"
         event["created_at"] = _iso_ms(created)
         return event

@@ -37,6 +37,9 @@ from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, Emulator, write_overr
 from pipeline_tools.sandbox.gateway import GatewayResponse, SourceRoute, WebhookGateway
 from pipeline_tools.sandbox.lambda_runtime import load_handlers
 from pipeline_tools.sandbox.live_log import LiveLog, request_lines, routing_lines
+from pipeline_tools.sandbox.provider_apis import ProviderApiServer, configured_port
+from pipeline_tools.sandbox.provider_stubs import STUB_API_KEY
+from pipeline_tools.sandbox.reconcile_schedule import ReconcileScheduler, deployed_schedules, reconcile_line
 from pipeline_tools.sandbox.reload import HandlerReloader
 from pipeline_tools.sandbox.stream_poller import MappingSettings, StreamPoller
 
@@ -91,6 +94,8 @@ class Sandbox:
         self.emulator: Emulator | None = None
         self.gateway: WebhookGateway | None = None
         self.poller: StreamPoller | None = None
+        self.scheduler: ReconcileScheduler | None = None
+        self.provider_apis: ProviderApiServer | None = None
         self.resource_count = 0
         self.outputs: dict[str, Any] = {}
         self.lock_path = self.state_root / f"{environment}.lock"
@@ -192,7 +197,7 @@ class Sandbox:
             self.outputs_path.unlink(missing_ok=True)  # the file means "a sandbox serves this"
             self._wrote_outputs = False
             done.append(f"outputs file {self.outputs_path} removed")
-        for component in (self.poller, self.gateway):
+        for component in (self.scheduler, self.provider_apis, self.poller, self.gateway):
             if component is not None:
                 component.stop()
                 done.append(f"{type(component).__name__} stopped")
@@ -206,7 +211,7 @@ class Sandbox:
         if self.emulator is not None:
             self.emulator.stop()
             done.append("Emulator stopped")
-        self.poller = self.gateway = self.emulator = None
+        self.poller = self.gateway = self.emulator = self.scheduler = self.provider_apis = None
         if self._wrote_override:
             (self.stack_dir / OVERRIDE_FILE).unlink(missing_ok=True)  # a later real deploy must not see it
             self._wrote_override = False
@@ -293,6 +298,9 @@ class Sandbox:
             "validator": outputs["validator_lambda_arn"].split(":")[-1],
             "router": outputs["router_lambda_arn"].split(":")[-1],
         }
+        reconciler_arn = outputs.get("reconciler_lambda_arn")
+        if reconciler_arn:
+            functions["reconciler"] = str(reconciler_arn).split(":")[-1]
         source_secrets = self._set_source_secrets(lambda_client, functions["validator"])
         # Before the handlers are imported: Powertools binds its log stream when the Logger is built.
         stdout = function_logs.install()
@@ -331,8 +339,12 @@ class Sandbox:
         if self.restored:
             self.poller.initial_iterator = "LATEST"  # restored items were routed before the snapshot
         self.poller.start()
+        if "reconciler" in handlers:
+            self._start_reconciler(lambda_client, handlers["reconciler"], functions["reconciler"], str(reconciler_arn))
         if self.reload:
-            self.reloader = self._reloader(lambda_client, functions).start()
+            self.reloader = self._reloader(
+                lambda_client, {name: functions[name] for name in ("validator", "router")}
+            ).start()
         outputs["deployed_api_endpoint"] = outputs["api_endpoint"]
         outputs["api_endpoint"] = self.gateway.url
         outputs["signing_secret"] = signing_secret
@@ -347,6 +359,44 @@ class Sandbox:
         # For tools that plan against the sandbox (the plan-review test): where its state and stack are.
         outputs["sandbox_state_path"] = str(self.work_dir / "terraform.tfstate")
         outputs["sandbox_stack_dir"] = str(self.stack_dir)
+
+    def _start_reconciler(self, lambda_client: Any, reconciler: tuple[Any, Any], name: str, arn: str) -> None:
+        """The reconcile schedules (EventBridge's part, which the emulator does not play) and a stub of
+        each reconciling source's provider API, on the port the deployed `api_base_url`s name (another
+        if that one is taken: the in-process reconciler and `provider_api_stubs` then name the one used).
+        Each source's API secret gets the stub's key. The reconciler is also reachable through Lambda's
+        Invoke API at `lambda_endpoint_url` (the gateway), as the quarantine's readmit reaches the validator."""
+        variables = lambda_client.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+        configured = json.loads(variables.get("RECONCILE_SOURCES") or "{}")
+        self.provider_apis = ProviderApiServer(
+            {source: entry["provider"] for source, entry in configured.items()},
+            port=configured_port({source: entry.get("api_base_url", "") for source, entry in configured.items()}),
+        ).start()
+        served = self.provider_apis.base_urls
+        for entry_name, entry in configured.items():
+            entry["api_base_url"] = served[entry_name]
+        os.environ["RECONCILE_SOURCES"] = json.dumps(configured, sort_keys=True, separators=(",", ":"))
+        sys.modules["reconciler"]._SETTINGS_CACHE = None  # settings are read once per import
+        secretsmanager = client(self.outputs, "secretsmanager")
+        for secret_arn in sorted((self.outputs.get("source_api_secret_arns") or {}).values()):
+            secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({"api_key": STUB_API_KEY}))
+        reconciler_logs = function_logs.LogGroupWriter(client(self.outputs, "logs"), f"/aws/lambda/{name}")
+
+        def on_run(event: dict[str, Any], report: dict[str, Any] | None, lines: list[dict[str, Any]]) -> None:
+            # EMF documents stay in the log group, as on Lambda (CloudWatch reads ReconciledMissing there).
+            reconciler_logs.write(lines)
+            self.live_log.print(reconcile_line(event, report))
+
+        handler, context = reconciler
+        schedules = deployed_schedules(client(self.outputs, "events"), arn)
+        self.scheduler = ReconcileScheduler(handler, context, schedules, on_run).start()
+        assert self.gateway is not None
+        self.gateway.invocable[name] = self.scheduler.invoke
+        self.outputs["provider_api_stubs"] = served
+        self.outputs["reconcile_schedules"] = {
+            str(schedule.event.get("source")): f"every {schedule.interval_seconds / 60:g} minutes"
+            for schedule in schedules
+        }
 
     def _reloader(self, lambda_client: Any, functions: dict[str, str]) -> HandlerReloader:
         entry_points = {
