@@ -99,6 +99,7 @@ class Volumes:
     assumptions: Assumptions
     prices: dict[str, float]
     router_invocations: float
+    item_bytes: int = 1024  # one stored event item (payload as stored + attributes)
 
 
 # Other parts of the stack add their volumes here (a reconciler's schedule and API calls, the
@@ -239,7 +240,7 @@ def estimate(
         lines.append(Line("WAF", f"logs: {waf_log_gb:.2f} GB ({'blocked requests only' if r.waf_logs_blocked_only else 'every request'})",
                           waf_log_gb * p["cloudwatch_logs_ingestion_per_gb"]
                           + waf_log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]))  # fmt: skip
-    volumes = Volumes(events, settings, a, p, router_invocations)
+    volumes = Volumes(events, settings, a, p, router_invocations, item_bytes)
     for extra in EXTRA_VOLUMES:
         lines.extend(extra(volumes))
     return Estimate(events_per_month, payload_bytes, lines)
@@ -287,3 +288,119 @@ def as_dict(estimate_: Estimate) -> dict[str, Any]:
         "total_usd": estimate_.total_usd,
         "per_million_events_usd": estimate_.per_million_events_usd,
     }
+
+
+# --- the reconciler (issue 19): its own lines, added through EXTRA_VOLUMES ------------------------------
+
+# Events per page of each provider's listing call (handlers/reconcile_apis/*.PAGE_SIZE; a test keeps them equal).
+RECONCILE_PAGE_SIZES = {"stripe": 100, "paddle": 200, "gocardless": 500, "square": 100}
+# What one run publishes per source (handlers/reconciler.py `publish`) and alarms on (modules/reconciler.py).
+RECONCILE_METRICS_PER_SOURCE = 6
+RECONCILE_ALARMS_PER_SOURCE = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class ReconcileAssumptions:
+    """What the configuration cannot say about a reconciler's month."""
+
+    # A listing call to the provider, TLS set-up included, from a cold container: Stripe/Paddle answer
+    # a 100-event page in about a quarter of a second; rounded up.
+    api_call_ms: float = 400.0
+    aws_call_ms: float = 8.0  # one in-region DynamoDB or Secrets Manager call
+    state_calls_per_run: int = 3  # checkpoint GetItem, seen-set BatchGetItem, checkpoint UpdateItem
+    run_log_bytes: int = 900  # the run's report line (INFO) besides Lambda's START/END/REPORT lines
+    seen_item_bytes: int = 100  # one seen-set item (key and TTL)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReconcileVolume:
+    """One reconciling source's month: runs (Lambda invocations), provider API calls, DynamoDB units."""
+
+    source: str
+    provider: str
+    interval_minutes: int
+    runs: float
+    api_calls: float
+    events_listed: float
+    state_read_units: float
+    state_write_units: float
+    event_write_units: float
+
+
+def reconcile_volumes(events: int, settings: PipelineSettings, item_bytes: int) -> list[ReconcileVolume]:
+    """Per reconciling source, for `events` a month spread evenly over the environment's sources.
+
+    Each run lists what was created since its checkpoint minus `overlap_minutes`, so an event is listed
+    (interval + overlap) / interval times; each page is one call (plus Square's one `PUT
+    /v2/events/enable`, once). Each newly listed event costs one seen-set read (eventually consistent,
+    half a read unit), one seen-set write, and one conditional PutItem of its canonical item through the
+    door (charged even when the door already holds it, as a failed conditional write is); the overlap's
+    repeats cost only the read. Per run: the checkpoint read (consistent) and write."""
+    reconciling = [source for source in settings.sources if source.reconcile is not None]
+    if not reconciling:
+        return []
+    share = events / max(1, len(settings.sources))
+    volumes = []
+    for source in reconciling:
+        config = source.reconcile
+        assert config is not None
+        runs = SECONDS_PER_MONTH / 60 / config.interval_minutes
+        listed = share * (config.interval_minutes + config.overlap_minutes) / config.interval_minutes
+        page = RECONCILE_PAGE_SIZES[source.provider]
+        pages_per_run = max(1.0, math.ceil(listed / runs / page))
+        volumes.append(ReconcileVolume(
+            source=source.name, provider=source.provider, interval_minutes=config.interval_minutes, runs=runs,
+            api_calls=runs * pages_per_run + (1 if source.provider == "square" else 0), events_listed=listed,
+            state_read_units=runs * 1 + listed * 0.5, state_write_units=runs * 1 + share,
+            event_write_units=share * math.ceil(item_bytes / DYNAMODB_WRITE_UNIT_BYTES),
+        ))  # fmt: skip
+    return volumes
+
+
+def reconciler_lines(volumes: Volumes, assumptions: ReconcileAssumptions | None = None) -> list[Line]:
+    """The reconciler's month (none without a reconciling source): Lambda, DynamoDB, Secrets Manager,
+    KMS, CloudWatch. The providers' API calls cost nothing at AWS; their count is in the Lambda line."""
+    a = assumptions or ReconcileAssumptions()
+    settings, p, base = volumes.settings, volumes.prices, volumes.assumptions
+    found = reconcile_volumes(volumes.events, settings, volumes.item_bytes)
+    if not found:
+        return []
+    runs = sum(v.runs for v in found)
+    calls = sum(v.api_calls for v in found)
+    run_ms = (calls / runs) * a.api_call_ms + a.state_calls_per_run * a.aws_call_ms + a.aws_call_ms  # + the secret
+    memory_mb = 256  # modules/reconciler.py RECONCILER_MEMORY_MB
+    listed = sum(v.events_listed for v in found)
+    reads = sum(v.state_read_units for v in found)
+    writes = sum(v.state_write_units for v in found) + sum(v.event_write_units for v in found)
+    windows = {s.name: s.reconcile.window_days for s in settings.sources if s.reconcile is not None}
+    seen_gb = (
+        sum(v.events_listed * v.interval_minutes / (v.interval_minutes + 60) * (windows[v.source] / 30) for v in found)
+        * a.seen_item_bytes
+        / 1e9
+    )
+    log_gb = runs * (base.lambda_platform_log_bytes + a.run_log_bytes) / 1e9
+    sources = len(found)
+    per_source = ", ".join(f"{v.source} {v.api_calls:,.0f}" for v in found)
+    return [
+        Line("Lambda", f"reconciler: {runs:,.0f} runs ({sources} sources), {math.ceil(run_ms)} ms at {memory_mb} MB; "
+             f"provider API calls: {calls:,.0f} ({per_source})", _lambda_cost(runs, run_ms, memory_mb, p)),
+        Line("DynamoDB", f"reconciler: {reads:,.0f} read units, {writes:,.0f} write units ({listed:,.0f} events listed, "
+             "each new one put once through the door)",
+             reads / 1e6 * p["dynamodb_on_demand_per_million_read_units"]
+             + writes / 1e6 * p["dynamodb_on_demand_per_million_write_units"]
+             + seen_gb * (p["dynamodb_storage_per_gb_month"] + p["dynamodb_pitr_per_gb_month"])),
+        Line("Secrets Manager", f"reconciler: {sources} API-key secrets + {runs:,.0f} reads",
+             sources * p["secrets_manager_per_secret_month"] + runs / 1e4 * p["secrets_manager_per_10k_calls"]),
+        Line("KMS", f"reconciler: {3 * runs:,.0f} requests (secret, state table, events table per run)",
+             3 * runs / 1e4 * p["kms_per_10k_requests"]),
+        Line("CloudWatch", f"reconciler: {sources * RECONCILE_ALARMS_PER_SOURCE + 1} alarms, "
+             f"{sources * RECONCILE_METRICS_PER_SOURCE} custom metrics (per source)",
+             (sources * RECONCILE_ALARMS_PER_SOURCE + 1) * p["cloudwatch_alarm_per_month"]
+             + sources * RECONCILE_METRICS_PER_SOURCE * p["cloudwatch_custom_metric_per_month"]),
+        Line("CloudWatch Logs", f"reconciler: {log_gb * 1000:.1f} MB ingested", log_gb * p["cloudwatch_logs_ingestion_per_gb"]),
+        Line("EventBridge", f"reconciler: {runs:,.0f} scheduled-rule invocations",
+             runs / 1e6 * p["eventbridge_scheduled_rule_per_million_invocations"]),
+    ]  # fmt: skip
+
+
+EXTRA_VOLUMES.append(reconciler_lines)

@@ -1,0 +1,97 @@
+"""The reconciler's lines of the cost model (pipeline_tools/cost_model.py `reconciler_lines`)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from modules.config import CONFIG_DIR, PipelineSettings, load_settings
+from pipeline_tools.cost_model import (
+    RECONCILE_ALARMS_PER_SOURCE,
+    RECONCILE_METRICS_PER_SOURCE,
+    RECONCILE_PAGE_SIZES,
+    estimate,
+    load_prices,
+    reconcile_volumes,
+)
+from pipeline_tools.operations import _handlers_on_path
+from tests.infrastructure.synth import SynthesizedApp
+
+HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
+
+
+def _settings(tmp_path: Path, sources: dict) -> PipelineSettings:
+    shutil.copy(CONFIG_DIR / "default.json", tmp_path / "default.json")
+    (tmp_path / "costed.json").write_text(json.dumps({"sources": sources}))
+    return load_settings("costed", tmp_path)
+
+
+def test_no_reconciling_source_no_reconciler_line() -> None:
+    for environment in ("dev", "prod"):
+        result = estimate(10_000_000, 2048, load_settings(environment))
+        assert not [line for line in result.lines if line.item.startswith("reconciler")], environment
+
+
+def test_the_default_interval_costs_720_list_calls_a_month_while_a_run_fits_one_page(tmp_path: Path) -> None:
+    settings = _settings(
+        tmp_path, {"shop": {"provider": "stripe", "reconcile": {}}, "pos": {"provider": "square", "reconcile": {}}}
+    )
+    # 60,000 events a month over 2 sources: 30,000 each, listed twice (interval + overlap = 2 h): 83 a run,
+    # one page of 100.
+    [pos, shop] = reconcile_volumes(60_000, settings, item_bytes=1169)
+    assert shop.runs == 720 and shop.api_calls == 720
+    assert pos.api_calls == 721  # + Square's one PUT /v2/events/enable
+    assert shop.events_listed == pytest.approx(30_000 * 2)
+    assert shop.event_write_units == 30_000 * 2  # one conditional PutItem of a 1,169 B item (2 units) per new event
+    assert shop.state_write_units == 720 + 30_000  # checkpoint per run + one seen-set item per event
+    assert shop.state_read_units == 720 + 60_000 * 0.5
+
+
+def test_pages_grow_with_what_one_run_lists(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, {"shop": {"provider": "stripe", "reconcile": {"interval_minutes": 60}}})
+    [shop] = reconcile_volumes(10_000_000, settings, item_bytes=1169)
+    # 10 M a month -> 27,778 events listed a run (1 h + 1 h overlap) -> 278 pages of 100
+    assert shop.api_calls == 720 * 278
+
+
+def test_the_lines_appear_in_the_estimate_and_scale_with_sources(tmp_path: Path) -> None:
+    one = _settings(tmp_path, {"shop": {"provider": "stripe", "reconcile": {}}})
+    prices = load_prices()
+    lines = [line for line in estimate(10_000, 2048, one, prices=prices).lines if line.item.startswith("reconciler")]
+    assert {line.service for line in lines} == {"Lambda", "DynamoDB", "Secrets Manager", "KMS", "CloudWatch",
+                                                 "CloudWatch Logs", "EventBridge"}  # fmt: skip
+    [cloudwatch] = [line for line in lines if line.service == "CloudWatch"]
+    assert cloudwatch.usd == pytest.approx(
+        (RECONCILE_ALARMS_PER_SOURCE + 1) * prices["cloudwatch_alarm_per_month"]
+        + RECONCILE_METRICS_PER_SOURCE * prices["cloudwatch_custom_metric_per_month"]
+    )
+    [lambda_line] = [line for line in lines if line.service == "Lambda"]
+    assert "720 runs" in lambda_line.item and "provider API calls: 720" in lambda_line.item
+
+
+def test_page_sizes_are_the_listing_modules_own() -> None:
+    _handlers_on_path()
+    for provider, size in RECONCILE_PAGE_SIZES.items():
+        module = importlib.import_module("reconcile_apis").load(provider)
+        assert size == module.PAGE_SIZE, provider
+
+
+def test_metrics_per_source_are_what_a_run_publishes() -> None:
+    source = (HANDLERS / "reconciler.py").read_text()
+    publish = source[source.index("def publish(") : source.index("def run(")]
+    assert len(re.findall(r"add_metric\(name=", publish)) == RECONCILE_METRICS_PER_SOURCE
+
+
+def test_alarms_per_source_are_the_synthesized_ones(sources_app: SynthesizedApp) -> None:
+    from tests.conftest import SOURCES_ENVIRONMENT
+
+    config = sources_app.config(f"webhook-pipeline-{SOURCES_ENVIRONMENT}")
+    names = [alarm["alarm_name"] for alarm in config["resource"]["aws_cloudwatch_metric_alarm"].values()]
+    reconciling = [s for s in load_settings(SOURCES_ENVIRONMENT).sources if s.reconcile is not None]
+    assert reconciling
+    assert len([name for name in names if "reconcil" in name]) == RECONCILE_ALARMS_PER_SOURCE * len(reconciling) + 1
