@@ -14,7 +14,7 @@ from pipeline_tools.sandbox.emulator_gaps import apply_shims
 
 # Provider `endpoints` keys for every service the stacks use.
 ENDPOINT_SERVICES = (
-    "apigateway", "cloudwatch", "cloudwatchlogs", "dynamodb", "iam", "kms", "lambda", "s3",
+    "apigateway", "cloudwatch", "cloudwatchlogs", "dynamodb", "events", "iam", "kms", "lambda", "s3",
     "secretsmanager", "sns", "sqs", "sts", "wafv2",
 )  # fmt: skip
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"}
