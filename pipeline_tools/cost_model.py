@@ -325,6 +325,13 @@ class ReconcileVolume:
     state_read_units: float
     state_write_units: float
     event_write_units: float
+    pages_per_run: float = 1.0
+    max_requests_per_run: int = 200
+
+    @property
+    def over_budget(self) -> bool:
+        """A run needs more calls than its budget: it stops short every time and never advances."""
+        return self.pages_per_run > self.max_requests_per_run
 
 
 def reconcile_volumes(events: int, settings: PipelineSettings, item_bytes: int) -> list[ReconcileVolume]:
@@ -353,6 +360,7 @@ def reconcile_volumes(events: int, settings: PipelineSettings, item_bytes: int) 
             api_calls=runs * pages_per_run + (1 if source.provider == "square" else 0), events_listed=listed,
             state_read_units=runs * 1 + listed * 0.5, state_write_units=runs * 1 + share,
             event_write_units=share * math.ceil(item_bytes / DYNAMODB_WRITE_UNIT_BYTES),
+            pages_per_run=pages_per_run, max_requests_per_run=config.max_requests_per_run,
         ))  # fmt: skip
     return volumes
 
@@ -380,7 +388,11 @@ def reconciler_lines(volumes: Volumes, assumptions: ReconcileAssumptions | None 
     )
     log_gb = runs * (base.lambda_platform_log_bytes + a.run_log_bytes) / 1e9
     sources = len(found)
-    per_source = ", ".join(f"{v.source} {v.api_calls:,.0f}" for v in found)
+    per_source = ", ".join(
+        f"{v.source} {v.api_calls:,.0f}"
+        + (f" OVER max_requests_per_run: {v.pages_per_run:,.0f} pages a run" if v.over_budget else "")
+        for v in found
+    )
     return [
         Line("Lambda", f"reconciler: {runs:,.0f} runs ({sources} sources), {math.ceil(run_ms)} ms at {memory_mb} MB; "
              f"provider API calls: {calls:,.0f} ({per_source})", _lambda_cost(runs, run_ms, memory_mb, p)),

@@ -7,9 +7,10 @@ answer carries no `errors`. The query filters `created_at` (`start_at`, `end_at`
 (the same query again with it). Events have the webhook's shape (`event_id`, `type`, `created_at`,
 `data`), read by the same function.
 
-Credential: an access token whose only OAuth scope is what the event types need to be read (for
-payments, refunds and disputes: `PAYMENTS_READ`, `DISPUTES_READ`), `Authorization: Bearer`, with
-`Square-Version` as the official SDK sends.
+Credential: the application's personal (production) access token, `Authorization: Bearer`, with
+`Square-Version` as the official SDK sends. The Events API takes no OAuth token, and a personal token
+cannot be narrowed; the application must hold the events' read permissions (`PAYMENTS_READ`,
+`DISPUTES_READ`) when they happen (https://developer.squareup.com/docs/events-api/overview).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from reconcile_apis import common
 PROVIDER = "square"
 DEFAULT_API_BASE_URL = "https://connect.squareup.com"
 MAX_WINDOW_DAYS = 28
-API_KEY_SCOPE = "an access token with the read scopes of the event types only (PAYMENTS_READ, DISPUTES_READ)"
+API_KEY_SCOPE = (
+    "the personal access token of the application that owns the webhook subscription (the Events API takes no "
+    "OAuth token; it cannot be narrowed: use an application for nothing else)"
+)
 API_VERSION = "2026-09-16"
 PATH = "/v2/events"
 ENABLE_PATH = "/v2/events/enable"

@@ -95,3 +95,14 @@ def test_alarms_per_source_are_the_synthesized_ones(sources_app: SynthesizedApp)
     reconciling = [s for s in load_settings(SOURCES_ENVIRONMENT).sources if s.reconcile is not None]
     assert reconciling
     assert len([name for name in names if "reconcil" in name]) == RECONCILE_ALARMS_PER_SOURCE * len(reconciling) + 1
+
+
+def test_a_listing_beyond_the_request_budget_is_named(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, {"shop": {"provider": "stripe", "reconcile": {"max_requests_per_run": 200}}})
+    [shop] = reconcile_volumes(10_000_000, settings, item_bytes=1169)
+    assert shop.over_budget and shop.pages_per_run == 278
+    lines = estimate(10_000_000, 2048, settings).lines
+    [line] = [line for line in lines if line.service == "Lambda" and line.item.startswith("reconciler")]
+    assert "OVER max_requests_per_run: 278 pages a run" in line.item
+    [fits] = reconcile_volumes(1_000_000, settings, item_bytes=1169)
+    assert not fits.over_budget
