@@ -54,7 +54,7 @@ RUNNERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "sandbox",
             r"^(?:make plan|(?:\.venv/bin/)?python -m pipeline_tools (?:send|trace|replay|redrive|status|events"
-            r"|resend|listen|secret|aws|plan|quarantine|check-secrets)\b.*)$",
+            r"|resend|listen|secret|aws|plan|quarantine|check-secrets|reconcile --source)\b.*)$",
         ),
         (
             "local",

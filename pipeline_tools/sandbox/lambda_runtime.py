@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import os
 import sys
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -22,16 +23,25 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 class SandboxContext:
     """The LambdaContext attributes the handlers and Powertools read."""
 
-    def __init__(self, function_name: str, memory_mb: int, arn: str) -> None:
+    def __init__(self, function_name: str, memory_mb: int, arn: str, timeout_seconds: int = 3) -> None:
         self.function_name = function_name
         self.memory_limit_in_mb = memory_mb
         self.invoked_function_arn = arn
         self.aws_request_id = "sandbox"
+        self.timeout_seconds = timeout_seconds
+        self._deadline = time.monotonic() + timeout_seconds
 
     def with_request_id(self, request_id: str) -> SandboxContext:
-        context = SandboxContext(self.function_name, self.memory_limit_in_mb, self.invoked_function_arn)
+        """The context of one invocation: its own request id, and the function's timeout from now."""
+        context = SandboxContext(
+            self.function_name, self.memory_limit_in_mb, self.invoked_function_arn, self.timeout_seconds
+        )
         context.aws_request_id = request_id
         return context
+
+    def get_remaining_time_in_millis(self) -> int:
+        """As Lambda's: what is left of the configured timeout (nothing stops a run that exceeds it here)."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class CodeMismatchError(RuntimeError):
@@ -67,6 +77,8 @@ def load_handlers(
         os.environ.update(configuration.get("Environment", {}).get("Variables", {}))
         module = importlib.import_module(configuration["Handler"].rsplit(".", 1)[0])
         handler = getattr(module, configuration["Handler"].rsplit(".", 1)[1])
-        context = SandboxContext(function_name, configuration["MemorySize"], configuration["FunctionArn"])
+        context = SandboxContext(
+            function_name, configuration["MemorySize"], configuration["FunctionArn"], configuration.get("Timeout", 3)
+        )
         loaded[module_name] = (handler, context)
     return loaded
