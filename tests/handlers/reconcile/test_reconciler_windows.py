@@ -48,20 +48,22 @@ def handler_run(harness: Harness, capsys: pytest.CaptureFixture[str]) -> tuple[d
 
 @pytest.mark.parametrize(
     ("provider", "inside", "outside"),
-    [("stripe", 29, 31), ("square", 27, 29)],
+    # Each provider's documented window (GoCardless documents none: our 365-day cap) from both sides.
+    [("stripe", 29, 31), ("square", 27, 29), ("paddle", 89, 91), ("gocardless", 364, 366)],
 )
 def test_window_edges_under_a_frozen_clock(aws, httpserver, monkeypatch, capsys, provider, inside, outside) -> None:
     """A checkpoint older than the provider's window: the run asks only as far back as the provider
-    still lists (the day-29/27 event is recovered, the day-31/29 one is never asked for), and says so."""
+    still lists (the day-29/27/89/364 event is recovered, the day-31/29/91/366 one is never asked for), and
+    says so."""
     harness = Harness(provider, httpserver, monkeypatch)
     ids = harness.add_events(2, NOW, ages=[outside * DAY, inside * DAY])
-    harness.state().advance(SOURCE, NOW - 40 * DAY)
+    harness.state().advance(SOURCE, NOW - (outside + 9) * DAY)
     report, values = handler_run(harness, capsys)
     assert sorted(harness.items()) == [ids[1]]
     assert report["written"] == 1 and report["gap"] is True and report["complete"] is True
     assert values["ReconciledMissing"] == 1 and values["ReconcileGap"] == 1 and values["ReconcileFailed"] == 0
     window = harness.settings.window_days
-    assert window == {"stripe": 30, "square": 28}[provider]
+    assert window == {"stripe": 30, "square": 28, "paddle": 90, "gocardless": 365}[provider]
     asked = _oldest_asked(harness)
     assert NOW - window * DAY < asked <= NOW - window * DAY + datetime.timedelta(minutes=5)
 
@@ -70,6 +72,9 @@ def _oldest_asked(harness: Harness) -> datetime.datetime:
     request = next(r for r in harness.stub.requests if r.method in ("GET", "POST") and "enable" not in r.path)
     if harness.provider == "stripe":
         return datetime.datetime.fromtimestamp(int(request.query["created[gte]"]), tz=datetime.UTC)
+    if harness.provider in ("paddle", "gocardless"):
+        since = request.query["from" if harness.provider == "paddle" else "created_at[gte]"]
+        return datetime.datetime.fromisoformat(since.replace("Z", "+00:00"))
     start = json.loads(request.body)["query"]["filter"]["created_at"]["start_at"]
     return datetime.datetime.fromisoformat(start)
 
