@@ -353,6 +353,14 @@ def _source_hint(python: str, outputs_path: Path, outputs: dict) -> str:
         if name
         else ""
     )
+    stubs = outputs.get("provider_api_stubs") or {}
+    if name and name in stubs:
+        every = (outputs.get("reconcile_schedules") or {}).get(name, "on its schedule")
+        example += (
+            f"Reconciled {every} from their providers' API stubs: {', '.join(sorted(stubs))}. Drop a webhook "
+            f"(the provider holds it, the door never gets it) and watch it recovered:\n"
+            f"     {python} -m pipeline_tools send --outputs {outputs_path} --source {name} --file {sample} --drop\n"
+        )
     return f"Sources (POST {outputs['api_endpoint']}/<name>): {listed}\n{example}"
 
 

@@ -76,14 +76,17 @@ def _reconciled_missing(outputs: dict[str, Any], source: str, since_ms: int) -> 
         for event in page.get("events", []):
             document = json.loads(event["message"])
             if "_aws" in document and document.get("source") == source:
-                values.append(float(document["ReconciledMissing"]))
+                value = document["ReconciledMissing"]  # EMF writes a list when a document holds several
+                values.append(float(sum(value) if isinstance(value, list) else value))
     return values
 
 
-def _routed(outputs: dict[str, Any], event_ids: set[str], timeout: float = 90) -> dict[str, int]:
-    """How many messages each id got across the routed queues (ours deleted, others' made visible again)."""
+def _routed(outputs: dict[str, Any], event_ids: set[str], timeout: float = 90) -> tuple[dict[str, int], float]:
+    """How many messages each id got across the routed queues (ours deleted, others' made visible again),
+    and when (`time.monotonic()`) the last of them first arrived."""
     sqs = client(outputs, "sqs")
     counts: dict[str, int] = {}
+    all_arrived: float | None = None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for output in ROUTED_QUEUES:
@@ -98,10 +101,11 @@ def _routed(outputs: dict[str, Any], event_ids: set[str], timeout: float = 90) -
                     sqs.change_message_visibility(
                         QueueUrl=outputs[output], ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                     )
-        if set(counts) >= event_ids and time.monotonic() + 3 < deadline:
-            deadline = time.monotonic() + 3  # a little longer, to catch would-be duplicates
-        time.sleep(0.2)
-    return counts
+        if set(counts) >= event_ids and all_arrived is None:
+            all_arrived = time.monotonic()
+            deadline = min(deadline, all_arrived + 3)  # a little longer, to catch would-be duplicates
+        time.sleep(0.05)
+    return counts, all_arrived if all_arrived is not None else time.monotonic()
 
 
 def test_dropped_webhooks_are_recovered_once_each_by_the_reconciler(outputs: dict[str, Any]) -> None:
@@ -114,7 +118,7 @@ def test_dropped_webhooks_are_recovered_once_each_by_the_reconciler(outputs: dic
     for source, base_url in sorted(stubs.items()):
         target = operations.source_target(outputs, source)
         events = drop_events(base_url, {"count": EVENTS_PER_SOURCE})
-        dropped_at = time.monotonic()
+        dropped_at, dropped_ms = time.monotonic(), int(time.time() * 1000) - 1000
         ids = {f"{source}:{_event_id(target.provider, event)}" for event in events}
         delivered = rng.sample(events, rng.randrange(1, EVENTS_PER_SOURCE - 1))
         deliveries = [*delivered, delivered[0]]  # one delivered twice (a provider retry)
@@ -125,13 +129,16 @@ def test_dropped_webhooks_are_recovered_once_each_by_the_reconciler(outputs: dic
         delivered_ids = {f"{source}:{_event_id(target.provider, event)}" for event in delivered}
         lost = ids - delivered_ids
 
-        invoked_ms = int(time.time() * 1000) - 1000
+        # The listing modules ask up to `now` in whole seconds: an event created in the run's own second is
+        # listed by the next run (the overlap), not this one. Providers' clocks are not ours either.
+        time.sleep(1.1)
         started = time.monotonic()
         report = _invoke(outputs, source)
         run_seconds = time.monotonic() - started
         assert report.get("error") is None and report["complete"], report
-        assert report["written"] == len(lost), report
-        assert set(report["missing_ids"]) == lost
+        # A scheduled run (the sandbox fires them too) may have recovered some first: each event is
+        # written by exactly one run, so this run wrote a subset, and all runs together wrote exactly `lost`.
+        assert set(report["missing_ids"]) <= lost and report["written"] == len(report["missing_ids"]), report
         for event_id in sorted(ids):
             item = (
                 client(outputs, "dynamodb")
@@ -142,11 +149,13 @@ def test_dropped_webhooks_are_recovered_once_each_by_the_reconciler(outputs: dic
             )
             assert item is not None, event_id
             assert (item.get("origin", {}).get("S") == "reconciler") == (event_id in lost), event_id
-        routed = _routed(outputs, ids)
-        recovered_seconds = time.monotonic() - started
+        routed, all_routed = _routed(outputs, ids)
+        recovered_seconds = all_routed - started
         assert routed == dict.fromkeys(ids, 1), {k: v for k, v in routed.items() if v != 1} or ids - set(routed)
         deadline = time.monotonic() + 10
-        while not (values := _reconciled_missing(outputs, source, invoked_ms)) and time.monotonic() < deadline:
+        while sum(values := _reconciled_missing(outputs, source, dropped_ms)) < len(lost):
+            if time.monotonic() > deadline:
+                break
             time.sleep(0.2)
         assert sum(values) == len(lost), values
 
@@ -154,7 +163,8 @@ def test_dropped_webhooks_are_recovered_once_each_by_the_reconciler(outputs: dic
         assert again["written"] == 0 and again["complete"], again
         measured.append({
             "source": source, "provider": target.provider, "events": EVENTS_PER_SOURCE, "delivered": len(delivered_ids),
-            "dropped": len(lost), "recovered": report["written"], "run_seconds": round(run_seconds, 2),
+            "dropped": len(lost), "recovered": sum(values), "recovered_by_this_run": report["written"],
+            "run_seconds": round(run_seconds, 2),
             "seconds_to_routed": round(recovered_seconds, 2),
             "seconds_since_drop": round(time.monotonic() - dropped_at, 2),
             "provider_requests": report["requests"],
