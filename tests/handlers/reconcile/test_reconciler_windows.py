@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 import urllib.parse
 
 import pytest
@@ -169,3 +170,14 @@ def test_reconciled_events_are_the_doors_canonical_events(aws, httpserver, monke
         assert a.get(name) == b.get(name), name
     assert b["origin"] == {"S": "reconciler"} and "origin" not in a
     assert urllib.parse.urlsplit(pulled.settings.api_base_url).hostname == "localhost"
+
+
+def test_the_doors_write_guard_is_bound_to_the_reconcilers_own_invocation(aws, httpserver, monkeypatch, capsys) -> None:
+    """A process that ran the validator before (the sandbox runs both) holds the validator's last deadline,
+    long past: the reconciler's writes must still happen, bounded by its own remaining time."""
+    harness = Harness("paddle", httpserver, monkeypatch)
+    [event_id] = harness.add_events(1, NOW, ages=[DAY])
+    sys.modules["validator"]._deadline = 0.0  # a validator invocation that ended long ago
+    report, values = handler_run(harness, capsys)
+    assert report["written"] == 1 and report["error"] is None and list(harness.items()) == [event_id]
+    assert values["ReconciledMissing"] == 1 and values["ReconcileFailed"] == 0
