@@ -415,4 +415,13 @@ def reconciler_lines(volumes: Volumes, assumptions: ReconcileAssumptions | None 
     ]  # fmt: skip
 
 
-EXTRA_VOLUMES.append(reconciler_lines)
+def watchdog_lines(volumes: Volumes) -> list[Line]:
+    """The quiet-source alarms (`expect_events_within_minutes`, any source; modules/reconciler.py)."""
+    quiet = [source.name for source in volumes.settings.sources if source.expect_events_within_minutes]
+    if not quiet:
+        return []
+    return [Line("CloudWatch", f"watchdog: {len(quiet)} quiet-source alarms ({', '.join(quiet)})",
+                 len(quiet) * volumes.prices["cloudwatch_alarm_per_month"])]  # fmt: skip
+
+
+EXTRA_VOLUMES.extend((reconciler_lines, watchdog_lines))

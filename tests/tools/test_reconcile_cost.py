@@ -106,3 +106,13 @@ def test_a_listing_beyond_the_request_budget_is_named(tmp_path: Path) -> None:
     assert "OVER max_requests_per_run: 278 pages a run" in line.item
     [fits] = reconcile_volumes(1_000_000, settings, item_bytes=1169)
     assert not fits.over_budget
+
+
+def test_each_quiet_source_watchdog_is_one_alarm(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, {"shop": {"provider": "checkout", "expect_events_within_minutes": 120},
+                                    "pos": {"provider": "stripe"}})  # fmt: skip
+    prices = load_prices()
+    lines = [line for line in estimate(10_000, 2048, settings, prices=prices).lines if line.item.startswith("watchdog")]
+    assert [(line.item, line.usd) for line in lines] == [
+        ("watchdog: 1 quiet-source alarms (shop)", prices["cloudwatch_alarm_per_month"])
+    ]
