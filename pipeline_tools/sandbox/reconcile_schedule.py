@@ -2,10 +2,11 @@
 
 The rules are read back from the emulator (`webhook-reconcile-<source>-<env>`, `rate(N minutes)`, the
 target's input `{"source": "<name>"}`), so the sandbox runs what was deployed, not a second copy of the
-configuration. Each rule fires first one interval after start (as a new EventBridge rate rule does) and
-then every interval; `invoke` runs the reconciler at once (Lambda's Invoke API, served by the gateway,
-and `pipeline_tools reconcile` use it or the same code). Runs are serialized: one at a time, so a
-scheduled run never races an invoked one on the checkpoint.
+configuration. Each rule fires first one interval after the sandbox starts, then every interval;
+`invoke` runs the reconciler at once (Lambda's Invoke API, served by the gateway, calls it). Runs here are
+serialized, so a scheduled run never races an invoked one on the checkpoint. `pipeline_tools reconcile`
+runs the same code in its own process; a concurrent run is still safe (each event is written by exactly
+one conditional put; the checkpoint never moves backwards).
 """
 
 from __future__ import annotations
