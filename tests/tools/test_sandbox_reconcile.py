@@ -27,7 +27,6 @@ from pipeline_tools.sandbox.reconcile_schedule import (
     reconcile_line,
 )
 
-NOW = datetime.datetime.now(tz=datetime.UTC)
 
 
 @pytest.fixture
@@ -50,8 +49,9 @@ def _listed(server: ProviderApiServer, source: str) -> list[str]:
         provider=module.PROVIDER, base_url=server.base_urls[source], headers=module.auth_headers(STUB_API_KEY)
     )
     module.set_up(client)
-    since = NOW - datetime.timedelta(days=1)
-    until = NOW + datetime.timedelta(minutes=1)
+    now = datetime.datetime.now(tz=datetime.UTC)  # the stub stamps events with the time they are dropped
+    since = now - datetime.timedelta(days=1)
+    until = now + datetime.timedelta(minutes=1)
     return sorted(module.event_id(raw) for page in module.pages(client, since, until) for raw in page)
 
 
@@ -77,7 +77,7 @@ def test_a_dropped_delivery_keeps_its_content_with_a_fresh_id_and_time(apis: Pro
     original = json.loads(fixture.read_text())
     [event] = drop_events(apis.base_urls["stripe"], {"event": original})
     assert event["id"] != original["id"] and event["type"] == original["type"]
-    assert abs(event["created"] - NOW.timestamp()) < 60
+    assert abs(event["created"] - datetime.datetime.now(tz=datetime.UTC).timestamp()) < 60
     assert event["data"]["object"]["amount"] == original["data"]["object"]["amount"]
 
 
