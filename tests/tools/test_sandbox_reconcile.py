@@ -28,7 +28,6 @@ from pipeline_tools.sandbox.reconcile_schedule import (
 )
 
 
-
 @pytest.fixture
 def apis() -> Any:
     server = ProviderApiServer(
