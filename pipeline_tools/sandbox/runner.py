@@ -8,8 +8,9 @@ test suite's sandbox (its own state root) beside a user's, never touch each othe
 Order: lock -> emulator -> synth -> terraform init/apply -> plan must show no changes -> signing secret
 and one secret per source (in its provider's format) -> handlers loaded from the deployed zip with the deployed environment -> gateway and stream poller ->
 with reconciling sources, their providers' API stubs and the reconcile schedules -> outputs file.
-`down()` undoes each step that ran, whichever step was interrupted, and only what this instance created: a refused instance (another holds the lock) removes nothing. The outputs file and
-the override exist only while a ready sandbox serves them, and the lock goes with the process.
+`down()` undoes each step that ran, whichever step was interrupted, and only what this instance created:
+a refused instance (another holds the lock) removes nothing. The outputs file and the override exist
+only while a ready sandbox serves them, and the lock goes with the process.
 """
 
 from __future__ import annotations
