@@ -242,6 +242,16 @@ class Delivery:
 PEEK_HOLD_SECONDS = 30
 
 
+def queue_url(outputs: dict[str, Any], queue: str) -> str:
+    """The URL of `<queue>_queue_url` (or `<queue>_dlq_url`); `OperationError` naming the queues if none."""
+    queues = queue_outputs(outputs)
+    url = queues.get(f"{queue}_queue") or queues.get(queue) or queues.get(f"{queue}_dlq")
+    if url is None:
+        names = ", ".join(sorted(k.removesuffix("_queue") for k in queues))
+        raise OperationError(f"no queue {queue!r} in environment {environment_of(outputs)}; queues: {names}")
+    return url
+
+
 def listen(
     outputs: dict[str, Any], queue: str, *, exit_when_empty: bool = False, keep: bool = False,
     forward: Callable[[Delivery], bool] | None = None, wait_seconds: int = 20,
@@ -250,11 +260,7 @@ def listen(
     and whether it was acknowledged (deleted). Deleted after it was printed, or after `forward` returned
     True; a message `forward` refused stays and comes back (after `max_receive_count`, its DLQ), as with
     any consumer. `keep`: never delete (a peek; the message is visible again at once)."""
-    queues = queue_outputs(outputs)
-    url = queues.get(f"{queue}_queue") or queues.get(queue) or queues.get(f"{queue}_dlq")
-    if url is None:
-        names = ", ".join(sorted(k.removesuffix("_queue") for k in queues))
-        raise OperationError(f"no queue {queue!r} in environment {environment_of(outputs)}; queues: {names}")
+    url = queue_url(outputs, queue)
     sqs = client(outputs, "sqs")
     # A peek (`keep`) holds what it saw for PEEK_HOLD_SECONDS, so the next receive returns other messages
     # (SQS answers at most 10 per call), and makes all of them visible again when it ends.
