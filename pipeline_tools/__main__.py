@@ -494,7 +494,7 @@ def _plan(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     # review-plan's own options, which `plan` does not take (their absence crashed `make plan`).
-    args.title = "sandbox"
+    args.title = environment_of(outputs)  # the sandbox's environment, not always `sandbox`
     args.context = f"current code planned against the running sandbox ({args.outputs})"
     return _review_plan(args)
 
