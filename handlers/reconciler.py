@@ -54,6 +54,8 @@ SECRET_CACHE_SECONDS = 300
 
 logger = Logger()
 metrics = Metrics()
+# Read once, as Powertools reads it: a process that runs other handlers too (the sandbox) keeps this one's.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "webhook-reconciler")
 _secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 
 
@@ -307,9 +309,7 @@ def _settings() -> dict[str, ReconcileSettings]:
 def publish(report: Report, failed: bool) -> None:
     """Per-source metrics (dimensions `service`, `source`): the alarms read `ReconciledMissing`,
     `ReconcileFailed` and `ReconcileGap`."""
-    metrics.add_dimensions(
-        service=os.environ.get("POWERTOOLS_SERVICE_NAME", "webhook-reconciler"), source=report.source
-    )
+    metrics.add_dimensions(service=SERVICE, source=report.source)
     metrics.add_metric(name="ReconcileFound", unit=MetricUnit.Count, value=report.found)
     metrics.add_metric(name="ReconciledMissing", unit=MetricUnit.Count, value=report.written)
     metrics.add_metric(name="ReconcileRefused", unit=MetricUnit.Count, value=report.refused)

@@ -316,6 +316,13 @@ class Sandbox:
         handlers = load_handlers(
             lambda_client, functions, self.stack_dir / package, self.work_dir / "lambda", outputs["aws_endpoint_url"]
         )
+        # One process, one environment: the last function loaded left its variables. The validator reads
+        # POWERTOOLS_SERVICE_NAME per call (its per-source metrics), so it gets its own back; the reconciler
+        # read its own at import.
+        validator_config = lambda_client.get_function_configuration(FunctionName=functions["validator"])
+        service = validator_config.get("Environment", {}).get("Variables", {}).get("POWERTOOLS_SERVICE_NAME")
+        if service:
+            os.environ["POWERTOOLS_SERVICE_NAME"] = service
         validator_logs = function_logs.LogGroupWriter(logs, f"/aws/lambda/{functions['validator']}")
         router_logs = function_logs.LogGroupWriter(logs, f"/aws/lambda/{functions['router']}")
 
