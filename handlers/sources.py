@@ -161,6 +161,10 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
     # A type the source's map changed takes that type's default outcome: the provider's outcome was
     # about another type (README, "The money contract").
     provider_outcome = event.outcome if transaction_type == provider_type else None
+    if getattr(module, "OUTCOME_FROM_PAYLOAD", False):
+        # A sender that states the outcome itself (standard-webhooks' `outcome_field`): it holds for the
+        # type the source maps the kind to, and only for mapped kinds (an unmapped one stays unknown).
+        provider_outcome = event.outcome if kind in source.type_map or kind in source.outcome_map else None
     outcome = source.outcome_map.get(kind) or provider_outcome or DEFAULT_OUTCOMES.get(transaction_type)
     if outcome is not None and outcome not in money_facts.OUTCOMES:
         outcome = None  # a module bug must not invent a route: treated as unknown (parked, alarmed)
