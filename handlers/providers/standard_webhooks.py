@@ -16,11 +16,14 @@ The money fact (docs/providers/standard-webhooks.md, "The payload contract"): a 
 mean nothing until the source's `type_map` maps them, and the outcome policy is, in this order, the
 `type_map` entry's `outcome`, else the value at `outcome_field` (one of `money_facts.OUTCOMES`, taken for
 the kinds `type_map` maps and ignored for the others, which stay unknown), else the mapped type's usual
-money outcome (`payment`/`refund` succeeded, `dispute` opened). `object_id_field` and
-`parent_object_id_field` name strings (1-256 characters), `object_version_field` a JSON integer
-0..2^53-1; without `object_version_field` the version is the event's time in microseconds. A value that
-is present but not of its shape is a 400 naming the field (`invalid_field`), like a bad amount: the
-sender's payload is wrong and a retry will not change it. Each delivery is one fact: a sender that
+money outcome (`payment`/`refund` succeeded, `dispute` opened). A mapped kind whose stated outcome is
+another word (`paid`, `declined`) and whose `type_map` entry sets none is stored and parked in
+unrouted-events (`unknown_outcome`, alarmed), never guessed: give the kind an outcome in `type_map` and
+replay it. `object_id_field` and `parent_object_id_field` name strings (1-256 characters),
+`object_version_field` a JSON integer 0..2^53-1; without `object_version_field` the version is the
+event's time in microseconds. A value that is present but not of its shape (an outcome that is not a
+string, an id that is not one, a version that is not such an integer) is a 400 naming the field
+(`invalid_field`), like a bad amount: the sender's payload is wrong and a retry will not change it. Each delivery is one fact: a sender that
 states one fact in several deliveries must map all but one of those kinds to a non-money outcome.
 """
 
@@ -83,6 +86,7 @@ def receive(
     )
     amount, unit, code = _amount(document, options)
     version = _optional(document, options.get("object_version_field"), _version)
+    stated = _optional(document, options.get("outcome_field"), _outcome)
     return [
         ProviderEvent(
             provider_event_id=common.event_id(webhook_id, "webhook-id"),
@@ -92,7 +96,8 @@ def receive(
             amount=amount,
             amount_unit=unit,
             currency=code,
-            outcome=_optional(document, options.get("outcome_field"), _outcome),
+            outcome=stated if stated in money_facts.OUTCOMES else None,
+            fields={"stated_outcome": stated[:64]} if stated and stated not in money_facts.OUTCOMES else {},
             object_id=_optional(document, options.get("object_id_field"), _object_id),
             parent_object_id=_optional(document, options.get("parent_object_id_field"), _object_id),
             object_version=microseconds(timestamp) if version is None else version,
@@ -114,8 +119,8 @@ def _optional(document: Mapping[str, Any], field: Any, check: Any) -> Any:
 
 
 def _outcome(value: Any) -> bool:
-    """must be one of the outcomes succeeded, failed, pending, authorized, canceled, reversed, opened, won, lost"""
-    return isinstance(value, str) and value in money_facts.OUTCOMES
+    """must be a string (an outcome of the vocabulary; any other word is parked as unknown_outcome)"""
+    return isinstance(value, str) and len(value) > 0
 
 
 def _object_id(value: Any) -> bool:
