@@ -51,7 +51,8 @@ SECRET_FORMAT = "the webhook subscription's signature key, used as text"  # noqa
 OPTIONS = frozenset({"notification_url"})
 HEADER = "x-square-hmacsha256-signature"
 LEGACY_HEADER = "x-square-signature"
-# Square's Money.amount is "in the smallest denomination of the currency" (ISO 4217 minor units): no override.
+# Square's Money.amount is "in the base unit of the currency" (ISO 4217 minor units); the currencies its page
+# names are pinned, none differs from ISO (the rows and their link in the file).
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("square")  # provider_exponents/square.json
 
 # Status (payments, refunds) or state (disputes) -> outcome (handlers/money_facts.py). Sources:
