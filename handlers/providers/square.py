@@ -150,7 +150,7 @@ def money_fact(kind: str, obj: Mapping[str, Any]) -> tuple[str, str | None]:
     field, table = _STATUS_TABLES[object_type]
     outcome = table.get(str(obj.get(field)), "pending")
     refunded = common.get(obj, "refunded_money.amount")
-    if object_type == "payment" and outcome == "succeeded" and isinstance(refunded, int) and refunded > 0:
+    if object_type == "payment" and outcome == "succeeded" and type(refunded) is int and refunded > 0:
         return "other", "succeeded"  # Square updating a completed payment because it was refunded
     return transaction_type, outcome
 

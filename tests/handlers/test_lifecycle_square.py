@@ -147,3 +147,42 @@ def test_a_completed_payment_stated_with_another_amount_is_a_conflict() -> None:
         assert f"payment:{PAY}:succeeded" in str(error)
     else:
         raise AssertionError("expected a conflict")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text(max_size=12)
+    | st.sampled_from(["COMPLETED", "APPROVED", "EVIDENCE_REQUIRED", "WON", "LOST", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(kind=st.sampled_from(["payment.updated", "refund.updated", "dispute.state.updated", "order.updated"]),
+       status=JSON_VALUES, version=JSON_VALUES, refunded=JSON_VALUES, object_id=JSON_VALUES)  # fmt: skip
+def test_any_status_version_or_id_never_invents_money(
+    kind: str, status: Any, version: Any, refunded: Any, object_id: Any
+) -> None:
+    """Whatever Square's object holds in the fields the mapping reads: the event is stored, and it is
+    money only when the status is exactly a documented money status."""
+    member = {"payment.updated": "payment", "refund.updated": "refund", "dispute.state.updated": "dispute"}.get(
+        kind, "order"
+    )
+    subject = {"id": object_id, "status": status, "state": status, "version": version, "refunded_money": refunded,
+               "total_money": usd(1000), "amount_money": usd(1000), "approved_money": usd(1000)}  # fmt: skip
+    body = json.dumps({"merchant_id": "M", "type": kind, "event_id": "6a8f5f28-54a1-4eb0-a98a-000000000001",
+                       "created_at": "2026-11-20T10:00:00Z",
+                       "data": {"type": member, "id": "obj_1", "object": {member: subject}}}).encode()  # fmt: skip
+    signed = request({"X-Square-HmacSha256-Signature": square_signature(SECRET, STAGE_URL, body)}, body)
+    result = lifecycle.run(SOURCE, [Delivery(signed)], secrets=[SECRET], now=NOW)
+    money = [b for bodies in result.money.values() for b in bodies]
+    documented = {"payment.updated": {"COMPLETED"}, "refund.updated": {"COMPLETED"},
+                  "dispute.state.updated": {"EVIDENCE_REQUIRED", "WON", "LOST", "ACCEPTED"}}.get(kind, set())  # fmt: skip
+    refunded_payment = isinstance(refunded, dict) and isinstance(refunded.get("amount"), int) and (
+        not isinstance(refunded.get("amount"), bool) and refunded["amount"] > 0)  # fmt: skip
+    if isinstance(status, str) and status in documented and not (kind == "payment.updated" and refunded_payment):
+        assert len(money) == 1 and money[0]["amount"] == Decimal("10.00")
+    else:
+        assert money == []
+    if member != "order" and type(version) is int and 0 <= version <= 2**53 - 1:  # an unknown object: event time
+        assert all(b["object_version"] == version for bodies in result.messages.values() for b in bodies)

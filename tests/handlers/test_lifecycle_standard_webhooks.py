@@ -121,3 +121,34 @@ def test_a_mapped_kind_stating_another_word_is_parked_not_guessed() -> None:
     [parked] = result.messages["unrouted"]
     assert parked["unrouted_reason"] == "unknown_outcome" and "outcome" not in parked
     assert not any(result.money.values())
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text(max_size=12)
+    | st.sampled_from(["succeeded", "opened", "paid", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(status=JSON_VALUES, object_id=JSON_VALUES, version=JSON_VALUES, kind=st.sampled_from(
+    ["payment.succeeded", "payment.created", "invoice.paid", "customer.updated"]))  # fmt: skip
+def test_any_values_at_the_contract_fields_are_refused_by_name_or_never_invent_money(
+    status: Any, object_id: Any, version: Any, kind: str
+) -> None:
+    """Whatever the sender puts at the configured paths: a 400 naming the field, or an event whose money
+    route is the one the contract gives (a stated outcome of the vocabulary on a mapped kind, else the
+    type_map outcome, else the type's usual one; an unmapped kind is never money)."""
+    data = {"id": object_id, "status": status, "amount": 1999, "currency": "EUR", "version": version}
+    try:
+        result = lifecycle.run(SOURCE, [delivery(1, kind, data)], secrets=[SECRET], now=NOW)
+    except lifecycle.sources.providers.common.InvalidEventError as error:
+        assert error.reason == "invalid_field"
+        assert error.field in ("data.status", "data.id", "data.version")
+        return
+    money = [body for bodies in result.money.values() for body in bodies]
+    if kind == "payment.succeeded" and status in ("succeeded", None):
+        assert [body["outcome"] for body in money] == ["succeeded"]
+    else:
+        assert money == []  # a failed/other word, a type_map pending, an other kind, an unmapped kind
