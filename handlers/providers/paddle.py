@@ -153,7 +153,8 @@ def read(request: WebhookRequest) -> ProviderEvent:
         if isinstance(action, str):
             fields["action"] = action
     object_id = _text(data.get("id"))
-    if event_type in _ADJUSTMENT_TYPES and data.get("action") in _DISPUTE_ACTIONS and parent is not None:
+    action = data.get("action")
+    if event_type in _ADJUSTMENT_TYPES and isinstance(action, str) and action in _DISPUTE_ACTIONS and parent:
         # Paddle has no dispute object: a chargeback and its reversal are two adjustments with their own
         # ids, linked only by the transaction. The dispute is therefore named by its transaction, so the
         # reversal is a later state of the same dispute (a consumer keeping each object's latest state
