@@ -161,11 +161,21 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
     # A type the source's map changed takes that type's default outcome: the provider's outcome was
     # about another type (README, "The money contract").
     provider_outcome = event.outcome if transaction_type == provider_type else None
+    stated_unknown = False
+    if getattr(module, "OUTCOME_FROM_PAYLOAD", False):
+        # A sender that states the outcome itself (standard-webhooks' `outcome_field`): it holds for the
+        # type the source maps the kind to, and only for mapped kinds (an unmapped one stays unknown); a
+        # word outside the vocabulary on a mapped kind without a type_map outcome is parked, not guessed.
+        mapped = kind in source.type_map or kind in source.outcome_map
+        provider_outcome = event.outcome if mapped else None
+        stated_unknown = mapped and kind not in source.outcome_map and "stated_outcome" in event.fields
     outcome = source.outcome_map.get(kind) or provider_outcome or DEFAULT_OUTCOMES.get(transaction_type)
     if outcome is not None and outcome not in money_facts.OUTCOMES:
         outcome = None  # a module bug must not invent a route: treated as unknown (parked, alarmed)
+    if stated_unknown:
+        outcome = None  # parked below (`unknown_outcome`): no outcome is stored that the sender did not state
     amount: Decimal | None = None
-    unrouted_reason = None
+    unrouted_reason = "unknown_outcome" if stated_unknown else None
     currency = event.currency.upper() if event.currency else None
     overrides = module.EXPONENT_OVERRIDES
     if event.amount is not None:

@@ -118,6 +118,11 @@ PROVIDER_OPTIONS: Mapping[str, Mapping[str, Callable[[Any], str | None]]] = {
         "amount_field": _dotted_path,
         "currency_field": _dotted_path,
         "amount_unit": _amount_unit,
+        # The payload contract of the money fact (docs/providers/standard-webhooks.md).
+        "outcome_field": _dotted_path,
+        "object_id_field": _dotted_path,
+        "parent_object_id_field": _dotted_path,
+        "object_version_field": _dotted_path,
     },
     "stripe": {"tolerance_seconds": _tolerance},
     "adyen": {"capture": _capture_mode},

@@ -11,6 +11,20 @@ Reading: event id = the `webhook-id` header (signed); type = the body's `type`; 
 sets `amount_field` (a dotted path into the body, e.g. `data.amount`), is a JSON number or a numeric
 string in `amount_unit` units (`major`, the default, or `minor`, which must be integral); the currency is
 read from `currency_field`. An event without a value at `amount_field` carries no amount.
+
+The money fact (docs/providers/standard-webhooks.md, "The payload contract"): a generic sender's kinds
+mean nothing until the source's `type_map` maps them, and the outcome policy is, in this order, the
+`type_map` entry's `outcome`, else the value at `outcome_field` (one of `money_facts.OUTCOMES`, taken for
+the kinds `type_map` maps and ignored for the others, which stay unknown), else the mapped type's usual
+money outcome (`payment`/`refund` succeeded, `dispute` opened). A mapped kind whose stated outcome is
+another word (`paid`, `declined`) and whose `type_map` entry sets none is stored and parked in
+unrouted-events (`unknown_outcome`, alarmed), never guessed: give the kind an outcome in `type_map` and
+replay it. `object_id_field` and `parent_object_id_field` name strings (1-256 characters),
+`object_version_field` a JSON integer 0..2^53-1; without `object_version_field` the version is the
+event's time in microseconds. A value that is present but not of its shape (an outcome that is not a
+string, an id that is not one, a version that is not such an integer) is a 400 naming the field
+(`invalid_field`), like a bad amount: the sender's payload is wrong and a retry will not change it. Each delivery is one fact: a sender that
+states one fact in several deliveries must map all but one of those kinds to a non-money outcome.
 """
 
 from __future__ import annotations
@@ -20,13 +34,23 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import money_facts
+
 from providers import ProviderEvent, WebhookRequest, common
+from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError, decode_secret, verify, with_svix_aliases
 
 SECRET_FORMAT = "whsec_<base64>, as the sender shows it"  # noqa: S105
 __all__ = ["InvalidEventError", "SignatureError", "default_transaction_type", "parse_secret", "receive"]
-OPTIONS: frozenset[str] = frozenset({"tolerance_seconds", "amount_field", "currency_field", "amount_unit"})
+OPTIONS: frozenset[str] = frozenset(
+    {"tolerance_seconds", "amount_field", "currency_field", "amount_unit", "outcome_field", "object_id_field",
+     "parent_object_id_field", "object_version_field"}
+)  # fmt: skip
+# The outcome at `outcome_field` is the sender's own statement: it holds for whatever type `type_map`
+# gives the kind (sources.canonical), but only for kinds the source maps.
+OUTCOME_FROM_PAYLOAD = True
+_MAX_VERSION = 2**53 - 1
 EXPONENT_OVERRIDES: Mapping[str, int] = {}
 DEFAULT_TOLERANCE_SECONDS = 300
 # A sender's own event types mean nothing here by default: the source's `type_map` maps them.
@@ -61,6 +85,8 @@ def receive(
         else common.epoch_seconds(signed_time, "webhook-timestamp")
     )
     amount, unit, code = _amount(document, options)
+    version = _optional(document, options.get("object_version_field"), _version)
+    stated = _optional(document, options.get("outcome_field"), _outcome)
     return [
         ProviderEvent(
             provider_event_id=common.event_id(webhook_id, "webhook-id"),
@@ -70,8 +96,41 @@ def receive(
             amount=amount,
             amount_unit=unit,
             currency=code,
+            outcome=stated if stated in money_facts.OUTCOMES else None,
+            fields={"stated_outcome": stated[:64]} if stated and stated not in money_facts.OUTCOMES else {},
+            object_id=_optional(document, options.get("object_id_field"), _object_id),
+            parent_object_id=_optional(document, options.get("parent_object_id_field"), _object_id),
+            object_version=microseconds(timestamp) if version is None else version,
         )
     ]
+
+
+def _optional(document: Mapping[str, Any], field: Any, check: Any) -> Any:
+    """The value at the option's dotted path, checked by `check(value) -> bool`; None when the option is
+    unset or the path holds nothing; a present value of the wrong shape is a 400 naming the field."""
+    if not field:
+        return None
+    value = _at(document, field)
+    if value is _MISSING or value is None:
+        return None
+    if not check(value):
+        raise InvalidEventError("invalid_field", f"{field}: {check.__doc__}", field)
+    return value
+
+
+def _outcome(value: Any) -> bool:
+    """must be a string (an outcome of the vocabulary; any other word is parked as unknown_outcome)"""
+    return isinstance(value, str) and len(value) > 0
+
+
+def _object_id(value: Any) -> bool:
+    """must be a string of 1-256 characters"""
+    return isinstance(value, str) and 0 < len(value) <= 256
+
+
+def _version(value: Any) -> bool:
+    """must be an integer 0..2^53-1"""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_VERSION
 
 
 def _at(document: Any, path: str) -> Any:

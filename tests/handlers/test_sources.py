@@ -402,6 +402,9 @@ SAMPLES = [
                 "1.00",
                 "USD",
                 "2020-02-06T21:27:30.792Z",
+                # APPROVED: authorized, not captured (issue 17): the lifecycle queue; amount approved_money.
+                outcome="authorized",
+                object_id="hYy9pRFVxpDsO1FB05SunFWUe9JZY",
             ),
         ),
     ),
@@ -409,12 +412,15 @@ SAMPLES = [
         "square/dispute.created.json",
         (
             Expected(
-                "ce8464b5-6628-4ac2-9264-e06c34df3e82",
+                # A chargeback (EVIDENCE_REQUIRED) is a money fact: its id is derived from the dispute and
+                # the outcome so Square's repeated statements of it dedupe (issue 17; docs/providers/square.md).
+                "dispute:ORSEVtZAJxb37RA1EiGw:opened",
                 "dispute.created",
                 "dispute",
                 "88.01",
                 "USD",
                 "2020-02-19T21:24:53.258Z",
+                object_id="ORSEVtZAJxb37RA1EiGw",
             ),
         ),
     ),
@@ -428,6 +434,7 @@ SAMPLES = [
                 "0.20",
                 "EUR",
                 "2023-05-24T09:12:32.357Z",
+                object_id="act_uqlj3642dyyuroivzdwfg2fysq",  # the capture; its payment is the parent
             ),
         ),
     ),
@@ -441,6 +448,7 @@ SAMPLES = [
                 "81.50",
                 "GBP",
                 "2022-12-15T15:20:32.582Z",
+                object_id="dsp_9rjdlsd4epepfjyyf9vl",
             ),
         ),
     ),

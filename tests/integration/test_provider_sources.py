@@ -61,8 +61,10 @@ SAMPLES = {
                  "payment_intent.succeeded"),)),
     "adyen": Sample("adyen", "adyen/REFUND.json", "PSP_REFERENCE", (
         Expected("PSP_REFERENCE-{run}:REFUND:true", "refund", "15.00", "EUR", "2017-02-17T10:11:44Z", "REFUND"),)),
-    "square": Sample("square", "square/dispute.created.json", "ce8464b5-6628-4ac2-9264-e06c34df3e82", (
-        Expected("ce8464b5-6628-4ac2-9264-e06c34df3e82-{run}", "dispute", "88.01", "USD", "2020-02-19T21:24:53.258Z",
+    # A chargeback is a money fact: its id is derived from the dispute and the outcome (issue 17), so the
+    # dispute's id is what is made unique per run.
+    "square": Sample("square", "square/dispute.created.json", "ORSEVtZAJxb37RA1EiGw", (
+        Expected("dispute:ORSEVtZAJxb37RA1EiGw-{run}:opened", "dispute", "88.01", "USD", "2020-02-19T21:24:53.258Z",
                  "dispute.created"),)),
     "checkout": Sample("checkout", "checkout/payment_captured.json", "evt_fkfqht6yonme7bk7jawrgzbbxq", (
         Expected("evt_fkfqht6yonme7bk7jawrgzbbxq-{run}", "payment", "0.20", "EUR", "2023-05-24T09:12:32.357Z",

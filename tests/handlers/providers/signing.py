@@ -46,7 +46,9 @@ def fixtures(provider_id: str) -> list[str]:
 
 def request(headers: dict[str, str], body: bytes, url: str = STAGE_URL):
     """A `WebhookRequest` as the validator builds it: lower-case header names, strict UTF-8 text."""
-    providers = sys.modules["providers"]
+    # Imported, not looked up: a test that re-imports the handlers cold (`helpers.fresh_import`) drops
+    # `providers` from sys.modules, and tests collected after it still build requests.
+    providers = importlib.import_module("providers")
     return providers.WebhookRequest(
         headers={name.lower(): value for name, value in headers.items()}, body=body, text=body.decode("utf-8"), url=url
     )

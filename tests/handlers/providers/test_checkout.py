@@ -131,24 +131,27 @@ def read(body: bytes):
     return receive(body, body_hex_signature(SECRET, body))[0]
 
 
+# Issue 17: failed, pending and declined kinds are known facts of their type (lifecycle queue, no alarm)
+# instead of `other`; the full table is tested in tests/handlers/test_money_fact_tables.py.
 @pytest.mark.parametrize(
-    ("event_type", "expected"),
+    ("event_type", "expected", "outcome"),
     [
-        ("payment_captured", "payment"),
-        ("payment_approved", "payment"),
-        ("payment_refunded", "refund"),
-        ("dispute_received", "dispute"),
-        ("dispute_evidence_required", "dispute"),
-        ("dispute_won", "dispute"),
-        ("dispute_lost", "dispute"),
-        ("payment_declined", "other"),
-        ("payment_pending", "other"),
-        ("payment_capture_declined", "other"),
+        ("payment_captured", "payment", "succeeded"),
+        ("payment_approved", "payment", "authorized"),
+        ("payment_refunded", "refund", "succeeded"),
+        ("dispute_received", "dispute", "pending"),
+        ("dispute_evidence_required", "dispute", "opened"),
+        ("dispute_won", "dispute", "won"),
+        ("dispute_lost", "dispute", "lost"),
+        ("payment_declined", "payment", "failed"),
+        ("payment_pending", "payment", "pending"),
+        ("payment_capture_declined", "payment", "failed"),
+        ("payout_paid", "other", None),
     ],
 )
-def test_default_mapping(event_type: str, expected: str) -> None:
+def test_default_mapping(event_type: str, expected: str, outcome: str | None) -> None:
     event = read(event_body(event_type, {"amount": 1000, "currency": "clp"}))
-    assert module.default_transaction_type(event) == expected
+    assert (module.default_transaction_type(event), event.outcome) == (expected, outcome)
     assert str(money.from_minor_units(event.amount, event.currency, module.EXPONENT_OVERRIDES)) == "10.00"  # CLP
 
 

@@ -33,8 +33,10 @@ CANONICAL = {
     "payment.created.json": (
         "13b867cf-db3d-4b1c-90b6-2f32a9d78124", "payment.created", "payment", "1.00", "USD",
         "2020-02-06T21:27:30.792Z"),
+    # A chargeback (state EVIDENCE_REQUIRED) is a money fact: its id is derived from the dispute and the
+    # outcome (issue 17; was Square's event_id ce8464b5-6628-4ac2-9264-e06c34df3e82).
     "dispute.created.json": (
-        "ce8464b5-6628-4ac2-9264-e06c34df3e82", "dispute.created", "dispute", "88.01", "USD",
+        "dispute:ORSEVtZAJxb37RA1EiGw:opened", "dispute.created", "dispute", "88.01", "USD",
         "2020-02-19T21:24:53.258Z"),
 }  # fmt: skip
 
