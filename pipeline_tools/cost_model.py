@@ -99,6 +99,7 @@ class Volumes:
     assumptions: Assumptions
     prices: dict[str, float]
     router_invocations: float
+    payload_bytes: int = 2048  # the average body size priced
 
 
 # Other parts of the stack add their volumes here (a reconciler's schedule and API calls, the
@@ -239,8 +240,10 @@ def estimate(
         lines.append(Line("WAF", f"logs: {waf_log_gb:.2f} GB ({'blocked requests only' if r.waf_logs_blocked_only else 'every request'})",
                           waf_log_gb * p["cloudwatch_logs_ingestion_per_gb"]
                           + waf_log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]))  # fmt: skip
-    volumes = Volumes(events, settings, a, p, router_invocations)
-    for extra in EXTRA_VOLUMES:
+    volumes = Volumes(events, settings, a, p, router_invocations, payload_bytes)
+    from pipeline_tools import cost_consumer  # FIFO money queues, the example consumer (it imports this module)
+
+    for extra in (*EXTRA_VOLUMES, *cost_consumer.LINES):
         lines.extend(extra(volumes))
     return Estimate(events_per_month, payload_bytes, lines)
 
