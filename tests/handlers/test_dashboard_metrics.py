@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 
 from modules.dashboard_body import METRICS_NAMESPACE, REJECTION_REASONS, SOURCE_OUTCOMES, dashboard_body
-from tests.handlers.helpers import HANDLERS_DIR, FakeContext, fresh_import, make_event, payment
+from tests.handlers.helpers import FakeContext, fresh_import, make_event, payment
 
 SERVICE = "webhook-validator-test"
 
@@ -89,7 +89,7 @@ def test_every_registered_reason_has_a_dashboard_line_in_the_registrys_order() -
     """The dashboard reads the one registry (handlers/errors.py through modules/reasons.py); that the
     handlers raise only registered names is tests/handlers/test_errors.py's."""
     errors = fresh_import("errors")
-    assert REJECTION_REASONS == tuple(errors.REASONS)
+    assert tuple(errors.REASONS) == REJECTION_REASONS
     body = dashboard_body(region="us-east-1", validator_service=SERVICE, validator_function="v", router_function="r",
                           queue_names=["q"], alarm_arns=[])  # fmt: skip
     lines = [
