@@ -54,3 +54,16 @@ def store_event(event: dict[str, Any], *, received: datetime.datetime | None = N
     now = received or datetime.datetime.now(datetime.UTC)
     item = parse_event(json.dumps(event).encode()).item(now=now, ttl_days=30)
     boto3.client("dynamodb", region_name=REGION).put_item(TableName=EVENTS_TABLE, Item=item)
+
+
+def drain(url: str) -> list[dict[str, Any]]:
+    """Receive and delete every message of the queue at `url`, with its attributes and FIFO ids."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    messages = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+                                       MessageSystemAttributeNames=["MessageGroupId", "MessageDeduplicationId"]
+                                       ).get("Messages", []):  # fmt: skip
+        messages += batch
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return messages

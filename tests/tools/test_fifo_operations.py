@@ -11,25 +11,13 @@ import boto3
 import pytest
 
 from pipeline_tools import operations, redrive
-from tests.tools.moto_pipeline import REGION, moto_pipeline, store_event
+from tests.tools.moto_pipeline import REGION, drain, moto_pipeline, store_event
 
 
 @pytest.fixture
 def outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     with moto_pipeline(monkeypatch, fifo=True) as found:
         yield found
-
-
-def receive(url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
-    messages = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                       MessageSystemAttributeNames=["MessageGroupId", "MessageDeduplicationId"]
-                                       ).get("Messages", []):  # fmt: skip
-        messages += batch
-        for message in batch:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return messages
 
 
 def test_replay_sends_to_fifo_queues_with_the_routers_group_and_deduplication_ids(outputs: dict[str, Any]) -> None:
@@ -42,10 +30,10 @@ def test_replay_sends_to_fifo_queues_with_the_routers_group_and_deduplication_id
     now = datetime.datetime.now(datetime.UTC)
     sent = operations.replay(outputs, now - datetime.timedelta(minutes=5), now + datetime.timedelta(minutes=1), None)
     assert sent == 3
-    refunds = receive(outputs["refunds_queue_url"])
+    refunds = drain(outputs["refunds_queue_url"])
     assert sorted((m["Attributes"]["MessageGroupId"], m["Attributes"]["MessageDeduplicationId"]) for m in refunds) == [
         ("re_1", "evt_0"), ("re_1", "evt_1")]  # fmt: skip
-    [payment] = receive(outputs["payments_queue_url"])
+    [payment] = drain(outputs["payments_queue_url"])
     assert payment["Attributes"]["MessageGroupId"] == "evt_2"  # no object_id: its own group
 
 
@@ -61,8 +49,8 @@ def test_redrive_moves_a_fifo_dead_letter_queue_back_keeping_each_group(
                          MessageAttributes={"event_id": {"DataType": "String", "StringValue": f"evt_{index}"}})  # fmt: skip
     summary = redrive.redrive(outputs | {"aws_endpoint_url": "http://emulator.invalid"}, "payments")
     assert summary == {"moved": 3}
-    moved = receive(outputs["payments_queue_url"])
+    moved = drain(outputs["payments_queue_url"])
     by_group = sorted((m["Attributes"]["MessageGroupId"], json.loads(m["Body"])["n"]) for m in moved)
     assert by_group == [("py_1", 0), ("py_1", 2), ("py_2", 1)]
     assert all(m["Attributes"]["MessageDeduplicationId"].startswith("redrive:") for m in moved)
-    assert receive(outputs["payments_dlq_url"]) == []
+    assert drain(outputs["payments_dlq_url"]) == []
