@@ -17,7 +17,7 @@ import fastjsonschema
 import money
 import strict_json
 from canonical_event import CanonicalEvent, payload_sha256, utc_text
-from errors import PAYLOAD_TOO_LARGE, SCHEMA_VIOLATION, PipelineError
+from errors import INVALID_AMOUNT, PAYLOAD_TOO_LARGE, SCHEMA_VIOLATION, PipelineError
 
 # The outcome of a body that names none (README, "The money contract"); other types get none.
 DEFAULT_OUTCOMES = {"payment": "succeeded", "refund": "succeeded", "dispute": "opened"}
@@ -73,6 +73,13 @@ def parse_event(body: bytes) -> CanonicalEvent:
     except fastjsonschema.JsonSchemaValueException as error:
         raise InvalidEventError(SCHEMA_VIOLATION, error.message, _field_of(error)) from None
     amount = Decimal(event["amount"])  # its DynamoDB range is checked once, where the item is built
+    places = money.decimal_places_beyond_exponent(amount, event.get("currency"))
+    if places is not None:  # money cannot move in fractions of the minor unit (`12.5` JPY, `0.001` USD)
+        raise InvalidEventError(
+            INVALID_AMOUNT,
+            f"amount {event['amount']} has more decimal places than {event['currency']}'s exponent ({places})",
+            "amount",
+        )
     try:
         moment = datetime.datetime.fromisoformat(event["timestamp"])
         # An offset can move a time at the edge of `datetime`'s range (years 1 and 9999) out of it.

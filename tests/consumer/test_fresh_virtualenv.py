@@ -120,7 +120,7 @@ def _expose(distributions: set[str], folder: Path) -> None:
 
 def _records(tmp_path: Path) -> Path:
     refund = Fact("psp:e2", "refund", "succeeded", "re_1", 7, Decimal("3.00"))
-    older = Fact("psp:e1", "refund", "pending", "re_1", 6, Decimal("3.00"))
+    older = Fact("psp:e1", "refund", "reversed", "re_1", 6, Decimal("3.00"))  # an older money fact: stale
     path = tmp_path / "records.json"
     path.write_text(json.dumps([fact_record(refund, "m-1"), fact_record(refund, "m-2"), fact_record(older, "m-3")]))
     return path

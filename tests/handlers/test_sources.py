@@ -693,6 +693,41 @@ def test_same_event_id_with_another_payload_is_a_conflict(validator: ModuleType,
     assert stored_items() == before
 
 
+def test_a_paddle_replay_under_a_new_notification_id_is_a_duplicate_not_a_conflict(validator: ModuleType) -> None:
+    """Paddle's Replay and a second destination deliver the same `event_id` with another `notification_id`
+    (https://developer.paddle.com/api-reference/notifications/replay-notification.md): it was a 409 kept in
+    quarantine for good, since no readmission could ever store it."""
+    raw = fixture_bytes("paddle/transaction.completed.json")
+    assert post(validator, "paddle", raw)[0] == 202
+    before = stored_items()
+    replay = json.loads(raw)
+    replay["notification_id"] = "ntf_01hvreplayed0000000000000"
+    status, body = post(validator, "paddle", json.dumps(replay, indent=1).encode())
+    assert (status, json.loads(body)["status"]) == (200, "duplicate")
+    assert stored_items() == before
+    other = {**replay, "occurred_at": "2024-04-12T10:18:50.000000Z"}  # any other change is still a conflict
+    assert (post(validator, "paddle", json.dumps(other).encode())[0]) == 409
+
+
+@pytest.mark.parametrize(
+    ("fixture", "member", "value", "field"),
+    [("stripe/payment_intent.succeeded.json", "id", "pi_" + "x" * 300, "object_id"),
+     ("stripe/payment_intent.succeeded.json", "id", "", "object_id"),
+     ("stripe/charge.dispute.created.json", "payment_intent", "pi_" + "p" * 254, "parent_object_id")],
+)  # fmt: skip
+def test_an_object_id_outside_the_published_schema_is_refused(
+    validator: ModuleType, fixture: str, member: str, value: str, field: str
+) -> None:
+    """Consumers parse with the published schema (1 to 256 characters): such a message reached the money
+    queue and then failed every receive into the consumer's DLQ (red-team finding). Now a 400 naming it
+    (a signed refusal: kept in quarantine)."""
+    body = json.loads(fixture_bytes(fixture))
+    body["data"]["object"][member] = value
+    status, answer = post(validator, "stripe", json.dumps(body).encode())
+    assert (status, error_of(answer), json.loads(answer)["field"]) == (400, "invalid_field", field)
+    assert stored_items() == []
+
+
 # --- batches: all or nothing -------------------------------------------------------------------------
 
 
