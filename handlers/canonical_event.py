@@ -20,7 +20,7 @@ from typing import Any
 
 import routed_message
 from canonical_json import decimal_text, dumps, exact_normalize
-from errors import PipelineError
+from errors import INVALID_FIELD, ITEM_TOO_LARGE, SCHEMA_VIOLATION, PipelineError
 from payload_codec import payload_attributes
 
 # DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 9.99E+125 (Developer Guide,
@@ -48,7 +48,7 @@ def check_dynamodb_number(field: str, value: Decimal) -> None:
     magnitude = len(digits) + int(exponent) - 1
     if digits != (0,) and (len(digits) > _MAX_DIGITS or not _MIN_MAGNITUDE <= magnitude <= _MAX_MAGNITUDE):
         raise NotStorableError(
-            "schema_violation", f"{field} has more than {_MAX_DIGITS} digits or is out of DynamoDB's range", field
+            SCHEMA_VIOLATION, f"{field} has more than {_MAX_DIGITS} digits or is out of DynamoDB's range", field
         )
 
 
@@ -139,7 +139,7 @@ class CanonicalEvent:
                     # The published schema's bound (handlers/event_schema.json): consumers refuse what is
                     # outside it, so the door does (a 400, kept in quarantine) instead of their DLQ.
                     raise NotStorableError(
-                        "invalid_field", f"{name} must be 1 to {MAX_OBJECT_ID_CHARACTERS} characters", name
+                        INVALID_FIELD, f"{name} must be 1 to {MAX_OBJECT_ID_CHARACTERS} characters", name
                     )
                 item[name] = {"S": value}
         if self.object_version is not None:
@@ -153,5 +153,5 @@ class CanonicalEvent:
         # An upper bound, cheap: the payload, and the other attributes within a fixed allowance.
         size = len(self.payload.encode()) + _OTHER_ATTRIBUTES_BYTES
         if size > MAX_ITEM_BYTES:
-            raise NotStorableError("item_too_large", f"the stored item would be over {MAX_ITEM_BYTES} bytes")
+            raise NotStorableError(ITEM_TOO_LARGE, f"the stored item would be over {MAX_ITEM_BYTES} bytes")
         return item

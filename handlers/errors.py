@@ -7,9 +7,10 @@ where the problem is found keep their names and modules (`webhook_signature.Sign
 `webhook_event.InvalidEventError`, `strict_json.JsonDecodeError`, `canonical_event.NotStorableError`,
 `routed_message.UndeliverableMessageError`) and now share this base.
 
-`REASONS` maps every reason code to its status, in the order the dashboard draws them
-(`modules/dashboard_body.py` reads it from this file; tests/handlers/test_dashboard_metrics.py checks
-that every code the handlers raise is registered).
+`REASONS` maps every reason code to its status, in the order the dashboard draws them; each code is
+also a module constant spelled as its name (`INVALID_SIGNATURE = "invalid_signature"`). The handlers
+raise with those names, never a literal (tests/handlers/test_errors.py walks their syntax trees), and the
+dashboard, API Gateway's own responses and docs/REASONS.md read this file (modules/reasons.py).
 
 Order of checks, for every verifier (Standard Webhooks on `POST /webhook`, and every provider through
 `providers/common.py`): the signature headers' shape (401 `missing_*`/`malformed_*`/`oversized_*`),
@@ -23,35 +24,113 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-# reason -> HTTP status. Grouped as the dashboard groups them.
+# The reason codes, one name each: handlers raise with these names (never a string literal:
+# tests/handlers/test_errors.py), and the dashboard (modules/reasons.py) and docs/REASONS.md read them.
+# Spellings are a public contract (response bodies' `error`, `Rejected_<reason>` metric names).
+# signatures (webhook_signature.py, providers/)
+MISSING_SIGNATURE_HEADERS = "missing_signature_headers"
+MISSING_SIGNATURE_HEADER = "missing_signature_header"
+MISSING_SIGNATURE = "missing_signature"
+MALFORMED_SIGNATURE = "malformed_signature"
+MALFORMED_SIGNATURE_HEADER = "malformed_signature_header"
+MALFORMED_SIGNATURE_HEADERS = "malformed_signature_headers"
+OVERSIZED_SIGNATURE_HEADER = "oversized_signature_header"
+NO_SIGNATURE = "no_signature"
+MALFORMED_WEBHOOK_ID = "malformed_webhook_id"
+MALFORMED_TIMESTAMP = "malformed_timestamp"
+TIMESTAMP_TOO_OLD = "timestamp_too_old"
+TIMESTAMP_IN_FUTURE = "timestamp_in_future"
+INVALID_SIGNATURE = "invalid_signature"
+UNKNOWN_PUBLIC_KEY = "unknown_public_key"
+NOT_CONFIGURED = "not_configured"
+MALFORMED_NOTIFICATION = "malformed_notification"
+MALFORMED_FORM = "malformed_form"
+# decoding and admission (strict_json.py, webhook_event.py, routed_message.py, canonical_event.py)
+MALFORMED_BODY = "malformed_body"
+INVALID_UTF8 = "invalid_utf8"
+BYTE_ORDER_MARK = "byte_order_mark"
+MALFORMED_JSON = "malformed_json"
+DUPLICATE_KEY = "duplicate_key"
+LONE_SURROGATE = "lone_surrogate"
+TOO_DEEP = "too_deep"
+NUMBER_OUT_OF_RANGE = "number_out_of_range"
+SCHEMA_VIOLATION = "schema_violation"
+PAYLOAD_TOO_LARGE = "payload_too_large"
+MESSAGE_TOO_LARGE = "message_too_large"
+ITEM_TOO_LARGE = "item_too_large"
+INVALID_ATTRIBUTE = "invalid_attribute"
+# provider bodies (providers/)
+NOT_PROVIDER_SHAPE = "not_provider_shape"
+NOT_AN_OBJECT = "not_an_object"
+NO_EVENTS = "no_events"
+INVALID_EVENT_ID = "invalid_event_id"
+INVALID_EVENT_TYPE = "invalid_event_type"
+INVALID_TIMESTAMP = "invalid_timestamp"
+INVALID_AMOUNT = "invalid_amount"
+INVALID_CURRENCY = "invalid_currency"
+MISSING_CURRENCY = "missing_currency"
+INVALID_FIELD = "invalid_field"
+MALFORMED_PAYLOAD = "malformed_payload"
+XML_DOCTYPE = "xml_doctype"
+# routing of the request and event identity (validator.py)
+UNKNOWN_SOURCE = "unknown_source"
+RESERVED_EVENT_ID = "reserved_event_id"
+
+# API Gateway's own answers (modules/api.py gateway responses): no Lambda runs, no metric is counted.
+INVALID_BODY = "invalid_body"
+GATEWAY_REASONS: Mapping[str, int] = {INVALID_BODY: 400}
+
+# reason -> HTTP status, in the order the dashboard draws them.
 REASONS: Mapping[str, int] = {
     # signatures (webhook_signature.py, providers/)
-    **dict.fromkeys(
-        ("missing_signature_headers", "missing_signature_header", "missing_signature", "malformed_signature",
-         "malformed_signature_header", "malformed_signature_headers", "oversized_signature_header", "no_signature",
-         "malformed_webhook_id", "malformed_timestamp", "timestamp_too_old", "timestamp_in_future",
-         "invalid_signature", "unknown_public_key", "not_configured", "malformed_notification", "malformed_form"),
-        401,
-    ),
+    MISSING_SIGNATURE_HEADERS: 401,
+    MISSING_SIGNATURE_HEADER: 401,
+    MISSING_SIGNATURE: 401,
+    MALFORMED_SIGNATURE: 401,
+    MALFORMED_SIGNATURE_HEADER: 401,
+    MALFORMED_SIGNATURE_HEADERS: 401,
+    OVERSIZED_SIGNATURE_HEADER: 401,
+    NO_SIGNATURE: 401,
+    MALFORMED_WEBHOOK_ID: 401,
+    MALFORMED_TIMESTAMP: 401,
+    TIMESTAMP_TOO_OLD: 401,
+    TIMESTAMP_IN_FUTURE: 401,
+    INVALID_SIGNATURE: 401,
+    UNKNOWN_PUBLIC_KEY: 401,
+    NOT_CONFIGURED: 401,
+    MALFORMED_NOTIFICATION: 401,
+    MALFORMED_FORM: 401,
     # decoding and admission (strict_json.py, webhook_event.py, routed_message.py, canonical_event.py)
-    **dict.fromkeys(
-        ("malformed_body", "invalid_utf8", "byte_order_mark", "malformed_json", "duplicate_key", "lone_surrogate",
-         "too_deep", "number_out_of_range", "schema_violation"),
-        400,
-    ),
-    **dict.fromkeys(("payload_too_large", "message_too_large", "item_too_large"), 413),
-    "invalid_attribute": 400,
+    MALFORMED_BODY: 400,
+    INVALID_UTF8: 400,
+    BYTE_ORDER_MARK: 400,
+    MALFORMED_JSON: 400,
+    DUPLICATE_KEY: 400,
+    LONE_SURROGATE: 400,
+    TOO_DEEP: 400,
+    NUMBER_OUT_OF_RANGE: 400,
+    SCHEMA_VIOLATION: 400,
+    PAYLOAD_TOO_LARGE: 413,
+    MESSAGE_TOO_LARGE: 413,
+    ITEM_TOO_LARGE: 413,
+    INVALID_ATTRIBUTE: 400,
     # provider bodies (providers/)
-    **dict.fromkeys(
-        ("not_provider_shape", "not_an_object", "no_events", "invalid_event_id", "invalid_event_type",
-         "invalid_timestamp", "invalid_amount", "invalid_currency", "missing_currency", "invalid_field",
-         "malformed_payload", "xml_doctype"),
-        400,
-    ),
+    NOT_PROVIDER_SHAPE: 400,
+    NOT_AN_OBJECT: 400,
+    NO_EVENTS: 400,
+    INVALID_EVENT_ID: 400,
+    INVALID_EVENT_TYPE: 400,
+    INVALID_TIMESTAMP: 400,
+    INVALID_AMOUNT: 400,
+    INVALID_CURRENCY: 400,
+    MISSING_CURRENCY: 400,
+    INVALID_FIELD: 400,
+    MALFORMED_PAYLOAD: 400,
+    XML_DOCTYPE: 400,
     # routing of the request and event identity (validator.py)
-    "unknown_source": 404,
-    "reserved_event_id": 400,
-}  # fmt: skip
+    UNKNOWN_SOURCE: 404,
+    RESERVED_EVENT_ID: 400,
+}
 
 
 class PipelineError(Exception):

@@ -16,7 +16,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring
 from typing import NamedTuple
 
-from errors import PipelineError
+from errors import INVALID_ATTRIBUTE, MESSAGE_TOO_LARGE, PipelineError
 
 MAX_MESSAGE_BYTES = 262_144  # every queue's maximum_message_size (modules/queues.py)
 MAX_ATTRIBUTE_VALUE_LENGTH = 256  # our own bound for the four attributes (all are ids or type names)
@@ -134,11 +134,11 @@ def check(message: RoutedMessage) -> None:
     for name, value in message.attributes.items():
         if not value or len(value) > MAX_ATTRIBUTE_VALUE_LENGTH or not _sqs_legal(value):
             raise UndeliverableMessageError(
-                "invalid_attribute", f"{name} must be 1-{MAX_ATTRIBUTE_VALUE_LENGTH} characters SQS accepts", 400
+                INVALID_ATTRIBUTE, f"{name} must be 1-{MAX_ATTRIBUTE_VALUE_LENGTH} characters SQS accepts", 400
             )
     if message.size > MAX_MESSAGE_BYTES:
         raise UndeliverableMessageError(
-            "message_too_large",
+            MESSAGE_TOO_LARGE,
             f"the routed message would be {message.size} bytes, over the queue's {MAX_MESSAGE_BYTES}",
             413,
         )

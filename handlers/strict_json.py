@@ -26,7 +26,16 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from errors import PipelineError
+from errors import (
+    BYTE_ORDER_MARK,
+    DUPLICATE_KEY,
+    INVALID_UTF8,
+    LONE_SURROGATE,
+    MALFORMED_JSON,
+    NUMBER_OUT_OF_RANGE,
+    TOO_DEEP,
+    PipelineError,
+)
 
 MAX_DEPTH = 64
 # The default decimal context's exponent range (decimal.DefaultContext.Emin / Emax).
@@ -48,21 +57,21 @@ def decode_utf8(body: bytes) -> str:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise JsonDecodeError("invalid_utf8", f"body is not UTF-8 (RFC 8259 §8.1): byte {error.start}") from None
+        raise JsonDecodeError(INVALID_UTF8, f"body is not UTF-8 (RFC 8259 §8.1): byte {error.start}") from None
     if text.startswith(BOM):
-        raise JsonDecodeError("byte_order_mark", "body starts with a byte order mark; send UTF-8 without one")
+        raise JsonDecodeError(BYTE_ORDER_MARK, "body starts with a byte order mark; send UTF-8 without one")
     return text
 
 
 def _decimal(text: str) -> Decimal:
     value = Decimal(text)
     if not MIN_ADJUSTED_EXPONENT <= value.adjusted() <= MAX_ADJUSTED_EXPONENT:
-        raise JsonDecodeError("number_out_of_range", f"number {text[:32]} is outside the range 1e±999999")
+        raise JsonDecodeError(NUMBER_OUT_OF_RANGE, f"number {text[:32]} is outside the range 1e±999999")
     return value
 
 
 def _constant(name: str) -> Any:
-    raise JsonDecodeError("malformed_json", f"{name} is not a JSON number")
+    raise JsonDecodeError(MALFORMED_JSON, f"{name} is not a JSON number")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -70,7 +79,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(value) != len(pairs):
         seen: set[str] = set()
         duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise JsonDecodeError("duplicate_key", f"object key {duplicate[:64]!r} appears more than once")
+        raise JsonDecodeError(DUPLICATE_KEY, f"object key {duplicate[:64]!r} appears more than once")
     return value
 
 
@@ -81,13 +90,13 @@ def _check_tree(value: Any, *, surrogates: bool) -> None:
         node, depth = stack.pop()
         if isinstance(node, dict):
             if depth > MAX_DEPTH:
-                raise JsonDecodeError("too_deep", f"nesting deeper than {MAX_DEPTH} levels")
+                raise JsonDecodeError(TOO_DEEP, f"nesting deeper than {MAX_DEPTH} levels")
             if surrogates:
                 _check_text("".join(node))
             stack.extend((child, depth + 1) for child in node.values())
         elif isinstance(node, list):
             if depth > MAX_DEPTH:
-                raise JsonDecodeError("too_deep", f"nesting deeper than {MAX_DEPTH} levels")
+                raise JsonDecodeError(TOO_DEEP, f"nesting deeper than {MAX_DEPTH} levels")
             stack.extend((child, depth + 1) for child in node)
         elif surrogates and isinstance(node, str):
             _check_text(node)
@@ -97,9 +106,7 @@ def _check_text(text: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise JsonDecodeError(
-            "lone_surrogate", "a string holds an unpaired surrogate escape (\\ud800-\\udfff)"
-        ) from None
+        raise JsonDecodeError(LONE_SURROGATE, "a string holds an unpaired surrogate escape (\\ud800-\\udfff)") from None
 
 
 def loads(text: str) -> Any:
@@ -109,9 +116,9 @@ def loads(text: str) -> Any:
     except JsonDecodeError:
         raise
     except RecursionError:
-        raise JsonDecodeError("too_deep", f"nesting deeper than {MAX_DEPTH} levels") from None
+        raise JsonDecodeError(TOO_DEEP, f"nesting deeper than {MAX_DEPTH} levels") from None
     except ValueError as error:  # json.JSONDecodeError, int digit limit
-        raise JsonDecodeError("malformed_json", f"body is not valid JSON: {error}") from None
+        raise JsonDecodeError(MALFORMED_JSON, f"body is not valid JSON: {error}") from None
     # Counting brackets is cheaper than a walk and bounds the depth: most bodies skip the walk.
     # Substring tests first (C speed); the pattern only where a \\uD escape may be.
     surrogates = ("\\ud" in text or "\\uD" in text) and _SURROGATE_ESCAPE.search(text) is not None

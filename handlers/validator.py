@@ -25,6 +25,7 @@ from secret_cache import ParsedSecret, ParsedSecretCache, SecretUnusableError
 
 import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
+from errors import MALFORMED_BODY, NO_EVENTS, PAYLOAD_TOO_LARGE, RESERVED_EVENT_ID, UNKNOWN_SOURCE
 from http_response import json_response
 from providers import ProviderEvent, WebhookRequest
 from providers.common import strong_enough
@@ -302,7 +303,7 @@ def _check_standard_namespace(event_id: str) -> None:
     prefix, colon, _ = event_id.partition(":")
     if colon and prefix in _sources():
         raise InvalidEventError(
-            "reserved_event_id",
+            RESERVED_EVENT_ID,
             f"event_id prefix {prefix!r} is the namespace of source {prefix!r}; POST /webhook cannot store there",
             "event_id",
         )
@@ -406,7 +407,7 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
     """`POST /webhook/<name>`: verified the way the source's provider signs, mapped to canonical events."""
     source = _sources().get(name)
     if source is None:
-        return _rejected(404, "unknown_source", f"no source named {name[:32]!r} is configured")
+        return _rejected(404, UNKNOWN_SOURCE, f"no source named {name[:32]!r} is configured")
     logger.append_keys(source=name)
     _per_source_metrics(name)
     try:
@@ -437,7 +438,7 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
     except InvalidEventError as error:
         return refused(error)
     if not provider_events:
-        return refused(InvalidEventError("no_events", "the delivery carries no event"))
+        return refused(InvalidEventError(NO_EVENTS, "the delivery carries no event"))
     try:
         # Every event of a batch is admitted before anything is written: all or nothing at the door.
         items = admit_events(source, provider_events, now)
@@ -459,13 +460,13 @@ def process(event: dict[str, Any], now: datetime.datetime, signed_at: int | None
     try:
         name = source_name(event)
     except UnknownSourceError as error:
-        return _rejected(404, "unknown_source", str(error))
+        return _rejected(404, UNKNOWN_SOURCE, str(error))
     try:
         body = _raw_body(event)
     except ValueError as error:
-        return _rejected(400, "malformed_body", str(error))
+        return _rejected(400, MALFORMED_BODY, str(error))
     if len(body) > MAX_BODY_BYTES:
-        return _rejected(413, "payload_too_large", f"body is larger than {MAX_BODY_BYTES} bytes")
+        return _rejected(413, PAYLOAD_TOO_LARGE, f"body is larger than {MAX_BODY_BYTES} bytes")
     if name is None:
         response = _process_standard(event, headers, body, now, clock)
     else:

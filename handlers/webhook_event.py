@@ -17,7 +17,7 @@ import fastjsonschema
 import money
 import strict_json
 from canonical_event import CanonicalEvent, payload_sha256, utc_text
-from errors import PipelineError
+from errors import INVALID_AMOUNT, PAYLOAD_TOO_LARGE, SCHEMA_VIOLATION, PipelineError
 
 # The outcome of a body that names none (README, "The money contract"); other types get none.
 DEFAULT_OUTCOMES = {"payment": "succeeded", "refund": "succeeded", "dispute": "opened"}
@@ -58,7 +58,7 @@ def decode_body(body: bytes) -> tuple[str, Any]:
     """Size check and strict decoding: (text, value). Raises `InvalidEventError` (reason `payload_too_large`
     for bodies over `MAX_BODY_BYTES`, else the `strict_json` reason)."""
     if len(body) > MAX_BODY_BYTES:
-        raise InvalidEventError("payload_too_large", f"body is larger than {MAX_BODY_BYTES} bytes")
+        raise InvalidEventError(PAYLOAD_TOO_LARGE, f"body is larger than {MAX_BODY_BYTES} bytes")
     try:
         return strict_json.decode(body)
     except strict_json.JsonDecodeError as error:
@@ -71,12 +71,12 @@ def parse_event(body: bytes) -> CanonicalEvent:
     try:
         _validate(event)
     except fastjsonschema.JsonSchemaValueException as error:
-        raise InvalidEventError("schema_violation", error.message, _field_of(error)) from None
+        raise InvalidEventError(SCHEMA_VIOLATION, error.message, _field_of(error)) from None
     amount = Decimal(event["amount"])  # its DynamoDB range is checked once, where the item is built
     places = money.decimal_places_beyond_exponent(amount, event.get("currency"))
     if places is not None:  # money cannot move in fractions of the minor unit (`12.5` JPY, `0.001` USD)
         raise InvalidEventError(
-            "invalid_amount",
+            INVALID_AMOUNT,
             f"amount {event['amount']} has more decimal places than {event['currency']}'s exponent ({places})",
             "amount",
         )
@@ -85,9 +85,7 @@ def parse_event(body: bytes) -> CanonicalEvent:
         # An offset can move a time at the edge of `datetime`'s range (years 1 and 9999) out of it.
         timestamp = event["timestamp"] if event["timestamp"].endswith("Z") else utc_text(moment)
     except (ValueError, OverflowError) as error:
-        raise InvalidEventError(
-            "schema_violation", f"timestamp is not a valid date-time: {error}", "timestamp"
-        ) from None
+        raise InvalidEventError(SCHEMA_VIOLATION, f"timestamp is not a valid date-time: {error}", "timestamp") from None
     transaction_type = event["transaction_type"]
     version = event.get("object_version")
     return CanonicalEvent(

@@ -13,7 +13,17 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 
-from errors import PipelineError
+from errors import (
+    INVALID_SIGNATURE,
+    MALFORMED_SIGNATURE,
+    MALFORMED_SIGNATURE_HEADERS,
+    MALFORMED_TIMESTAMP,
+    MALFORMED_WEBHOOK_ID,
+    MISSING_SIGNATURE_HEADERS,
+    TIMESTAMP_IN_FUTURE,
+    TIMESTAMP_TOO_OLD,
+    PipelineError,
+)
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format marker, not a secret
 SIGNATURE_VERSION = "v1"
@@ -150,24 +160,24 @@ def verify(
     missing = [name for name, value in ((ID_HEADER, webhook_id), (TIMESTAMP_HEADER, timestamp_text),
                                         (SIGNATURE_HEADER, signature_header)) if not value]  # fmt: skip
     if missing:
-        raise SignatureError("missing_signature_headers", f"missing header(s): {', '.join(missing)}")
+        raise SignatureError(MISSING_SIGNATURE_HEADERS, f"missing header(s): {', '.join(missing)}")
     if len(webhook_id) > MAX_ID_LENGTH or not webhook_id.isascii() or not webhook_id.isprintable():
         raise SignatureError(
-            "malformed_webhook_id", f"{ID_HEADER} must be at most {MAX_ID_LENGTH} printable ASCII characters"
+            MALFORMED_WEBHOOK_ID, f"{ID_HEADER} must be at most {MAX_ID_LENGTH} printable ASCII characters"
         )
     # isascii() first: str.isdigit() is also true for '²' and other digits int() refuses.
     if not (timestamp_text.isascii() and timestamp_text.isdigit()) or len(timestamp_text) > 12:
-        raise SignatureError("malformed_timestamp", f"{TIMESTAMP_HEADER} must be integer seconds since the epoch")
+        raise SignatureError(MALFORMED_TIMESTAMP, f"{TIMESTAMP_HEADER} must be integer seconds since the epoch")
     timestamp = int(timestamp_text)
     candidates = _signatures(signature_header)
     if not candidates:
         raise SignatureError(
-            "malformed_signature", f"{SIGNATURE_HEADER} holds no '{SIGNATURE_VERSION},<base64>' signature"
+            MALFORMED_SIGNATURE, f"{SIGNATURE_HEADER} holds no '{SIGNATURE_VERSION},<base64>' signature"
         )
     try:
         signed = f"{webhook_id}.{timestamp_text}.".encode() + body
     except UnicodeEncodeError:  # a lone surrogate in the id header
-        raise SignatureError("malformed_signature_headers", f"{ID_HEADER} is not valid text") from None
+        raise SignatureError(MALFORMED_SIGNATURE_HEADERS, f"{ID_HEADER} is not valid text") from None
     matched = False
     for key in keys:
         expected = hmac.new(key, signed, hashlib.sha256).digest()
@@ -175,14 +185,14 @@ def verify(
             # Evaluate every pair: no early exit that would tell an attacker which key matched.
             matched |= hmac.compare_digest(expected, candidate)
     if not matched:
-        raise SignatureError("invalid_signature", "no signature matches an active signing secret")
+        raise SignatureError(INVALID_SIGNATURE, "no signature matches an active signing secret")
     # Freshness after the signature (errors.py, "Order of checks"): a forged timestamp is an invalid
     # signature, not a stale one, as for every provider (providers/common.py).
     if timestamp < now - tolerance_seconds:
-        raise SignatureError("timestamp_too_old", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the past")
+        raise SignatureError(TIMESTAMP_TOO_OLD, f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the past")
     if timestamp > now + tolerance_seconds:
         raise SignatureError(
-            "timestamp_in_future", f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the future"
+            TIMESTAMP_IN_FUTURE, f"{TIMESTAMP_HEADER} is more than {tolerance_seconds} s in the future"
         )
     note_signature_matched()
     return webhook_id

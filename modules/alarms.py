@@ -211,47 +211,49 @@ class PipelineAlarms(Construct):
         )
         self.alarms.append(alarm)
 
+    def _validator_counted(self, id_: str, *, metric: str, description: str, validator_service: str) -> None:
+        """Any `metric` the validator counts (namespace `WebhookPipeline`, dimension `service`) in a
+        `QUARANTINE_WINDOW_SECONDS` window."""
+        self._alarm(
+            id_,
+            description=description,
+            namespace=VALIDATOR_METRICS_NAMESPACE,
+            metric=metric,
+            dimensions={"service": validator_service},
+            statistic="Sum",
+            threshold=0,
+            period=QUARANTINE_WINDOW_SECONDS,
+        )
+
     def quarantined(self, *, validator_service: str, table_name: str) -> None:
         """A signed delivery was refused (409, 400, 413) and kept in `table_name`: look, fix, readmit."""
-        self._alarm(
+        self._validator_counted(
             "verified-deliveries-quarantined",
+            metric="Quarantined",
             description=(
                 f"a signed delivery was refused and kept in {table_name}: "
                 "python -m pipeline_tools quarantine list, then fix and readmit (README, Quarantine)"
             ),
-            namespace=VALIDATOR_METRICS_NAMESPACE,
-            metric="Quarantined",
-            dimensions={"service": validator_service},
-            statistic="Sum",
-            threshold=0,
-            period=QUARANTINE_WINDOW_SECONDS,
+            validator_service=validator_service,
         )
 
     def quarantine_failures(self, *, validator_service: str) -> None:
         """The quarantine write failed: the delivery was answered 503 and will be retried by its sender."""
-        self._alarm(
+        self._validator_counted(
             "quarantine-write-failures",
-            description="a refused signed delivery could not be kept (answered 503, the sender retries)",
-            namespace=VALIDATOR_METRICS_NAMESPACE,
             metric="QuarantineFailed",
-            dimensions={"service": validator_service},
-            statistic="Sum",
-            threshold=0,
-            period=QUARANTINE_WINDOW_SECONDS,
+            description="a refused signed delivery could not be kept (answered 503, the sender retries)",
+            validator_service=validator_service,
         )
 
     def secret_entries_skipped(self, *, validator_service: str) -> None:
         """A configured secret entry was skipped as malformed or too weak (logged by source and index)."""
-        self._alarm(
+        self._validator_counted(
             "secret-entries-skipped",
+            metric="SecretEntrySkipped",
             description=(
                 "a signing secret entry was skipped as malformed or too weak: the validator's log names the "
                 "source and the entry's index (never its value)"
             ),
-            namespace=VALIDATOR_METRICS_NAMESPACE,
-            metric="SecretEntrySkipped",
-            dimensions={"service": validator_service},
-            statistic="Sum",
-            threshold=0,
-            period=QUARANTINE_WINDOW_SECONDS,
+            validator_service=validator_service,
         )

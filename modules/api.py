@@ -27,6 +27,8 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from modules.reasons import errors
+
 EVENT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "handlers" / "event_schema.json"
 STAGE_NAME = "v1"
 WEBHOOK_PATH = "webhook"
@@ -51,13 +53,13 @@ ACCESS_LOG_FORMAT = json.dumps(
 # The validation message can hold double quotes; escapeJavaScript escapes them and the replace undoes
 # its escaping of single quotes, which JSON does not allow.
 BAD_REQUEST_TEMPLATE = (
-    '{"error":"invalid_body","message":"'
+    f'{{"error":"{errors.INVALID_BODY}","message":"'
     '$util.escapeJavaScript($context.error.validationErrorString).replaceAll("\\\\\'","\'")'
     '","request_id":"$context.requestId"}'
 )
 
 MISSING_SIGNATURE_TEMPLATE = (
-    '{"error":"missing_signature_header","message":"$context.error.validationErrorString",'
+    f'{{"error":"{errors.MISSING_SIGNATURE_HEADER}","message":"$context.error.validationErrorString",'
     '"request_id":"$context.requestId"}'
 )
 

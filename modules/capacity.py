@@ -9,8 +9,8 @@ sized; a setting given explicitly is checked. A combination that cannot meet the
 
 Every AWS figure below carries its source; the two assumptions (a validator delivery's duration, the
 router's cost per record and per SQS call) are measured by `make bench` and written down in
-docs/PERFORMANCE.md. Other stages of the path (a lifecycle queue, a FIFO mode, a reconciler's writes)
-join by appending a builder to `STAGE_BUILDERS`.
+docs/PERFORMANCE.md. Other stages of the path (a lifecycle queue, a reconciler's writes) join by
+appending a builder to `STAGE_BUILDERS`; the FIFO money queues (`fifo_money_queues`) are one.
 """
 
 from __future__ import annotations
@@ -55,6 +55,19 @@ ROUTER_SECONDS_PER_INVOCATION = 0.02
 ROUTED_QUEUES = 4  # payments, refunds, disputes, unrouted: one SendMessageBatch per queue per 10 records
 # The router keeps up with a shard written at full speed twice over (issue 20), so a backlog drains.
 ROUTER_SHARD_HEADROOM = 2.0
+# SQS FIFO queues count API calls, not messages, per API action (SendMessage[Batch], ReceiveMessage,
+# DeleteMessage[Batch]): 300 calls/s per queue (per partition) without high-throughput mode, so 300
+# messages/s unbatched and 3,000 with batches of 10. High-throughput mode (the stack's money queues:
+# deduplication scope and throughput limit per message group, modules/queues.py) raises the queue's limit
+# to a regional one, while each message group (here: one payment, refund or dispute) keeps 300 calls/s.
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/troubleshooting-fifo-throttling-issues.html
+SQS_FIFO_CALLS_PER_SECOND = 300
+SQS_FIFO_BATCH = 10
+SQS_FIFO_HIGH_THROUGHPUT_CALLS_PER_SECOND = {
+    **dict.fromkeys(("us-east-1", "us-west-2", "eu-west-1"), 70_000),
+    **dict.fromkeys(("us-east-2", "eu-central-1"), 19_000),
+}  # other regions: the quota page's figure for yours; the model assumes the default 300 calls/s there
 
 
 class CapacityError(ConfigError):
@@ -193,9 +206,38 @@ def _router_stage(plan: CapacityPlan) -> Stage:
     )
 
 
+def fifo_calls_per_second(region: str) -> int:
+    """A high-throughput FIFO queue's API calls/s per action in `region` (300, the per-partition default,
+    where the quota page gives no regional figure: a conservative floor)."""
+    return SQS_FIFO_HIGH_THROUGHPUT_CALLS_PER_SECOND.get(region, SQS_FIFO_CALLS_PER_SECOND)
+
+
+def _fifo_stage(plan: CapacityPlan) -> Stage | None:
+    """The router's `SendMessageBatch` calls into one FIFO money queue (worst case: every event of one
+    kind), up to 10 messages a call (the router's batch size caps it); consumers' receives and deletes have the
+    same limit per action."""
+    s = plan.settings
+    if not s.fifo_money_queues:
+        return None
+    calls = fifo_calls_per_second(s.region)
+    per_call = min(SQS_FIFO_BATCH, s.router_batch_size)
+    rate = calls * per_call
+    return Stage(
+        "FIFO money queues (SendMessageBatch)",
+        f"{calls:,} calls/s per action in {s.region} (high throughput) x {per_call} messages; "
+        f"{SQS_FIFO_CALLS_PER_SECOND} calls/s per message group (one object)",
+        rate,
+        rate,
+        "only latency (the router retries throttled entries; IteratorAge alarm); nothing refused",
+        "an SQS FIFO quota increase (Service Quotas), or fifo_money_queues: false",
+    )
+
+
 # Stages of the path, in the order a request meets them. Append a builder to add one (it may return
 # None when the stage is off in this environment).
-STAGE_BUILDERS: list[StageBuilder] = [_api_stage, _waf_stage, _validator_stage, _table_stage, _router_stage]
+STAGE_BUILDERS: list[StageBuilder] = [
+    _api_stage, _waf_stage, _validator_stage, _table_stage, _router_stage, _fifo_stage,
+]  # fmt: skip
 
 
 def _sized(settings: PipelineSettings) -> CapacityPlan:

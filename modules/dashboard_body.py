@@ -11,32 +11,19 @@ The validator metrics' dimensions are one tuple, `VALIDATOR_DIMENSIONS`: when pr
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from modules.reasons import REASONS
+
 METRICS_NAMESPACE = "WebhookPipeline"
-
-
-def _errors_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "handlers" / "errors.py"
-    spec = importlib.util.spec_from_file_location("pipeline_handler_errors", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 VALIDATOR_OUTCOMES = (
     "Accepted", "Duplicate", "Conflict", "Rejected", "SignatureRejected", "StoreFailed", "SecretUnavailable",
     "SignatureVerified", "Quarantined", "QuarantineFailed", "Readmitted", "ReadmitRefused",
 )  # fmt: skip
-# The reasons the validator rejects with: the one registry, handlers/errors.py `REASONS` (read from the
-# file: this module imports no handler package); tests/handlers/test_dashboard_metrics.py fails when the
-# handlers raise one that is not registered.
-REJECTION_REASONS = tuple(_errors_module().REASONS)
+# The reasons the validator rejects with: the one registry, handlers/errors.py `REASONS` (modules/reasons.py).
+REJECTION_REASONS = tuple(REASONS)
 # Per-source outcomes (validator.py `_per_source_metrics`: every metric also under service and source).
 SOURCE_OUTCOMES = (
     "Accepted", "Duplicate", "Conflict", "StoreFailed", "Rejected", "SignatureRejected", "SecretUnavailable",

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf_cdktf_provider_aws.dynamodb_resource_policy import DynamodbResourcePolicy
-from cdktf_cdktf_provider_aws.dynamodb_table import (
-    DynamodbTable,
-    DynamodbTableAttribute,
-    DynamodbTablePointInTimeRecovery,
-    DynamodbTableServerSideEncryption,
-    DynamodbTableTtl,
-)
 from constructs import Construct
 
-from modules.iam import deny_all_but, policy_document
-
-# Every API that writes items; TTL expiry is DynamoDB's own and is not a call.
-ITEM_WRITE_ACTIONS = (
-    "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert",
-    "dynamodb:PartiQLUpdate", "dynamodb:PutItem", "dynamodb:UpdateItem",
-)  # fmt: skip
+from modules.dynamodb_table import pipeline_table, writers_only_policy
 
 
 class EventTable(Construct):
@@ -40,33 +26,21 @@ class EventTable(Construct):
         other_writer_role_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
-        self.table = DynamodbTable(
+        self.table = pipeline_table(
             self,
             "events-table",
             name=f"transaction-events-{environment}",
-            billing_mode="PAY_PER_REQUEST",
             hash_key="event_id",
-            attribute=[DynamodbTableAttribute(name="event_id", type="S")],
-            ttl=DynamodbTableTtl(attribute_name="ttl", enabled=True),
-            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=kms_key_arn),
+            ttl_attribute="ttl",
+            kms_key_arn=kms_key_arn,
+            deletion_protection=deletion_protection,
             # NEW_IMAGE: the router needs the stored event, never the previous version.
-            stream_enabled=True,
             stream_view_type="NEW_IMAGE",
-            deletion_protection_enabled=deletion_protection,
         )
-        document = policy_document(
+        self.policy = writers_only_policy(
             self,
-            "events-table-policy-document",
-            [
-                deny_all_but(
-                    "OnlyTheValidatorWrites",
-                    ITEM_WRITE_ACTIONS,
-                    [self.table.arn],
-                    principal_arns=[writer_role_arn, *other_writer_role_arns],
-                )
-            ],
-        )
-        self.policy = DynamodbResourcePolicy(
-            self, "events-table-policy", resource_arn=self.table.arn, policy=document.json
+            "events-table-policy",
+            table=self.table,
+            sid="OnlyTheValidatorWrites",
+            writer_role_arns=[writer_role_arn, *other_writer_role_arns],
         )

@@ -18,17 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
-from cdktf_cdktf_provider_aws.dynamodb_table import (
-    DynamodbTable,
-    DynamodbTableAttribute,
-    DynamodbTablePointInTimeRecovery,
-    DynamodbTableServerSideEncryption,
-    DynamodbTableTtl,
-)
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from constructs import Construct
 
 from modules.aws_context import AwsContext
+from modules.dynamodb_table import pipeline_table
 from modules.function import PipelineFunction
 from modules.iam import allow
 from modules.lambda_package import PROJECT_ROOT, LambdaPackage, build_lambda_package
@@ -74,17 +68,14 @@ class ExampleConsumer(Construct):
         aws: AwsContext,
     ) -> None:
         super().__init__(scope, id_)
-        self.table = DynamodbTable(
+        self.table = pipeline_table(
             self,
             "ledger-table",
             name=f"example-ledger-{environment}",
-            billing_mode="PAY_PER_REQUEST",
             hash_key="pk",
-            attribute=[DynamodbTableAttribute(name="pk", type="S")],
-            ttl=DynamodbTableTtl(attribute_name="expires_at", enabled=True),
-            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=kms_key_arn),
-            deletion_protection_enabled=deletion_protection,
+            ttl_attribute="expires_at",
+            kms_key_arn=kms_key_arn,
+            deletion_protection=deletion_protection,
         )
         package = build_consumer_package(build_dir)
         asset = TerraformAsset(self, "consumer-package", path=str(package.path), type=AssetType.FILE)

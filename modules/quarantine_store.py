@@ -11,18 +11,9 @@ policy); operators read it and ask the validator to readmit (direct Lambda invok
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.dynamodb_resource_policy import DynamodbResourcePolicy
-from cdktf_cdktf_provider_aws.dynamodb_table import (
-    DynamodbTable,
-    DynamodbTableAttribute,
-    DynamodbTablePointInTimeRecovery,
-    DynamodbTableServerSideEncryption,
-    DynamodbTableTtl,
-)
 from constructs import Construct
 
-from modules.event_store import ITEM_WRITE_ACTIONS
-from modules.iam import deny_all_but, policy_document
+from modules.dynamodb_table import pipeline_table, writers_only_policy
 
 
 class QuarantineTable(Construct):
@@ -39,30 +30,19 @@ class QuarantineTable(Construct):
         writer_role_arn: str,
     ) -> None:
         super().__init__(scope, id_)
-        self.table = DynamodbTable(
+        self.table = pipeline_table(
             self,
             "quarantine-table",
             name=f"webhook-quarantine-{environment}",
-            billing_mode="PAY_PER_REQUEST",
             hash_key="quarantine_id",
-            attribute=[DynamodbTableAttribute(name="quarantine_id", type="S")],
-            ttl=DynamodbTableTtl(attribute_name="expires_at", enabled=True),
-            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=kms_key_arn),
-            deletion_protection_enabled=deletion_protection,
+            ttl_attribute="expires_at",
+            kms_key_arn=kms_key_arn,
+            deletion_protection=deletion_protection,
         )
-        document = policy_document(
+        self.policy = writers_only_policy(
             self,
-            "quarantine-table-policy-document",
-            [
-                deny_all_but(
-                    "OnlyTheValidatorWrites",
-                    ITEM_WRITE_ACTIONS,
-                    [self.table.arn],
-                    principal_arns=[writer_role_arn],
-                )
-            ],
-        )
-        self.policy = DynamodbResourcePolicy(
-            self, "quarantine-table-policy", resource_arn=self.table.arn, policy=document.json
+            "quarantine-table-policy",
+            table=self.table,
+            sid="OnlyTheValidatorWrites",
+            writer_role_arns=[writer_role_arn],
         )

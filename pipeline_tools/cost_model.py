@@ -100,6 +100,7 @@ class Volumes:
     prices: dict[str, float]
     router_invocations: float
     item_bytes: int = 1024  # one stored event item (payload as stored + attributes)
+    payload_bytes: int = 2048  # the average body size priced
 
 
 # Other parts of the stack add their volumes here (a reconciler's schedule and API calls, the
@@ -240,8 +241,10 @@ def estimate(
         lines.append(Line("WAF", f"logs: {waf_log_gb:.2f} GB ({'blocked requests only' if r.waf_logs_blocked_only else 'every request'})",
                           waf_log_gb * p["cloudwatch_logs_ingestion_per_gb"]
                           + waf_log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]))  # fmt: skip
-    volumes = Volumes(events, settings, a, p, router_invocations, item_bytes)
-    for extra in EXTRA_VOLUMES:
+    volumes = Volumes(events, settings, a, p, router_invocations, item_bytes=item_bytes, payload_bytes=payload_bytes)
+    from pipeline_tools import cost_consumer  # FIFO money queues, the example consumer (it imports this module)
+
+    for extra in (*EXTRA_VOLUMES, *cost_consumer.LINES):
         lines.extend(extra(volumes))
     return Estimate(events_per_month, payload_bytes, lines)
 

@@ -29,6 +29,14 @@ from typing import Any
 
 import money
 from canonical_json import dumps
+from errors import (
+    INVALID_AMOUNT,
+    INVALID_FIELD,
+    INVALID_SIGNATURE,
+    MALFORMED_NOTIFICATION,
+    MALFORMED_SIGNATURE,
+    MISSING_SIGNATURE,
+)
 from providers import ProviderEvent, WebhookRequest, common
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
@@ -124,7 +132,7 @@ def _signed_value(item: Mapping[str, Any], name: str) -> str:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise SignatureError("malformed_notification", f"signed field {name} is neither a string nor an integer")
+    raise SignatureError(MALFORMED_NOTIFICATION, f"signed field {name} is neither a string nor an integer")
 
 
 def signing_string(item: Mapping[str, Any]) -> str:
@@ -137,12 +145,12 @@ def _items(document: Any) -> list[dict[str, Any]]:
     """The `NotificationRequestItem`s of a delivery; a delivery without them carries no signature (401)."""
     entries = document.get("notificationItems") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
-        raise SignatureError("missing_signature", "body holds no notificationItems to verify")
+        raise SignatureError(MISSING_SIGNATURE, "body holds no notificationItems to verify")
     items = []
     for entry in entries:
         item = entry.get("NotificationRequestItem") if isinstance(entry, dict) else None
         if not isinstance(item, dict):
-            raise SignatureError("malformed_notification", "a notificationItems entry has no NotificationRequestItem")
+            raise SignatureError(MALFORMED_NOTIFICATION, "a notificationItems entry has no NotificationRequestItem")
         items.append(item)
     return items
 
@@ -151,11 +159,11 @@ def _signature(item: Mapping[str, Any]) -> bytes:
     additional = item.get("additionalData")
     encoded = additional.get("hmacSignature") if isinstance(additional, dict) else None
     if not isinstance(encoded, str) or not encoded:
-        raise SignatureError("missing_signature", "a notification item has no additionalData.hmacSignature")
+        raise SignatureError(MISSING_SIGNATURE, "a notification item has no additionalData.hmacSignature")
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise SignatureError("malformed_signature", "additionalData.hmacSignature is not base64") from None
+        raise SignatureError(MALFORMED_SIGNATURE, "additionalData.hmacSignature is not base64") from None
 
 
 def _verify(item: Mapping[str, Any], keys: Sequence[bytes]) -> bool:
@@ -174,7 +182,7 @@ def receive(
     results = [_verify(item, keys) for item in items]
     if not all(results):
         failed = results.index(False)
-        raise SignatureError("invalid_signature", f"notification item {failed} is not signed by an active HMAC key")
+        raise SignatureError(INVALID_SIGNATURE, f"notification item {failed} is not signed by an active HMAC key")
     capture = options.get("capture", "automatic")
     return [_event(item, index, capture) for index, item in enumerate(items)]
 
@@ -185,7 +193,7 @@ def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> P
     code = common.event_type(item.get("eventCode"), f"{prefix}.eventCode")
     success = item.get("success")
     if success not in ("true", "false"):
-        raise InvalidEventError("invalid_field", f'{prefix}.success must be "true" or "false"', f"{prefix}.success")
+        raise InvalidEventError(INVALID_FIELD, f'{prefix}.success must be "true" or "false"', f"{prefix}.success")
     provider_event_id = common.joined_id(
         [(item.get("pspReference"), f"{prefix}.pspReference"), (code, f"{prefix}.eventCode"),
          (success, f"{prefix}.success")]
@@ -195,7 +203,7 @@ def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> P
     value = unit = code_currency = None
     if amount is not None:
         if not isinstance(amount, dict):
-            raise InvalidEventError("invalid_amount", f"{prefix}.amount must be an object", f"{prefix}.amount")
+            raise InvalidEventError(INVALID_AMOUNT, f"{prefix}.amount must be an object", f"{prefix}.amount")
         value = common.minor_amount(amount.get("value"), f"{prefix}.amount.value")
         code_currency = common.currency(amount.get("currency"), f"{prefix}.amount.currency")
         unit = "minor"
@@ -247,7 +255,7 @@ def _check_signed_boundaries(item: Mapping[str, Any], prefix: str) -> None:
         value = item.get(name)
         if isinstance(value, str) and ":" in value:
             field = f"{prefix}.{name}"
-            raise InvalidEventError("invalid_field", f"{field} must not hold ':' (it shifts the signed fields)", field)
+            raise InvalidEventError(INVALID_FIELD, f"{field} must not hold ':' (it shifts the signed fields)", field)
 
 
 def _unsigned(item: Mapping[str, Any]) -> dict[str, Any]:

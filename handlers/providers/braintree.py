@@ -45,6 +45,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import money
+from errors import (
+    INVALID_SIGNATURE,
+    MALFORMED_FORM,
+    MALFORMED_PAYLOAD,
+    MISSING_SIGNATURE,
+    NOT_CONFIGURED,
+    NOT_PROVIDER_SHAPE,
+    UNKNOWN_PUBLIC_KEY,
+    XML_DOCTYPE,
+)
 from providers import ProviderEvent, WebhookRequest, common
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
@@ -112,19 +122,19 @@ def _form(body: bytes) -> tuple[str, bytes]:
         text = body.decode("ascii")
         fields = urllib.parse.parse_qsl(text, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
-        raise SignatureError("malformed_form", "body is not a form with bt_signature and bt_payload") from None
+        raise SignatureError(MALFORMED_FORM, "body is not a form with bt_signature and bt_payload") from None
     values: dict[str, list[str]] = {}
     for name, value in fields:
         values.setdefault(name, []).append(value)
     signature, payload = values.get("bt_signature", []), values.get("bt_payload", [])
     if len(signature) != 1 or len(payload) != 1 or not signature[0] or not payload[0]:
-        raise SignatureError("missing_signature", "the form needs exactly one bt_signature and one bt_payload")
+        raise SignatureError(MISSING_SIGNATURE, "the form needs exactly one bt_signature and one bt_payload")
     try:
         payload_bytes = payload[0].encode("ascii")
     except UnicodeEncodeError:
-        raise SignatureError("malformed_payload", "bt_payload holds characters outside base64") from None
+        raise SignatureError(MALFORMED_PAYLOAD, "bt_payload holds characters outside base64") from None
     if not _PAYLOAD.fullmatch(payload_bytes):
-        raise SignatureError("malformed_payload", "bt_payload holds characters outside base64")
+        raise SignatureError(MALFORMED_PAYLOAD, "bt_payload holds characters outside base64")
     return signature[0], payload_bytes
 
 
@@ -137,12 +147,12 @@ def verify(body: bytes, keys: Sequence[bytes], public_key: str) -> bytes:
         if separator and name == public_key and _HEX_SHA1.fullmatch(digest):
             candidates.append(bytes.fromhex(digest))
     if not candidates:
-        raise SignatureError("unknown_public_key", "bt_signature holds no signature for the configured public key")
+        raise SignatureError(UNKNOWN_PUBLIC_KEY, "bt_signature holds no signature for the configured public key")
     # Both messages are always compared (`|`, not `or`): the time taken does not tell which one matched.
     as_received = common.any_match(keys, payload, candidates, hashlib.sha1)
     with_newline = common.any_match(keys, payload + b"\n", candidates, hashlib.sha1)
     if not (as_received | with_newline):
-        raise SignatureError("invalid_signature", "no signature matches an active private key")
+        raise SignatureError(INVALID_SIGNATURE, "no signature matches an active private key")
     return payload
 
 
@@ -150,14 +160,14 @@ class _NoDoctype(ElementTree.TreeBuilder):
     """A tree builder that refuses any DOCTYPE (so any DTD, entity declaration or external entity)."""
 
     def doctype(self, name: str, pubid: str, system: str) -> None:
-        raise InvalidEventError("xml_doctype", "the notification XML holds a DOCTYPE, which is refused", "bt_payload")
+        raise InvalidEventError(XML_DOCTYPE, "the notification XML holds a DOCTYPE, which is refused", "bt_payload")
 
 
 def _parse_xml(payload: bytes) -> ElementTree.Element:
     try:
         document = base64.b64decode(payload.replace(b"\n", b""), validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidEventError("malformed_payload", "bt_payload is not base64", "bt_payload") from None
+        raise InvalidEventError(MALFORMED_PAYLOAD, "bt_payload is not base64", "bt_payload") from None
     # Verified payload, and the builder refuses any DOCTYPE (see _NoDoctype): defusedxml is not available.
     parser = ElementTree.XMLParser(target=_NoDoctype())  # noqa: S314
     try:
@@ -166,7 +176,7 @@ def _parse_xml(payload: bytes) -> ElementTree.Element:
     # LookupError: an unknown encoding in the XML declaration; ValueError (UnicodeError among them): an
     # encoding Python knows but cannot decode the bytes with, or will not hand to expat (UTF-7, UTF-32, idna).
     except (ElementTree.ParseError, LookupError, ValueError):
-        raise InvalidEventError("malformed_payload", "bt_payload is not well-formed XML", "bt_payload") from None
+        raise InvalidEventError(MALFORMED_PAYLOAD, "bt_payload is not well-formed XML", "bt_payload") from None
 
 
 def receive(
@@ -175,11 +185,11 @@ def receive(
     """Verify the form, then read the one notification it carries."""
     public_key = options.get("public_key")
     if not isinstance(public_key, str) or not public_key:
-        raise SignatureError("not_configured", "the source has no public_key option")
+        raise SignatureError(NOT_CONFIGURED, "the source has no public_key option")
     payload = verify(request.body, keys, public_key)
     root = _parse_xml(payload)
     if root.tag != "notification":
-        raise InvalidEventError("not_provider_shape", "the XML root must be <notification>", "bt_payload")
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, "the XML root must be <notification>", "bt_payload")
     kind = common.event_type(_text(root, "kind"), "notification.kind")
     timestamp = common.iso_timestamp(_text(root, "timestamp"), "notification.timestamp")
     subject = root.find("subject")

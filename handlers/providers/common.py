@@ -29,6 +29,25 @@ from decimal import Decimal
 from typing import Any
 
 import strict_json
+from errors import (
+    INVALID_AMOUNT,
+    INVALID_CURRENCY,
+    INVALID_EVENT_ID,
+    INVALID_EVENT_TYPE,
+    INVALID_SIGNATURE,
+    INVALID_TIMESTAMP,
+    MALFORMED_SIGNATURE,
+    MALFORMED_SIGNATURE_HEADER,
+    MALFORMED_TIMESTAMP,
+    MISSING_CURRENCY,
+    MISSING_SIGNATURE_HEADER,
+    MISSING_SIGNATURE_HEADERS,
+    NO_SIGNATURE,
+    NOT_AN_OBJECT,
+    OVERSIZED_SIGNATURE_HEADER,
+    TIMESTAMP_IN_FUTURE,
+    TIMESTAMP_TOO_OLD,
+)
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError, note_signature_matched
 
@@ -63,11 +82,11 @@ def signature_header(headers: Mapping[str, str], name: str) -> str:
     """The stripped value of header `name` (lower case), checked to be present, ASCII and of sane size."""
     value = headers.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise SignatureError("missing_signature_header", f"missing header {name}")
+        raise SignatureError(MISSING_SIGNATURE_HEADER, f"missing header {name}")
     if len(value) > MAX_SIGNATURE_HEADER_LENGTH:
-        raise SignatureError("oversized_signature_header", f"{name} is longer than {MAX_SIGNATURE_HEADER_LENGTH}")
+        raise SignatureError(OVERSIZED_SIGNATURE_HEADER, f"{name} is longer than {MAX_SIGNATURE_HEADER_LENGTH}")
     if not value.isascii():
-        raise SignatureError("malformed_signature_header", f"{name} holds non-ASCII characters")
+        raise SignatureError(MALFORMED_SIGNATURE_HEADER, f"{name} holds non-ASCII characters")
     return value.strip()
 
 
@@ -111,7 +130,7 @@ def any_match(
 def epoch_text(text: str, header_name: str) -> int:
     """A signed timestamp as written in a signature header: ASCII digits only, at most 12."""
     if not _EPOCH_DIGITS.fullmatch(text):
-        raise SignatureError("malformed_timestamp", f"the timestamp in {header_name} must be integer epoch seconds")
+        raise SignatureError(MALFORMED_TIMESTAMP, f"the timestamp in {header_name} must be integer epoch seconds")
     return int(text)
 
 
@@ -119,11 +138,11 @@ def check_freshness(timestamp: int, *, now: int, tolerance_seconds: int, header_
     """Refuse a signed timestamp more than `tolerance_seconds` away from `now`, in either direction."""
     if timestamp < now - tolerance_seconds:
         raise SignatureError(
-            "timestamp_too_old", f"the timestamp in {header_name} is more than {tolerance_seconds} s in the past"
+            TIMESTAMP_TOO_OLD, f"the timestamp in {header_name} is more than {tolerance_seconds} s in the past"
         )
     if timestamp > now + tolerance_seconds:
         raise SignatureError(
-            "timestamp_in_future", f"the timestamp in {header_name} is more than {tolerance_seconds} s in the future"
+            TIMESTAMP_IN_FUTURE, f"the timestamp in {header_name} is more than {tolerance_seconds} s in the future"
         )
 
 
@@ -163,14 +182,12 @@ def verify_timestamped(
             if signature is not None:
                 candidates.append(signature)
     if len(timestamps) != 1:
-        raise SignatureError(
-            "malformed_signature_header", f"{header} must hold exactly one {timestamp_name}=<timestamp>"
-        )
+        raise SignatureError(MALFORMED_SIGNATURE_HEADER, f"{header} must hold exactly one {timestamp_name}=<timestamp>")
     timestamp = epoch_text(timestamps[0], header)
     if not candidates:
-        raise SignatureError("no_signature", f"{header} holds no {scheme}=<64 hex digits> signature")
+        raise SignatureError(NO_SIGNATURE, f"{header} holds no {scheme}=<64 hex digits> signature")
     if not any_match(keys, timestamps[0].encode() + joiner + body, candidates):
-        raise SignatureError("invalid_signature", f"no {scheme} signature matches an active {key_name}")
+        raise SignatureError(INVALID_SIGNATURE, f"no {scheme} signature matches an active {key_name}")
     check_freshness(timestamp, now=now, tolerance_seconds=tolerance_seconds, header_name=header)
 
 
@@ -198,7 +215,7 @@ def verify_body_hex(
     if standard_reasons:
         text = headers.get(header, "").strip()
         if not text:
-            raise SignatureError("missing_signature_headers", f"missing header: {header}")
+            raise SignatureError(MISSING_SIGNATURE_HEADERS, f"missing header: {header}")
     else:
         text = signature_header(headers, header)
     values = [value.strip() for value in text.split(",")] if several else [text]
@@ -209,10 +226,10 @@ def verify_body_hex(
     ]
     if not candidates:
         if standard_reasons:
-            raise SignatureError("malformed_signature", f"{header} holds no '{prefix}<64 hex digits>' value")
-        raise SignatureError("malformed_signature_header", f"{header} must be {prefix}64 hex digits")
+            raise SignatureError(MALFORMED_SIGNATURE, f"{header} holds no '{prefix}<64 hex digits>' value")
+        raise SignatureError(MALFORMED_SIGNATURE_HEADER, f"{header} must be {prefix}64 hex digits")
     if not any_match(keys, body, candidates):
-        raise SignatureError("invalid_signature", f"no signature matches an active {key_name}")
+        raise SignatureError(INVALID_SIGNATURE, f"no signature matches an active {key_name}")
 
 
 def tolerance(options: Mapping[str, Any], default: int) -> int:
@@ -274,7 +291,7 @@ def parse_object(text: str) -> dict[str, Any]:
     """The body as a JSON object, decoded strictly (see strict_json)."""
     value = parse_json(text)
     if not isinstance(value, dict):
-        raise InvalidEventError("not_an_object", "the body must be a JSON object")
+        raise InvalidEventError(NOT_AN_OBJECT, "the body must be a JSON object")
     return value
 
 
@@ -289,7 +306,7 @@ def get(value: Any, path: str) -> Any:
 
 def event_id(value: Any, field: str) -> str:
     if not isinstance(value, str) or not EVENT_ID_PATTERN.fullmatch(value):
-        raise InvalidEventError("invalid_event_id", f"{field} must match {EVENT_ID_PATTERN.pattern}", field)
+        raise InvalidEventError(INVALID_EVENT_ID, f"{field} must match {EVENT_ID_PATTERN.pattern}", field)
     return value
 
 
@@ -302,7 +319,7 @@ def id_part(value: Any, field: str) -> str:
     """
     if not isinstance(value, str) or not ID_PART_PATTERN.fullmatch(value):
         raise InvalidEventError(
-            "invalid_event_id",
+            INVALID_EVENT_ID,
             f"{field} must match {ID_PART_PATTERN.pattern} (no ':') to be part of an event id",
             field,
         )
@@ -318,7 +335,7 @@ def joined_id(parts: Sequence[tuple[Any, str]]) -> str:
 
 def event_type(value: Any, field: str) -> str:
     if not isinstance(value, str) or not EVENT_TYPE_PATTERN.fullmatch(value):
-        raise InvalidEventError("invalid_event_type", f"{field} must match {EVENT_TYPE_PATTERN.pattern}", field)
+        raise InvalidEventError(INVALID_EVENT_TYPE, f"{field} must match {EVENT_TYPE_PATTERN.pattern}", field)
     return value
 
 
@@ -327,22 +344,22 @@ def minor_amount(value: Any, field: str, *, as_text: bool = False) -> Decimal:
     if as_text:
         if isinstance(value, str) and _MINOR_UNITS_TEXT.fullmatch(value):
             return Decimal(value)
-        raise InvalidEventError("invalid_amount", f"{field} must be a string of digits (minor units)", field)
+        raise InvalidEventError(INVALID_AMOUNT, f"{field} must be a string of digits (minor units)", field)
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
-    raise InvalidEventError("invalid_amount", f"{field} must be an integer (minor units)", field)
+    raise InvalidEventError(INVALID_AMOUNT, f"{field} must be an integer (minor units)", field)
 
 
 def major_amount(value: Any, field: str) -> Decimal:
     """A major-unit amount written as a decimal string (`"24.95"`), taken exactly as written."""
     if not isinstance(value, str) or not _MAJOR_AMOUNT.fullmatch(value):
-        raise InvalidEventError("invalid_amount", f"{field} must be a decimal amount such as 10.00", field)
+        raise InvalidEventError(INVALID_AMOUNT, f"{field} must be a decimal amount such as 10.00", field)
     return Decimal(value)
 
 
 def currency(value: Any, field: str) -> str:
     if not isinstance(value, str) or not _CURRENCY_PATTERN.fullmatch(value):
-        raise InvalidEventError("invalid_currency", f"{field} must be a three-letter ISO 4217 code", field)
+        raise InvalidEventError(INVALID_CURRENCY, f"{field} must be a three-letter ISO 4217 code", field)
     return value.upper()
 
 
@@ -355,13 +372,13 @@ def amount_and_currency(
     if amount_value is None:
         return None, None  # a currency alone (e.g. an object without an amount) carries no money
     if currency_value is None:
-        raise InvalidEventError("missing_currency", f"{currency_field} is required with {amount_field}", currency_field)
+        raise InvalidEventError(MISSING_CURRENCY, f"{currency_field} is required with {amount_field}", currency_field)
     return minor_amount(amount_value, amount_field, as_text=as_text), currency(currency_value, currency_field)
 
 
 def epoch_seconds(value: Any, field: str) -> datetime.datetime:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_EPOCH:
-        raise InvalidEventError("invalid_timestamp", f"{field} must be integer seconds since the epoch", field)
+        raise InvalidEventError(INVALID_TIMESTAMP, f"{field} must be integer seconds since the epoch", field)
     return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
 
 
@@ -374,14 +391,14 @@ def iso_timestamp(value: Any, field: str) -> datetime.datetime:
     match = _ISO_TIMESTAMP.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise InvalidEventError(
-            "invalid_timestamp", f"{field} must be an ISO 8601 date-time with a time zone (e.g. ...Z)", field
+            INVALID_TIMESTAMP, f"{field} must be an ISO 8601 date-time with a time zone (e.g. ...Z)", field
         )
     fraction = match["fraction"]
     text = match["base"] + (f".{fraction[:6].ljust(6, '0')}" if fraction else "") + match["zone"]
     try:
         return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(datetime.UTC)
     except (ValueError, OverflowError):
-        raise InvalidEventError("invalid_timestamp", f"{field} is not a valid date-time", field) from None
+        raise InvalidEventError(INVALID_TIMESTAMP, f"{field} is not a valid date-time", field) from None
 
 
 def mapped_type(event_type: str, exact: Mapping[str, str], prefixes: Mapping[str, str] = {}) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 
 import money
 from canonical_json import dumps
+from errors import NOT_PROVIDER_SHAPE
 from providers import ProviderEvent, WebhookRequest, common
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
@@ -121,16 +122,14 @@ def receive(
     document = common.parse_json(request.text)
     events = document.get("events") if isinstance(document, dict) else None
     if not isinstance(events, list) or not events:
-        raise InvalidEventError(
-            "not_provider_shape", 'body must be {"events": [...]} with at least one event', "events"
-        )
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, 'body must be {"events": [...]} with at least one event', "events")
     return [_event(item, index) for index, item in enumerate(events)]
 
 
 def _event(item: Any, index: int) -> ProviderEvent:
     prefix = f"events[{index}]"
     if not isinstance(item, dict):
-        raise InvalidEventError("not_provider_shape", f"{prefix} must be an object", prefix)
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, f"{prefix} must be an object", prefix)
     resource_type = common.event_type(item.get("resource_type"), f"{prefix}.resource_type")
     action = common.event_type(item.get("action"), f"{prefix}.action")
     kind = common.event_type(f"{resource_type}.{action}", f"{prefix}.action")

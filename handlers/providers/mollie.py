@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import money
+from errors import INVALID_AMOUNT, NOT_PROVIDER_SHAPE
 from providers import ProviderEvent, WebhookRequest, common
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
@@ -104,7 +105,7 @@ def receive(
     verify(request.headers, request.body, keys)
     document = common.parse_json(request.text)
     if not isinstance(document, dict):
-        raise InvalidEventError("not_provider_shape", "body must be a Mollie event object")
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, "body must be a Mollie event object")
     value, code, entity = _amount(document)
     event_id = common.event_id(document.get("id"), "id")
     event_type = common.event_type(document.get("type"), "type")
@@ -140,7 +141,7 @@ def _amount(document: Mapping[str, Any]) -> tuple[Any, str | None, Mapping[str, 
     if embedded is None:
         return None, None, {}
     if not isinstance(embedded, dict):
-        raise InvalidEventError("not_provider_shape", "_embedded must be an object", "_embedded")
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, "_embedded must be an object", "_embedded")
     if isinstance(embedded.get("entity"), dict):
         name, entity = "entity", embedded["entity"]
     else:
@@ -153,7 +154,7 @@ def _amount(document: Mapping[str, Any]) -> tuple[Any, str | None, Mapping[str, 
         return None, None, entity
     field = f"_embedded.{name}.amount"
     if not isinstance(amount, dict):
-        raise InvalidEventError("invalid_amount", f"{field} must be an object", field)
+        raise InvalidEventError(INVALID_AMOUNT, f"{field} must be an object", field)
     value = common.major_amount(amount.get("value"), f"{field}.value")
     return value, common.currency(amount.get("currency"), f"{field}.currency"), entity
 

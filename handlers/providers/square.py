@@ -43,6 +43,7 @@ from typing import Any
 import money_facts
 
 import money
+from errors import INVALID_SIGNATURE, MALFORMED_SIGNATURE_HEADER, MISSING_SIGNATURE_HEADER
 from providers import ProviderEvent, WebhookRequest, common
 from providers.facts import microseconds
 from webhook_signature import SignatureError
@@ -122,17 +123,17 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
 def verify(request: WebhookRequest, keys: Sequence[bytes]) -> None:
     if not request.headers.get(HEADER) and request.headers.get(LEGACY_HEADER):
         raise SignatureError(
-            "missing_signature_header", f"missing header {HEADER} ({LEGACY_HEADER}, HMAC-SHA1, is not accepted)"
+            MISSING_SIGNATURE_HEADER, f"missing header {HEADER} ({LEGACY_HEADER}, HMAC-SHA1, is not accepted)"
         )
     header = common.signature_header(request.headers, HEADER)
     signature = common.decode_base64(header, size=32)
     if signature is None:
-        raise SignatureError("malformed_signature_header", f"{HEADER} must be a base64 HMAC-SHA256")
+        raise SignatureError(MALFORMED_SIGNATURE_HEADER, f"{HEADER} must be a base64 HMAC-SHA256")
     # surrogatepass: a URL that is not valid UTF-8 simply matches nothing, it never raises.
     signed = request.url.encode("utf-8", "surrogatepass") + request.body
     if not common.any_match(keys, signed, [signature]):
         raise SignatureError(
-            "invalid_signature", "the signature matches no active signature key for this notification URL"
+            INVALID_SIGNATURE, "the signature matches no active signature key for this notification URL"
         )
 
 

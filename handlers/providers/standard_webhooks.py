@@ -36,6 +36,7 @@ from typing import Any
 
 import money_facts
 
+from errors import INVALID_AMOUNT, MISSING_CURRENCY, NOT_PROVIDER_SHAPE
 from providers import ProviderEvent, WebhookRequest, common
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
@@ -77,7 +78,7 @@ def receive(
     signed_time = int(headers["webhook-timestamp"].strip())
     document = common.parse_json(request.text)
     if not isinstance(document, dict):
-        raise InvalidEventError("not_provider_shape", "body must be a JSON object")
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, "body must be a JSON object")
     body_time = document.get("timestamp")
     timestamp = (
         common.iso_timestamp(body_time, "timestamp")
@@ -152,22 +153,20 @@ def _amount(document: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[De
         return None, None, None
     unit = options.get("amount_unit", "major")
     if isinstance(raw, bool) or not isinstance(raw, int | Decimal | str):
-        raise InvalidEventError("invalid_amount", f"{amount_field} must be a number", amount_field)
+        raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} must be a number", amount_field)
     if isinstance(raw, str):
         if not _NUMERIC.fullmatch(raw):
-            raise InvalidEventError("invalid_amount", f"{amount_field} must be a number", amount_field)
+            raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} must be a number", amount_field)
         raw = Decimal(raw)
     value = Decimal(raw)
     if unit == "minor" and value != value.to_integral_value():
-        raise InvalidEventError(
-            "invalid_amount", f"{amount_field} must be an integer count of minor units", amount_field
-        )
+        raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} must be an integer count of minor units", amount_field)
     currency_field = options.get("currency_field")
     raw_currency = _at(document, currency_field) if currency_field else _MISSING
     if raw_currency is _MISSING or raw_currency is None:
         if unit == "minor":
             field = currency_field or "currency_field"
-            raise InvalidEventError("missing_currency", f"{field}: a minor-unit amount needs its currency", field)
+            raise InvalidEventError(MISSING_CURRENCY, f"{field}: a minor-unit amount needs its currency", field)
         return value, unit, None
     return value, unit, common.currency(raw_currency, currency_field)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import boto3
 import pytest
 from hypothesis import given
@@ -11,6 +9,7 @@ from hypothesis import strategies as st
 
 from tests.handlers.helpers import REGION, FakeContext, fresh_import
 from tests.handlers.test_router import store_events
+from tests.tools.moto_pipeline import drain
 
 import fifo
 
@@ -42,18 +41,6 @@ def body(index: int, transaction_type: str, object_id: str | None, version: int 
     return "{" + members + '"timestamp":"2026-11-28T10:00:00Z"}'
 
 
-def receive_all(url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
-    messages = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
-                                       MessageSystemAttributeNames=["MessageGroupId", "MessageDeduplicationId"]
-                                       ).get("Messages", []):  # fmt: skip
-        messages += batch
-        for message in batch:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return messages
-
-
 def test_money_facts_are_grouped_by_object_and_deduplicated_by_event(fifo_queues: dict[str, str]) -> None:
     records = store_events([
         body(1, "payment", "py_1", 1), body(2, "refund", "re_1", 1), body(3, "refund", "re_2", 1),
@@ -65,7 +52,7 @@ def test_money_facts_are_grouped_by_object_and_deduplicated_by_event(fifo_queues
 
     def groups(url: str) -> list[tuple[str, str, str]]:
         return [(m["Attributes"]["MessageGroupId"], m["Attributes"]["MessageDeduplicationId"],
-                 m["MessageAttributes"]["event_id"]["StringValue"]) for m in receive_all(url)]  # fmt: skip
+                 m["MessageAttributes"]["event_id"]["StringValue"]) for m in drain(url)]  # fmt: skip
 
     assert sorted(groups(fifo_queues["PAYMENTS_QUEUE_URL"])) == [
         ("evt_5", "evt_5", "evt_5"),

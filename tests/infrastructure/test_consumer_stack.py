@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from modules.config import ConfigError, load_settings
+from pipeline_tools.cost_consumer import EXAMPLE_CONSUMER_BATCH_SIZE, EXAMPLE_CONSUMER_MEMORY_MB
 from tests.infrastructure.synth import SynthesizedApp, synthesize
 
 pytestmark = pytest.mark.synth
@@ -68,6 +69,9 @@ def test_the_example_consumer_has_its_table_function_and_three_mappings(stack: d
                 if "example" in m["function_name"]]  # fmt: skip
     assert len(mappings) == 3
     assert all(m["function_response_types"] == ["ReportBatchItemFailures"] for m in mappings)
+    # the cost model prices what is deployed (pipeline_tools/cost_consumer.py)
+    assert function["memory_size"] == EXAMPLE_CONSUMER_MEMORY_MB
+    assert {m["batch_size"] for m in mappings} == {EXAMPLE_CONSUMER_BATCH_SIZE}
     assert {m["event_source_arn"] for m in mappings} == {
         q for q in {m["event_source_arn"] for m in mappings} if q.startswith("${aws_sqs_queue.")
     }

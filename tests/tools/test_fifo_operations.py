@@ -4,61 +4,20 @@ from __future__ import annotations
 
 import datetime
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from pipeline_tools import operations, redrive
-
-REGION = "us-east-1"
-HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
+from tests.tools.moto_pipeline import REGION, drain, moto_pipeline, store_event
 
 
 @pytest.fixture
 def outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        dynamodb, sqs = boto3.client("dynamodb", region_name=REGION), boto3.client("sqs", region_name=REGION)
-        dynamodb.create_table(TableName="transaction-events-t", KeySchema=[{"AttributeName": "event_id", "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": "event_id", "AttributeType": "S"}],
-                              BillingMode="PAY_PER_REQUEST")  # fmt: skip
-        found: dict[str, Any] = {"dynamodb_table_name": "transaction-events-t"}
-        for kind in ("payments", "refunds", "disputes"):
-            for role in ("queue", "dlq"):
-                found[f"{kind}_{role}_url"] = sqs.create_queue(
-                    QueueName=f"{kind}-{role}-t.fifo", Attributes={"FifoQueue": "true"}
-                )["QueueUrl"]
-        found["unrouted_queue_url"] = sqs.create_queue(QueueName="unrouted-events-t")["QueueUrl"]
+    with moto_pipeline(monkeypatch, fifo=True) as found:
         yield found
-
-
-def store(event: dict[str, Any]) -> None:
-    sys.path.insert(0, str(HANDLERS))
-    try:
-        from webhook_event import parse_event
-    finally:
-        sys.path.remove(str(HANDLERS))
-    item = parse_event(json.dumps(event).encode()).item(now=datetime.datetime.now(datetime.UTC), ttl_days=30)
-    boto3.client("dynamodb", region_name=REGION).put_item(TableName="transaction-events-t", Item=item)
-
-
-def receive(url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
-    messages = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                       MessageSystemAttributeNames=["MessageGroupId", "MessageDeduplicationId"]
-                                       ).get("Messages", []):  # fmt: skip
-        messages += batch
-        for message in batch:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return messages
 
 
 def test_replay_sends_to_fifo_queues_with_the_routers_group_and_deduplication_ids(outputs: dict[str, Any]) -> None:
@@ -67,14 +26,14 @@ def test_replay_sends_to_fifo_queues_with_the_routers_group_and_deduplication_id
                  "timestamp": "2026-11-28T00:00:00Z"}  # fmt: skip
         if object_id:
             event |= {"object_id": object_id, "object_version": index}
-        store(event)
+        store_event(event)
     now = datetime.datetime.now(datetime.UTC)
     sent = operations.replay(outputs, now - datetime.timedelta(minutes=5), now + datetime.timedelta(minutes=1), None)
     assert sent == 3
-    refunds = receive(outputs["refunds_queue_url"])
+    refunds = drain(outputs["refunds_queue_url"])
     assert sorted((m["Attributes"]["MessageGroupId"], m["Attributes"]["MessageDeduplicationId"]) for m in refunds) == [
         ("re_1", "evt_0"), ("re_1", "evt_1")]  # fmt: skip
-    [payment] = receive(outputs["payments_queue_url"])
+    [payment] = drain(outputs["payments_queue_url"])
     assert payment["Attributes"]["MessageGroupId"] == "evt_2"  # no object_id: its own group
 
 
@@ -90,8 +49,8 @@ def test_redrive_moves_a_fifo_dead_letter_queue_back_keeping_each_group(
                          MessageAttributes={"event_id": {"DataType": "String", "StringValue": f"evt_{index}"}})  # fmt: skip
     summary = redrive.redrive(outputs | {"aws_endpoint_url": "http://emulator.invalid"}, "payments")
     assert summary == {"moved": 3}
-    moved = receive(outputs["payments_queue_url"])
+    moved = drain(outputs["payments_queue_url"])
     by_group = sorted((m["Attributes"]["MessageGroupId"], json.loads(m["Body"])["n"]) for m in moved)
     assert by_group == [("py_1", 0), ("py_1", 2), ("py_2", 1)]
     assert all(m["Attributes"]["MessageDeduplicationId"].startswith("redrive:") for m in moved)
-    assert receive(outputs["payments_dlq_url"]) == []
+    assert drain(outputs["payments_dlq_url"]) == []

@@ -4,50 +4,29 @@ from __future__ import annotations
 
 import datetime
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from pipeline_tools.__main__ import main
-
-REGION = "us-east-1"
-HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
+from tests.tools.moto_pipeline import REGION, moto_pipeline, store_event
 
 
 @pytest.fixture
 def deployment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Path, Any, Any]]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        dynamodb, sqs = boto3.client("dynamodb", region_name=REGION), boto3.client("sqs", region_name=REGION)
-        dynamodb.create_table(TableName="transaction-events-t", KeySchema=[{"AttributeName": "event_id", "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": "event_id", "AttributeType": "S"}],
-                              BillingMode="PAY_PER_REQUEST")  # fmt: skip
-        outputs = {"dynamodb_table_name": "transaction-events-t", "api_endpoint": "https://x/v1/webhook"}
-        for kind in ("payments", "refunds", "disputes"):
-            outputs[f"{kind}_queue_url"] = sqs.create_queue(QueueName=f"{kind}-queue-t")["QueueUrl"]
-        outputs["unrouted_queue_url"] = sqs.create_queue(QueueName="unrouted-events-t")["QueueUrl"]
+    with moto_pipeline(monkeypatch) as outputs:
         path = tmp_path / "outputs.json"
-        path.write_text(json.dumps(outputs))
-        yield path, dynamodb, sqs
+        path.write_text(json.dumps(outputs | {"api_endpoint": "https://x/v1/webhook"}))
+        yield path, boto3.client("dynamodb", region_name=REGION), boto3.client("sqs", region_name=REGION)
 
 
 def store(dynamodb: Any, event_id: str, received: datetime.datetime, transaction_type: str = "refund") -> None:
     """Store an event as the validator does (its own item builder)."""
-    sys.path.insert(0, str(HANDLERS))
-    try:
-        from webhook_event import parse_event
-    finally:
-        sys.path.remove(str(HANDLERS))
-    body = json.dumps({"event_id": event_id, "transaction_type": transaction_type, "amount": 12.5, "currency": "USD",
-                       "timestamp": "2026-11-28T00:00:00Z"})  # fmt: skip
-    dynamodb.put_item(TableName="transaction-events-t", Item=parse_event(body.encode()).item(now=received, ttl_days=30))
+    store_event({"event_id": event_id, "transaction_type": transaction_type, "amount": 12.5, "currency": "USD",
+                 "timestamp": "2026-11-28T00:00:00Z"}, received=received)  # fmt: skip
 
 
 def received_count(sqs: Any, url: str) -> int:
