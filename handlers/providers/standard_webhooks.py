@@ -36,7 +36,7 @@ from typing import Any
 
 import money_facts
 
-from errors import INVALID_AMOUNT, MISSING_CURRENCY, NOT_PROVIDER_SHAPE
+from errors import INVALID_AMOUNT, INVALID_FIELD, MISSING_CURRENCY, NOT_PROVIDER_SHAPE
 from providers import ProviderEvent, WebhookRequest, common
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
@@ -115,7 +115,7 @@ def _optional(document: Mapping[str, Any], field: Any, check: Any) -> Any:
     if value is _MISSING or value is None:
         return None
     if not check(value):
-        raise InvalidEventError("invalid_field", f"{field}: {check.__doc__}", field)
+        raise InvalidEventError(INVALID_FIELD, f"{field}: {check.__doc__}", field)
     return value
 
 

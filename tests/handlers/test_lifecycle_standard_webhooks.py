@@ -143,7 +143,9 @@ def test_any_values_at_the_contract_fields_are_refused_by_name_or_never_invent_m
     data = {"id": object_id, "status": status, "amount": 1999, "currency": "EUR", "version": version}
     try:
         result = lifecycle.run(SOURCE, [delivery(1, kind, data)], secrets=[SECRET], now=NOW)
-    except lifecycle.sources.providers.common.InvalidEventError as error:
+    except Exception as error:  # by name: another test's cold re-import may have replaced the class
+        if type(error).__name__ != "InvalidEventError":
+            raise
         assert error.reason == "invalid_field"
         assert error.field in ("data.status", "data.id", "data.version")
         return
