@@ -58,8 +58,9 @@ def utc_text(moment: datetime.datetime) -> str:
 
 
 def payload_sha256(value: Any) -> str:
-    """SHA-256 (hex) of the canonical JSON of a parsed payload: other whitespace or key order, same hash."""
-    return hashlib.sha256(dumps(value).encode()).hexdigest()
+    """SHA-256 (hex) of the canonical JSON of a payload parsed by `strict_json`: other whitespace or key
+    order, same hash."""
+    return hashlib.sha256(dumps(value, parsed=True).encode()).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
