@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from secret_cache import ParsedSecret, ParsedSecretCache, SecretUnusableError
 
+import emf_template
 import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
 from http_response import json_response
@@ -58,6 +59,7 @@ ADYEN_ACCEPTED = "[accepted]"
 
 logger = Logger()
 metrics = Metrics()
+emf_template.install(metrics.provider)  # the same EMF line, from a template per metric-set shape
 _dynamodb = boto3.client("dynamodb", config=SDK_CONFIG)
 _secrets = ParsedSecretCache(boto3.client("secretsmanager", config=SDK_CONFIG), max_age_seconds=SECRET_CACHE_SECONDS)
 # time.monotonic() at which this invocation is killed (set by the handler from the Lambda context).
