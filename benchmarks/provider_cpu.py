@@ -21,10 +21,9 @@ import sys
 import time
 import urllib.parse
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
-
-from pathlib import Path
 
 from benchmarks.handler_cpu import ROOT, _environment
 
@@ -99,7 +98,11 @@ def main(handlers: Path | None = None, rounds: int = ROUNDS) -> dict[str, Any]:
     import validator
 
     if handlers is not None:
-        mixed = [m.__file__ for m in list(sys.modules.values()) if Path(getattr(m, "__file__", None) or "/").is_relative_to(ROOT / "handlers")]
+        mixed = [
+            m.__file__
+            for m in list(sys.modules.values())
+            if Path(getattr(m, "__file__", None) or "/").is_relative_to(ROOT / "handlers")
+        ]
         if mixed or not Path(validator.__file__).is_relative_to(handlers):
             raise RuntimeError(f"the validator under {handlers} imported this tree's {mixed[:3]}")
     stored: list[dict[str, Any]] = []

@@ -68,6 +68,8 @@ if __name__ == "__main__":
     result = main(int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS)
     print(f"against {result['baseline_ref']}, {result['rounds']} interleaved rounds (least round medians)")
     for provider, f in result["providers"].items():
-        growth = f"{f['growth']:+.1%} (median of rounds {f['growth_median_of_rounds']:+.1%})" if "growth" in f else "n/a"
+        growth = (
+            f"{f['growth']:+.1%} (median of rounds {f['growth_median_of_rounds']:+.1%})" if "growth" in f else "n/a"
+        )
         print(f"{provider:<12} now {f['now_us']:6.0f} us  before {f.get('before_us', float('nan')):6.0f} us  "
               f"growth {growth}  floor {f['floor_us']:5.0f} us  ratio {f['ratio_to_floor']:.2f}")  # fmt: skip

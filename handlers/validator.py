@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import boto3
+import emf_template
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from secret_cache import ParsedSecret, ParsedSecretCache, SecretUnusableError
 
-import emf_template
 import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
 from http_response import json_response
