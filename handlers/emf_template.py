@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.constants import MAX_METRICS
 
 # Powertools writes the timestamp first: `{"_aws":{"Timestamp":<ms>,...`; the template is split there.
 _HEAD = '{"_aws":{"Timestamp":'
@@ -26,9 +28,32 @@ MAX_TEMPLATES = 64
 
 
 def install(provider: Any) -> None:
-    """Replace `provider.flush_metrics` (an `AmazonCloudWatchEMFProvider`) with the template flush."""
+    """Replace `provider.flush_metrics` (an `AmazonCloudWatchEMFProvider`) with the template flush, and
+    `provider.add_metric` with one that validates a (name, unit, resolution) once: Powertools checks
+    every call and formats a debug message with the whole metric (~10 µs each, 2-4 per event)."""
     templates: dict[tuple[Any, ...], str] = {}
     powertools_flush: Callable[..., None] = provider.flush_metrics
+    powertools_add: Callable[..., None] = provider.add_metric
+    checked: dict[tuple[Any, Any, Any], tuple[str, str, int]] = {}
+
+    def add_metric(name: str, unit: Any, value: float, resolution: Any = 60) -> None:
+        known = checked.get((name, unit, resolution))
+        metric = provider.metric_set.get(known[0]) if known else None
+        if (
+            known is None
+            or not isinstance(value, int | float)
+            or len(provider.metric_set) >= MAX_METRICS - 1
+            or (metric is not None and len(metric["Value"]) >= MAX_METRICS - 1)
+        ):  # first use, an unusual value, or near Powertools' own flush at MAX_METRICS: its path
+            powertools_add(name=name, unit=unit, value=value, resolution=resolution)
+            stored = provider.metric_set.get(name.strip())
+            if stored is not None:
+                checked[(name, unit, resolution)] = (name.strip(), stored["Unit"], stored["StorageResolution"])
+            return
+        if metric is None:
+            metric = provider.metric_set[known[0]] = defaultdict(list)
+        metric["Unit"], metric["StorageResolution"] = known[1], known[2]
+        metric["Value"].append(float(value))
 
     def flush_metrics(raise_on_empty_metrics: bool = False) -> None:
         metric_set = provider.metric_set
@@ -59,3 +84,4 @@ def install(provider: Any) -> None:
         provider.clear_metrics()
 
     provider.flush_metrics = flush_metrics
+    provider.add_metric = add_metric

@@ -62,3 +62,28 @@ def test_metadata_and_fixed_timestamps_go_through_powertools(capsys: pytest.Capt
     templated.flush_metrics()
     [line] = lines(capsys)
     assert line["request"] == "r-1"
+
+
+def test_repeated_metrics_aggregate_as_powertools_aggregates(capsys: pytest.CaptureFixture[str]) -> None:
+    plain, templated = provider(), provider()
+    emf_template.install(templated)
+    for emf in (plain, templated):
+        for _ in range(3):
+            publish(emf, 1)
+        emf.add_metric(name="Latency", unit="Milliseconds", value=2.5)
+        emf.flush_metrics()
+    expected, line = lines(capsys)
+    for document in (expected, line):
+        document["_aws"].pop("Timestamp")
+    assert line == expected
+    assert line["Accepted"] == [1.0] * 6 and line["Latency"] == [2.5]
+
+
+def test_an_invalid_metric_is_refused_as_powertools_refuses() -> None:
+    from aws_lambda_powertools.metrics.exceptions import MetricUnitError
+
+    templated = provider()
+    emf_template.install(templated)
+    publish(templated, 0)
+    with pytest.raises(MetricUnitError):
+        templated.add_metric(name="Accepted", unit="Parsecs", value=1)
