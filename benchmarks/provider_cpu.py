@@ -28,7 +28,7 @@ from xml.etree import ElementTree
 from benchmarks.handler_cpu import ROOT, _environment
 
 ROUNDS = 5
-PER_ROUND = 100
+PER_ROUND = 200
 # One sample per provider (tests/fixtures/providers), delivered to the source of that provider.
 SAMPLES = {
     "stripe": "stripe/payment_intent.succeeded.json",

@@ -63,8 +63,40 @@ def main(rounds: int = ROUNDS) -> dict[str, Any]:
     return {"baseline_ref": MONEY_BASELINE_REF, "rounds": rounds, "providers": figures}
 
 
+def steps(refs: list[tuple[str, str]], rounds: int = ROUNDS) -> dict[str, Any]:
+    """Each change's effect: the handlers of each `(label, git ref)` in turn, interleaved round by round
+    (order rotated each round), per provider the least round median and its ratio to the floor."""
+    with tempfile.TemporaryDirectory() as work:
+        trees = []
+        for index, (label, ref) in enumerate(refs):
+            tree = _export(ref, Path(work) / f"tree{index}")
+            compileall.compile_dir(str(tree), quiet=1)
+            trees.append((label, tree))
+        runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in trees}
+        for index in range(rounds):
+            shift = index % len(trees)
+            for label, tree in trees[shift:] + trees[:shift]:
+                runs[label].append(_one_round(tree))
+    table: dict[str, Any] = {}
+    for label, _ in trees:
+        table[label] = {
+            provider: {
+                "handler_us": min(run[provider]["handler_us"] for run in runs[label]),
+                "floor_us": min(run[provider]["floor_us"] for run in runs[label]),
+            }
+            for provider in runs[label][0]
+        }
+        for figure in table[label].values():
+            figure["ratio"] = figure["handler_us"] / figure["floor_us"]
+    return {"rounds": rounds, "steps": [label for label, _ in trees], "figures": table}
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
+    if len(sys.argv) > 2 and sys.argv[1] == "--steps":  # label=ref,label=ref,... [rounds]
+        pairs = [tuple(item.split("=", 1)) for item in sys.argv[2].split(",")]
+        print(json.dumps(steps(pairs, int(sys.argv[3]) if len(sys.argv) > 3 else ROUNDS), indent=2))  # type: ignore[arg-type]
+        sys.exit(0)
     result = main(int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS)
     print(f"against {result['baseline_ref']}, {result['rounds']} interleaved rounds (least round medians)")
     for provider, f in result["providers"].items():
