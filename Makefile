@@ -85,7 +85,7 @@ cost: install ## Monthly AWS cost for EVENTS per month of PAYLOAD_BYTES (default
 	@$(VENV_PY) -m pipeline_tools cost --events-per-month $(EVENTS) --payload-bytes $(PAYLOAD_BYTES)
 
 # e.g. LOAD_ARGS="--count 200 --throttle 0.5" (a share of the table's PutItems throttled during the run)
-LOAD_ARGS ?= --count 1000 --rate 200 --burst 100 --concurrency 16
+LOAD_ARGS ?= --count 500 --rate 100 --burst 50 --concurrency 16
 load: install ## Bursts of signed deliveries from 4 sources through the running sandbox: accepted, refused, lost, duplicated
 	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools load $(LOAD_ARGS)
 

@@ -76,13 +76,13 @@ _MARK = "\x00"
 _ENCODED_MARK = "\\u0000"
 
 
-def _fast_dumps(value: Any) -> str | None:
-    """`dumps(value)` through the C encoder, or None where its output could differ.
+def _fast_dumps(value: Any, *, ascii_keys: bool = True) -> str | None:
+    """`dumps(value, ascii_keys=ascii_keys)` through the C encoder, or None where its output could differ.
 
     Only for values from `strict_json`: the C encoder writes floats instead of refusing them. Equal
-    whenever the output is ASCII (then keys need no `\\u` escapes, which `dumps` writes for keys
-    only) and the payload holds no NUL character: `json.dumps` sorts and separates as `dumps` does and
-    writes strings with the same encoder, ints with `int.__repr__`, literals alike.
+    whenever the payload holds no NUL character and, with `ascii_keys`, the output is ASCII (then keys
+    need no `\\u` escapes, which `dumps` writes for keys only): `json.dumps` sorts and separates as
+    `dumps` does and writes strings with the same encoder, ints with `int.__repr__`, literals alike.
     """
     decimals = 0
 
@@ -97,7 +97,7 @@ def _fast_dumps(value: Any) -> str | None:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=decimal)
     except (TypeError, ValueError):
         return None  # floats, NaN, a non-JSON value: the slow path says what is wrong
-    if not text.isascii() or text.count(_ENCODED_MARK) != 2 * decimals:
+    if (ascii_keys and not text.isascii()) or text.count(_ENCODED_MARK) != 2 * decimals:
         return None
     if decimals:
         text = text.replace('"' + _ENCODED_MARK, "").replace(_ENCODED_MARK + '"', "")
@@ -112,8 +112,8 @@ def dumps(value: Any, *, ascii_keys: bool = True, parsed: bool = False) -> str:
     keeps the default, the spelling every stored `payload_sha256` was made with. `parsed=True` says the
     value came from `strict_json` (no floats, nothing but JSON values): the C encoder may then write it.
     """
-    if parsed and ascii_keys and isinstance(value, dict):
-        fast = _fast_dumps(value)  # the whole document at C speed, when provably the same text
+    if parsed and isinstance(value, dict):
+        fast = _fast_dumps(value, ascii_keys=ascii_keys)  # the whole document at C speed, when provably the same
         if fast is not None:
             return fast
     return _dumps(value, ascii_keys=ascii_keys)

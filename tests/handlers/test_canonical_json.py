@@ -71,6 +71,7 @@ def test_the_fast_path_writes_the_same_bytes_or_steps_aside(value: dict[str, Any
     fast = _fast_dumps(value)
     assert fast is None or fast == reference(value)
     assert dumps(value, parsed=True) == reference(value)
+    assert dumps(value, ascii_keys=False, parsed=True) == dumps(value, ascii_keys=False)
 
 
 def test_the_provider_samples_take_the_fast_path() -> None:
@@ -83,3 +84,4 @@ def test_the_provider_samples_take_the_fast_path() -> None:
         value = loads(path.read_text(encoding="utf-8"))
         if isinstance(value, dict):
             assert _fast_dumps(value) == reference(value), path.name
+            assert _fast_dumps(value, ascii_keys=False) == dumps(value, ascii_keys=False), path.name
