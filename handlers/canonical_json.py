@@ -80,8 +80,8 @@ def _fast_dumps(value: Any, *, ascii_keys: bool = True) -> str | None:
     """`dumps(value, ascii_keys=ascii_keys)` through the C encoder, or None where its output could differ.
 
     Only for values from `strict_json`: the C encoder writes floats instead of refusing them. Equal
-    whenever the payload holds no NUL character and, with `ascii_keys`, the output is ASCII (then keys
-    need no `\\u` escapes, which `dumps` writes for keys only): `json.dumps` sorts and separates as
+    whenever the payload holds no NUL character and, with `ascii_keys`, the output is ASCII without DEL
+    (then keys need no `\\u` escapes, which `dumps` writes for keys only): `json.dumps` sorts and separates as
     `dumps` does and writes strings with the same encoder, ints with `int.__repr__`, literals alike.
     """
     decimals = 0
@@ -97,7 +97,8 @@ def _fast_dumps(value: Any, *, ascii_keys: bool = True) -> str | None:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=decimal)
     except (TypeError, ValueError):
         return None  # floats, NaN, a non-JSON value: the slow path says what is wrong
-    if (ascii_keys and not text.isascii()) or text.count(_ENCODED_MARK) != 2 * decimals:
+    # With ASCII keys, `dumps` escapes U+007F in keys (`\\u007f`, as `json.dumps` did), the C encoder here not.
+    if (ascii_keys and (not text.isascii() or "\x7f" in text)) or text.count(_ENCODED_MARK) != 2 * decimals:
         return None
     if decimals:
         text = text.replace('"' + _ENCODED_MARK, "").replace(_ENCODED_MARK + '"', "")
