@@ -4,7 +4,8 @@ A load run (`pipeline_tools load --throttle 0.5`) writes the fault file named by
 `fault_injection_file` (`{"throttle_put_item": 0.5, "table_prefix": "transaction-events-"}`); while it
 exists, that share of PutItem calls on matching tables is answered as DynamoDB answers a throttled
 write (HTTP 400, `ProvisionedThroughputExceededException`), before moto carries anything out. Removing
-the file ends it. Only the sandbox installs this; nothing of it is deployed.
+the file ends it, and so does its `expires_at` (a run killed before it could remove the file must not
+leave the sandbox throttled). Only the sandbox installs this; nothing of it is deployed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,8 @@ class FaultFile:
     def throttles(self, table: str) -> bool:
         settings = self.settings()
         share = float(settings.get("throttle_put_item", 0) or 0)
+        if time.time() > float(settings.get("expires_at", float("inf"))):
+            return False
         if share <= 0 or not table.startswith(str(settings.get("table_prefix", ""))):
             return False
         with self._lock:
@@ -86,10 +90,19 @@ def install(path: Path) -> FaultFile:
     return _installed
 
 
-def write(path: Path, *, throttle_put_item: float, table_prefix: str) -> None:
-    """Switch throttling on (atomically: the emulator never reads half a file)."""
+# A load run's longest: its deliveries, then retries for as long as a provider keeps trying.
+MAX_RUN_SECONDS = 1800
+
+
+def write(path: Path, *, throttle_put_item: float, table_prefix: str, seconds: float = MAX_RUN_SECONDS) -> None:
+    """Switch throttling on for at most `seconds` (atomically: the emulator never reads half a file)."""
     staging = path.with_suffix(".tmp")
-    staging.write_text(json.dumps({"throttle_put_item": throttle_put_item, "table_prefix": table_prefix}))
+    settings = {
+        "throttle_put_item": throttle_put_item,
+        "table_prefix": table_prefix,
+        "expires_at": time.time() + seconds,
+    }
+    staging.write_text(json.dumps(settings))
     staging.replace(path)
 
 

@@ -23,6 +23,8 @@ def test_the_fault_file_switches_throttling_on_and_off(tmp_path: Path) -> None:
     assert not any(faults.throttles("webhook-quarantine-x") for _ in range(50))
     fault_injection.clear(path)
     assert not any(faults.throttles("transaction-events-x") for _ in range(50))
+    fault_injection.write(path, throttle_put_item=0.9, table_prefix="transaction-events-", seconds=-1)
+    assert not any(faults.throttles("transaction-events-x") for _ in range(50))  # expired: a killed run's file
 
 
 def test_a_throttled_put_item_is_dynamodb_s_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
