@@ -8,8 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.infrastructure.synth import SynthesizedApp, synthesize
+
+# No per-example deadline: the suite shares 2 cores with synths and the sandbox, and a slow example
+# (a GC pause, a cold import) is not a failure of what these properties assert. Speed is measured in
+# `make bench`, never in a test.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 ENVIRONMENT = "test"  # default.json only
 # The environment whose config file configures one source of every provider.

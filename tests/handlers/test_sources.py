@@ -693,6 +693,22 @@ def test_same_event_id_with_another_payload_is_a_conflict(validator: ModuleType,
     assert stored_items() == before
 
 
+def test_a_paddle_replay_under_a_new_notification_id_is_a_duplicate_not_a_conflict(validator: ModuleType) -> None:
+    """Paddle's Replay and a second destination deliver the same `event_id` with another `notification_id`
+    (https://developer.paddle.com/api-reference/notifications/replay-notification.md): it was a 409 kept in
+    quarantine for good, since no readmission could ever store it."""
+    raw = fixture_bytes("paddle/transaction.completed.json")
+    assert post(validator, "paddle", raw)[0] == 202
+    before = stored_items()
+    replay = json.loads(raw)
+    replay["notification_id"] = "ntf_01hvreplayed0000000000000"
+    status, body = post(validator, "paddle", json.dumps(replay, indent=1).encode())
+    assert (status, json.loads(body)["status"]) == (200, "duplicate")
+    assert stored_items() == before
+    other = {**replay, "occurred_at": "2024-04-12T10:18:50.000000Z"}  # any other change is still a conflict
+    assert (post(validator, "paddle", json.dumps(other).encode())[0]) == 409
+
+
 # --- batches: all or nothing -------------------------------------------------------------------------
 
 

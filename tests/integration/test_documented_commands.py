@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
+from pipeline_tools import quarantine
 from pipeline_tools.outputs import client
 from pipeline_tools.provider_signing import random_secret
 from tests.documented_commands import PROJECT, lines_for
+from tests.integration.helpers import event_body, post, unique_id
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,30 @@ def _secret_line(line: str, outputs: dict[str, Any]) -> tuple[str | None, str]:
     return outputs["source_secret_arns"][name], random_secret(outputs["source_secrets"][name]["provider"])
 
 
+@pytest.fixture(scope="module")
+def quarantine_id(outputs: dict[str, Any], signing_secret: str) -> str:
+    """A kept delivery for the `quarantine show|readmit <quarantine_id>` lines: a signed conflict, whose
+    conflicting item is then removed, so the documented readmission releases it."""
+    event_id = unique_id("documented")
+    assert post(outputs, event_body(event_id, amount="10"), signing_secret)[0] == 202
+    assert post(outputs, event_body(event_id, amount="11"), signing_secret)[0] == 409
+    [entry] = [e for e in quarantine.list_kept(outputs) if event_id in e["event_ids"]]
+    client(outputs, "dynamodb").delete_item(TableName=outputs["dynamodb_table_name"], Key={"event_id": {"S": event_id}})
+    return entry["quarantine_id"]
+
+
+def _concrete(line: str, outputs_file: Path, request: pytest.FixtureRequest) -> str:
+    """The line with its placeholders filled: a kept delivery's id, the suite's outputs file."""
+    if "<quarantine_id>" in line:
+        line = line.replace("<quarantine_id>", request.getfixturevalue("quarantine_id"))
+    return line.replace("--outputs outputs.json", f"--outputs {outputs_file}")
+
+
 @pytest.mark.parametrize("line", lines_for("sandbox"))
-def test_each_documented_sandbox_command_runs(line: str, outputs_file: Path, outputs: dict[str, Any]) -> None:
+def test_each_documented_sandbox_command_runs(
+    line: str, outputs_file: Path, outputs: dict[str, Any], request: pytest.FixtureRequest
+) -> None:
+    line = _concrete(line, outputs_file, request)
     arn, typed = _secret_line(line, outputs)
     secretsmanager = client(outputs, "secretsmanager")
     before = secretsmanager.get_secret_value(SecretId=arn)["SecretString"] if arn else None

@@ -27,7 +27,7 @@ from tests.integration.helpers import collect, stored
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
 QUEUES = {"payment": "payments_queue_url", "refund": "refunds_queue_url", "dispute": "disputes_queue_url",
-          "other": "unrouted_queue_url"}  # fmt: skip
+          "other": "unrouted_queue_url", "lifecycle": "lifecycle_queue_url"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ class Expected:
     currency: str | None
     timestamp: str
     provider_event_type: str
+    # A known fact that moves no money (issue 17) goes to the lifecycle queue, with its outcome.
+    outcome: str | None = None
+
+    @property
+    def queue(self) -> str:
+        return "lifecycle" if self.outcome else self.transaction_type
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,12 @@ SAMPLES = {
                  "2023-08-11T06:35:48Z", "payment.captured"),)),
     "paddle": Sample("paddle", "paddle/adjustment.created_refund.json", "evt_01hvgf2sbe0x3h1b8v9s7kq2ma", (
         Expected("evt_01hvgf2sbe0x3h1b8v9s7kq2ma-{run}", "refund", "1.00", "USD", "2024-04-15T08:48:20.814312Z",
-                 "adjustment.created"),)),
+                 "adjustment.created", outcome="pending"),)),  # a refund awaiting Paddle's approval
     "gocardless": Sample("gocardless", "gocardless/sdk_fixture_webhook_body.json", "EV00BD05", (
-        Expected("EV00BD05-{run}S5VM2T", "other", None, None, "2018-07-05T09:13:51.404Z", "subscriptions.created"),
-        Expected("EV00BD05-{run}TB8K63", "other", None, None, "2018-07-05T09:13:56.893Z", "mandates.created"),
+        Expected("EV00BD05-{run}S5VM2T", "other", None, None, "2018-07-05T09:13:51.404Z", "subscriptions.created",
+                 outcome="pending"),
+        Expected("EV00BD05-{run}TB8K63", "other", None, None, "2018-07-05T09:13:56.893Z", "mandates.created",
+                 outcome="pending"),
     )),
     "braintree": Sample("braintree", "braintree/dispute_opened.json", "dispute_0001", (
         Expected("dispute_opened:dispute_0001-{run}:1795959451", "dispute", "100.00", "USD", "2026-11-29T13:37:31Z",
@@ -141,7 +149,7 @@ def test_a_signed_provider_delivery_lands_in_its_queue_as_the_canonical_event(
     if provider == "adyen":
         assert text == "[accepted]"
     expected = {f"{name}:{event.event_id.format(run=run)}": event for event in sample.events}
-    queue_url = outputs[QUEUES[sample.events[0].transaction_type]]
+    queue_url = outputs[QUEUES[sample.events[0].queue]]
     messages = collect(outputs, queue_url, set(expected))
     assert sorted(m["MessageAttributes"]["event_id"]["StringValue"] for m in messages) == sorted(expected)
     for message in messages:
@@ -152,6 +160,8 @@ def test_a_signed_provider_delivery_lands_in_its_queue_as_the_canonical_event(
         assert attributes["transaction_type"] == event.transaction_type == body["transaction_type"]
         assert attributes["source"] == name == body["source"]
         assert body["provider_event_type"] == event.provider_event_type
+        if event.outcome:
+            assert body["outcome"] == event.outcome
         assert instant(body["timestamp"]) == instant(event.timestamp) and body["timestamp"].endswith("Z")
         if event.amount is None:
             assert "amount" not in body and "currency" not in body
