@@ -6,9 +6,12 @@ id per delivery). Deliveries go out in bursts of `--burst` at once, at `--rate` 
 from `--concurrency` connections. A refused delivery is sent again as a provider would: after its
 `Retry-After` (or 1 s), re-signed with a fresh timestamp, up to `--attempts` times.
 
-The report (README, "Load run"): deliveries accepted (by first-attempt and final status), refusals by
-status, refusals without `Retry-After`, **lost** (answered 2xx but not in the events table, or never
-accepted) and **duplicated** (stored more than once: more than one 202 for one event). With
+Once every delivery has its answer, each accepted one is sent once more, as providers deliver
+duplicates: it must answer 200 (a duplicate of a stored event), never 202 again.
+
+The report (README, "Load run"): first-attempt answers, refusals by status, refusals without
+`Retry-After`, the re-sent deliveries and how many answered 200, **lost** (never accepted, or accepted
+but not in the events table) and **duplicated** (answered 202 twice: stored twice). With
 `--throttle SHARE` (the sandbox only), that share of the events table's PutItems is answered with
 `ProvisionedThroughputExceededException` while the run lasts (pipeline_tools/sandbox/fault_injection.py).
 """
@@ -58,6 +61,7 @@ class Delivery:
     sign: Callable[[], tuple[str, bytes, dict[str, str]]]  # -> (url, body, headers), signed now
     statuses: list[int] = dataclasses.field(default_factory=list)
     retry_after_missing: int = 0
+    resent: bool = False  # sent again once accepted, as a provider's duplicate delivery
 
 
 @dataclasses.dataclass
@@ -71,12 +75,19 @@ class Report:
     refused_by_status: dict[str, int]
     refusals_without_retry_after: int
     retries: int
+    resent: int
+    resent_answered_200: int
     lost: int
     duplicated: int
 
     @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and self.refusals_without_retry_after == 0
+        return (
+            self.lost == 0
+            and self.duplicated == 0
+            and self.refusals_without_retry_after == 0
+            and self.resent == self.resent_answered_200
+        )
 
     def text(self) -> str:
         refused = ", ".join(f"{count} x {status}" for status, count in sorted(self.refused_by_status.items())) or "none"
@@ -89,6 +100,7 @@ class Report:
                 f"  first attempts:  {first}",
                 f"  refused:         {refused} ({self.refusals_without_retry_after} without Retry-After); "
                 f"{self.retries} retries",
+                f"  sent again:      {self.resent} accepted deliveries, {self.resent_answered_200} answered 200 (duplicate)",
                 f"  accepted:        {self.accepted}",
                 f"  lost:            {self.lost}",
                 f"  duplicated:      {self.duplicated}",
@@ -182,10 +194,11 @@ def _attempt(delivery: Delivery, lock: threading.Lock) -> float | None:
         return DEFAULT_RETRY_SECONDS
 
 
-def drive(deliveries: list[Delivery], *, rate: float, burst: int, concurrency: int, attempts: int) -> float:
-    """Send every delivery (bursts of `burst`, `rate`/s on average) and its retries; the seconds it took."""
+def _send_all(deliveries: list[Delivery], *, rate: float, burst: int, concurrency: int, attempts: int) -> None:
+    """Send each delivery (bursts of `burst`, `rate`/s on average) until a final answer or `attempts`."""
     lock = threading.Lock()
     started = time.monotonic()
+    first = {id(delivery): len(delivery.statuses) for delivery in deliveries}
     retries: list[tuple[float, Delivery]] = []  # (not before, delivery)
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
         pending: dict[concurrent.futures.Future[float | None], Delivery] = {}
@@ -194,8 +207,7 @@ def drive(deliveries: list[Delivery], *, rate: float, burst: int, concurrency: i
             pending[pool.submit(_attempt, delivery, lock)] = delivery
 
         for start in range(0, len(deliveries), burst):
-            not_before = started + start / rate
-            time.sleep(max(0.0, not_before - time.monotonic()))
+            time.sleep(max(0.0, started + start / rate - time.monotonic()))
             for delivery in deliveries[start : start + burst]:
                 submit(delivery)
         while pending or retries:
@@ -203,13 +215,24 @@ def drive(deliveries: list[Delivery], *, rate: float, burst: int, concurrency: i
             for future in done:
                 delivery = pending.pop(future)
                 wait = future.result()
-                if wait is not None and len(delivery.statuses) < attempts:
+                if wait is not None and len(delivery.statuses) - first[id(delivery)] < attempts:
                     retries.append((time.monotonic() + wait, delivery))
             now = time.monotonic()
             due = [entry for entry in retries if entry[0] <= now]
             retries = [entry for entry in retries if entry[0] > now]
             for _, delivery in due:
                 submit(delivery)
+
+
+def drive(deliveries: list[Delivery], *, rate: float, burst: int, concurrency: int, attempts: int) -> float:
+    """Send every delivery and its retries, then every accepted one once more, as providers deliver
+    duplicates (each must answer 200: a second 202 is an event stored twice); the seconds it took."""
+    started = time.monotonic()
+    _send_all(deliveries, rate=rate, burst=burst, concurrency=concurrency, attempts=attempts)
+    accepted = [delivery for delivery in deliveries if delivery.statuses and delivery.statuses[-1] < 300]
+    for delivery in accepted:
+        delivery.resent = True
+    _send_all(accepted, rate=rate, burst=burst, concurrency=concurrency, attempts=attempts)
     return time.monotonic() - started
 
 
@@ -229,12 +252,12 @@ def stored_ids(outputs: dict[str, Any], event_ids: list[str]) -> set[str]:
 
 
 def report(outputs: dict[str, Any], deliveries: list[Delivery], seconds: float, throttle_share: float) -> Report:
-    accepted = [d for d in deliveries if d.statuses and d.statuses[-1] < 300]
+    accepted = [d for d in deliveries if any(status < 300 for status in d.statuses)]
     stored = stored_ids(outputs, [d.event_id for d in deliveries])
     refused: collections.Counter[str] = collections.Counter(
         str(status) for d in deliveries for status in d.statuses if status >= 300
     )
-    lost = sum(1 for d in deliveries if d.event_id not in stored or not (d.statuses and d.statuses[-1] < 300))
+    lost = sum(1 for d in deliveries if d.event_id not in stored or not any(status < 300 for status in d.statuses))
     return Report(
         deliveries=len(deliveries),
         sources=sorted({d.source for d in deliveries}),
@@ -244,7 +267,9 @@ def report(outputs: dict[str, Any], deliveries: list[Delivery], seconds: float, 
         first_attempt=dict(collections.Counter(str(d.statuses[0]) for d in deliveries if d.statuses)),
         refused_by_status=dict(refused),
         refusals_without_retry_after=sum(d.retry_after_missing for d in deliveries),
-        retries=sum(max(0, len(d.statuses) - 1) for d in deliveries),
+        retries=sum(max(0, len(d.statuses) - 1 - d.resent) for d in deliveries),
+        resent=sum(d.resent for d in deliveries),
+        resent_answered_200=sum(1 for d in deliveries if d.resent and d.statuses[-1] == 200),
         lost=lost,
         duplicated=sum(1 for d in deliveries if d.statuses.count(202) > 1),
     )

@@ -1,6 +1,7 @@
 """A bounded load run (`pipeline_tools load`, issue 20): bursts of signed deliveries from several sources
-through the deployment; with DynamoDB throttling injected (the sandbox only), every refusal is a 503
-with Retry-After and the sender's retry stores the event exactly once. `make load` runs the full size."""
+through the deployment, each accepted one sent again as a provider's duplicate (answered 200); with
+DynamoDB throttling injected (the sandbox only), every refusal is a 503 with Retry-After and the
+sender's retry stores the event exactly once. `make load` runs the full size."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def test_a_burst_from_several_sources_is_stored_with_nothing_lost_or_duplicated(
     assert len(report.sources) >= 2, report.sources
     assert (report.accepted, report.lost, report.duplicated) == (40, 0, 0), report.text()
     assert report.first_attempt == {"202": 40}, report.text()
+    assert report.resent == report.resent_answered_200 == 40, report.text()  # each duplicate delivery: 200
 
 
 def test_under_throttling_refusals_are_503_with_retry_after_and_retries_store_once(outputs: dict[str, Any]) -> None:
@@ -31,3 +33,4 @@ def test_under_throttling_refusals_are_503_with_retry_after_and_retries_store_on
     assert report.refusals_without_retry_after == 0, report.text()
     assert (report.accepted, report.lost, report.duplicated) == (24, 0, 0), report.text()
     assert report.retries >= sum(report.refused_by_status.values()), report.text()
+    assert report.resent == report.resent_answered_200 == 24, report.text()
