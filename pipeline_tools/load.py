@@ -46,6 +46,8 @@ SOURCE_SAMPLES = {
 # What a provider does on a refusal without Retry-After (none of ours: every 5xx carries it).
 DEFAULT_RETRY_SECONDS = 1.0
 STANDARD = "standard"
+# The "status" of an attempt whose connection failed (reset, refused, timed out): reported as such.
+CONNECTION_FAILED = 0
 
 
 class LoadError(ValueError):
@@ -115,6 +117,8 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float = 30) -
             return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
     except urllib.error.HTTPError as error:
         return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return CONNECTION_FAILED, {}, b""  # as a provider sees a dropped connection: retried
 
 
 def _standard(outputs: dict[str, Any], run: str, index: int) -> Delivery:
@@ -181,7 +185,7 @@ def _attempt(delivery: Delivery, lock: threading.Lock) -> float | None:
         if status in (200, 202):
             with contextlib.suppress(ValueError, KeyError, TypeError):  # without it, the planned id stays
                 delivery.event_id = str(json.loads(answer)["event_id"])
-    if status < 300 or (400 <= status < 500 and status != 429):
+    if CONNECTION_FAILED < status < 300 or (400 <= status < 500 and status != 429):
         return None
     retry_after = response_headers.get("retry-after")
     if retry_after is None:
@@ -229,7 +233,7 @@ def drive(deliveries: list[Delivery], *, rate: float, burst: int, concurrency: i
     duplicates (each must answer 200: a second 202 is an event stored twice); the seconds it took."""
     started = time.monotonic()
     _send_all(deliveries, rate=rate, burst=burst, concurrency=concurrency, attempts=attempts)
-    accepted = [delivery for delivery in deliveries if delivery.statuses and delivery.statuses[-1] < 300]
+    accepted = [d for d in deliveries if d.statuses and CONNECTION_FAILED < d.statuses[-1] < 300]
     for delivery in accepted:
         delivery.resent = True
     _send_all(accepted, rate=rate, burst=burst, concurrency=concurrency, attempts=attempts)
@@ -252,12 +256,17 @@ def stored_ids(outputs: dict[str, Any], event_ids: list[str]) -> set[str]:
 
 
 def report(outputs: dict[str, Any], deliveries: list[Delivery], seconds: float, throttle_share: float) -> Report:
-    accepted = [d for d in deliveries if any(status < 300 for status in d.statuses)]
+    accepted = [d for d in deliveries if any(CONNECTION_FAILED < status < 300 for status in d.statuses)]
     stored = stored_ids(outputs, [d.event_id for d in deliveries])
     refused: collections.Counter[str] = collections.Counter(
-        str(status) for d in deliveries for status in d.statuses if status >= 300
+        "connection failed" if status == CONNECTION_FAILED else str(status)
+        for d in deliveries
+        for status in d.statuses
+        if status >= 300 or status == CONNECTION_FAILED
     )
-    lost = sum(1 for d in deliveries if d.event_id not in stored or not any(status < 300 for status in d.statuses))
+    lost = sum(
+        1 for d in deliveries if d.event_id not in stored or not any(CONNECTION_FAILED < s < 300 for s in d.statuses)
+    )
     return Report(
         deliveries=len(deliveries),
         sources=sorted({d.source for d in deliveries}),

@@ -47,6 +47,12 @@ def render_bad_request(template: str, message: str, request_id: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
+class _Server(ThreadingHTTPServer):
+    # A provider's burst opens many connections at once: socketserver's default backlog of 5 resets
+    # the rest before a thread can accept them (a load run's bursts of 50 did), which API Gateway never does.
+    request_queue_size = 256
+
+
 class SourceRoute:
     """`POST /webhook/<name>` as deployed: the request headers its method requires (validated)."""
 
@@ -92,7 +98,7 @@ class WebhookGateway:
         self.stage = stage
         self.resource_path = resource_path
         self.invoke_lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._request_handler_class())
+        self.server = _Server(("127.0.0.1", port), self._request_handler_class())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, name="sandbox-gateway", daemon=True)
 
