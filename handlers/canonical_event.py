@@ -30,6 +30,7 @@ _MAX_DIGITS, _MIN_MAGNITUDE, _MAX_MAGNITUDE = 38, -130, 125
 # bytes). 400,000 leaves room for our estimate of number sizes and stays under moto's own 405,000, so the
 # sandbox never answers 500 for an item AWS would store.
 MAX_ITEM_BYTES = 400_000
+MAX_OBJECT_ID_CHARACTERS = 256  # object_id, parent_object_id: handlers/event_schema.json
 # Everything but the payload and the routed message's text: ids, types, times, hash, numbers, names.
 _OTHER_ATTRIBUTES_BYTES = 2048
 
@@ -140,6 +141,12 @@ class CanonicalEvent:
         for name in ("outcome", "object_id", "parent_object_id"):
             value = getattr(self, name)
             if value is not None:
+                if name != "outcome" and not 1 <= len(value) <= MAX_OBJECT_ID_CHARACTERS:
+                    # The published schema's bound (handlers/event_schema.json): consumers refuse what is
+                    # outside it, so the door does (a 400, kept in quarantine) instead of their DLQ.
+                    raise NotStorableError(
+                        "invalid_field", f"{name} must be 1 to {MAX_OBJECT_ID_CHARACTERS} characters", name
+                    )
                 item[name] = {"S": value}
         if self.object_version is not None:
             item["object_version"] = {"N": str(self.object_version)}

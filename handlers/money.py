@@ -97,6 +97,24 @@ def with_exponent(amount: Decimal, currency: str | None, overrides: Mapping[str,
     return Decimal((sign, (*coefficient, *(0,) * padding), -digits))
 
 
+def decimal_places_beyond_exponent(amount: Decimal, currency: str | None) -> int | None:
+    """The currency's ISO 4217 exponent when `amount` (major units) has more decimal places than it,
+    else None (also for an absent or unknown currency: that is parked elsewhere, never guessed).
+    `12.5` JPY -> 0 (JPY has no minor unit); `10.005` USD -> 2; `10.50` USD -> None."""
+    if currency is None:
+        return None
+    try:
+        digits = exponent(currency)
+    except UnknownCurrencyError:
+        return None
+    _sign, coefficient, power = amount.as_tuple()
+    if not isinstance(power, int) or not any(coefficient):  # zero has no places; NaN/inf: the schema refuses
+        return None
+    zeros = len(coefficient) - len("".join(map(str, coefficient)).rstrip("0"))  # trailing zeros say nothing
+    places = max(0, -power - zeros)
+    return digits if places > digits else None
+
+
 def text(amount: Decimal) -> str:
     """The amount as written (fixed point, its own scale): `Decimal('10.00')` -> `10.00`."""
     return format(amount, "f")

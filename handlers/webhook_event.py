@@ -73,6 +73,13 @@ def parse_event(body: bytes) -> CanonicalEvent:
     except fastjsonschema.JsonSchemaValueException as error:
         raise InvalidEventError("schema_violation", error.message, _field_of(error)) from None
     amount = Decimal(event["amount"])  # its DynamoDB range is checked once, where the item is built
+    places = money.decimal_places_beyond_exponent(amount, event.get("currency"))
+    if places is not None:  # money cannot move in fractions of the minor unit (`12.5` JPY, `0.001` USD)
+        raise InvalidEventError(
+            "invalid_amount",
+            f"amount {event['amount']} has more decimal places than {event['currency']}'s exponent ({places})",
+            "amount",
+        )
     try:
         moment = datetime.datetime.fromisoformat(event["timestamp"])
         # An offset can move a time at the edge of `datetime`'s range (years 1 and 9999) out of it.

@@ -41,4 +41,9 @@ def run(outputs: dict[str, Any], arguments: list[str]) -> int:
     binary = shutil.which("aws")
     if binary is None:
         raise OperationError("the aws CLI is not on PATH (pip install awscli, or use --export with any SDK)")
+    endpoint = outputs.get("aws_endpoint_url")
+    if endpoint and not any(a == "--endpoint-url" or a.startswith("--endpoint-url=") for a in arguments):
+        # AWS CLI v1 still sends SQS to its legacy `queue.amazonaws.com` whatever AWS_ENDPOINT_URL says:
+        # the explicit global option reaches every service.
+        arguments = ["--endpoint-url", str(endpoint), *arguments]
     return subprocess.run([binary, *arguments], env={**os.environ, **environment(outputs)}, check=False).returncode  # noqa: S603

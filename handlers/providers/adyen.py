@@ -204,6 +204,13 @@ def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> P
     transaction_type, outcome = money_fact(code, success, capture, action if isinstance(action, str) else None)
     timestamp = common.iso_timestamp(item.get("eventDate"), f"{prefix}.eventDate")
     original = item.get("originalReference")
+    original = original if isinstance(original, str) and original else None
+    object_id, parent = psp_reference, original
+    if code == "CAPTURE_FAILED" and capture == "automatic" and original is not None:
+        # With automatic capture the payment's money fact is its AUTHORISATION, on the payment's
+        # pspReference; the capture that failed is the payment's own reversal, so it is a fact about the
+        # payment: one object, whose latest state (reversed) a consumer keeps, whatever the order.
+        object_id, parent = original, None
     return ProviderEvent(
         provider_event_id=provider_event_id,
         provider_event_type=code,
@@ -217,8 +224,8 @@ def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> P
         fields={"success": success, "transaction_type": transaction_type},
         content=dumps(_unsigned(item), parsed=True),
         outcome=outcome,
-        object_id=psp_reference,
-        parent_object_id=original if isinstance(original, str) and original else None,
+        object_id=object_id,
+        parent_object_id=parent,
         # Adyen items carry no version: eventDate (not signed) in microseconds since the epoch.
         object_version=int(timestamp.timestamp() * 1_000_000),
     )

@@ -163,7 +163,9 @@ def _parse_xml(payload: bytes) -> ElementTree.Element:
     try:
         parser.feed(document)
         return parser.close()
-    except (ElementTree.ParseError, LookupError):  # LookupError: an unknown encoding in the XML declaration
+    # LookupError: an unknown encoding in the XML declaration; ValueError (UnicodeError among them): an
+    # encoding Python knows but cannot decode the bytes with, or will not hand to expat (UTF-7, UTF-32, idna).
+    except (ElementTree.ParseError, LookupError, ValueError):
         raise InvalidEventError("malformed_payload", "bt_payload is not well-formed XML", "bt_payload") from None
 
 

@@ -74,6 +74,7 @@ ADJUSTMENT_FACTS: Mapping[str, tuple[str, Mapping[str, str]]] = {
     "credit": ("other", _MONEY_STATUS),  # credit to the customer's balance: no money moves
     "credit_reverse": ("other", _MONEY_STATUS),
 }  # fmt: skip
+_DISPUTE_ACTIONS = frozenset({"chargeback", "chargeback_reverse", "chargeback_warning"})
 _ADJUSTMENT = Fact("other", None, "totals.total", "id", "transaction_id")
 # subscription.<status> -> outcome; subscriptions are bookkeeping: their charges are transactions.
 SUBSCRIPTION_OUTCOMES: Mapping[str, str] = {
@@ -151,6 +152,14 @@ def read(request: WebhookRequest) -> ProviderEvent:
         action = data.get("action")
         if isinstance(action, str):
             fields["action"] = action
+    object_id = _text(data.get("id"))
+    action = data.get("action")
+    if event_type in _ADJUSTMENT_TYPES and isinstance(action, str) and action in _DISPUTE_ACTIONS and parent:
+        # Paddle has no dispute object: a chargeback and its reversal are two adjustments with their own
+        # ids, linked only by the transaction. The dispute is therefore named by its transaction, so the
+        # reversal is a later state of the same dispute (a consumer keeping each object's latest state
+        # sees opened -> reversed), not a reversal of nothing on a new object.
+        object_id = parent
     return ProviderEvent(
         provider_event_id=common.event_id(body.get("event_id"), "event_id"),
         provider_event_type=event_type,
@@ -166,7 +175,7 @@ def read(request: WebhookRequest) -> ProviderEvent:
         currency=currency,
         fields=fields,
         outcome=outcome,
-        object_id=_text(data.get("id")),
+        object_id=object_id,
         parent_object_id=parent,
         object_version=microseconds(timestamp),
     )

@@ -41,7 +41,7 @@ def test_apply_then_duplicate_then_stale(client: Any) -> None:
     assert ledger(client) == Decimal("10.00")
     item = client.get_item(TableName=TABLE, Key={"pk": {"S": "event#psp:e1"}})["Item"]
     assert item["status"] == {"S": "applied"} and item["expires_at"] == {"N": str(1_000 + 14 * 86_400)}
-    assert store.object_state("py_1").state == {"effect": Decimal("10.00"), "outcome": "succeeded"}
+    assert store.object_state("payment:py_1").state == {"effect": Decimal("10.00"), "outcome": "succeeded"}
 
 
 def test_the_commit_refuses_a_duplicate_and_a_concurrent_change(client: Any) -> None:
@@ -53,7 +53,7 @@ def test_the_commit_refuses_a_duplicate_and_a_concurrent_change(client: Any) -> 
     newer = parse(fact_record(Fact("psp:e2", "payment", "reversed", "py_1", 9, Decimal("10.00")), "m"))
     with pytest.raises(ConcurrentChangeError):
         store.commit(newer, None, None)  # we read "no object", another consumer had written version 5
-    assert store.object_state("py_1").version == 5
+    assert store.object_state("payment:py_1").version == 5
 
 
 def test_nothing_is_recorded_when_the_business_write_is_refused(client: Any) -> None:
@@ -61,7 +61,7 @@ def test_nothing_is_recorded_when_the_business_write_is_refused(client: Any) -> 
     client.put_item(TableName=TABLE, Item={"pk": {"S": "ledger#psp:e1"}, "amount": {"N": "1"}})
     with pytest.raises(client.exceptions.TransactionCanceledException):
         apply_once(parse(fact_record(PAYMENT, "m")), apply, store)
-    assert not store.seen("psp:e1") and store.object_state("py_1") is None  # all or nothing
+    assert not store.seen("psp:e1") and store.object_state("payment:py_1") is None  # all or nothing
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

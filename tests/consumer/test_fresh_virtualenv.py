@@ -53,7 +53,7 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_works(tmp_path: Path) ->
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-index", "--no-deps",
                     str(wheel)], check=True)  # fmt: skip
     refund = Fact("psp:e2", "refund", "succeeded", "re_1", 7, Decimal("3.00"))
-    older = Fact("psp:e1", "refund", "pending", "re_1", 6, Decimal("3.00"))
+    older = Fact("psp:e1", "refund", "reversed", "re_1", 6, Decimal("3.00"))  # an older money fact: stale
     records = [fact_record(refund, "m-1"), fact_record(refund, "m-2"), fact_record(older, "m-3")]
     (tmp_path / "records.json").write_text(json.dumps(records))
     run = subprocess.run([str(python), "-I", "-c", SCRIPT, str(tmp_path / "records.json")], cwd=tmp_path,

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ledger_consumer import apply_fact
 from webhook_consumer import Change, MemoryStore, ObjectState, RoutedEvent, process_batch
+from webhook_consumer.vocabulary import MONEY_OUTCOMES as MONEY
 
 from tests.consumer.lifecycle import deliveries, lifecycles, net
 from tests.consumer.messages import Fact, fact_record
@@ -72,9 +73,10 @@ def test_any_interleaving_and_duplication_applies_each_fact_once_never_stale_and
     ids = [event.event_id for event in done]
     assert len(ids) == len(set(ids)), "a fact applied twice"
     last: dict[str, int] = {}
-    for event in done:  # in commit order: versions only ever go up per object
-        assert event.object_version > last.get(event.object_id, -1), f"stale {event.event_id} applied"
-        last[event.object_id] = event.object_version
+    for event in done:  # in commit order: a money fact's version only ever goes up per object
+        if event.ordered:  # lifecycle facts are deduplicated, never ordered: they move no money
+            assert event.object_version > last.get(event.object_key, -1), f"stale {event.event_id} applied"
+            last[event.object_key] = event.object_version
     # Every fact is decided exactly once as applied or stale; every other delivery is a duplicate.
     stale_ids = [result.event.event_id for result in report["stale"]]
     assert sorted(ids + stale_ids) == sorted(fact.event_id for fact in facts)
@@ -83,7 +85,9 @@ def test_any_interleaving_and_duplication_applies_each_fact_once_never_stale_and
     assert store.objects == in_order.objects
     newest = {}
     for fact in facts:
-        newest[fact.object_id] = max(newest.get(fact.object_id, 0), fact.version)
+        if fact.outcome in MONEY.get(fact.transaction_type, ()):
+            key = f"{fact.transaction_type}:{fact.object_id}"
+            newest[key] = max(newest.get(key, 0), fact.version)
     assert {k: v.version for k, v in store.objects.items()} == newest
     # The ledger adds up to the provider's net amount, in any order, as it does in order.
     assert ledger_total(store) == ledger_total(in_order) == net(facts)
@@ -110,3 +114,26 @@ def test_a_stale_fact_is_reported_and_the_newer_row_carries_the_difference() -> 
     assert [r.event.event_id for r in report["stale"]] == ["e3"] and report["stale"][0].current_version == 2
     assert report["duplicates"] == 1
     assert ledger_total(store) == Decimal("-7.00") == net([opened, lost])
+
+
+def test_a_dispute_named_by_its_payment_is_its_own_object() -> None:
+    """Adyen's chargebacks carry the payment's pspReference, Paddle's the transaction: with one state per
+    id, the chargeback overwrote the payment's (-200 for a 100 chargeback) or, first, made the payment stale."""
+    payment = Fact("e1", "payment", "succeeded", "PSP1", 1, Decimal("100.00"))
+    chargeback = Fact("e2", "dispute", "opened", "PSP1", 2, Decimal("100.00"), parent_object_id="PSP1")
+    for order in ([payment, chargeback], [chargeback, payment]):
+        store = MemoryStore()
+        report = run(store, order, [])
+        assert report["stale"] == [] and ledger_total(store) == Decimal("0.00")
+
+
+def test_a_newer_lifecycle_fact_never_makes_a_money_fact_stale() -> None:
+    """A dispute's `updated` (lifecycle) newer than its `opened`, delivered first, then the dispute won:
+    the ledger must end at 0 (opened -100, won +100), not -100."""
+    opened = Fact("e1", "dispute", "opened", "dp", 1, Decimal("100.00"))
+    updated = Fact("e2", "dispute", "pending", "dp", 2, Decimal("100.00"))
+    won = Fact("e3", "dispute", "won", "dp", 3, Decimal("100.00"))
+    for order in ([opened, updated, won], [updated, opened, won], [won, updated, opened]):
+        store = MemoryStore()
+        run(store, order, [])
+        assert ledger_total(store) == Decimal("0.00"), order

@@ -65,9 +65,9 @@ def story(reversed_chargeback: bool) -> list[Delivery]:
         delivery(12, "adjustment.created", adjustment("adj_4", "credit", "approved", 20000)),
         delivery(13, "adjustment.created", adjustment("adj_5", "chargeback_warning", "approved", 52715)),
         delivery(14, "adjustment.created", adjustment("adj_6", "chargeback", "approved", 52715),
-                 Fact("dispute", "adj_6", Decimal("527.15"), "opened")),
+                 Fact("dispute", TXN, Decimal("527.15"), "opened")),  # a dispute is named by its transaction
         *([delivery(15, "adjustment.created", adjustment("adj_7", "chargeback_reverse", "approved", 52715),
-                    Fact("dispute", "adj_7", Decimal("527.15"), "reversed"))] if reversed_chargeback else []),
+                    Fact("dispute", TXN, Decimal("527.15"), "reversed"))] if reversed_chargeback else []),
     ]  # fmt: skip
 
 

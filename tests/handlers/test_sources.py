@@ -709,6 +709,25 @@ def test_a_paddle_replay_under_a_new_notification_id_is_a_duplicate_not_a_confli
     assert (post(validator, "paddle", json.dumps(other).encode())[0]) == 409
 
 
+@pytest.mark.parametrize(
+    ("fixture", "member", "value", "field"),
+    [("stripe/payment_intent.succeeded.json", "id", "pi_" + "x" * 300, "object_id"),
+     ("stripe/payment_intent.succeeded.json", "id", "", "object_id"),
+     ("stripe/charge.dispute.created.json", "payment_intent", "pi_" + "p" * 254, "parent_object_id")],
+)  # fmt: skip
+def test_an_object_id_outside_the_published_schema_is_refused(
+    validator: ModuleType, fixture: str, member: str, value: str, field: str
+) -> None:
+    """Consumers parse with the published schema (1 to 256 characters): such a message reached the money
+    queue and then failed every receive into the consumer's DLQ (red-team finding). Now a 400 naming it
+    (a signed refusal: kept in quarantine)."""
+    body = json.loads(fixture_bytes(fixture))
+    body["data"]["object"][member] = value
+    status, answer = post(validator, "stripe", json.dumps(body).encode())
+    assert (status, error_of(answer), json.loads(answer)["field"]) == (400, "invalid_field", field)
+    assert stored_items() == []
+
+
 # --- batches: all or nothing -------------------------------------------------------------------------
 
 

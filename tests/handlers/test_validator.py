@@ -83,6 +83,25 @@ def test_amounts_are_stored_exactly(validator: ModuleType, amount_text: str, sto
     assert Decimal(item["amount"]["N"]) == Decimal(amount_text)
 
 
+@pytest.mark.parametrize(
+    ("amount_text", "currency", "status"),
+    [("12.5", "JPY", 400), ("0.000000001", "JPY", 400), ("10.005", "USD", 400), ("1.0001", "KWD", 400),
+     ("12", "JPY", 202), ("12.000", "JPY", 202), ("10.50", "USD", 202), ("1.234", "KWD", 202)],
+)  # fmt: skip
+def test_an_amount_finer_than_its_currencys_minor_unit_is_refused(
+    validator: ModuleType, amount_text: str, currency: str, status: int
+) -> None:
+    """`amount` is major units with the currency's exponent (DESIGN.md): `12.5` JPY moved no money that
+    exists, and was stored and routed as such (red-team finding). ISO 4217 exponents."""
+    raw = (f'{{"event_id":"evt_minor","transaction_type":"payment","amount":{amount_text},'
+           f'"currency":"{currency}","timestamp":"2026-11-28T10:00:00Z"}}')  # fmt: skip
+    answer, body = call(validator, make_event(raw))
+    assert answer == status, body
+    if status == 400:
+        assert (body["error"], body["field"]) == ("invalid_amount", "amount")
+        assert stored_items() == []
+
+
 def test_base64_encoded_body_is_decoded_before_verifying(validator: ModuleType) -> None:
     status, _ = call(validator, make_event(payment("evt_b64"), base64_body=True))
     assert status == 202

@@ -138,3 +138,26 @@ def test_aws_export_points_the_cli_at_the_sandbox(
     path.write_text(json.dumps({key: value for key, value in data.items() if key != "sandbox"}))
     assert main(["aws", "--export", "--outputs", str(path)]) == 0
     assert "AWS_ACCESS_KEY_ID" not in capsys.readouterr().out  # a real deployment keeps the caller's credentials
+
+
+def test_aws_passes_the_sandbox_endpoint_explicitly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS CLI v1 sends SQS to queue.amazonaws.com whatever AWS_ENDPOINT_URL says (red-team finding):
+    `aws sqs list-queues` left the sandbox for the real AWS. The global option reaches every service."""
+    from pipeline_tools import aws_cli
+
+    stand_in = tmp_path / "aws"
+    stand_in.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$0.args"\n')
+    stand_in.chmod(0o755)
+    monkeypatch.setattr(aws_cli.shutil, "which", lambda _: str(stand_in))
+    outputs = {"aws_endpoint_url": "http://127.0.0.1:4566", "environment": "qa", "sandbox": True}
+    assert aws_cli.run(outputs, ["sqs", "list-queues"]) == 0
+    assert (tmp_path / "aws.args").read_text().split() == [
+        "--endpoint-url",
+        "http://127.0.0.1:4566",
+        "sqs",
+        "list-queues",
+    ]
+    assert aws_cli.run(outputs, ["--endpoint-url=http://x", "sqs", "list-queues"]) == 0  # the caller's wins
+    assert (tmp_path / "aws.args").read_text().split() == ["--endpoint-url=http://x", "sqs", "list-queues"]
+    assert aws_cli.run({"environment": "prod"}, ["sqs", "list-queues"]) == 0  # AWS: nothing added
+    assert (tmp_path / "aws.args").read_text().split() == ["sqs", "list-queues"]

@@ -4,7 +4,7 @@ Table: partition key `pk` (string), no sort key, TTL on `expires_at` (seconds si
 - `event#<event_id>`: `status` (`applied` or `stale`), `expires_at` (now + `event_ttl_seconds`, 14 days by
   default: SQS keeps a message at most 14 days, so no redelivery outlives the record; past that, the
   object's version still refuses a replayed fact as stale);
-- `object#<object_id>`: `version` (number), `state` (map, the business code's `Change.state`),
+- `object#<transaction_type>:<object_id>` (`RoutedEvent.object_key`): `version` (number), `state` (map, the business code's `Change.state`),
   `event_id` (the fact that set it). Never expires: it is what keeps old facts from being applied.
 
 `commit` is one `TransactWriteItems` call (AWS DynamoDB Developer Guide, "Amazon DynamoDB Transactions";
@@ -61,8 +61,8 @@ class DynamoDBStore:
     def seen(self, event_id: str) -> bool:
         return self._get(f"event#{event_id}") is not None
 
-    def object_state(self, object_id: str) -> ObjectState | None:
-        item = self._get(f"object#{object_id}")
+    def object_state(self, object_key: str) -> ObjectState | None:
+        item = self._get(f"object#{object_key}")
         if item is None:
             return None
         state = self._deserialize(item["state"]) if "state" in item else {}
@@ -85,7 +85,7 @@ class DynamoDBStore:
             put: dict[str, Any] = {
                 "TableName": self.table_name,
                 "Item": {
-                    "pk": {"S": f"object#{event.object_id}"},
+                    "pk": {"S": f"object#{event.object_key}"},
                     "version": {"N": str(event.object_version)},
                     "state": self._serialize(dict(change.state)),
                     "event_id": {"S": event.event_id},
@@ -105,7 +105,7 @@ class DynamoDBStore:
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 raise DuplicateEventError(event.event_id) from None
             if event.ordered and reasons[1:2] == ["ConditionalCheckFailed"]:
-                raise ConcurrentChangeError(str(event.object_id)) from None
+                raise ConcurrentChangeError(str(event.object_key)) from None
             raise
 
     def record_stale(self, event: RoutedEvent) -> None:

@@ -11,7 +11,10 @@ commit fails may run `apply` again.
 
 Decisions (`Decision`):
 - `APPLIED`: the commit happened. A fact without `object_id`/`object_version` (messages built before the
-  money facts) is applied with deduplication only, and says so (`ordered=False`).
+  money facts), and any fact that moves no money (the lifecycle queue's), is applied with deduplication
+  only, and says so (`ordered=False`): it never makes a money fact stale.
+- Objects are keyed by `RoutedEvent.object_key` (`<transaction_type>:<object_id>`): a payment and a
+  dispute named by the payment's id (Adyen, Paddle) are two objects.
 - `DUPLICATE`: the `event_id` was committed before (applied or found stale): `apply` does not run.
 - `STALE`: the object is already at this version or a newer one: `apply` does not run, the event id is
   recorded, and the caller reports it. Two different facts with the same version of one object are not
@@ -76,7 +79,7 @@ class GuardStore(Protocol):
 
     def seen(self, event_id: str) -> bool: ...
 
-    def object_state(self, object_id: str) -> ObjectState | None: ...
+    def object_state(self, object_key: str) -> ObjectState | None: ...
 
     def commit(self, event: RoutedEvent, previous: ObjectState | None, change: Change | None) -> None:
         """Atomically: record `event_id` (raise `DuplicateEventError` if it is there), move the object from
@@ -102,19 +105,19 @@ class MemoryStore:
         with self._lock:
             return event_id in self.events
 
-    def object_state(self, object_id: str) -> ObjectState | None:
+    def object_state(self, object_key: str) -> ObjectState | None:
         with self._lock:
-            return self.objects.get(object_id)
+            return self.objects.get(object_key)
 
     def commit(self, event: RoutedEvent, previous: ObjectState | None, change: Change | None) -> None:
         with self._lock:
             if event.event_id in self.events:
                 raise DuplicateEventError(event.event_id)
             if event.ordered:
-                assert event.object_id is not None and event.object_version is not None
-                if self.objects.get(event.object_id) != previous:
-                    raise ConcurrentChangeError(event.object_id)
-                self.objects[event.object_id] = ObjectState(event.object_version, dict((change or Change()).state))
+                assert event.object_key is not None and event.object_version is not None
+                if self.objects.get(event.object_key) != previous:
+                    raise ConcurrentChangeError(event.object_key)
+                self.objects[event.object_key] = ObjectState(event.object_version, dict((change or Change()).state))
             self.events[event.event_id] = "applied"
             self.writes.extend((change or Change()).writes)
 
@@ -132,7 +135,7 @@ def apply_once(event: RoutedEvent, apply: Apply, store: GuardStore, *, attempts:
     for _ in range(attempts):
         if store.seen(event.event_id):
             return Result(Decision.DUPLICATE, event, event.ordered)
-        current = store.object_state(event.object_id) if event.ordered and event.object_id else None
+        current = store.object_state(event.object_key) if event.ordered and event.object_key else None
         if current is not None and event.object_version is not None and event.object_version <= current.version:
             store.record_stale(event)
             return Result(Decision.STALE, event, True, current.version)
@@ -144,4 +147,4 @@ def apply_once(event: RoutedEvent, apply: Apply, store: GuardStore, *, attempts:
         except ConcurrentChangeError:
             continue
         return Result(Decision.APPLIED, event, event.ordered)
-    raise ConsumerError(f"object {event.object_id} kept changing during {attempts} attempts")
+    raise ConsumerError(f"object {event.object_key} kept changing during {attempts} attempts")

@@ -74,9 +74,20 @@ class RoutedEvent:
 
     @property
     def ordered(self) -> bool:
-        """True when the fact can be ordered: it names its object and version (messages older than the
-        money facts do not)."""
-        return self.object_id is not None and self.object_version is not None
+        """True when the ordering guard orders this fact: a money fact that names its object and version.
+
+        Facts that move no money (the lifecycle queue's) are deduplicated but never ordered and never
+        move an object's version: a newer lifecycle fact (a dispute's `updated`, a refund's `pending`
+        in the same second) must not make the money fact it accompanies stale. Messages older than the
+        money facts carry no object or version and are deduplicated only."""
+        return self.is_money_fact and self.object_id is not None and self.object_version is not None
+
+    @property
+    def object_key(self) -> str | None:
+        """`<transaction_type>:<object_id>`: what the guard keeps one state for. An id alone is not enough:
+        some providers name a dispute by its payment (Adyen's chargebacks carry the payment's
+        pspReference, Paddle's its transaction), and the payment and its dispute are two objects."""
+        return None if self.object_id is None else f"{self.transaction_type}:{self.object_id}"
 
 
 def _time(text: str) -> datetime.datetime:

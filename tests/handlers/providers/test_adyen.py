@@ -158,6 +158,7 @@ MAPPING_ROWS = [
     ("CAPTURE", "true", "manual", None, ("payment", "succeeded")),
     ("CAPTURE", "false", "manual", None, ("payment", "failed")),
     ("CAPTURE_FAILED", "true", "manual", None, ("payment", "reversed")),
+    ("CAPTURE_FAILED", "true", "automatic", None, ("payment", "reversed")),
     ("CANCELLATION", "true", "automatic", None, ("payment", "canceled")),
     ("CANCELLATION", "false", "automatic", None, ("payment", "failed")),
     ("TECHNICAL_CANCEL", "true", "automatic", None, ("payment", "canceled")),
@@ -200,7 +201,10 @@ def test_mapping_row(event_code: str, success: str, capture: str, action: str | 
     delivery = adyen_delivery([item], KEY)
     [event] = adyen.receive(request({"content-type": "application/json"}, delivery), KEYS, {"capture": capture}, NOW)
     assert (adyen.default_transaction_type(event), event.outcome) == expected
-    assert (event.object_id, event.parent_object_id) == (item["pspReference"], "PAYMENT_PSP")
+    if (event_code, capture) == ("CAPTURE_FAILED", "automatic"):  # the AUTHORISATION's payment, reversed
+        assert (event.object_id, event.parent_object_id) == ("PAYMENT_PSP", None)
+    else:
+        assert (event.object_id, event.parent_object_id) == (item["pspReference"], "PAYMENT_PSP")
     assert event.object_version == int(event.timestamp.timestamp() * 1_000_000)
 
 

@@ -164,6 +164,10 @@ def test_a_signed_payload_that_is_not_a_notification_is_400() -> None:
     "xml",
     [
         '<?xml version="1.0" encoding="no-such-encoding"?>' + CHECK_XML,  # expat raises LookupError
+        '<?xml version="1.0" encoding="UTF-7"?>' + CHECK_XML,  # Python's codec refuses: was a 500
+        '<?xml version="1.0" encoding="UTF-32"?>' + CHECK_XML,
+        '<?xml version="1.0" encoding="idna"?>' + CHECK_XML,
+        '<?xml version="1.0" encoding="punycode"?>' + CHECK_XML,
         CHECK_XML.replace("2026-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00"),  # leaves datetime's range in UTC
     ],
 )

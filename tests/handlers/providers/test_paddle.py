@@ -196,6 +196,18 @@ def test_adjustment_amount_is_its_total_and_its_parent_the_transaction() -> None
     )
 
 
+@pytest.mark.parametrize("action", ["chargeback", "chargeback_reverse", "chargeback_warning"])
+def test_a_dispute_is_named_by_its_transaction(action: str) -> None:
+    """A chargeback and its reversal are two adjustments linked only by the transaction (Paddle has no
+    dispute object): both name it, so the reversal is a later state of one dispute."""
+    event = read(event_body("adjustment.updated", adjustment(action)))
+    assert (module.default_transaction_type(event), event.object_id, event.parent_object_id) == (
+        "dispute",
+        "txn_1",
+        "txn_1",
+    )
+
+
 def test_events_without_money_carry_none() -> None:
     event = read(event_body("subscription.created", {"id": "sub_1", "currency_code": "USD"}))
     assert (event.amount, event.amount_unit, event.currency) == (None, None, None)
