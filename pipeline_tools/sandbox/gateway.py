@@ -47,12 +47,6 @@ def render_bad_request(template: str, message: str, request_id: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Server(ThreadingHTTPServer):
-    # A provider's burst opens many connections at once: socketserver's default backlog of 5 resets
-    # the rest before a thread can accept them (a load run's bursts of 50 did), which API Gateway never does.
-    request_queue_size = 256
-
-
 class SourceRoute:
     """`POST /webhook/<name>` as deployed: the request headers its method requires (validated)."""
 
@@ -69,6 +63,12 @@ class GatewayResponse:
 
 
 MISSING_PARAMETERS_FALLBACK = GatewayResponse(400, '{"message":"$context.error.validationErrorString"}')
+
+
+class _Server(ThreadingHTTPServer):
+    # A provider's burst opens many connections at once: socketserver's default backlog of 5 resets
+    # the rest before a thread can accept them (a load run's bursts of 50 did), which API Gateway never does.
+    request_queue_size = 256
 
 
 class WebhookGateway:
