@@ -25,6 +25,22 @@ from pipeline_tools.review.plan_review import PlanFormatError
 from pipeline_tools.terraform_cli import TerraformError
 
 
+def _outcome(text: str) -> str:
+    """An `outcome` of handlers/money_facts.py; anything else is a usage error naming the vocabulary."""
+    operations._handlers_on_path()
+    from money_facts import OUTCOMES
+
+    if text not in OUTCOMES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an outcome; outcomes: {', '.join(OUTCOMES)}")
+    return text
+
+
+def _event_id(text: str) -> str:
+    if not text or len(text) > 1024:  # the table's key: 1 to 1024 bytes (handlers/event_schema.json)
+        raise argparse.ArgumentTypeError("an event_id is 1 to 1024 characters")
+    return text
+
+
 def _timestamp(text: str) -> datetime.datetime:
     try:
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -102,13 +118,14 @@ def _parser() -> argparse.ArgumentParser:
 
     trace = commands.add_parser("trace", help="where one event went: stored item, routing decision, dead-letter queues")
     with_outputs(trace)
-    trace.add_argument("event_id", help="the event_id to look up")
+    trace.add_argument("event_id", type=_event_id, help="the event_id to look up")
 
     replay = commands.add_parser("replay", help="route stored events received in a window again")
     with_outputs(replay)
     replay.add_argument("--since", type=_timestamp, required=True, help=f"start of the window, inclusive: {TIME_HELP}")
     replay.add_argument("--until", type=_timestamp, help=f"end of the window, exclusive (default now): {TIME_HELP}")
-    replay.add_argument("--type", dest="transaction_type", help="only events of this transaction_type")
+    replay.add_argument("--type", dest="transaction_type", choices=("payment", "refund", "dispute", "other"),
+                        help="only events of this transaction_type")  # fmt: skip
     replay.add_argument("--dry-run", action="store_true", help="count the events per destination queue, send nothing")
 
     redrive = commands.add_parser(
@@ -183,7 +200,9 @@ def _parser() -> argparse.ArgumentParser:
     with_outputs(events)
     events.add_argument("action", choices=("list",), help="list: one line per stored event")
     events.add_argument("--source", help="only this source (`standard`: POST /webhook's)")
-    events.add_argument("--outcome", help="only this money outcome (handlers/money_facts.py), e.g. captured")
+    events.add_argument(
+        "--outcome", type=_outcome, help="only facts with this outcome (handlers/money_facts.py), e.g. succeeded"
+    )
     events.add_argument("--limit", type=_positive_int, default=50, help="at most this many (default 50)")
 
     resend = commands.add_parser("resend", help="route one stored event again through the router's code")
@@ -507,7 +526,7 @@ def _plan(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     # review-plan's own options, which `plan` does not take (their absence crashed `make plan`).
-    args.title = "sandbox"
+    args.title = environment_of(outputs)  # the sandbox's environment, not always `sandbox`
     args.context = f"current code planned against the running sandbox ({args.outputs})"
     return _review_plan(args)
 
@@ -550,6 +569,7 @@ def _observe(args: argparse.Namespace, outputs: dict) -> int:
         return 0
     if args.command == "listen":
         forward = observe.forwarder(args.forward_to) if args.forward_to else None
+        observe.queue_url(outputs, args.queue)  # an unknown queue is an error before "listening on"
         print(f"listening on {args.queue} (Ctrl-C to stop)", file=sys.stderr, flush=True)
         try:
             for delivery, acknowledged in observe.listen(

@@ -15,6 +15,7 @@ a metric the emulator has no source for (Lambda `Errors`, API Gateway `5XXError`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -141,8 +142,11 @@ def alarm_states(outputs: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def evaluate_in_sandbox(outputs: dict[str, Any], alarm: dict[str, Any]) -> dict[str, Any]:
-    value = _sandbox_metric(outputs, alarm)
     name = alarm["AlarmName"]
+    if alarm.get("Metrics"):  # metric math: its properties are tested on the synthesized math instead
+        return {"name": name, "state": "not evaluated", "why": "a metric-math alarm: evaluated on AWS only "
+                "(its math is tested in tests/infrastructure/alarm_math.py)"}  # fmt: skip
+    value = _sandbox_metric(outputs, alarm)
     if value is None:
         return {"name": name, "state": "not evaluated", "why": f"the emulator has no {alarm.get('Namespace')} "
                                                               f"{alarm.get('MetricName')} data"}  # fmt: skip
@@ -235,6 +239,19 @@ class Delivery:
     body: str
 
 
+PEEK_HOLD_SECONDS = 30
+
+
+def queue_url(outputs: dict[str, Any], queue: str) -> str:
+    """The URL of `<queue>_queue_url` (or `<queue>_dlq_url`); `OperationError` naming the queues if none."""
+    queues = queue_outputs(outputs)
+    url = queues.get(f"{queue}_queue") or queues.get(queue) or queues.get(f"{queue}_dlq")
+    if url is None:
+        names = ", ".join(sorted(k.removesuffix("_queue") for k in queues))
+        raise OperationError(f"no queue {queue!r} in environment {environment_of(outputs)}; queues: {names}")
+    return url
+
+
 def listen(
     outputs: dict[str, Any], queue: str, *, exit_when_empty: bool = False, keep: bool = False,
     forward: Callable[[Delivery], bool] | None = None, wait_seconds: int = 20,
@@ -243,32 +260,38 @@ def listen(
     and whether it was acknowledged (deleted). Deleted after it was printed, or after `forward` returned
     True; a message `forward` refused stays and comes back (after `max_receive_count`, its DLQ), as with
     any consumer. `keep`: never delete (a peek; the message is visible again at once)."""
-    queues = queue_outputs(outputs)
-    url = queues.get(f"{queue}_queue") or queues.get(queue) or queues.get(f"{queue}_dlq")
-    if url is None:
-        names = ", ".join(sorted(k.removesuffix("_queue") for k in queues))
-        raise OperationError(f"no queue {queue!r} in environment {environment_of(outputs)}; queues: {names}")
+    url = queue_url(outputs, queue)
     sqs = client(outputs, "sqs")
-    while True:
-        options: dict[str, Any] = {"VisibilityTimeout": 0} if keep else {}  # else the queue's own, as a consumer
-        received = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0 if exit_when_empty else wait_seconds,
-            MessageAttributeNames=["All"], **options,
-        ).get("Messages", [])  # fmt: skip
-        if not received and exit_when_empty:
-            return
-        for message in received:
-            delivery = Delivery(
-                message["MessageId"],
-                {k: v.get("StringValue", "") for k, v in message.get("MessageAttributes", {}).items()},
-                message["Body"],
-            )
-            acknowledged = not keep and (forward is None or forward(delivery))
-            if acknowledged:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            yield delivery, acknowledged
-        if keep and exit_when_empty:
-            return  # a peek shows one round: the same messages would come back at once
+    # A peek (`keep`) holds what it saw for PEEK_HOLD_SECONDS, so the next receive returns other messages
+    # (SQS answers at most 10 per call), and makes all of them visible again when it ends.
+    held: dict[str, str] = {}
+    try:
+        while True:
+            options = {"VisibilityTimeout": PEEK_HOLD_SECONDS} if keep else {}  # else the queue's own, as a consumer
+            received = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0 if exit_when_empty else wait_seconds,
+                MessageAttributeNames=["All"], **options,
+            ).get("Messages", [])  # fmt: skip
+            if not received and exit_when_empty:
+                return
+            if keep:  # one that came back after the hold was shown already
+                fresh = [m for m in received if m["MessageId"] not in held]
+                held.update({m["MessageId"]: m["ReceiptHandle"] for m in received})
+                received = fresh
+            for message in received:
+                delivery = Delivery(
+                    message["MessageId"],
+                    {k: v.get("StringValue", "") for k, v in message.get("MessageAttributes", {}).items()},
+                    message["Body"],
+                )
+                acknowledged = not keep and (forward is None or forward(delivery))
+                if acknowledged:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                yield delivery, acknowledged
+    finally:
+        for receipt in held.values():  # visible again at once: a peek leaves the queue as it found it
+            with contextlib.suppress(Exception):
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
 
 
 def forwarder(url: str) -> Callable[[Delivery], bool]:

@@ -316,12 +316,14 @@ class Sandbox:
 
         write_observer.watch(sys.modules["validator"]._dynamodb)
 
+        # Every line goes to the log group, EMF documents included, as Lambda ships them: `status`
+        # evaluates the metric alarms from them (the emulator turns no EMF into metrics).
         def on_response(status: int, body: bytes, lines: list[dict[str, Any]], path: str) -> None:
-            validator_logs.write([line for line in lines if not function_logs.is_metric(line)])
+            validator_logs.write(lines)
             self.live_log.print(*request_lines(status, body, lines, path, write_observer.take()))
 
         def on_router_logs(lines: list[dict[str, Any]]) -> None:
-            router_logs.write([line for line in lines if not function_logs.is_metric(line)])
+            router_logs.write(lines)
             self.live_log.print(*routing_lines(lines))
 
         if self.persist:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pipeline_tools import quarantine
+from pipeline_tools import observe, quarantine
 from pipeline_tools.outputs import client
 from tests.integration.helpers import event_body, post, stored, unique_id
 
@@ -51,6 +51,9 @@ def test_a_signed_conflict_is_kept_alarmed_listed_and_readmitted(outputs: dict[s
         AlarmNames=[f"verified-deliveries-quarantined-{_environment(outputs)}"]
     )["MetricAlarms"]
     assert [(a["MetricName"], a["Threshold"]) for a in alarms] == [("Quarantined", 0.0)]
+    if outputs.get("sandbox"):  # `status` evaluates it from the validator's EMF lines, as CloudWatch would
+        [state] = [a for a in observe.alarm_states(outputs) if a["name"] == alarms[0]["AlarmName"]]
+        assert state["state"] == "ALARM", state
 
     answer = quarantine.readmit(outputs, entry["quarantine_id"])  # not fixed yet: refused again, still kept
     assert (answer["statusCode"], answer["released"]) == (409, False)

@@ -79,3 +79,19 @@ def test_a_time_outside_datetimes_range_in_utc_is_an_argument_error(
             main(arguments)
         assert error.value.code == 2
         assert "not an ISO-8601 date-time" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["trace", ""], "an event_id is 1 to 1024 characters"),
+     (["events", "list", "--outcome", "captured"], "'captured' is not an outcome; outcomes: succeeded"),
+     (["replay", "--since", "2026-11-28", "--type", "bogus"], "invalid choice: 'bogus'")],
+)  # fmt: skip
+def test_arguments_that_could_only_find_nothing_are_usage_errors(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They answered nothing with exit 0, or a raw DynamoDB ValidationException (red-team finding)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

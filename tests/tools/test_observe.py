@@ -153,3 +153,15 @@ def test_unknown_queue_and_event_are_clear_errors(
     assert "no queue 'nope' in environment t; queues: disputes, disputes_dlq" in capsys.readouterr().err
     assert cli.main(["resend", "--event-id", "evt_missing", "--outputs", str(path)]) == 2
     assert "evt_missing is not stored" in capsys.readouterr().err
+
+
+def test_a_peek_shows_every_waiting_message_once(
+    deployment: tuple[Path, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A receive answers at most 10: the peek showed one round of a 26-message queue (red-team finding)."""
+    path, outputs = deployment
+    sqs = boto3.client("sqs")
+    for index in range(26):
+        sqs.send_message(QueueUrl=outputs["refunds_queue_url"], MessageBody=json.dumps({"event_id": f"p{index}"}))
+    lines = _run(capsys, path, "listen", "--queue", "refunds", "--keep", "--exit-when-empty").splitlines()
+    assert sorted(json.loads(line)["body"]["event_id"] for line in lines) == sorted(f"p{i}" for i in range(26))
