@@ -18,7 +18,7 @@ export ENVIRONMENT_SUFFIX ?= dev
 PIPENV := $(PYTHON) -m pipenv
 VENV_PY := .venv/bin/python
 
-.PHONY: help install tools synth test test-fast lint verify sandbox plan bench cost
+.PHONY: help install tools synth test test-fast lint verify sandbox plan bench cost load
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -83,6 +83,11 @@ EVENTS ?= 10000000
 PAYLOAD_BYTES ?= 2048
 cost: install ## Monthly AWS cost for EVENTS per month of PAYLOAD_BYTES (defaults 10000000, 2048)
 	@$(VENV_PY) -m pipeline_tools cost --events-per-month $(EVENTS) --payload-bytes $(PAYLOAD_BYTES)
+
+# e.g. LOAD_ARGS="--count 200 --throttle 0.5" (a share of the table's PutItems throttled during the run)
+LOAD_ARGS ?= --count 500 --rate 100 --burst 50 --concurrency 16
+load: install ## Bursts of signed deliveries from 4 sources through the running sandbox: accepted, refused, lost, duplicated
+	@ENVIRONMENT_SUFFIX=$(SANDBOX_ENVIRONMENT) $(VENV_PY) -m pipeline_tools load $(LOAD_ARGS)
 
 # e.g. SANDBOX_ARGS=--no-synth (apply a copy of what the last make synth left in cdktf.out/)
 SANDBOX_ARGS ?=

@@ -21,13 +21,14 @@ import sys
 import time
 import urllib.parse
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 from benchmarks.handler_cpu import ROOT, _environment
 
 ROUNDS = 5
-PER_ROUND = 100
+PER_ROUND = 200
 # One sample per provider (tests/fixtures/providers), delivered to the source of that provider.
 SAMPLES = {
     "stripe": "stripe/payment_intent.succeeded.json",
@@ -64,9 +65,14 @@ def _floor_ns(client: Any, body: bytes, items: list[dict[str, Any]], parse: Any)
     return time.process_time_ns() - start
 
 
-def main() -> dict[str, Any]:
+def main(handlers: Path | None = None, rounds: int = ROUNDS) -> dict[str, Any]:
+    """Figures per provider route. `handlers`: another tree's handlers (figure 9 runs the code before
+    the money-facts work this way); the floor is the same code either way."""
     _environment()
     import os
+
+    if handlers is not None:
+        sys.path.insert(0, str(handlers))
 
     from tests.handlers import test_sources as sources
 
@@ -78,11 +84,27 @@ def main() -> dict[str, Any]:
     os.environ["SOURCES"] = json.dumps(config)
     secrets = {arn.format(name): spec.secret for name, spec in sources.SOURCES.items()}
     sys.modules.pop("validator", None)
+    if handlers is not None:
+        # The test helpers imported this tree's handler modules and put them first on the path: the other
+        # tree goes before, and the validator must import every module of its own tree.
+        sys.path.insert(0, str(handlers))
+        here = ROOT / "handlers"
+        for module_name, module in list(sys.modules.items()):
+            if Path(getattr(module, "__file__", None) or "/").is_relative_to(here):
+                del sys.modules[module_name]
     from benchmarks.stubbed_aws import StubbedAws, secret_responder
     from tests.handlers.helpers import SIGNING_SECRET, FakeContext
 
     import validator
 
+    if handlers is not None:
+        mixed = [
+            m.__file__
+            for m in list(sys.modules.values())
+            if Path(getattr(m, "__file__", None) or "/").is_relative_to(ROOT / "handlers")
+        ]
+        if mixed or not Path(validator.__file__).is_relative_to(handlers):
+            raise RuntimeError(f"the validator under {handlers} imported this tree's {mixed[:3]}")
     stored: list[dict[str, Any]] = []
 
     def put_item(params: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +133,7 @@ def main() -> dict[str, Any]:
             deliveries[name] = (event, body, list(stored))
         handler_rounds: dict[str, list[float]] = {name: [] for name in SAMPLES}
         floor_rounds: dict[str, list[float]] = {name: [] for name in SAMPLES}
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             for name, (event, body, items) in deliveries.items():
                 samples = []
                 for _ in range(PER_ROUND):
@@ -139,6 +161,10 @@ def main() -> dict[str, Any]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
+    if len(sys.argv) > 1 and sys.argv[1] == "--json":  # figure 9's child process: one tree, one round
+        tree = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+        print(json.dumps(main(tree, rounds=1)))
+        sys.exit(0)
     for name, figure in main().items():
         print(f"{name:<12} {figure['body_bytes']:>6} B {figure['events']} ev  handler {figure['handler_us']:7.0f} us  "
               f"floor {figure['floor_us']:6.0f} us  ratio {figure['ratio']:.2f} (median of rounds "

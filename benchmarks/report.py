@@ -162,10 +162,36 @@ def _sandbox_rows(sandbox: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+def _provider_rows(providers: dict[str, Any]) -> list[Row]:
+    """Figure 8: each provider route's warm CPU against its floor, measured in the same rounds."""
+    return [
+        (f"8. validator warm CPU, source `{name}` ({figure['provider']}, {figure['body_bytes']:,} B, "
+         f"{figure['events']} event{'s' if figure['events'] > 1 else ''}); ratio of least round medians "
+         f"(median of rounds {figure['ratio_median_of_rounds']:.2f})",
+         f"{figure['handler_us']:.0f} µs", f"floor (HMAC + parse + PutItem per event): {figure['floor_us']:.0f} µs",
+         f"{figure['ratio']:.2f}", "≤ 1.5", _verdict(figure["ratio"] <= 1.5))
+        for name, figure in providers.items()
+    ]  # fmt: skip
+
+
+def _growth_rows(growth: dict[str, Any]) -> list[Row]:
+    """Figure 9: each provider route against the code before the money-facts work (issue 17's criterion)."""
+    return [
+        (f"9. validator warm CPU, source `{name}`, vs. `{growth['baseline_ref']}` (before the money facts), "
+         f"{growth['rounds']} interleaved rounds; growth of least round medians (median of rounds "
+         f"{figure['growth_median_of_rounds']:+.1%})",
+         f"{figure['now_us']:.0f} µs", f"before: {figure['before_us']:.0f} µs", f"{figure['growth']:+.1%}",
+         "≤ +10 %", _verdict(figure["growth"] <= 0.10))
+        for name, figure in growth["providers"].items()
+        if "growth" in figure
+    ]  # fmt: skip
+
+
 def markdown(results: dict[str, Any], findings: str) -> str:
     rows: list[Row] = []
     for key, build in (("synth", _synth_rows), ("suite", _suite_rows), ("cold_start", _cold_rows),
-                       ("handlers", _handler_rows), ("baseline", _baseline_rows), ("sandbox", _sandbox_rows)):  # fmt: skip
+                       ("handlers", _handler_rows), ("baseline", _baseline_rows), ("sandbox", _sandbox_rows),
+                       ("providers", _provider_rows), ("provider_growth", _growth_rows)):  # fmt: skip
         if key in results:
             rows += build(results[key])
     table = ["| figure | value | baseline (same run) | ratio | target | |", "|---|---|---|---|---|---|"]

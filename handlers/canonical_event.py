@@ -5,7 +5,7 @@ Fields (README, "Provider sources"): `event_id`, `source`, `provider_event_type`
 units, written with the currency's exponent; absent when the event carries none), `currency` (ISO
 4217), `timestamp` (UTC, `Z`), `payload` (the exact signed text, or a batch item's own JSON),
 `payload_sha256`, `received_at`, `ttl`; and the money fact (handlers/money_facts.py): `outcome`,
-`object_id`, `parent_object_id`, `object_version` (README, "The money contract"). The routed message is built here, at the door, and checked,
+`object_id`, `parent_object_id`, `object_version` (README, "The money contract"). The routed message is checked here, at the door (built when its size is not provably within the limit),
 so only events that SQS will accept are ever acknowledged; the router builds the same message again
 from the stored attributes with the same function.
 """
@@ -59,8 +59,9 @@ def utc_text(moment: datetime.datetime) -> str:
 
 
 def payload_sha256(value: Any) -> str:
-    """SHA-256 (hex) of the canonical JSON of a parsed payload: other whitespace or key order, same hash."""
-    return hashlib.sha256(dumps(value).encode()).hexdigest()
+    """SHA-256 (hex) of the canonical JSON of a payload parsed by `strict_json`: other whitespace or key
+    order, same hash."""
+    return hashlib.sha256(dumps(value, parsed=True).encode()).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,11 +90,14 @@ class CanonicalEvent:
 
     def message(self, received_at: str) -> routed_message.RoutedMessage:
         """The routed message. Raises `routed_message.UndeliverableMessageError`."""
+        return routed_message.event_message(self._message_values(received_at))
+
+    def _message_values(self, received_at: str) -> dict[str, Any]:
         values: dict[str, Any] = {name: getattr(self, name, None) for name in routed_message.EVENT_FIELDS}
         values["received_at"] = received_at
         if self.object_version is not None:
             values["object_version"] = Decimal(self.object_version)
-        return routed_message.event_message(values)
+        return values
 
     def item(
         self,
@@ -114,7 +118,9 @@ class CanonicalEvent:
         """
         received_at = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         if not message_proven:
-            self.message(received_at)  # built and checked now: what SQS would refuse is refused at the door
+            # Checked now, what SQS would refuse is refused at the door; the text itself is built only
+            # when its size is not provably within the queue's limit (routed_message.check_event).
+            routed_message.check_event(self._message_values(received_at))
         item: dict[str, Any] = {
             "event_id": {"S": self.event_id},
             "source": {"S": self.source},

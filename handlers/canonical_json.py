@@ -6,6 +6,7 @@ The standard `json` module cannot write `Decimal` as a number, and going through
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
@@ -68,21 +69,66 @@ def decimal_text(value: Decimal) -> str:
     return f"{prefix}{mantissa}E{adjusted:+d}"
 
 
-def dumps(value: Any, *, ascii_keys: bool = True) -> str:
+# A decimal goes through the C encoder as this marker around its text (`"\u0000<text>\u0000"` once
+# encoded), then the quotes and markers are removed. A NUL in the payload's own strings would be
+# written the same way, so the marker count is checked before the fast result is used.
+_MARK = "\x00"
+_ENCODED_MARK = "\\u0000"
+
+
+def _fast_dumps(value: Any, *, ascii_keys: bool = True) -> str | None:
+    """`dumps(value, ascii_keys=ascii_keys)` through the C encoder, or None where its output could differ.
+
+    Only for values from `strict_json`: the C encoder writes floats instead of refusing them. Equal
+    whenever the payload holds no NUL character and, with `ascii_keys`, the output is ASCII without DEL
+    (then keys need no `\\u` escapes, which `dumps` writes for keys only): `json.dumps` sorts and separates as
+    `dumps` does and writes strings with the same encoder, ints with `int.__repr__`, literals alike.
+    """
+    decimals = 0
+
+    def decimal(item: Any) -> str:
+        nonlocal decimals
+        if not isinstance(item, Decimal):
+            raise TypeError(f"{type(item).__name__} is not a JSON value")
+        decimals += 1
+        return _MARK + decimal_text(item) + _MARK
+
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=decimal)
+    except (TypeError, ValueError):
+        return None  # floats, NaN, a non-JSON value: the slow path says what is wrong
+    # With ASCII keys, `dumps` escapes U+007F in keys (`\\u007f`, as `json.dumps` did), the C encoder here not.
+    if (ascii_keys and (not text.isascii() or "\x7f" in text)) or text.count(_ENCODED_MARK) != 2 * decimals:
+        return None
+    if decimals:
+        text = text.replace('"' + _ENCODED_MARK, "").replace(_ENCODED_MARK + '"', "")
+    return text
+
+
+def dumps(value: Any, *, ascii_keys: bool = True, parsed: bool = False) -> str:
     """Serialize `value` (dict, list, str, int, Decimal, bool, None) canonically.
 
     `ascii_keys=False` writes keys like values (non-ASCII kept as is): the compact form a batch item's
     own JSON is stored in, no longer than its text in the delivery but for numbers' spelling; the hash
-    keeps the default, the spelling every stored `payload_sha256` was made with.
+    keeps the default, the spelling every stored `payload_sha256` was made with. `parsed=True` says the
+    value came from `strict_json` (no floats, nothing but JSON values): the C encoder may then write it.
     """
+    if parsed and isinstance(value, dict):
+        fast = _fast_dumps(value, ascii_keys=ascii_keys)  # the whole document at C speed, when provably the same
+        if fast is not None:
+            return fast
+    return _dumps(value, ascii_keys=ascii_keys)
+
+
+def _dumps(value: Any, *, ascii_keys: bool) -> str:
     if isinstance(value, str):
         return encode_basestring(value)
     if isinstance(value, dict):
         key_text = encode_basestring_ascii if ascii_keys else encode_basestring
         items = sorted(value.items())
-        return "{" + ",".join(f"{key_text(str(k))}:{dumps(v, ascii_keys=ascii_keys)}" for k, v in items) + "}"
+        return "{" + ",".join(f"{key_text(str(k))}:{_dumps(v, ascii_keys=ascii_keys)}" for k, v in items) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(dumps(item, ascii_keys=ascii_keys) for item in value) + "]"
+        return "[" + ",".join(_dumps(item, ascii_keys=ascii_keys) for item in value) + "]"
     if isinstance(value, Decimal):
         return decimal_text(value)
     if value is None or isinstance(value, bool):

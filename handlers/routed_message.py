@@ -123,6 +123,42 @@ def event_message(values: Mapping[str, str | Decimal | None]) -> RoutedMessage:
 
 
 _ATTRIBUTES = ("event_id", "transaction_type", "source", "outcome")
+# Bytes a member adds besides its value's characters: the quoted name, `:`, `,` and a string's quotes.
+_MEMBER_OVERHEAD = max(len(name) for name in EVENT_FIELDS) + 6
+_ATTRIBUTE_OVERHEAD = max(len(name) for name in _ATTRIBUTES) + len("String")
+
+
+def check_event(values: Mapping[str, str | Decimal | None]) -> None:
+    """Refuse exactly what `event_message(values)` would refuse, without building the text when its size
+    is provably within the limit. Raises `UndeliverableMessageError`.
+
+    The bound: `json_text` writes each character in at most 6 bytes (`\\uXXXX`), a decimal in its own
+    digits (exponent spelled out: at most `len(str(value))` plus its padding zeros, so decimals are
+    measured exactly), each member adds its name and punctuation, each attribute its name, the type
+    name and at most 4 bytes per character. Only a payload of more than ~40 KB can miss it, and then
+    the message is built and measured, as before.
+    """
+    attributes = {name: values[name] for name in _ATTRIBUTES if values.get(name)}
+    bound = 2
+    for value in values.values():
+        if value is None:
+            continue
+        text_length = len(format(value, "f")) if isinstance(value, Decimal) else 6 * len(value)
+        bound += text_length + _MEMBER_OVERHEAD
+    for value in attributes.values():
+        bound += _ATTRIBUTE_OVERHEAD + 4 * len(value)
+    if bound > MAX_MESSAGE_BYTES:
+        event_message(values)  # builds and checks everything
+        return
+    _check_attributes(attributes)
+
+
+def _check_attributes(attributes: Mapping[str, str]) -> None:
+    for name, value in attributes.items():
+        if not value or len(value) > MAX_ATTRIBUTE_VALUE_LENGTH or not _sqs_legal(value):
+            raise UndeliverableMessageError(
+                "invalid_attribute", f"{name} must be 1-{MAX_ATTRIBUTE_VALUE_LENGTH} characters SQS accepts", 400
+            )
 
 
 def check(message: RoutedMessage) -> None:

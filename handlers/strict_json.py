@@ -109,8 +109,27 @@ def _check_text(text: str) -> None:
         raise JsonDecodeError(LONE_SURROGATE, "a string holds an unpaired surrogate escape (\\ud800-\\udfff)") from None
 
 
+# The last text parsed and its value: the provider module parses the body to read it, and the payload
+# hash reads the same text again (sources.canonical); the second reading is free (`loads`).
+_last: tuple[str, Any] | None = None
+
+
 def loads(text: str) -> Any:
-    """Parse decoded body text strictly (see the module docstring). Raises `JsonDecodeError`."""
+    """Parse decoded body text strictly (see the module docstring). Raises `JsonDecodeError`.
+
+    The same text object asked again (the provider's reading, then the payload hash) returns the value
+    of the first parse: callers only read the value, never change it.
+    """
+    global _last
+    last = _last
+    if last is not None and last[0] is text:
+        return last[1]
+    value = _parse(text)
+    _last = (text, value)
+    return value
+
+
+def _parse(text: str) -> Any:
     try:
         value = json.loads(text, parse_float=_decimal, parse_constant=_constant, object_pairs_hook=_unique_keys)
     except JsonDecodeError:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import boto3
+import emf_template
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -59,6 +60,7 @@ ADYEN_ACCEPTED = "[accepted]"
 
 logger = Logger()
 metrics = Metrics()
+emf_template.install(metrics.provider)  # the same EMF line, from a template per metric-set shape
 _dynamodb = boto3.client("dynamodb", config=SDK_CONFIG)
 _secrets = ParsedSecretCache(boto3.client("secretsmanager", config=SDK_CONFIG), max_age_seconds=SECRET_CACHE_SECONDS)
 # time.monotonic() at which this invocation is killed (set by the handler from the Lambda context).

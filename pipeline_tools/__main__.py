@@ -239,7 +239,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     capacity.add_argument("--environment", default=None, help="settings to read (default: $ENVIRONMENT_SUFFIX or dev)")
     capacity.add_argument("--json", action="store_true", help="print the model as JSON")
+
+    load = commands.add_parser(
+        "load", help="bursts of signed deliveries from several sources; accepted, refused, lost, duplicated"
+    )
+    with_outputs(load)
+    load.add_argument("--count", type=_positive_int, default=200, help="deliveries (default 200)")
+    load.add_argument("--rate", type=float, default=50.0, help="deliveries per second on average (default 50)")
+    load.add_argument("--burst", type=_positive_int, default=25, help="sent at once, per burst (default 25)")
+    load.add_argument("--concurrency", type=_positive_int, default=8, help="connections at once (default 8)")
+    load.add_argument("--attempts", type=_positive_int, default=8, help="tries per delivery, as a provider retries")
+    load.add_argument("--sources", help="comma-separated, e.g. standard,svix,stripe (default: every one it can send)")
+    load.add_argument("--throttle", type=float, default=0.0,
+                      help="sandbox only: this share of the events table's PutItems throttled during the run")  # fmt: skip
+    load.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
+
+
+def _load_run(args: argparse.Namespace, outputs: dict) -> int:
+    """`load`: exit 0 only when nothing was lost or duplicated and every refusal carried Retry-After."""
+    import dataclasses
+
+    from pipeline_tools import load
+
+    try:
+        result = load.run(
+            outputs, count=args.count, rate=args.rate, burst=args.burst, concurrency=args.concurrency,
+            attempts=args.attempts, sources=args.sources.split(",") if args.sources else None, throttle=args.throttle,
+        )  # fmt: skip
+    except load.LoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(dataclasses.asdict(result), indent=2, sort_keys=True) if args.json else result.text())
+    return 0 if result.ok else 1
 
 
 def _positive_int(text: str) -> int:
@@ -674,6 +706,8 @@ def main(argv: list[str] | None = None) -> int:
             return aws_cli.run(outputs, args.arguments)
         if args.command == "reconcile":
             return _reconcile(args, outputs)
+        if args.command == "load":
+            return _load_run(args, outputs)
         print(json.dumps(redrive(outputs, args.queue, _progress)))
         return 0
     except (OutputsError, operations.OperationError, ConfigError, OSError, PlanFormatError, CostInputError) as error:

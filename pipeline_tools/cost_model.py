@@ -52,7 +52,15 @@ class Assumptions:
     secret_cache_seconds: int = 300  # the validator re-reads the signing secret this often
     xray_reservoir_per_second: float = 1.0  # X-Ray default sampling: 1 request/s, then 5 %
     xray_rate: float = 0.05
-    xray_rule_rate: float = 0.01  # the stage's sampling rule (modules/tracing.py): 1 request/s, then 1 %
+    xray_rule_rate: float = 0.01  # the stage's sampling rule (modules/tracing.py): no reservoir, 1 %
+    xray_rule_reservoir_per_second: float = 0.0  # modules/tracing.py RESERVOIR_PER_SECOND (1 before issue 20)
+    # One EMF metrics line per invocation (Powertools' format, handlers/emf_template.py), measured with
+    # the prod names: the validator's with `service` + `source` and 2 metrics, the router's per batch.
+    validator_metric_log_bytes: int = 340
+    router_metric_log_bytes: int = 420
+    # Verified deliveries the door refuses and keeps in the quarantine table (handlers/quarantine.py):
+    # none in normal traffic; each costs a PutItem of about the delivery's size (uncompressed).
+    quarantined_fraction: float = 0.0
     custom_metrics: int = 26  # distinct EMF metric names the handlers publish (ColdStart included)
     alarms: int = 16  # CloudWatch alarms in the synthesized stack (a test keeps this true)
     log_storage_compression: float = 0.15  # stored log bytes per ingested byte
@@ -81,10 +89,11 @@ class Reductions:
     sampling_rule: bool = True  # modules/tracing.py
     trimmed_log_lines: bool = True  # the router's decision line
     waf_logs_blocked_only: bool = True  # modules/waf.py logging filter
+    sampling_without_reservoir: bool = True  # modules/tracing.py: 1 % of deliveries, no 1/s reservoir
 
     @classmethod
     def none(cls) -> Reductions:
-        return cls(False, False, False, False)
+        return cls(False, False, False, False, False)
 
 
 WAF_RULES = 4  # label-signed, rate-limit-unsigned-per-ip, rate-limit-per-ip, aws-known-bad-inputs
@@ -195,8 +204,12 @@ def estimate(
     log_months_kept = min(settings.log_retention_days / 30, 12)
     # A delivery's trace holds the stage's and the validator's segments (one decision, at the stage);
     # the router's invocations are traced on their own at Lambda's fixed 1/s + 5 %.
-    stage_rate = a.xray_rule_rate if r.sampling_rule and settings.xray_sampling_rule else a.xray_rate
-    traces = _traces(events, a.xray_reservoir_per_second, stage_rate)
+    rule = r.sampling_rule and settings.xray_sampling_rule
+    stage_rate = a.xray_rule_rate if rule else a.xray_rate
+    stage_reservoir = (
+        a.xray_rule_reservoir_per_second if rule and r.sampling_without_reservoir else a.xray_reservoir_per_second
+    )
+    traces = _traces(events, stage_reservoir, stage_rate)
     router_traces = _traces(router_invocations, a.xray_reservoir_per_second, a.xray_rate)
     secret_reads = data_key_periods  # at least one warm validator re-reading every cache period
     # SQS: producer and consumer data keys for the 4 routed queues; DynamoDB: writer and stream
@@ -228,7 +241,7 @@ def estimate(
              + log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]),
         Line("CloudWatch", f"{a.alarms} alarms, {a.custom_metrics} custom metrics",
              a.alarms * p["cloudwatch_alarm_per_month"] + a.custom_metrics * p["cloudwatch_custom_metric_per_month"]),
-        Line("X-Ray", f"deliveries: {traces:,.0f} traces (1/s + {stage_rate:.0%} sampling)",
+        Line("X-Ray", f"deliveries: {traces:,.0f} traces ({stage_reservoir:g}/s + {stage_rate:.0%} sampling)",
              traces / 1e6 * p["xray_per_million_traces"]),
         Line("X-Ray", f"router: {router_traces:,.0f} traces (Lambda's 1/s + 5 %)",
              router_traces / 1e6 * p["xray_per_million_traces"]),
@@ -242,6 +255,8 @@ def estimate(
                           waf_log_gb * p["cloudwatch_logs_ingestion_per_gb"]
                           + waf_log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]))  # fmt: skip
     volumes = Volumes(events, settings, a, p, router_invocations, item_bytes=item_bytes, payload_bytes=payload_bytes)
+    lines.extend(metric_log_lines(volumes))
+    lines.extend(quarantine_lines(volumes, payload_bytes))
     from pipeline_tools import cost_consumer  # FIFO money queues, the example consumer (it imports this module)
 
     for extra in (*EXTRA_VOLUMES, *cost_consumer.LINES):
@@ -249,13 +264,40 @@ def estimate(
     return Estimate(events_per_month, payload_bytes, lines)
 
 
+def _log_usd(gb: float, volumes: Volumes) -> float:
+    """Ingestion plus storage of `gb` ingested a month, kept as the stack keeps its log groups."""
+    p, months_kept = volumes.prices, min(volumes.settings.log_retention_days / 30, 12)
+    return (
+        gb * p["cloudwatch_logs_ingestion_per_gb"]
+        + gb * months_kept * volumes.assumptions.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]
+    )
+
+
+def metric_log_lines(volumes: Volumes) -> list[Line]:
+    """The EMF lines the functions print (one per validator invocation, one per router invocation): log
+    volume like any other line, which the model left out before issue 20."""
+    a = volumes.assumptions
+    gb = (volumes.events * a.validator_metric_log_bytes + volumes.router_invocations * a.router_metric_log_bytes) / 1e9
+    return [Line("CloudWatch Logs", f"metric lines (EMF): {gb:.2f} GB, one per invocation", _log_usd(gb, volumes))]
+
+
+def quarantine_lines(volumes: Volumes, payload_bytes: int) -> list[Line]:
+    """Writes to the quarantine table: one per verified delivery the door refuses (none in normal
+    traffic; `Assumptions.quarantined_fraction`)."""
+    kept = volumes.events * volumes.assumptions.quarantined_fraction
+    units = math.ceil((payload_bytes + volumes.assumptions.item_overhead_bytes) / DYNAMODB_WRITE_UNIT_BYTES)
+    usd = kept * units / 1e6 * volumes.prices["dynamodb_on_demand_per_million_write_units"]
+    return [Line("DynamoDB", f"quarantine: {kept:,.0f} refused verified deliveries kept", usd)]
+
+
 VOLUMES = (1_000_000, 10_000_000, 100_000_000)
 REDUCTION_STEPS = (
     ("before the reductions", Reductions.none()),
-    ("+ payload stored compressed", Reductions(True, False, False, False)),
-    ("+ X-Ray sampling rule", Reductions(True, True, False, False)),
-    ("+ trimmed router log line", Reductions(True, True, True, False)),
-    ("+ WAF logs of blocked requests only (= now)", Reductions()),
+    ("+ payload stored compressed", Reductions(True, False, False, False, False)),
+    ("+ X-Ray sampling rule", Reductions(True, True, False, False, False)),
+    ("+ trimmed router log line", Reductions(True, True, True, False, False)),
+    ("+ WAF logs of blocked requests only", Reductions(True, True, True, True, False)),
+    ("+ sampling rule without the 1/s reservoir (= now)", Reductions()),
 )
 
 

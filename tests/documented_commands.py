@@ -53,8 +53,8 @@ RUNNERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("aws", r"^aws "),
         (
             "sandbox",
-            r"^(?:make plan|(?:\.venv/bin/)?python -m pipeline_tools (?:send|trace|replay|redrive|status|events"
-            r"|resend|listen|secret|aws|plan|quarantine|check-secrets|reconcile --source)\b.*)$",
+            r"^(?:make plan|make load\b.*|(?:\.venv/bin/)?python -m pipeline_tools (?:send|trace|replay|redrive"
+            r"|status|events|resend|listen|secret|aws|plan|quarantine|check-secrets|load|reconcile --source)\b.*)$",
         ),
         (
             "local",

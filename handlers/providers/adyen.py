@@ -225,12 +225,12 @@ def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> P
         timestamp=timestamp,
         # The item's own JSON, written canonically (compact, sorted keys, exact decimals, non-ASCII values
         # kept): Adyen signs values, not bytes, so no byte range of the delivery is "the signed text".
-        payload=dumps(item, ascii_keys=False),
+        payload=dumps(item, ascii_keys=False, parsed=True),
         amount=value,
         amount_unit=unit,
         currency=code_currency,
         fields={"success": success, "transaction_type": transaction_type},
-        content=dumps(_unsigned(item)),
+        content=dumps(_unsigned(item), parsed=True),
         outcome=outcome,
         object_id=object_id,
         parent_object_id=parent,

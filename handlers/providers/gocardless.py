@@ -142,7 +142,7 @@ def _event(item: Any, index: int) -> ProviderEvent:
         provider_event_type=kind,
         timestamp=timestamp,
         # The event's own JSON, written canonically (compact, sorted keys, exact decimals).
-        payload=dumps(item, ascii_keys=False),
+        payload=dumps(item, ascii_keys=False, parsed=True),
         outcome=fact[1] if fact else None,
         object_id=_text(links.get(link)) if link else None,
         parent_object_id=_text(links.get("payment")) if resource_type == "refunds" else None,

@@ -65,6 +65,12 @@ class GatewayResponse:
 MISSING_PARAMETERS_FALLBACK = GatewayResponse(400, '{"message":"$context.error.validationErrorString"}')
 
 
+class _Server(ThreadingHTTPServer):
+    # A provider's burst opens many connections at once: socketserver's default backlog of 5 resets
+    # the rest before a thread can accept them (a load run's bursts of 50 did), which API Gateway never does.
+    request_queue_size = 256
+
+
 class WebhookGateway:
     def __init__(
         self,
@@ -94,7 +100,7 @@ class WebhookGateway:
         self.invoke_lock = threading.Lock()
         # Other in-process functions Lambda's Invoke API reaches here (the reconciler), by function name.
         self.invocable: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._request_handler_class())
+        self.server = _Server(("127.0.0.1", port), self._request_handler_class())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, name="sandbox-gateway", daemon=True)
 

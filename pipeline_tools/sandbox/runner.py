@@ -31,7 +31,7 @@ from pipeline_tools import terraform_cli
 from pipeline_tools.outputs import client
 from pipeline_tools.progress import Steps
 from pipeline_tools.provider_signing import random_secret
-from pipeline_tools.sandbox import function_logs, write_observer
+from pipeline_tools.sandbox import fault_injection, function_logs, write_observer
 from pipeline_tools.sandbox import persist as persist_store
 from pipeline_tools.sandbox.apply_progress import run_with_progress
 from pipeline_tools.sandbox.emulator import OVERRIDE_FILE, Emulator, write_override
@@ -48,6 +48,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # `PIPELINE_SANDBOX_STATE_DIR` moves every instance's files and lock (as `--state-dir` does for one).
 STATE_ROOT = Path(os.environ.get("PIPELINE_SANDBOX_STATE_DIR") or PROJECT_ROOT / ".sandbox")
 REGION_FALLBACK = "us-east-1"
+# Written by `pipeline_tools load --throttle` while it runs (sandbox/fault_injection.py).
+FAULT_FILE = "faults.json"
 
 
 class SandboxError(RuntimeError):
@@ -164,6 +166,7 @@ class Sandbox:
         self.outputs_path.parent.mkdir(parents=True, exist_ok=True)
         with self.steps.step("start moto server on loopback"):
             self.emulator = Emulator(self.port or None).start()
+            fault_injection.install(self.work_dir / FAULT_FILE)  # off until a load run writes the file
         if self.synth:
             with self.steps.step(f"synthesize webhook-pipeline-{self.environment}"):
                 self._synthesize()
@@ -175,6 +178,7 @@ class Sandbox:
             self._plan_shows_no_changes()
         with self.steps.step("set random signing secrets (one per source) and start the handlers"):
             self._start_runtime()
+        self.outputs["fault_injection_file"] = str(self.work_dir / FAULT_FILE)  # pipeline_tools load --throttle
         self.outputs_path.write_text(json.dumps(self.outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         self._wrote_outputs = True
         self._describe_lock()

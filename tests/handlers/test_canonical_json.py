@@ -51,3 +51,37 @@ def test_keys_are_ascii_escaped_values_are_not_and_decimals_exact() -> None:
 def test_floats_and_other_objects_are_refused(value: Any) -> None:
     with pytest.raises(TypeError):
         dumps(value)
+
+
+# The C-encoder fast path for parsed payloads (issue 20): wherever it answers, the same bytes.
+nul_and_escapes = st.text(alphabet=st.sampled_from(["\x00", "\x7f", "\\", "u", "0", '"', "é", "a", "D", "1"]))
+tricky_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | nul_and_escapes
+    | st.decimals(allow_nan=False, allow_infinity=False, places=None),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text() | nul_and_escapes, children, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@given(st.dictionaries(st.text() | nul_and_escapes, tricky_values, max_size=5))
+def test_the_fast_path_writes_the_same_bytes_or_steps_aside(value: dict[str, Any]) -> None:
+    from canonical_json import _fast_dumps
+
+    fast = _fast_dumps(value)
+    assert fast is None or fast == reference(value)
+    assert dumps(value, parsed=True) == reference(value)
+    assert dumps(value, ascii_keys=False, parsed=True) == dumps(value, ascii_keys=False)
+
+
+def test_the_provider_samples_take_the_fast_path() -> None:
+    from canonical_json import _fast_dumps
+    from strict_json import loads
+
+    samples = sorted((HANDLERS_DIR.parent / "tests" / "fixtures" / "providers").rglob("*.json"))
+    assert samples
+    for path in samples:
+        value = loads(path.read_text(encoding="utf-8"))
+        if isinstance(value, dict):
+            assert _fast_dumps(value) == reference(value), path.name
+            assert _fast_dumps(value, ascii_keys=False) == dumps(value, ascii_keys=False), path.name
