@@ -157,7 +157,7 @@ def _check_attributes(attributes: Mapping[str, str]) -> None:
     for name, value in attributes.items():
         if not value or len(value) > MAX_ATTRIBUTE_VALUE_LENGTH or not _sqs_legal(value):
             raise UndeliverableMessageError(
-                "invalid_attribute", f"{name} must be 1-{MAX_ATTRIBUTE_VALUE_LENGTH} characters SQS accepts", 400
+                INVALID_ATTRIBUTE, f"{name} must be 1-{MAX_ATTRIBUTE_VALUE_LENGTH} characters SQS accepts", 400
             )
 
 
