@@ -32,26 +32,34 @@ def post(outputs: dict[str, Any], body: bytes, secret: str, **kwargs: Any) -> tu
 def collect(
     outputs: dict[str, Any], queue_url: str, event_ids: set[str], *, timeout: float = 60, delete: bool = True
 ) -> list[dict[str, Any]]:
-    """Receive until every id arrived (or the timeout), returning only messages of `event_ids`."""
+    """Receive until every id arrived (or the timeout), returning only messages of `event_ids`.
+
+    Others' messages are held (invisible) while we look, so each receive reaches new ones: made visible
+    again at once, the same first ten came back on every call, and a queue holding a load run's hundreds
+    of messages hid ours for good. They are all made visible again before returning."""
     sqs = client(outputs, "sqs")
     found: list[dict[str, Any]] = []
+    held: list[str] = []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                       MessageAttributeNames=["All"]).get("Messages", [])  # fmt: skip
-        for message in messages:
-            event_id = message.get("MessageAttributes", {}).get("event_id", {}).get("StringValue")
-            if event_id in event_ids:
-                found.append(message)
-                if delete:
-                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            else:  # someone else's message: make it visible again at once
-                sqs.change_message_visibility(
-                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-        all_arrived = {m["MessageAttributes"]["event_id"]["StringValue"] for m in found} >= event_ids
-        if all_arrived and time.monotonic() + 2 < deadline:
-            deadline = time.monotonic() + 2  # a little longer, to catch would-be duplicates
+    try:
+        while time.monotonic() < deadline:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                           VisibilityTimeout=int(timeout) + 30,
+                                           MessageAttributeNames=["All"]).get("Messages", [])  # fmt: skip
+            for message in messages:
+                event_id = message.get("MessageAttributes", {}).get("event_id", {}).get("StringValue")
+                if event_id in event_ids:
+                    found.append(message)
+                    if delete:  # else left invisible for the caller, who deletes it with this receipt
+                        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                else:  # someone else's message: held until we are done, then visible again
+                    held.append(message["ReceiptHandle"])
+            all_arrived = {m["MessageAttributes"]["event_id"]["StringValue"] for m in found} >= event_ids
+            if all_arrived and time.monotonic() + 2 < deadline:
+                deadline = time.monotonic() + 2  # a little longer, to catch would-be duplicates
+    finally:
+        for receipt in held:
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
     return found
 
 
