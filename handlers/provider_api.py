@@ -44,12 +44,15 @@ class ProviderApiError(Exception):
     `client_error`, `rate_limited`, `server_error`, `timeout`, `connection_error`, `malformed_response`,
     `foreign_host`, `budget_exhausted`, `deadline`. `retryable`: a later run may succeed."""
 
-    def __init__(self, provider: str, call: str, reason: str, detail: str, *, retryable: bool) -> None:
+    def __init__(
+        self, provider: str, call: str, reason: str, detail: str, *, retryable: bool, status: int | None = None
+    ) -> None:
         super().__init__(f"{provider} {call}: {reason}: {detail}")
         self.provider = provider
         self.call = call
         self.reason = reason
         self.retryable = retryable
+        self.status = status  # the HTTP status when the provider answered one (a 404 is not a 400)
 
 
 @dataclasses.dataclass
@@ -182,7 +185,9 @@ class ApiClient:
                 raise _Retry(self._error(call, "rate_limited", f"HTTP {status}"), after) from None
             if status >= 500:
                 raise _Retry(self._error(call, "server_error", f"HTTP {status}"), after) from None
-            raise ProviderApiError(self.provider, call, "client_error", f"HTTP {status}", retryable=False) from None
+            raise ProviderApiError(
+                self.provider, call, "client_error", f"HTTP {status}", retryable=False, status=status
+            ) from None
         except TimeoutError:
             raise _Retry(self._error(call, "timeout", f"no answer within {timeout:.1f} s"), None) from None
         except (urllib.error.URLError, ConnectionError, OSError) as error:

@@ -28,7 +28,7 @@ import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
 from errors import MALFORMED_BODY, NO_EVENTS, PAYLOAD_TOO_LARGE, RESERVED_EVENT_ID, UNKNOWN_SOURCE
 from http_response import json_response
-from providers import ProviderEvent, WebhookRequest
+from providers import FetchUnavailableError, ProviderEvent, UnknownObjectError, WebhookRequest
 from providers.common import strong_enough
 from routed_message import UndeliverableMessageError
 from sdk_config import SDK_CONFIG, time_left_for_another_call
@@ -439,6 +439,21 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
         return _rejected(401, error.reason, error.message)
     except InvalidEventError as error:
         return refused(error)
+    except FetchUnavailableError as error:
+        # A provider that authenticates by fetching (mollie-classic) got no usable answer: 503 so the
+        # provider retries; nothing is stored, nothing guessed. A refused key is its own metric (alarmed).
+        metrics.add_metric(name="FetchFailed", unit=MetricUnit.Count, value=1)
+        if error.credential_refused:
+            metrics.add_metric(name="FetchCredentialRefused", unit=MetricUnit.Count, value=1)
+        logger.error("provider fetch failed; answering 503 so the provider retries", extra={"problem": str(error)})
+        return json_response(503, {"error": "unavailable", "message": "could not confirm the event; retry later"},
+                             {"Retry-After": str(error.retry_after)})  # fmt: skip
+    except UnknownObjectError:
+        # The provider's API does not know the id (another account's, or made up): 200 so the sender stops,
+        # and it learns nothing about which ids exist; nothing is stored (docs/providers/mollie-classic.md).
+        metrics.add_metric(name="FetchUnknownObject", unit=MetricUnit.Count, value=1)
+        logger.warning("posted id unknown to the provider's API; acknowledged, nothing stored")
+        return json_response(200, {"status": "ignored"})
     if not provider_events:
         return refused(InvalidEventError(NO_EVENTS, "the delivery carries no event"))
     try:

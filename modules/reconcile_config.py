@@ -31,7 +31,10 @@ DEFAULT_API_BASE_URLS: Mapping[str, str] = {
     "gocardless": "https://api.gocardless.com",
     "square": "https://connect.squareup.com",
 }
-STATE_LEVEL = ("mollie", "razorpay", "braintree", "checkout", "adyen")
+STATE_LEVEL = ("mollie", "mollie-classic", "razorpay", "braintree", "checkout", "adyen")
+# Providers whose door fetches each posted object from the provider's API (handlers/providers/mollie_classic.py):
+# `api_base_url` is their validator option too, with or without `reconcile`.
+FETCHING_PROVIDERS = ("mollie-classic",)
 CANNOT = ("standard-webhooks",)
 DEFAULT_INTERVAL_MINUTES = 60
 DEFAULT_OVERLAP_MINUTES = 60
@@ -96,7 +99,7 @@ def parse_reconcile(
         quiet = _integer(quiet, 5, 1440, f"{key}.expect_events_within_minutes", where)
     raw = entry.get("reconcile")
     if raw is None:
-        if "api_base_url" in entry:
+        if "api_base_url" in entry and provider not in FETCHING_PROVIDERS:
             raise ReconcileConfigError(f"{where}: '{key}.api_base_url' needs '{key}.reconcile'")
         return None, quiet
     if provider not in RECONCILE_WINDOW_DAYS:
@@ -123,11 +126,17 @@ def parse_reconcile(
             f"({window} days): at most a quarter of it"
         )
     base_url = entry.get("api_base_url", DEFAULT_API_BASE_URLS[provider])
-    if not isinstance(base_url, str) or not (_HTTPS.fullmatch(base_url) or _LOCAL_HTTP.fullmatch(base_url)):
-        raise ReconcileConfigError(
-            f"{where}: '{key}.api_base_url' = {base_url!r} must be an https:// URL (plain http only for localhost)"
-        )
+    problem = api_base_url_problem(base_url)
+    if problem:
+        raise ReconcileConfigError(f"{where}: '{key}.api_base_url' = {base_url!r} {problem}")
     return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/")), quiet
+
+
+def api_base_url_problem(value: Any) -> str | None:
+    """None for an https:// URL (or plain http on a local stub's host), else what is wrong."""
+    if isinstance(value, str) and (_HTTPS.fullmatch(value) or _LOCAL_HTTP.fullmatch(value)):
+        return None
+    return "must be an https:// URL (plain http only for localhost)"
 
 
 def check_reconcile(name: str, settings: ReconcileSettings, *, event_ttl_days: int, where: str) -> None:

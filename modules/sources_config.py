@@ -28,6 +28,7 @@ from modules.reconcile_config import (
 from modules.reconcile_config import (
     ReconcileConfigError,
     ReconcileSettings,
+    api_base_url_problem,
     check_reconcile,
     parse_reconcile,
 )
@@ -74,6 +75,8 @@ SIGNATURE_HEADERS: Mapping[str, str | None] = {
     "gocardless": "Webhook-Signature",
     "braintree": None,
     "mollie": "X-Mollie-Signature",
+    # Classic Mollie webhooks are unsigned: the door fetches the posted id from Mollie's API instead.
+    "mollie-classic": None,
 }
 
 
@@ -133,6 +136,8 @@ PROVIDER_OPTIONS: Mapping[str, Mapping[str, Callable[[Any], str | None]]] = {
     "gocardless": {},
     "braintree": {"public_key": _non_empty_text},
     "mollie": {},
+    # The Mollie API the door fetches each posted id from (default https://api.mollie.com; a stub in tests).
+    "mollie-classic": {"api_base_url": api_base_url_problem},
 }
 REQUIRED_OPTIONS: Mapping[str, tuple[str, ...]] = {"braintree": ("public_key",)}
 
@@ -191,7 +196,9 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
         checks = PROVIDER_OPTIONS[provider]
         options = []
         for option, value in sorted(entry.items()):
-            if option in ("provider", "type_map", "route_unmapped") or option in RECONCILE_SOURCE_KEYS:
+            if option in ("provider", "type_map", "route_unmapped") or (
+                option in RECONCILE_SOURCE_KEYS and option not in checks
+            ):
                 continue
             if option not in checks:
                 known = ", ".join([*checks, "type_map", "route_unmapped", *sorted(RECONCILE_SOURCE_KEYS)])

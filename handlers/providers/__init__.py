@@ -43,6 +43,7 @@ REGISTRY: Mapping[str, str] = {
     "gocardless": "gocardless",
     "braintree": "braintree",
     "mollie": "mollie",
+    "mollie-classic": "mollie_classic",
 }
 TRANSACTION_TYPES = ("payment", "refund", "dispute", "other")
 
@@ -94,6 +95,22 @@ class ProviderEvent:
     object_id: str | None = None
     parent_object_id: str | None = None
     object_version: int | None = None
+
+
+class FetchUnavailableError(Exception):
+    """A provider that authenticates by fetching (mollie-classic) could not fetch the truth: the validator
+    answers 503 with `Retry-After` (never a 2xx with a guessed amount). `credential_refused`: every key
+    was refused (401/403): a separate metric and alarm, since no retry heals it. The message names the
+    provider and call, never the key."""
+
+    def __init__(self, message: str, *, retry_after: int, credential_refused: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.credential_refused = credential_refused
+
+
+class UnknownObjectError(Exception):
+    """The provider's API does not know the posted id (404): acknowledged with 200, nothing stored."""
 
 
 def load(provider_id: str) -> ModuleType:

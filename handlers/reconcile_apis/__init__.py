@@ -33,7 +33,7 @@ REGISTRY: Mapping[str, str] = {
     "square": "square_events",
 }
 # Providers whose APIs list objects only: reconciliation would have to dedupe by object and outcome.
-STATE_LEVEL = ("mollie", "razorpay", "braintree", "checkout", "adyen")
+STATE_LEVEL = ("mollie", "mollie-classic", "razorpay", "braintree", "checkout", "adyen")
 # Providers with no API to ask.
 CANNOT = ("standard-webhooks",)
 

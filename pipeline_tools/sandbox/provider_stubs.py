@@ -284,6 +284,141 @@ class SquareStub(ProviderStub):
         return event
 
 
+_MOLLIE_DOCS = {"href": "https://docs.mollie.com/reference/v2/payments-api/get-payment", "type": "text/html"}
+
+
+def _mollie_error(status: int, title: str, detail: str) -> StubResponse:
+    """Mollie's error body (https://docs.mollie.com/overview/handling-errors): status, title, detail, links."""
+    body = {"status": status, "title": title, "detail": detail, "_links": {"documentation": _MOLLIE_DOCS}}
+    return StubResponse(status, json.dumps(body).encode(), {"Content-Type": "application/hal+json"})
+
+
+class MollieStub(ProviderStub):
+    """Mollie's Payments API as a classic webhook's fetch and a state-level listing read it.
+
+    `GET /v2/payments/{id}` (`embed=refunds,chargebacks`: their objects under `_embedded`, as the Get payment
+    reference documents) and `GET /v2/payments` (newest first, `from` = the id to start at, `limit` 1..250,
+    `_links.next.href` while more remain). Each held payment is Mollie's documented Get payment example
+    (tests/fixtures/providers/mollie-classic/) with another id, status and times; refunds and chargebacks
+    are kept under `_embedded` and only shown when embedded. Errors are Mollie's JSON error shape.
+    """
+
+    provider = "mollie-classic"
+    fixture = "get_payment_paid.json"
+    PAYMENT_PATH = "/v2/payments"
+
+    def answer(self, request: StubRequest) -> StubResponse:
+        with self._lock:
+            self.requests.append(request)
+            if self._faults:
+                fault = self._faults.pop(0)
+                return fault() if callable(fault) else fault
+        if request.headers.get("authorization") != f"Bearer {self.api_key}":
+            return self.unauthorized()
+        if request.method == "GET" and request.path == self.PAYMENT_PATH:
+            return self.list_payments(request)
+        prefix = self.PAYMENT_PATH + "/"
+        if request.method == "GET" and request.path.startswith(prefix) and "/" not in request.path[len(prefix) :]:
+            return self.get_payment(request, request.path[len(prefix) :])
+        return _mollie_error(404, "Not Found", f"no route {request.method} {request.path}")
+
+    def routes(self) -> dict[tuple[str, str], Callable[[StubRequest], StubResponse]]:
+        return {}
+
+    def unauthorized(self) -> StubResponse:
+        return _mollie_error(401, "Unauthorized Request", "Missing authentication, or failed to authenticate")
+
+    def payment(self, identifier: str) -> dict[str, Any] | None:
+        return next((payment for payment in self.events if payment["id"] == identifier), None)
+
+    def shown(self, payment: dict[str, Any], embed: str) -> dict[str, Any]:
+        """The payment as the API shows it: `_embedded` only with the asked-for lists."""
+        wanted = {name for name in embed.split(",") if name}
+        held = payment.get("_embedded", {})
+        shown = {key: value for key, value in payment.items() if key != "_embedded"}
+        embedded = {name: held.get(name, []) for name in sorted(wanted & {"refunds", "chargebacks", "captures"})}
+        if embedded:
+            shown["_embedded"] = embedded
+        return json.loads(json.dumps(shown))
+
+    def get_payment(self, request: StubRequest, identifier: str) -> StubResponse:
+        payment = self.payment(identifier)
+        if payment is None:
+            return _mollie_error(404, "Not Found", f"No payment exists with token {identifier}.")
+        return StubResponse(200, json.dumps(self.shown(payment, request.query.get("embed", ""))).encode(),
+                            {"Content-Type": "application/hal+json"})  # fmt: skip
+
+    def list_payments(self, request: StubRequest) -> StubResponse:
+        limit = int(request.query.get("limit", "50"))
+        if not 1 <= limit <= 250:
+            return _mollie_error(400, "Bad Request", "The limit must be between 1 and 250.")
+        payments = sorted(self.events, key=lambda payment: (payment["createdAt"], payment["id"]), reverse=True)
+        start = request.query.get("from")
+        if start:
+            ids = [payment["id"] for payment in payments]
+            payments = payments[ids.index(start) :] if start in ids else []
+        page, rest = payments[:limit], payments[limit:]
+        embed = request.query.get("embed", "")
+        link = f"{self.base_url}{self.PAYMENT_PATH}"
+        next_link = (
+            {"href": f"{link}?from={rest[0]['id']}&limit={limit}", "type": "application/hal+json"} if rest else None
+        )
+        body = {
+            "count": len(page),
+            "_embedded": {"payments": [self.shown(payment, embed) for payment in page]},
+            "_links": {"self": {"href": link, "type": "application/hal+json"}, "previous": None, "next": next_link,
+                       "documentation": _MOLLIE_DOCS},
+        }  # fmt: skip
+        return StubResponse(200, json.dumps(body).encode(), {"Content-Type": "application/hal+json"})
+
+    def created_of(self, event: dict[str, Any]) -> datetime.datetime:
+        return _instant(event["createdAt"])
+
+    def restamp(self, event: dict[str, Any], index: int, created: datetime.datetime) -> dict[str, Any]:
+        identifier = f"tr_{index:010d}"
+        event["id"] = identifier
+        event["createdAt"] = event["paidAt"] = _iso_ms(created)
+        event["_links"]["self"]["href"] = f"https://api.mollie.com/v2/payments/{identifier}"
+        return event
+
+    def set_state(self, identifier: str, status: str, at: datetime.datetime, **fields: Any) -> dict[str, Any]:
+        """Move a held payment to `status` at `at` (its `<status>At` time), as Mollie would."""
+        payment = self.payment(identifier)
+        assert payment is not None, identifier
+        payment["status"] = status
+        payment.update(fields)
+        if status != "open" and status != "pending":
+            payment[f"{status}At"] = _iso_ms(at)
+        return payment
+
+    def add_refund(self, identifier: str, refund_id: str, value: str, status: str, at: datetime.datetime) -> None:
+        payment = self.payment(identifier)
+        assert payment is not None, identifier
+        refunds = payment.setdefault("_embedded", {}).setdefault("refunds", [])
+        refunds[:] = [refund for refund in refunds if refund["id"] != refund_id]
+        refunds.append({
+            "resource": "refund", "id": refund_id, "amount": {"value": value, "currency": payment["amount"]["currency"]},
+            "status": status, "createdAt": _iso_ms(at), "description": "Refund", "paymentId": identifier,
+            "settlementAmount": {"value": f"-{value}", "currency": payment["amount"]["currency"]},
+        })  # fmt: skip
+
+    def add_chargeback(
+        self, identifier: str, chargeback_id: str, value: str, at: datetime.datetime,
+        reversed_at: datetime.datetime | None = None,
+    ) -> None:  # fmt: skip
+        payment = self.payment(identifier)
+        assert payment is not None, identifier
+        chargebacks = payment.setdefault("_embedded", {}).setdefault("chargebacks", [])
+        chargebacks[:] = [chargeback for chargeback in chargebacks if chargeback["id"] != chargeback_id]
+        chargebacks.append({
+            "resource": "chargeback", "id": chargeback_id,
+            "amount": {"value": value, "currency": payment["amount"]["currency"]},
+            "settlementAmount": {"value": f"-{value}", "currency": payment["amount"]["currency"]},
+            "createdAt": _iso_ms(at), "reversedAt": _iso_ms(reversed_at) if reversed_at else None,
+            "paymentId": identifier,
+        })  # fmt: skip
+
+
 STUBS: Mapping[str, type[ProviderStub]] = {
     "stripe": StripeStub,
     "paddle": PaddleStub,

@@ -24,7 +24,7 @@ HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
 def test_every_provider_id_of_the_issue_is_configurable() -> None:
     assert set(PROVIDER_OPTIONS) == {
         "standard-webhooks", "stripe", "adyen", "square", "checkout", "razorpay", "paddle", "gocardless",
-        "braintree", "mollie",
+        "braintree", "mollie", "mollie-classic",
     }  # fmt: skip
     assert set(SIGNATURE_HEADERS) == set(PROVIDER_OPTIONS)
 
@@ -107,3 +107,43 @@ def test_the_environment_variable_is_deterministic() -> None:
         parse_sources(dict(reversed(list(raw.items()))), "f"), arns
     )
     assert sources_environment(parse_sources(raw, "f"), arns).startswith('{"a":{"provider":"mollie"')
+
+
+# --- mollie-classic: the door fetches from Mollie's API, so `api_base_url` is its own option ------------
+
+
+def test_a_mollie_classic_source_carries_its_api_base_url_to_the_validator() -> None:
+    [default, stubbed] = parse_sources(
+        {"a": {"provider": "mollie-classic"},
+         "b": {"provider": "mollie-classic", "api_base_url": "http://127.0.0.1:8799/b"}},
+        "f.json",
+    )  # fmt: skip
+    assert default.options == () and default.reconcile is None
+    assert default.environment_entry("arn:a") == {"provider": "mollie-classic", "secret_arn": "arn:a"}
+    assert stubbed.environment_entry("arn:b") == {
+        "provider": "mollie-classic", "secret_arn": "arn:b", "api_base_url": "http://127.0.0.1:8799/b",
+    }  # fmt: skip
+    assert SIGNATURE_HEADERS["mollie-classic"] is None  # unsigned: API Gateway requires no header
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"api_base_url": "http://api.mollie.com"},
+            "'sources.shop.api_base_url' = 'http://api.mollie.com' must be an https://",
+        ),
+        ({"api_base_url": 5}, "'sources.shop.api_base_url' = 5 must be an https://"),
+        ({"notification_url": "https://x"}, "'sources.shop.notification_url' is not an option of mollie-classic"),
+        ({"reconcile": {}}, "mollie-classic lists objects, not events: state-level reconciliation is not built yet"),
+    ],
+)
+def test_a_bad_mollie_classic_entry_names_its_key(entry: dict[str, Any], message: str) -> None:
+    with pytest.raises(SourceConfigError) as error:
+        parse_sources({"shop": {"provider": "mollie-classic", **entry}}, "f.json")
+    assert message in str(error.value)
+
+
+def test_other_providers_still_need_reconcile_for_api_base_url() -> None:
+    with pytest.raises(SourceConfigError, match=r"'sources\.shop\.api_base_url' needs 'sources\.shop\.reconcile'"):
+        parse_sources({"shop": {"provider": "mollie", "api_base_url": "https://api.mollie.com"}}, "f.json")

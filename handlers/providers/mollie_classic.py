@@ -1,0 +1,302 @@
+"""Mollie classic webhooks: an unsigned form post `id=tr_...`; the payment fetched back from Mollie is the truth.
+
+Mollie's classic webhook (https://docs.mollie.com/overview/webhooks) carries only the id of the payment
+whose status changed, form-encoded, with no signature. It is called when a payment becomes `paid`,
+`authorized`, `expired`, `failed` or `canceled`, when one of its refunds reaches `processing`,
+`refunded` or `failed`, and when a chargeback is received: every one of these arrives as the
+*payment's* id. So the door fetches `GET /v2/payments/{id}?embed=refunds,chargebacks`
+(https://docs.mollie.com/reference/v2/payments-api/get-payment) with the source's Mollie key and maps
+what Mollie answers. **The fetch is the authentication**: anyone can post an id, but only Mollie's API,
+reached over TLS at the configured host with our key, says what that id's payment is. A forged post
+costs one API call and stores nothing that Mollie does not hold (docs/providers/mollie-classic.md).
+
+One delivery becomes one event per *state* Mollie reports: the payment's status, each embedded refund's
+status, each embedded chargeback (received, and reversed once `reversedAt` is set). The event id is
+`<object id>:<state>` (`tr_x:paid`, `re_y:refunded`, `chb_z:received`, `chb_z:reversed`): a repeated
+webhook about the same state is a duplicate of the stored event, a new state a new event, and the
+reconciler (state-level) derives the same ids from Mollie's listings. The stored payload is the canonical
+JSON of the few fields the fact rests on (see `_projection`), never the whole object: fields Mollie
+changes without a status change (`amountRefunded`, `_links`, ...) must not turn a repeat into a conflict.
+
+Answers (handlers/validator.py): the events as any provider's (202 new, 200 duplicates); `FetchUnavailable`
+when Mollie did not answer usably (timeout, 429, 5xx, malformed, every key refused) -> 503 with
+`Retry-After`, never a 2xx with a guessed amount; `UnknownObject` when Mollie answers 404 (an id of
+another account, a made-up id, a test payment asked for with a live key) -> 200 and nothing stored.
+
+Keys: the source secret's `secrets` list holds Mollie credentials used as `Authorization: Bearer`:
+an API key (`live_...`/`test_...`) or an organization access token (`access_...`, scope `payments.read
+refunds.read`). Several during a rotation: tried in order, the next one only when Mollie refused the
+previous one (401/403). Option `api_base_url` (default https://api.mollie.com) points tests and the
+sandbox at a stub; the client (handlers/provider_api.py) refuses every other host, redirects and proxies.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import money
+from canonical_json import dumps
+from errors import INVALID_EVENT_ID, NOT_PROVIDER_SHAPE
+from provider_api import ApiClient, ProviderApiError, RateBudget
+from providers import FetchUnavailableError, ProviderEvent, UnknownObjectError, WebhookRequest, common
+from providers.facts import microseconds
+from webhook_event import InvalidEventError
+from webhook_signature import SignatureError  # noqa: F401 - the contract names it; nothing here is signed
+
+PROVIDER = "mollie-classic"
+SECRET_FORMAT = "a Mollie API key (live_... or test_...) or organization access token (access_...)"  # noqa: S105
+OPTIONS: frozenset[str] = frozenset({"api_base_url"})
+EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents(
+    "mollie-classic"
+)  # the same API as mollie: the same (empty) table
+DEFAULT_API_BASE_URL = "https://api.mollie.com"
+KEY_PREFIXES = ("live_", "test_", "access_")
+# The id a classic payment webhook posts (https://docs.mollie.com/overview/webhooks: `id=tr_d0b0E3EA3v`).
+PAYMENT_ID_PREFIX = "tr_"
+EMBED = "refunds,chargebacks"
+# The fetch runs inside the validator's request, which API Gateway cuts at 29 s and Mollie stops waiting
+# for after a few seconds: each attempt gets 4 s, two attempts, and no wait (backoff or Retry-After) may
+# end later than 8 s after the fetch began. Past that the answer is 503 and Mollie retries the webhook.
+FETCH_TIMEOUT_SECONDS = 4.0
+FETCH_ATTEMPTS = 2
+FETCH_BUDGET_SECONDS = 8.0
+# Seconds put in the 503's `Retry-After` (Mollie retries on its own schedule; other callers may read it).
+RETRY_AFTER_SECONDS = 30
+
+# status kind -> (transaction_type, outcome). Statuses: https://docs.mollie.com/reference/payment-statuses,
+# https://docs.mollie.com/reference/refund-statuses, chargebacks: https://docs.mollie.com/reference/chargebacks-api
+# (no status: `createdAt` is the receipt, `reversedAt` the reversal). Kinds use the next-gen names of
+# handlers/providers/mollie.py where one exists, so one source's `type_map` reads the same for both.
+FACTS: Mapping[str, tuple[str, str]] = {
+    "payment.open": ("payment", "pending"),
+    "payment.pending": ("payment", "pending"),
+    "payment.authorized": ("payment", "authorized"),
+    "payment.paid": ("payment", "succeeded"),
+    "payment.failed": ("payment", "failed"),
+    "payment.canceled": ("payment", "canceled"),
+    "payment.expired": ("payment", "canceled"),
+    "refund.queued": ("refund", "pending"),
+    "refund.pending": ("refund", "pending"),
+    "refund.processing": ("refund", "pending"),
+    "refund.refunded": ("refund", "succeeded"),
+    "refund.failed": ("refund", "failed"),
+    "refund.canceled": ("refund", "canceled"),
+    "chargeback.received": ("dispute", "opened"),
+    "chargeback.reversed": ("dispute", "reversed"),
+}
+DEFAULT_MAPPING: Mapping[str, str] = {kind: fact[0] for kind, fact in FACTS.items()}
+# The payment field that holds the time it reached each status (Get payment's response fields).
+STATUS_TIME: Mapping[str, str] = {
+    "authorized": "authorizedAt",
+    "paid": "paidAt",
+    "failed": "failedAt",
+    "canceled": "canceledAt",
+    "expired": "expiredAt",
+}
+# Refunds carry one time (`createdAt`) for every status: their lifecycle order breaks the tie in
+# `object_version`, so a later status always sorts after an earlier one of the same refund.
+REFUND_ORDER = ("queued", "pending", "processing", "refunded", "failed", "canceled")
+
+
+def parse_secret(text: str, options: Mapping[str, Any]) -> str:
+    """One Mollie credential as text. Raises ValueError when it is not a Mollie key's shape."""
+    prefix = next((p for p in KEY_PREFIXES if isinstance(text, str) and text.startswith(p)), None)
+    if prefix is None:
+        raise ValueError("a Mollie key starts with live_, test_ or access_ (Dashboard > Developers > API keys)")
+    common.text_secret(text, prefix=prefix, rule="a Mollie key is its prefix and 30 or more generated characters")
+    return text
+
+
+def auth_headers(credential: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {credential}"}
+
+
+def payment_id(request: WebhookRequest) -> str:
+    """The `id` of the form body: exactly one, a payment id. 400 otherwise (never fetched)."""
+    try:
+        fields = urllib.parse.parse_qs(request.text, keep_blank_values=True, strict_parsing=True, max_num_fields=4)
+    except ValueError:
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, "body must be the form id=tr_...") from None
+    values = fields.get("id", [])
+    if len(values) != 1:
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, "body must carry exactly one id", "id")
+    value = values[0]
+    if not value.startswith(PAYMENT_ID_PREFIX) or not common.ID_PART_PATTERN.fullmatch(value) or len(value) > 64:
+        raise InvalidEventError(
+            INVALID_EVENT_ID, "id must be a Mollie payment id (tr_...); orders and other objects are not read", "id"
+        )
+    return value
+
+
+def client(base_url: str, credential: str) -> ApiClient:
+    """One fetch's client: the configured host only, short attempts, a deadline inside the request's."""
+    return ApiClient(
+        provider=PROVIDER,
+        base_url=base_url,
+        headers=auth_headers(credential),
+        budget=RateBudget(max_requests=FETCH_ATTEMPTS, min_interval=0.0),
+        timeout_seconds=FETCH_TIMEOUT_SECONDS,
+        max_attempts=FETCH_ATTEMPTS,
+        deadline=time.monotonic() + FETCH_BUDGET_SECONDS,
+    )
+
+
+def fetch_payment(identifier: str, keys: Sequence[str], base_url: str) -> dict[str, Any]:
+    """Mollie's payment with its refunds and chargebacks embedded. Raises `UnknownObjectError` (404),
+    `FetchUnavailableError` (anything else that is not a usable answer)."""
+    refused = 0
+    last: ProviderApiError | None = None
+    for key in keys:
+        try:
+            return client(base_url, key).request("GET", f"/v2/payments/{identifier}", params={"embed": EMBED})
+        except ProviderApiError as error:
+            last = error
+            if error.reason == "credential_refused":
+                refused += 1
+                continue  # a rotated-out key: the next one may be the current one
+            if error.reason == "client_error" and error.status == 404:
+                raise UnknownObjectError(f"Mollie has no payment {identifier} for this key") from None
+            raise FetchUnavailableError(str(error), retry_after=RETRY_AFTER_SECONDS) from None
+    if last is None:
+        raise FetchUnavailableError(f"{PROVIDER}: no usable key", retry_after=RETRY_AFTER_SECONDS)
+    raise FetchUnavailableError(
+        f"{PROVIDER}: Mollie refused all {refused} keys (401/403): revoked or wrong mode? set the source secret",
+        retry_after=RETRY_AFTER_SECONDS,
+        credential_refused=True,
+    )
+
+
+def receive(request: WebhookRequest, keys: Sequence[str], options: Mapping[str, Any], now: int) -> list[ProviderEvent]:
+    """Read the id, fetch its payment from Mollie (the authentication), map every state it reports."""
+    identifier = payment_id(request)
+    document = fetch_payment(identifier, keys, str(options.get("api_base_url") or DEFAULT_API_BASE_URL))
+    if document.get("id") != identifier:
+        # Mollie answers the object asked for; anything else is not an answer to trust.
+        raise FetchUnavailableError(f"{PROVIDER}: the API answered another object", retry_after=RETRY_AFTER_SECONDS)
+    try:
+        return payment_facts(document)
+    except InvalidEventError as error:
+        # Mollie's own answer did not read: never guess, never refuse Mollie's retry; 503 and an alarm.
+        raise FetchUnavailableError(
+            f"{PROVIDER}: payment {identifier}: {error.field or 'object'}: {error.reason}",
+            retry_after=RETRY_AFTER_SECONDS,
+        ) from None
+
+
+def payment_facts(payment: Mapping[str, Any]) -> list[ProviderEvent]:
+    """Every state a fetched (or listed) payment reports: its own, its refunds', its chargebacks'."""
+    if payment.get("resource", "payment") != "payment":
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, "resource must be payment", "resource")
+    identifier = common.id_part(payment.get("id"), "id")
+    status = _status(payment, "status", {kind.split(".")[1] for kind in FACTS if kind.startswith("payment.")})
+    moment_field = STATUS_TIME.get(status, "createdAt")
+    moment = common.iso_timestamp(payment.get(moment_field) or payment.get("createdAt"), moment_field)
+    # A paid payment moved `amountCaptured` where Mollie reports it (payments with captures, also after a
+    # partial capture and a released authorization); otherwise `amount` is what the payment was for.
+    amount_field = "amountCaptured" if status == "paid" and payment.get("amountCaptured") is not None else "amount"
+    value, code = _money(payment, amount_field)
+    projection = {"resource": "payment", "id": identifier, "status": status, amount_field: payment[amount_field],
+                  moment_field: payment.get(moment_field) or payment.get("createdAt"), "mode": payment.get("mode")}  # fmt: skip
+    events = [_event(identifier, f"payment.{status}", moment, projection, value, code, microseconds(moment))]
+    embedded = payment.get("_embedded") or {}
+    if not isinstance(embedded, dict):
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, "_embedded must be an object", "_embedded")
+    for index, refund in enumerate(_objects(embedded, "refunds")):
+        events.append(_refund(refund, identifier, f"_embedded.refunds[{index}]"))
+    for index, chargeback in enumerate(_objects(embedded, "chargebacks")):
+        events.extend(_chargeback(chargeback, identifier, f"_embedded.chargebacks[{index}]"))
+    return events
+
+
+def _refund(refund: Mapping[str, Any], parent: str, where: str) -> ProviderEvent:
+    identifier = common.id_part(refund.get("id"), f"{where}.id")
+    status = _status(refund, f"{where}.status", set(REFUND_ORDER))
+    moment = common.iso_timestamp(refund.get("createdAt"), f"{where}.createdAt")
+    value, code = _money(refund, "amount", where)
+    projection = {"resource": "refund", "id": identifier, "paymentId": parent, "status": status,
+                  "amount": refund["amount"], "createdAt": refund["createdAt"]}  # fmt: skip
+    version = microseconds(moment) + REFUND_ORDER.index(status)
+    return _event(identifier, f"refund.{status}", moment, projection, value, code, version, parent)
+
+
+def _chargeback(chargeback: Mapping[str, Any], parent: str, where: str) -> list[ProviderEvent]:
+    identifier = common.id_part(chargeback.get("id"), f"{where}.id")
+    received = common.iso_timestamp(chargeback.get("createdAt"), f"{where}.createdAt")
+    value, code = _money(chargeback, "amount", where)
+    base = {"resource": "chargeback", "id": identifier, "paymentId": parent, "amount": chargeback["amount"]}
+    received_projection = base | {"createdAt": chargeback["createdAt"]}
+    events = [
+        _event(
+            identifier,
+            "chargeback.received",
+            received,
+            received_projection,
+            value,
+            code,
+            microseconds(received),
+            parent,
+        )
+    ]
+    if chargeback.get("reversedAt") is not None:
+        reversed_at = common.iso_timestamp(chargeback.get("reversedAt"), f"{where}.reversedAt")
+        reversed_projection = base | {"reversedAt": chargeback["reversedAt"]}
+        version = microseconds(reversed_at)
+        events.append(
+            _event(identifier, "chargeback.reversed", reversed_at, reversed_projection, value, code, version, parent)
+        )
+    return events
+
+
+def _event(
+    identifier: str, kind: str, moment: Any, projection: Mapping[str, Any], value: Decimal, code: str,
+    version: int, parent: str | None = None,
+) -> ProviderEvent:  # fmt: skip
+    """One state as a provider event; its id `<object id>:<state>` and its payload the canonical projection."""
+    state = kind.split(".", 1)[1]
+    return ProviderEvent(
+        provider_event_id=common.joined_id([(identifier, "id"), (state, "status")]),
+        provider_event_type=kind,
+        timestamp=moment,
+        payload=dumps(dict(projection), ascii_keys=False),
+        amount=value,
+        amount_unit="major",
+        currency=code,
+        outcome=FACTS[kind][1],
+        object_id=identifier,
+        parent_object_id=parent,
+        object_version=version,
+    )
+
+
+def _status(document: Mapping[str, Any], field: str, known: set[str]) -> str:
+    status = document.get(field.rsplit(".", 1)[-1])
+    if not isinstance(status, str) or status not in known:
+        # An unknown status is not guessed into a fact: the fetch answers 503 and the alarm says why.
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, f"{field} must be one of {sorted(known)}", field)
+    return status
+
+
+def _money(document: Mapping[str, Any], name: str, where: str = "") -> tuple[Decimal, str]:
+    field = f"{where}.{name}" if where else name
+    amount = document.get(name)
+    if not isinstance(amount, dict):
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, f"{field} must be an amount object", field)
+    return common.major_amount(amount.get("value"), f"{field}.value"), common.currency(
+        amount.get("currency"), f"{field}.currency"
+    )
+
+
+def _objects(embedded: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    items = embedded.get(name) or []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise InvalidEventError(NOT_PROVIDER_SHAPE, f"_embedded.{name} must be a list of objects", f"_embedded.{name}")
+    return items
+
+
+def default_transaction_type(event: ProviderEvent) -> str:
+    """The kind's row of `FACTS`; a kind not in it is `other`."""
+    return DEFAULT_MAPPING.get(event.provider_event_type, "other")

@@ -1,0 +1,250 @@
+"""Mollie classic webhooks: the id is read, the payment is fetched (the authentication), every state mapped.
+
+Mollie's API is played by `MollieStub` (pipeline_tools/sandbox/provider_stubs.py, built from the Get
+payment reference's documented example) served by pytest-httpserver. No Mollie SDK is a dev dependency
+(mollie-api-python would be the oracle; see docs/providers/mollie-classic.md), so the documented JSON is
+the reference for the shapes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
+
+from pipeline_tools.sandbox.provider_stubs import MollieStub, StubResponse
+from tests.handlers.providers.signing_b import provider, request
+from tests.handlers.reconcile.harness import serve_stub
+
+mollie_classic = provider("mollie_classic")
+providers = __import__("providers")
+KEY = "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"
+OLD_KEY = "test_9kQz2ReVokedKeyWasRotatedOut0"
+T0 = datetime.datetime(2026, 11, 20, 10, 0, tzinfo=datetime.UTC)
+NOW = int(T0.timestamp()) + 3600
+
+
+@pytest.fixture
+def stub(httpserver: HTTPServer) -> MollieStub:
+    mollie = MollieStub(api_key=KEY)
+    httpserver.clear()  # the server outlives the test: only this test's stub answers
+    serve_stub(httpserver, mollie)
+    mollie.add(mollie.make_event(1, T0))  # tr_0000000001, paid 10.00 EUR
+    return mollie
+
+
+def receive(stub: MollieStub, body: str = "id=tr_0000000001", keys: list[str] | None = None) -> list[Any]:
+    return mollie_classic.receive(
+        request({"Content-Type": "application/x-www-form-urlencoded"}, body),
+        keys if keys is not None else [KEY],
+        {"api_base_url": stub.base_url},
+        NOW,
+    )
+
+
+def test_the_fetch_reads_the_documented_example_with_the_key_and_embeds(stub: MollieStub) -> None:
+    (event,) = receive(stub)
+    assert (event.provider_event_id, event.provider_event_type, event.outcome) == (
+        "tr_0000000001:paid",
+        "payment.paid",
+        "succeeded",
+    )
+    assert (event.amount, event.amount_unit, event.currency, event.object_id) == (
+        Decimal("10.00"),
+        "major",
+        "EUR",
+        "tr_0000000001",
+    )
+    assert event.timestamp == T0 and mollie_classic.default_transaction_type(event) == "payment"
+    (call,) = stub.requests
+    assert (call.method, call.path, call.query) == (
+        "GET",
+        "/v2/payments/tr_0000000001",
+        {"embed": "refunds,chargebacks"},
+    )
+    assert call.headers["authorization"] == f"Bearer {KEY}"
+    # The stored payload is the projection of the fact, not the object: bookkeeping fields never enter it.
+    assert json.loads(event.payload) == {"resource": "payment", "id": "tr_0000000001", "status": "paid",
+                                         "amount": {"value": "10.00", "currency": "EUR"},
+                                         "paidAt": "2026-11-20T10:00:00.000Z", "mode": "live"}  # fmt: skip
+
+
+def test_a_repeat_about_the_same_state_is_the_same_event_and_a_new_state_a_new_one(stub: MollieStub) -> None:
+    first = receive(stub)
+    stub.set_state("tr_0000000001", "paid", T0, amountRefunded={"value": "3.00", "currency": "EUR"})
+    assert [(e.provider_event_id, e.payload) for e in receive(stub)] == [
+        (e.provider_event_id, e.payload) for e in first
+    ]
+    stub.add_refund("tr_0000000001", "re_1", "3.00", "refunded", T0 + datetime.timedelta(hours=1))
+    ids = [event.provider_event_id for event in receive(stub)]
+    assert ids == ["tr_0000000001:paid", "re_1:refunded"]
+
+
+# Every row of the mapping table: (how the stub's payment is set up) -> the kind, outcome, amount expected.
+def _payment(status: str, **fields: Any) -> Any:
+    return lambda stub: stub.set_state("tr_0000000001", status, T0 + datetime.timedelta(minutes=5), **fields)
+
+
+def _refund(status: str) -> Any:
+    return lambda stub: stub.add_refund("tr_0000000001", "re_1", "4.00", status, T0 + datetime.timedelta(hours=1))
+
+
+ROWS: dict[str, tuple[Any, str, str, Decimal]] = {
+    "payment.open": (_payment("open"), "tr_0000000001:open", "pending", Decimal("10.00")),
+    "payment.pending": (_payment("pending"), "tr_0000000001:pending", "pending", Decimal("10.00")),
+    "payment.authorized": (_payment("authorized"), "tr_0000000001:authorized", "authorized", Decimal("10.00")),
+    "payment.paid": (_payment("paid", amountCaptured={"value": "7.50", "currency": "EUR"}),
+                     "tr_0000000001:paid", "succeeded", Decimal("7.50")),
+    "payment.failed": (_payment("failed"), "tr_0000000001:failed", "failed", Decimal("10.00")),
+    "payment.canceled": (_payment("canceled"), "tr_0000000001:canceled", "canceled", Decimal("10.00")),
+    "payment.expired": (_payment("expired"), "tr_0000000001:expired", "canceled", Decimal("10.00")),
+    **{f"refund.{status}": (_refund(status), f"re_1:{status}", outcome, Decimal("4.00"))
+       for status, outcome in [("queued", "pending"), ("pending", "pending"), ("processing", "pending"),
+                               ("refunded", "succeeded"), ("failed", "failed"), ("canceled", "canceled")]},
+    "chargeback.received": (lambda stub: stub.add_chargeback("tr_0000000001", "chb_1", "10.00", T0 + datetime.timedelta(days=2)),
+                            "chb_1:received", "opened", Decimal("10.00")),
+    "chargeback.reversed": (lambda stub: stub.add_chargeback("tr_0000000001", "chb_1", "10.00", T0 + datetime.timedelta(days=2),
+                                                             T0 + datetime.timedelta(days=9)),
+                            "chb_1:reversed", "reversed", Decimal("10.00")),
+}  # fmt: skip
+
+
+def test_the_mapping_table_has_a_tested_row_for_every_kind() -> None:
+    assert set(ROWS) == set(mollie_classic.FACTS)
+
+
+@pytest.mark.parametrize("kind", sorted(ROWS))
+def test_every_row_of_the_mapping_table(stub: MollieStub, kind: str) -> None:
+    arrange, event_id, outcome, amount = ROWS[kind]
+    arrange(stub)
+    events = {event.provider_event_id: event for event in receive(stub)}
+    event = events[event_id]
+    assert (event.provider_event_type, event.outcome, event.amount, event.currency) == (kind, outcome, amount, "EUR")
+    transaction_type = mollie_classic.FACTS[kind][0]
+    assert mollie_classic.default_transaction_type(event) == transaction_type
+    if transaction_type != "payment":
+        assert event.parent_object_id == "tr_0000000001" and event.object_id == event_id.split(":")[0]
+
+
+def test_later_refund_states_sort_after_earlier_ones_of_the_same_refund(stub: MollieStub) -> None:
+    versions = []
+    for status in mollie_classic.REFUND_ORDER[:4]:
+        _refund(status)(stub)
+        versions.append(next(e.object_version for e in receive(stub) if e.object_id == "re_1"))
+    assert versions == sorted(versions) and len(set(versions)) == 4
+
+
+def test_a_reversed_chargeback_reports_both_facts(stub: MollieStub) -> None:
+    ROWS["chargeback.reversed"][0](stub)
+    kinds = [event.provider_event_type for event in receive(stub)]
+    assert kinds == ["payment.paid", "chargeback.received", "chargeback.reversed"]
+
+
+# --- the posted form: only a single payment id is ever fetched -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body", ["", "id=", "id=ord_kEn1PlbGa", "id=re_4qqhO89gsT", "id=tr_1&id=tr_2", "tr_1", "id=tr_a/b", "id=tr_a%3Ab"]
+)
+def test_a_body_that_is_not_one_payment_id_is_refused_without_a_fetch(stub: MollieStub, body: str) -> None:
+    with pytest.raises(mollie_classic.InvalidEventError) as refused:
+        receive(stub, body)
+    assert refused.value.status == 400
+    assert stub.requests == []
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(max_size=80))
+def test_any_posted_text_is_one_payment_id_or_refused_before_any_fetch(stub: MollieStub, body: str) -> None:
+    before = len(stub.requests)
+    try:
+        identifier = mollie_classic.payment_id(request({}, body))
+    except mollie_classic.InvalidEventError:
+        assert len(stub.requests) == before
+        return
+    assert identifier.startswith("tr_") and "/" not in identifier and ":" not in identifier
+
+
+# --- the answers Mollie gives: never a guessed fact -----------------------------------------------------
+
+
+def test_an_id_mollie_does_not_know_is_unknown_not_stored(stub: MollieStub) -> None:
+    with pytest.raises(providers.UnknownObjectError):
+        receive(stub, "id=tr_NotOurs12345")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        StubResponse(429, b'{"status":429}', {"Retry-After": "60"}),  # a wait past the fetch budget: stop now
+        StubResponse(500, b'{"status":500}'),
+        StubResponse(503, b"<html>maintenance</html>"),
+        StubResponse(200, b"not json"),
+        StubResponse(200, json.dumps({"resource": "payment", "id": "tr_0000000001", "status": "paid"}).encode()),
+        StubResponse(200, json.dumps({"resource": "payment", "id": "tr_Other0000", "status": "paid"}).encode()),
+        StubResponse(400, b'{"status":400}'),
+    ],
+    ids=["429-retry-after", "500", "503-html", "not-json", "no-amount", "another-object", "400"],
+)
+def test_no_usable_answer_is_unavailable_never_a_fact(stub: MollieStub, fault: StubResponse) -> None:
+    stub.fail_next(fault, fault)
+    with pytest.raises(providers.FetchUnavailableError) as unavailable:
+        receive(stub)
+    assert unavailable.value.retry_after > 0 and not unavailable.value.credential_refused
+    assert KEY not in str(unavailable.value)
+
+
+def test_one_5xx_is_retried_within_the_fetch(stub: MollieStub) -> None:
+    stub.fail_next(StubResponse(502, b"{}"))
+    assert [event.provider_event_id for event in receive(stub)] == ["tr_0000000001:paid"]
+    assert len(stub.requests) == 2
+
+
+def test_a_timeout_is_unavailable_within_the_budget(stub: MollieStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mollie_classic, "FETCH_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(mollie_classic, "FETCH_BUDGET_SECONDS", 1.5)
+
+    def slow() -> StubResponse:
+        time.sleep(1.0)
+        return StubResponse(200, b"{}")
+
+    stub.fail_next(slow, slow)
+    started = time.monotonic()
+    with pytest.raises(providers.FetchUnavailableError):
+        receive(stub)
+    assert time.monotonic() - started < 1.5 + 1.0
+    time.sleep(1.2)  # let the slow answers finish, so the next test's stub does not receive them
+
+
+def test_a_revoked_key_is_credential_refused(stub: MollieStub) -> None:
+    with pytest.raises(providers.FetchUnavailableError) as unavailable:
+        receive(stub, keys=[OLD_KEY])
+    assert unavailable.value.credential_refused
+    assert OLD_KEY not in str(unavailable.value)
+    # A 401 is not retried: a revoked key does not heal. (Counted by key: a slow request of another test
+    # may still reach the shared server.)
+    assert [r for r in stub.requests if r.headers.get("authorization") == f"Bearer {OLD_KEY}"] == stub.requests[-1:]
+
+
+def test_during_a_rotation_the_next_key_is_tried_after_a_refusal(stub: MollieStub) -> None:
+    assert [event.provider_event_id for event in receive(stub, keys=[OLD_KEY, KEY])] == ["tr_0000000001:paid"]
+
+
+@pytest.mark.parametrize("text", ["", "sk_live_abcdefghijklmnopqrstuvwxyz0123", "test_short", "live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                                  f" {KEY}"])  # fmt: skip
+def test_a_secret_that_is_not_a_mollie_key_is_skipped(text: str) -> None:
+    with pytest.raises(ValueError):
+        mollie_classic.parse_secret(text, {})
+
+
+def test_the_options_are_the_synth_checks() -> None:
+    from modules.sources_config import PROVIDER_OPTIONS
+
+    assert set(PROVIDER_OPTIONS["mollie-classic"]) == set(mollie_classic.OPTIONS)
