@@ -20,6 +20,7 @@ import json
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -401,6 +402,17 @@ class MollieStub(ProviderStub):
             "status": status, "createdAt": _iso_ms(at), "description": "Refund", "paymentId": identifier,
             "settlementAmount": {"value": f"-{value}", "currency": payment["amount"]["currency"]},
         })  # fmt: skip
+        # Mollie keeps the payment's running totals up to date without a status change (Get payment:
+        # `amountRefunded`, `amountRemaining`): what a stored projection must leave out.
+        refunded = sum(
+            (Decimal(r["amount"]["value"]) for r in refunds if r["status"] not in ("failed", "canceled")), Decimal(0)
+        )
+        currency = payment["amount"]["currency"]
+        payment["amountRefunded"] = {"value": f"{refunded:.2f}", "currency": currency}
+        payment["amountRemaining"] = {
+            "value": f"{Decimal(payment['amount']['value']) - refunded:.2f}",
+            "currency": currency,
+        }
 
     def add_chargeback(
         self, identifier: str, chargeback_id: str, value: str, at: datetime.datetime,
@@ -417,6 +429,8 @@ class MollieStub(ProviderStub):
             "createdAt": _iso_ms(at), "reversedAt": _iso_ms(reversed_at) if reversed_at else None,
             "paymentId": identifier,
         })  # fmt: skip
+        charged_back = sum((Decimal(c["amount"]["value"]) for c in chargebacks if not c["reversedAt"]), Decimal(0))
+        payment["amountChargedBack"] = {"value": f"{charged_back:.2f}", "currency": payment["amount"]["currency"]}
 
 
 STUBS: Mapping[str, type[ProviderStub]] = {
