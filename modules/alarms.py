@@ -211,6 +211,24 @@ class PipelineAlarms(Construct):
         )
         self.alarms.append(alarm)
 
+    def source_fetch_credential_refused(self, source: str, *, validator_service: str) -> None:
+        """A source whose door fetches from the provider's API (mollie-classic): the API refused every key
+        (401/403). Its deliveries are answered 503 and retried, but no retry heals a revoked key."""
+        self._alarm(
+            f"source-{source}-fetch-credential-refused",
+            description=(
+                f"the provider's API refused every key of source {source} (401/403): its webhooks are answered "
+                f"503 and nothing is stored until webhook-source-{source}-{self.environment} holds a valid key "
+                "(docs/providers/mollie-classic.md)"
+            ),
+            namespace=VALIDATOR_METRICS_NAMESPACE,
+            metric="FetchCredentialRefused",
+            dimensions={"service": validator_service, "source": source},
+            statistic="Sum",
+            threshold=0,
+            period=300,
+        )
+
     def _validator_counted(self, id_: str, *, metric: str, description: str, validator_service: str) -> None:
         """Any `metric` the validator counts (namespace `WebhookPipeline`, dimension `service`) in a
         `QUARANTINE_WINDOW_SECONDS` window."""

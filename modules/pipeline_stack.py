@@ -31,6 +31,7 @@ from modules.quarantine_store import QuarantineTable
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
 from modules.reconciler import Reconciler, quiet_source_alarm, reconciler_name, reconciler_role_name
 from modules.signing_secret import SigningSecret, source_secret_name
+from modules.reconcile_config import FETCHING_PROVIDERS
 from modules.sources_config import SIGNATURE_HEADERS, sources_environment
 from modules.tracing import StageSampling
 from modules.waf import BODY_SIGNED_PROVIDERS, WebhookFirewall, waf_log_group_name
@@ -366,6 +367,8 @@ class WebhookPipelineStack(TerraformStack):
         alarms.api_server_errors(api.name, api.stage.stage_name)
         for source in settings.sources:
             alarms.source_signature_refusals(source.name, validator_service=validator_name)
+            if source.provider in FETCHING_PROVIDERS:
+                alarms.source_fetch_credential_refused(source.name, validator_service=validator_name)
         alarms.quarantined(validator_service=validator_name, table_name=quarantine_table.name)
         alarms.quarantine_failures(validator_service=validator_name)
         alarms.secret_entries_skipped(validator_service=validator_name)

@@ -31,6 +31,7 @@ ALL_SOURCES = {
     "gocardless": {"provider": "gocardless"},
     "braintree": {"provider": "braintree", "public_key": "test_public_key"},
     "mollie": {"provider": "mollie", "route_unmapped": False},
+    "mollie-classic": {"provider": "mollie-classic"},
     "svix": {
         "provider": "standard-webhooks",
         "amount_field": "data.amount",
@@ -129,6 +130,16 @@ def test_a_signature_refusal_alarm_per_source(stack: dict[str, Any]) -> None:
         metrics = {q["metric"]["metric_name"]: q["metric"] for q in alarm["metric_query"] if q.get("metric")}
         assert set(metrics) == {"SignatureRejected", "SignatureVerified"}
         assert all(m["dimensions"] == {"service": f"webhook-validator-{ENV}", "source": name} for m in metrics.values())
+
+
+def test_a_fetching_source_alarms_when_the_api_refuses_its_key(stack: dict[str, Any]) -> None:
+    alarms = by_name(stack, "aws_cloudwatch_metric_alarm", "alarm_name")
+    alarm = alarms[f"source-mollie-classic-fetch-credential-refused-{ENV}"]
+    assert (alarm["metric_name"], alarm["threshold"], alarm["comparison_operator"]) == (
+        "FetchCredentialRefused", 0, "GreaterThanThreshold",
+    )  # fmt: skip
+    assert alarm["dimensions"] == {"service": f"webhook-validator-{ENV}", "source": "mollie-classic"}
+    assert not any("fetch-credential-refused" in name and "mollie-classic" not in name for name in alarms)
 
 
 # --- the alarm's own metric math on synthetic traffic (tests/infrastructure/alarm_math.py) ----------
