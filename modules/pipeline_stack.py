@@ -29,9 +29,9 @@ from modules.iam import allow
 from modules.lambda_package import LambdaPackage
 from modules.quarantine_store import QuarantineTable
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
+from modules.reconcile_config import FETCHING_PROVIDERS
 from modules.reconciler import Reconciler, quiet_source_alarm, reconciler_name, reconciler_role_name
 from modules.signing_secret import SigningSecret, source_secret_name
-from modules.reconcile_config import FETCHING_PROVIDERS
 from modules.sources_config import SIGNATURE_HEADERS, sources_environment
 from modules.tracing import StageSampling
 from modules.waf import BODY_SIGNED_PROVIDERS, WebhookFirewall, waf_log_group_name

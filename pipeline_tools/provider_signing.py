@@ -16,6 +16,7 @@ in the body, so theirs is rewritten) and the headers to send with it.
 | `razorpay` | the webhook secret, as text | `X-Razorpay-Signature: <hex HMAC-SHA256 of the body>`, plus `x-razorpay-event-id` |
 | `gocardless` | the endpoint secret, as text | `Webhook-Signature: <hex HMAC-SHA256 of the body>` |
 | `mollie` | the signing secret, as text | `X-Mollie-Signature: sha256=<hex HMAC-SHA256 of the body>` |
+| `mollie-classic` | a Mollie API key (`test_…`), not used to sign | nothing: the form `id=tr_…` (from a JSON body's `id`); the door fetches it |
 | `standard-webhooks` | `whsec_<base64 key>` | `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<ts>.<body>">` |
 | `adyen` | the HMAC key, hex | each item's `additionalData.hmacSignature`: base64 HMAC-SHA256 of `pspReference:originalReference:merchantAccountCode:merchantReference:value:currency:eventCode:success` |
 | `braintree` | the private key (+ the public key) | form `bt_signature=<public key>\\|<hex HMAC-SHA1 keyed with SHA-1(private key) of bt_payload>&bt_payload=...` |
@@ -31,6 +32,7 @@ import hmac
 import json
 import re
 import secrets
+import string
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -126,6 +128,21 @@ def sign_gocardless(body: bytes, secret: str, context: SigningContext) -> Signed
 def sign_mollie(body: bytes, secret: str, context: SigningContext) -> SignedDelivery:
     signature = "sha256=" + _hmac_sha256(_text_key(secret), body).hex()
     return SignedDelivery(body, {"Content-Type": JSON, "X-Mollie-Signature": signature})
+
+
+def sign_mollie_classic(body: bytes, secret: str, context: SigningContext) -> SignedDelivery:
+    """Mollie's classic webhook is unsigned: the form `id=tr_...`. A JSON body (a payment object, e.g. the
+    Get payment example) is sent as its `id`; a form body as it is."""
+    text = body.decode("utf-8", errors="replace").strip()
+    if text.startswith("{"):
+        try:
+            identifier = json.loads(text).get("id")
+        except (ValueError, AttributeError):
+            identifier = None
+        if not isinstance(identifier, str):
+            raise SigningError("a Mollie classic webhook carries a payment id: the JSON body needs an 'id'")
+        text = urllib.parse.urlencode({"id": identifier})
+    return SignedDelivery(text.encode("utf-8"), {"Content-Type": FORM})
 
 
 def standard_webhooks_key(secret: str) -> bytes:
@@ -257,6 +274,7 @@ SIGNERS: Mapping[str, Signer] = {
     "gocardless": sign_gocardless,
     "braintree": sign_braintree,
     "mollie": sign_mollie,
+    "mollie-classic": sign_mollie_classic,
 }
 
 
@@ -284,4 +302,6 @@ def random_secret(provider: str) -> str:
         return secrets.token_hex(32).upper()
     if provider == "braintree":
         return secrets.token_hex(16)
+    if provider == "mollie-classic":
+        return "test_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(30))
     return secrets.token_urlsafe(32)

@@ -44,6 +44,8 @@ FORMATS: dict[str, str] = {
     "braintree": "the API key pair's private key (Settings → API → API keys); the public key is the source's "
     "`public_key` option",
     "mollie": "the next-gen webhook's signing secret, text (Dashboard → Developers → Webhooks)",
+    "mollie-classic": "a Mollie API key `live_…`/`test_…` or an organization access token `access_…` with "
+    "payments.read and refunds.read (Dashboard → Developers → API keys); the door fetches each posted id with it",
 }
 _LOOKALIKES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("stripe", re.compile(r"whsec_[0-9a-f]{16,}"), "a Stripe signing secret (whsec_ + hex, used as text)"),

@@ -236,3 +236,20 @@ def test_unknown_provider_and_bad_adyen_input_are_refused() -> None:
     with pytest.raises(SigningError, match="hex"):
         sign("adyen", fixture("adyen/REFUND.json"), "not-hex")
     assert base64.b64decode(random_secret("standard-webhooks").removeprefix("whsec_"))
+
+
+def test_mollie_classic_sends_the_unsigned_id_form_the_door_reads() -> None:
+    body = fixture("mollie-classic/get_payment_paid.json")
+    delivery = sign("mollie-classic", body, random_secret("mollie-classic"))
+    assert (delivery.body, delivery.headers) == (
+        b"id=tr_7UhSN1zuXS",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert sign("mollie-classic", b"id=tr_x1", "k").body == b"id=tr_x1"
+    module = handler_module("mollie-classic")
+    request = sys.modules["providers"].WebhookRequest(
+        headers={}, body=delivery.body, text=delivery.body.decode(), url=URL
+    )
+    assert module.payment_id(request) == "tr_7UhSN1zuXS"
+    with pytest.raises(SigningError, match="'id'"):
+        sign("mollie-classic", b'{"no": "id"}', "k")
