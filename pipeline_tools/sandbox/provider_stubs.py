@@ -300,13 +300,18 @@ class MollieStub(ProviderStub):
     `GET /v2/payments/{id}` (`embed=refunds,chargebacks`: their objects under `_embedded`, as the Get payment
     reference documents) and `GET /v2/payments` (newest first, `from` = the id to start at, `limit` 1..250,
     `_links.next.href` while more remain). Each held payment is Mollie's documented Get payment example
-    (tests/fixtures/providers/mollie-classic/) with another id, status and times; refunds and chargebacks
+    (tests/fixtures/provider_apis/mollie/) with another id, status and times; refunds and chargebacks
     are kept under `_embedded` and only shown when embedded. Errors are Mollie's JSON error shape.
     """
 
     provider = "mollie-classic"
-    fixture = "get_payment_paid.json"
+    # An API answer, not a webhook: kept apart from the webhook samples of tests/fixtures/providers/.
+    fixture_path = FIXTURES.parent / "provider_apis" / "mollie" / "get_payment_paid.json"
     PAYMENT_PATH = "/v2/payments"
+
+    def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
+        """Mollie's documented Get payment example (paid 10.00 EUR) with the id of `index`, created `created`."""
+        return self.restamp(json.loads(self.fixture_path.read_text()), index, created)
 
     def answer(self, request: StubRequest) -> StubResponse:
         with self._lock:

@@ -34,7 +34,7 @@ def _rows(provider_id: str) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize(
-    "provider_id", ["razorpay", "paddle", "gocardless", "braintree", "mollie", "square", "checkout"]
+    "provider_id", ["razorpay", "paddle", "gocardless", "braintree", "mollie", "mollie-classic", "square", "checkout"]
 )
 def test_every_mapping_row_is_in_the_provider_doc(provider_id: str) -> None:
     lines = [

@@ -239,7 +239,7 @@ def test_unknown_provider_and_bad_adyen_input_are_refused() -> None:
 
 
 def test_mollie_classic_sends_the_unsigned_id_form_the_door_reads() -> None:
-    body = fixture("mollie-classic/get_payment_paid.json")
+    body = (FIXTURES.parent / "provider_apis" / "mollie" / "get_payment_paid.json").read_bytes()
     delivery = sign("mollie-classic", body, random_secret("mollie-classic"))
     assert (delivery.body, delivery.headers) == (
         b"id=tr_7UhSN1zuXS",
