@@ -186,7 +186,10 @@ def reconcile(
     module = settings.module
     source = settings.source()
     checkpoint = state.checkpoint(settings.name)
-    start, gap = window_start(settings, now, checkpoint.high_water, since, event_ttl_days)
+    # State-level providers (`LEVEL = "state"`: objects, listed by creation time) list their whole lookback
+    # every run, not from the checkpoint: an old object changes state later (reconcile_apis/__init__.py).
+    high_water = checkpoint.high_water if getattr(module, "LEVEL", "event") == "event" else None
+    start, gap = window_start(settings, now, high_water, since, event_ttl_days)
     report = Report(source=settings.name, since=_text(start), until=_text(now), dry_run=dry_run, gap=gap)
     try:
         if checkpoint.set_up_at is None:

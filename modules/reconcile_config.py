@@ -24,14 +24,22 @@ from typing import Any
 
 # Provider -> how many days back its API lists events (Stripe: "going back up to 30 days"; Square
 # SearchEvents: "a 28-day timeframe"; Paddle: 90 days; GoCardless documents no limit: a year here).
-RECONCILE_WINDOW_DAYS: Mapping[str, int] = {"stripe": 30, "paddle": 90, "gocardless": 365, "square": 28}
+RECONCILE_WINDOW_DAYS: Mapping[str, int] = {
+    "stripe": 30,
+    "paddle": 90,
+    "gocardless": 365,
+    "square": 28,
+    # State-level (objects, not events): Mollie keeps payments for good; 90 days bounds what each run lists.
+    "mollie-classic": 90,
+}
 DEFAULT_API_BASE_URLS: Mapping[str, str] = {
     "stripe": "https://api.stripe.com",
     "paddle": "https://api.paddle.com",
     "gocardless": "https://api.gocardless.com",
     "square": "https://connect.squareup.com",
+    "mollie-classic": "https://api.mollie.com",
 }
-STATE_LEVEL = ("mollie", "mollie-classic", "razorpay", "braintree", "checkout", "adyen")
+STATE_LEVEL = ("mollie", "razorpay", "braintree", "checkout", "adyen")
 # Providers whose door fetches each posted object from the provider's API (handlers/providers/mollie_classic.py):
 # `api_base_url` is their validator option too, with or without `reconcile`.
 FETCHING_PROVIDERS = ("mollie-classic",)

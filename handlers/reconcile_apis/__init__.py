@@ -16,8 +16,13 @@ recovered exactly and dedupes against a late webhook by the same `event_id`. The
     def provider_event(raw: dict) -> ProviderEvent   # the same reading as the webhook module's
 
 A malformed page or event raises `ProviderApiError(reason="malformed_response")`: nothing is guessed.
-State-level providers (Mollie, Razorpay, Braintree, Checkout.com, Adyen) can only list objects, not
-events: not yet supported. A generic Standard Webhooks sender has no API at all: cannot be reconciled.
+
+A module may set `LEVEL = "state"` (default "event"): its provider lists objects, not events, and the module
+turns each object into the facts the webhook path derives from it, with the same deterministic event ids
+(`<object id>:<state>`), so a late webhook and a recovered fact dedupe at the conditional write. Such a
+run lists its whole lookback (`min(window_days, event_ttl_days - 1)` back from now) every time, not from
+the checkpoint. Built: `mollie-classic`. Other state-level providers (Mollie next-gen, Razorpay,
+Braintree, Checkout.com, Adyen): not yet supported. A generic Standard Webhooks sender has no API at all: cannot be reconciled.
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ REGISTRY: Mapping[str, str] = {
     "paddle": "paddle_events",
     "gocardless": "gocardless_events",
     "square": "square_events",
+    "mollie-classic": "mollie_classic_payments",
 }
 # Providers whose APIs list objects only: reconciliation would have to dedupe by object and outcome.
-STATE_LEVEL = ("mollie", "mollie-classic", "razorpay", "braintree", "checkout", "adyen")
+STATE_LEVEL = ("mollie", "razorpay", "braintree", "checkout", "adyen")
 # Providers with no API to ask.
 CANNOT = ("standard-webhooks",)
 

@@ -298,8 +298,8 @@ class MollieStub(ProviderStub):
     """Mollie's Payments API as a classic webhook's fetch and a state-level listing read it.
 
     `GET /v2/payments/{id}` (`embed=refunds,chargebacks`: their objects under `_embedded`, as the Get payment
-    reference documents) and `GET /v2/payments` (newest first, `from` = the id to start at, `limit` 1..250,
-    `_links.next.href` while more remain). Each held payment is Mollie's documented Get payment example
+    reference documents) and the lists `GET /v2/payments`, `GET /v2/refunds`, `GET /v2/chargebacks` (newest
+    first, `from` = the id to start at, `limit` 1..250, `_links.next.href` while more remain). Each held payment is Mollie's documented Get payment example
     (tests/fixtures/provider_apis/mollie/) with another id, status and times; refunds and chargebacks
     are kept under `_embedded` and only shown when embedded. Errors are Mollie's JSON error shape.
     """
@@ -323,6 +323,9 @@ class MollieStub(ProviderStub):
             return self.unauthorized()
         if request.method == "GET" and request.path == self.PAYMENT_PATH:
             return self.list_payments(request)
+        for key in ("refunds", "chargebacks"):
+            if request.method == "GET" and request.path == f"/v2/{key}":
+                return self._list(request, key, self.held(key))
         prefix = self.PAYMENT_PATH + "/"
         if request.method == "GET" and request.path.startswith(prefix) and "/" not in request.path[len(prefix) :]:
             return self.get_payment(request, request.path[len(prefix) :])
@@ -355,23 +358,31 @@ class MollieStub(ProviderStub):
                             {"Content-Type": "application/hal+json"})  # fmt: skip
 
     def list_payments(self, request: StubRequest) -> StubResponse:
+        embed = request.query.get("embed", "")
+        return self._list(request, "payments", [self.shown(payment, embed) for payment in self.events])
+
+    def held(self, key: str) -> list[dict[str, Any]]:
+        """Every refund or chargeback of every held payment (what `GET /v2/refunds`, `/v2/chargebacks` list)."""
+        return [json.loads(json.dumps(item)) for p in self.events for item in p.get("_embedded", {}).get(key, [])]
+
+    def _list(self, request: StubRequest, key: str, objects: list[dict[str, Any]]) -> StubResponse:
+        """Mollie's list shape: newest first, `from` (the id to start at), `limit` 1..250 (default 50)."""
         limit = int(request.query.get("limit", "50"))
         if not 1 <= limit <= 250:
             return _mollie_error(400, "Bad Request", "The limit must be between 1 and 250.")
-        payments = sorted(self.events, key=lambda payment: (payment["createdAt"], payment["id"]), reverse=True)
+        ordered = sorted(objects, key=lambda item: (item["createdAt"], item["id"]), reverse=True)
         start = request.query.get("from")
         if start:
-            ids = [payment["id"] for payment in payments]
-            payments = payments[ids.index(start) :] if start in ids else []
-        page, rest = payments[:limit], payments[limit:]
-        embed = request.query.get("embed", "")
-        link = f"{self.base_url}{self.PAYMENT_PATH}"
+            ids = [item["id"] for item in ordered]
+            ordered = ordered[ids.index(start) :] if start in ids else []
+        page, rest = ordered[:limit], ordered[limit:]
+        link = f"{self.base_url}{request.path}"
         next_link = (
             {"href": f"{link}?from={rest[0]['id']}&limit={limit}", "type": "application/hal+json"} if rest else None
         )
         body = {
             "count": len(page),
-            "_embedded": {"payments": [self.shown(payment, embed) for payment in page]},
+            "_embedded": {key: page},
             "_links": {"self": {"href": link, "type": "application/hal+json"}, "previous": None, "next": next_link,
                        "documentation": _MOLLIE_DOCS},
         }  # fmt: skip
@@ -443,6 +454,7 @@ STUBS: Mapping[str, type[ProviderStub]] = {
     "paddle": PaddleStub,
     "gocardless": GoCardlessStub,
     "square": SquareStub,
+    "mollie-classic": MollieStub,
 }
 
 

@@ -135,7 +135,7 @@ def test_a_mollie_classic_source_carries_its_api_base_url_to_the_validator() -> 
         ),
         ({"api_base_url": 5}, "'sources.shop.api_base_url' = 5 must be an https://"),
         ({"notification_url": "https://x"}, "'sources.shop.notification_url' is not an option of mollie-classic"),
-        ({"reconcile": {}}, "mollie-classic lists objects, not events: state-level reconciliation is not built yet"),
+        ({"reconcile": {"window_days": 91}}, "'sources.shop.reconcile.window_days' = 91 must be an integer 1..90"),
     ],
 )
 def test_a_bad_mollie_classic_entry_names_its_key(entry: dict[str, Any], message: str) -> None:

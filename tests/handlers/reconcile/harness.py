@@ -31,9 +31,12 @@ WEBHOOK_SECRETS = {
     "paddle": "pdl_ntfset_01hv8x2bqcm3kzw6b1y4n9p0t1_Rk7pQ2xV9mZ4",
     "gocardless": "Gc7pQ2xV9mZ4tL8nW3cY6bJ1hF5d",
     "square": "Sq7pQ2xV9mZ4tL8nW3cY6bJ1hF5d",
+    # Classic Mollie signs nothing: its source secret is the Mollie key the door fetches with (the stub's).
+    "mollie-classic": "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM",
 }
 NOTIFICATION_URL = "https://hooks.example.test/webhook/shop"
-PROVIDERS = tuple(STUBS)
+# The event-level providers (a state-level one lists objects: tests/handlers/reconcile/test_reconciler_state.py).
+PROVIDERS = tuple(provider for provider in STUBS if provider != "mollie-classic")
 _RECONCILER_MODULES = ("reconciler", "reconcile_state", "provider_api", "reconcile_apis")
 _counter = itertools.count()
 
@@ -93,19 +96,23 @@ class Harness:
             Name=f"webhook-source-shop-r{suffix}",
             SecretString=json.dumps({"secrets": [WEBHOOK_SECRETS[provider]]}),
         )["ARN"]
+        # Mollie's keys have their own shape (the door parses it): the stub answers that key instead.
+        self.api_key = WEBHOOK_SECRETS[provider] if provider == "mollie-classic" else STUB_API_KEY
         self.api_secret_arn = secrets.create_secret(
-            Name=f"webhook-source-shop-api-r{suffix}", SecretString=json.dumps({"api_key": STUB_API_KEY})
+            Name=f"webhook-source-shop-api-r{suffix}", SecretString=json.dumps({"api_key": self.api_key})
         )["ARN"]
+        self.stub = STUBS[provider](api_key=self.api_key)
+        server.clear()
+        serve_stub(server, self.stub)
         options: dict[str, Any] = {"notification_url": NOTIFICATION_URL} if provider == "square" else {}
+        if provider == "mollie-classic":
+            options = {"api_base_url": self.stub.base_url}  # the door fetches from the same stub
         monkeypatch.setenv("EVENTS_TABLE_NAME", self.events_table)
         monkeypatch.setenv("RECONCILER_STATE_TABLE", self.state_table)
         monkeypatch.setenv(
             "SOURCES",
             json.dumps({SOURCE: {"provider": provider, "secret_arn": self.webhook_secret_arn, **options}}),
         )
-        self.stub = STUBS[provider]()
-        server.clear()
-        serve_stub(server, self.stub)
         monkeypatch.setenv(
             "RECONCILE_SOURCES",
             json.dumps(
@@ -143,7 +150,11 @@ class Harness:
         raw = self.stub.events[index]
         headers: dict[str, str]
         secret = WEBHOOK_SECRETS[self.provider]
-        if self.provider == "gocardless":
+        if self.provider == "mollie-classic":
+            # Unsigned: the payment's id; the door fetches what the stub holds for it now.
+            body = f"id={raw['id']}".encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        elif self.provider == "gocardless":
             body = json.dumps({"events": [raw]}).encode()
             headers = {"Webhook-Signature": gocardless_signature(body, secret)}
         else:
@@ -171,7 +182,7 @@ class Harness:
         return provider_api.ApiClient(
             provider=self.provider,
             base_url=self.settings.api_base_url,
-            headers=self.api.auth_headers(STUB_API_KEY),
+            headers=self.api.auth_headers(self.api_key),
             budget=provider_api.RateBudget(max_requests=max_requests, min_interval=0.0),
             timeout_seconds=timeout_seconds,
             sleep=self.sleeps.append,

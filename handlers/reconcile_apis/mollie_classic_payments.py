@@ -1,0 +1,119 @@
+"""Mollie (classic webhooks): state-level reconciliation from the Payments, Refunds and Chargebacks lists.
+
+Mollie lists objects, not events. Each run lists, newest first, `GET /v2/payments`, `GET /v2/refunds` and
+`GET /v2/chargebacks` (https://docs.mollie.com/reference/list-payments, /reference/list-refunds,
+/reference/list-chargebacks: `limit` up to 250, `from` = the id to start at, `_links.next.href` while more
+remain) back to the run's floor, and turns every object into the same facts the door derives from a
+fetched payment (`providers.mollie_classic.payment_facts` and its refund/chargeback readers): the same
+`<object id>:<state>` event ids and the same projected payloads. A fact the door already stored is a
+duplicate at the conditional write (or already in the seen-set); a fact it never got (a webhook lost,
+or Mollie gave up) is written with `origin: reconciler` and counted in `ReconciledMissing`.
+
+`LEVEL = "state"`: the reconciler lists back the whole window on every run (not from its checkpoint):
+an object created long ago changes state later (a bank transfer paid after days, a refund refunded after
+its creation, a chargeback reversed weeks later), and only its creation time orders the lists. A state
+that came and went between two runs (a refund `queued` then `refunded`) is seen only in its later state;
+money facts persist, so none is lost that way. States are read from the object as Mollie shows it at
+the run: a payment's `paid` fact stays listed while it is `paid` (refunds do not change its status).
+
+Credential: an organization access token with `payments.read` and `refunds.read` (chargebacks are read
+with `payments.read`: https://docs.mollie.com/docs/permissions), or the profile's API key.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from provider_api import ApiClient
+from providers import ProviderEvent
+from providers import mollie_classic as webhook_module
+from reconcile_apis import common
+from webhook_event import InvalidEventError
+
+LEVEL = "state"
+PROVIDER = "mollie-classic"
+DEFAULT_API_BASE_URL = webhook_module.DEFAULT_API_BASE_URL
+# Mollie keeps payments for good; the cap bounds what one run lists (each run lists its whole window).
+MAX_WINDOW_DAYS = 90
+API_KEY_SCOPE = "an organization access token with payments.read and refunds.read"
+PAGE_SIZE = 250
+# (path, the list's key under `_embedded`): each listed newest first.
+LISTS = (("/v2/payments", "payments"), ("/v2/refunds", "refunds"), ("/v2/chargebacks", "chargebacks"))
+
+
+def auth_headers(credential: str) -> dict[str, str]:
+    return webhook_module.auth_headers(credential)
+
+
+def set_up(client: ApiClient) -> None:
+    """Nothing to enable."""
+
+
+def pages(client: ApiClient, since: datetime.datetime, until: datetime.datetime) -> Iterator[list[dict[str, Any]]]:
+    """Every fact of the objects created since `since`, a page of objects at a time (`until` is not a bound:
+    a state is the object's now, whenever it was created)."""
+    for path, key in LISTS:
+        yield from _facts_of_list(client, path, key, since)
+
+
+def _facts_of_list(client: ApiClient, path: str, key: str, since: datetime.datetime) -> Iterator[list[dict[str, Any]]]:
+    call = f"GET {path}"
+    target: str = path
+    params: dict[str, str] | None = {"limit": str(PAGE_SIZE)}
+    while True:
+        page = client.request("GET", target, params=params)
+        embedded = page.get("_embedded")
+        if not isinstance(embedded, dict):
+            raise common.malformed(PROVIDER, call, "_embedded is missing")
+        objects = common.event_list(PROVIDER, call, embedded, key)
+        facts: list[dict[str, Any]] = []
+        older = False
+        for item in objects:
+            created = common.iso(PROVIDER, item.get("createdAt"), f"{key}[].createdAt")
+            if created < since:
+                older = True  # newest first: everything after this one is older still
+                break
+            facts.extend(_facts(key, item, call))
+        yield facts
+        next_link = (page.get("_links") or {}).get("next") if isinstance(page.get("_links"), dict) else None
+        if older or next_link is None:
+            return
+        href = next_link.get("href") if isinstance(next_link, dict) else None
+        if not isinstance(href, str) or not href:
+            raise common.malformed(PROVIDER, call, "_links.next.href is not a URL")
+        target, params = href, None  # the API's own next link (ApiClient refuses another host)
+
+
+def _facts(key: str, item: dict[str, Any], call: str) -> list[dict[str, Any]]:
+    """The facts of one listed object, each as the record the reconciler reads (`event_id`, `created`,
+    `provider_event`)."""
+    try:
+        if key == "payments":
+            # The list shows a payment without its refunds and chargebacks: those come from their own lists.
+            events = webhook_module.payment_facts({**item, "_embedded": {}})[:1]
+        elif key == "refunds":
+            parent = common.text_id(PROVIDER, item.get("paymentId"), "refunds[].paymentId")
+            events = [webhook_module._refund(item, parent, "refunds[]")]
+        else:
+            parent = common.text_id(PROVIDER, item.get("paymentId"), "chargebacks[].paymentId")
+            events = webhook_module._chargeback(item, parent, "chargebacks[]")
+    except InvalidEventError as error:
+        raise common.malformed(PROVIDER, call, f"{error.field or key}: {error.reason}") from None
+    return [{"id": event.provider_event_id, "created": event.timestamp, "event": event} for event in events]
+
+
+def event_id(raw: dict[str, Any]) -> str:
+    return str(raw["id"])
+
+
+def created(raw: dict[str, Any]) -> datetime.datetime:
+    moment: datetime.datetime = raw["created"]
+    return moment
+
+
+def provider_event(raw: dict[str, Any]) -> ProviderEvent:
+    # Already read by the webhook module's own readers (`_facts`): the same event the door would store.
+    event: ProviderEvent = raw["event"]
+    return event
