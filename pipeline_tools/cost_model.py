@@ -338,7 +338,9 @@ def as_dict(estimate_: Estimate) -> dict[str, Any]:
 # --- the reconciler (issue 19): its own lines, added through EXTRA_VOLUMES ------------------------------
 
 # Events per page of each provider's listing call (handlers/reconcile_apis/*.PAGE_SIZE; a test keeps them equal).
-RECONCILE_PAGE_SIZES = {"stripe": 100, "paddle": 200, "gocardless": 500, "square": 100}
+RECONCILE_PAGE_SIZES = {"stripe": 100, "paddle": 200, "gocardless": 500, "square": 100, "mollie-classic": 250}
+# State-level providers: every run lists its whole lookback (objects, not events), in these many lists.
+STATE_LEVEL_LISTS = {"mollie-classic": 3}  # payments, refunds, chargebacks
 # What one run publishes per source (handlers/reconciler.py `publish`) and alarms on (modules/reconciler.py).
 RECONCILE_METRICS_PER_SOURCE = 6
 RECONCILE_ALARMS_PER_SOURCE = 4
@@ -400,6 +402,14 @@ def reconcile_volumes(events: int, settings: PipelineSettings, item_bytes: int) 
         listed = share * (config.interval_minutes + config.overlap_minutes) / config.interval_minutes
         page = RECONCILE_PAGE_SIZES[source.provider]
         pages_per_run = max(1.0, math.ceil(listed / runs / page))
+        lists = STATE_LEVEL_LISTS.get(source.provider)
+        if lists is not None:
+            # A state-level run lists every object of its lookback (min(window, TTL - 1) days) again: each
+            # fact is listed and looked up in the seen-set on every run; only new ones are written.
+            lookback_days = min(config.window_days, settings.event_ttl_days - 1)
+            per_run = share * lookback_days / 30
+            listed = runs * per_run
+            pages_per_run = max(1, math.ceil(per_run / page)) + (lists - 1)
         volumes.append(ReconcileVolume(
             source=source.name, provider=source.provider, interval_minutes=config.interval_minutes, runs=runs,
             api_calls=runs * pages_per_run + (1 if source.provider == "square" else 0), events_listed=listed,

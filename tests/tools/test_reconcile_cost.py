@@ -116,3 +116,17 @@ def test_each_quiet_source_watchdog_is_one_alarm(tmp_path: Path) -> None:
     assert [(line.item, line.usd) for line in lines] == [
         ("watchdog: 1 quiet-source alarms (shop)", prices["cloudwatch_alarm_per_month"])
     ]
+
+
+def test_a_state_level_source_lists_its_whole_lookback_every_run(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, {"shop": {"provider": "mollie-classic", "reconcile": {}}})
+    lookback = min(90, settings.event_ttl_days - 1)
+    [few] = reconcile_volumes(200, settings, item_bytes=1169)  # < 250 in a lookback: one page of each list
+    assert few.api_calls == 720 * 3  # payments, refunds and chargebacks: one page each
+    # 100,000 facts a month: a run lists the lookback's share, 250 a page, plus one page of each other list.
+    [many] = reconcile_volumes(100_000, settings, item_bytes=1169)
+    per_run = 100_000 * lookback / 30
+    assert many.api_calls == 720 * (-(-per_run // 250) + 2)
+    assert many.events_listed == pytest.approx(720 * per_run)
+    assert many.state_read_units == pytest.approx(720 + 720 * per_run * 0.5)  # a seen-set look-up every run
+    assert many.state_write_units == 720 + 100_000  # only new facts are remembered
