@@ -26,6 +26,9 @@ from typing import Any
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "providers"
 STUB_API_KEY = "sandbox-read-only-key"
+# Mollie's stub answers a Mollie-shaped key: a mollie-classic source's door parses its secret as one
+# (handlers/providers/mollie_classic.py), and the sandbox puts this key in that secret and the API secret.
+MOLLIE_STUB_KEY = "test_SandboxMollieStub7Key0123456789"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -308,6 +311,9 @@ class MollieStub(ProviderStub):
     # An API answer, not a webhook: kept apart from the webhook samples of tests/fixtures/providers/.
     fixture_path = FIXTURES.parent / "provider_apis" / "mollie" / "get_payment_paid.json"
     PAYMENT_PATH = "/v2/payments"
+
+    def __init__(self, base_url: str = "", api_key: str = MOLLIE_STUB_KEY) -> None:
+        super().__init__(base_url, api_key)
 
     def make_event(self, index: int, created: datetime.datetime) -> dict[str, Any]:
         """Mollie's documented Get payment example (paid 10.00 EUR) with the id of `index`, created `created`."""

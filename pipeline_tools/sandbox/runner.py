@@ -39,7 +39,7 @@ from pipeline_tools.sandbox.gateway import GatewayResponse, SourceRoute, Webhook
 from pipeline_tools.sandbox.lambda_runtime import load_handlers
 from pipeline_tools.sandbox.live_log import LiveLog, request_lines, routing_lines
 from pipeline_tools.sandbox.provider_apis import ProviderApiServer, configured_port
-from pipeline_tools.sandbox.provider_stubs import STUB_API_KEY
+from pipeline_tools.sandbox.provider_stubs import MOLLIE_STUB_KEY, STUB_API_KEY
 from pipeline_tools.sandbox.reconcile_schedule import ReconcileScheduler, deployed_schedules, reconcile_line
 from pipeline_tools.sandbox.reload import HandlerReloader
 from pipeline_tools.sandbox.stream_poller import MappingSettings, StreamPoller
@@ -392,8 +392,13 @@ class Sandbox:
         os.environ["RECONCILE_SOURCES"] = json.dumps(configured, sort_keys=True, separators=(",", ":"))
         sys.modules["reconciler"]._SETTINGS_CACHE = None  # settings are read once per import
         secretsmanager = client(self.outputs, "secretsmanager")
-        for secret_arn in sorted((self.outputs.get("source_api_secret_arns") or {}).values()):
-            secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({"api_key": STUB_API_KEY}))
+        for source_name, secret_arn in sorted((self.outputs.get("source_api_secret_arns") or {}).items()):
+            key = (
+                self.provider_apis.stubs[source_name].api_key
+                if source_name in self.provider_apis.stubs
+                else STUB_API_KEY
+            )
+            secretsmanager.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({"api_key": key}))
         reconciler_logs = function_logs.LogGroupWriter(client(self.outputs, "logs"), f"/aws/lambda/{name}")
 
         def on_run(event: dict[str, Any], report: dict[str, Any] | None, lines: list[dict[str, Any]]) -> None:
@@ -448,7 +453,8 @@ class Sandbox:
             if entry is None:
                 raise SandboxError(f"source {name} has a secret but is not in the validator's SOURCES")
             provider = entry["provider"]
-            secret = random_secret(provider)
+            # A mollie-classic door fetches from the sandbox's Mollie stub: its secret is the stub's key.
+            secret = MOLLIE_STUB_KEY if provider == "mollie-classic" else random_secret(provider)
             secretsmanager.put_secret_value(SecretId=arn, SecretString=json.dumps({"secrets": [secret]}))
             found[name] = {"provider": provider, "secret": secret}
             for option in ("public_key", "notification_url"):
