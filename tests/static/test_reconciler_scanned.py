@@ -15,7 +15,7 @@ pytestmark = pytest.mark.static
 def test_the_scanned_sources_configuration_holds_every_reconciler_resource(sources_app: SynthesizedApp) -> None:
     env = SOURCES_ENVIRONMENT
     reconciling = sorted(s.name for s in load_settings(env).sources if s.reconcile is not None)
-    assert reconciling == ["gocardless", "paddle", "square", "stripe"]
+    assert reconciling == ["gocardless", "mollie-classic", "paddle", "square", "stripe"]
     resources = sources_app.config(f"webhook-pipeline-{env}")["resource"]
 
     def names(resource_type: str, key: str = "name") -> set[str]:
