@@ -18,7 +18,8 @@ Money facts (`FACTS` and the status tables below; docs/providers/square.md links
 sends one `*.created` and then a `*.updated` for every change of any field, so the fact is taken from
 the object's status, not from the kind: a payment whose `status` is COMPLETED (`total_money`: amount plus
 tip, what was captured; never `approved_money`, the authorization), a refund whose `status` is COMPLETED
-(its own `amount_money`), a dispute whose `state` is EVIDENCE_REQUIRED (withdrawn: `opened`), WON or
+(its own `amount_money`), a dispute whose `state` is EVIDENCE_REQUIRED or PROCESSING (a chargeback, withdrawn: `opened`; an
+inquiry, INQUIRY_*, withdraws nothing and may escalate to either on the same dispute), WON or
 LOST/ACCEPTED (`amount_money`, the disputed amount). Square states such a status again in later updates
 (a completed payment is updated when its processing fee is known; `refund.created` may already be
 COMPLETED and be followed by `refund.updated`), so a delivery that states a money fact gets a stable
@@ -78,7 +79,10 @@ DISPUTE_STATE: Mapping[str, str] = {
     "INQUIRY_PROCESSING": "pending",
     "INQUIRY_CLOSED": "canceled",
     "EVIDENCE_REQUIRED": "opened",  # a chargeback: the disputed amount is withdrawn
-    "PROCESSING": "pending",  # evidence submitted, waiting for the bank: nothing moves
+    # A chargeback waiting for the bank: the withdrawal stands. An inquiry can escalate straight to it
+    # (no EVIDENCE_REQUIRED on the way), so it states the withdrawal too; after EVIDENCE_REQUIRED the
+    # derived id `dispute:<id>:opened` makes it a duplicate, so the withdrawal is booked once either way.
+    "PROCESSING": "opened",
     "WON": "won",
     "LOST": "lost",
     "ACCEPTED": "lost",  # the seller accepted the chargeback: the withdrawal stands
