@@ -532,8 +532,15 @@ SAMPLES = [
     Sample(
         "mollie/nextgen_payment-link.paid_full.json",
         (
+            # A snapshot of the link, naming no payment: a lifecycle fact (the payment's payment.paid is the money).
             Expected(
-                "event_GvJ8WHrp5isUdRub9CJyH", "payment-link.paid", "payment", "24.95", "EUR", "2024-12-16T15:57:04Z"
+                "event_GvJ8WHrp5isUdRub9CJyH",
+                "payment-link.paid",
+                "other",
+                "24.95",
+                "EUR",
+                "2024-12-16T15:57:04Z",
+                outcome="succeeded",
             ),
         ),
     ),
