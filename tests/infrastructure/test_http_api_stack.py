@@ -176,3 +176,10 @@ def test_the_capacity_model_names_the_http_api_route_throttle(settings: Any) -> 
     assert plan.stages[0].name == "API Gateway HTTP API route throttle"
     assert "per route" in plan.stages[0].limit
     assert not any(stage.name.startswith("WAF") for stage in plan.stages)
+
+
+def test_the_plan_review_has_a_rule_for_every_type_of_the_http_api_stack(stack: dict[str, Any]) -> None:
+    from pipeline_tools.review.plan_rules import ACCESS_ATTRIBUTE_PATTERN, has_rule
+
+    assert [kind for kind in stack["resource"] if kind.startswith("aws_apigatewayv2") and not has_rule(kind)] == []
+    assert ACCESS_ATTRIBUTE_PATTERN.search("authorization_type")  # a route opened or closed is shown
