@@ -204,7 +204,8 @@ def estimate(
     log_months_kept = min(settings.log_retention_days / 30, 12)
     # A delivery's trace holds the stage's and the validator's segments (one decision, at the stage);
     # the router's invocations are traced on their own at Lambda's fixed 1/s + 5 %.
-    rule = r.sampling_rule and settings.xray_sampling_rule
+    # An HTTP API records no trace: the validator's active tracing samples at Lambda's fixed 1/s + 5 %.
+    rule = r.sampling_rule and settings.xray_sampling_rule and settings.front_door == "rest"
     stage_rate = a.xray_rule_rate if rule else a.xray_rate
     stage_reservoir = (
         a.xray_rule_reservoir_per_second if rule and r.sampling_without_reservoir else a.xray_reservoir_per_second
@@ -216,7 +217,7 @@ def estimate(
     # reader; Logs: 3 log groups; Secrets Manager: one Decrypt per GetSecretValue.
     kms_requests = data_key_periods * (2 * 4 + 2 + 3) + secret_reads
     lines = [
-        Line("API Gateway", f"{events:,} REST requests", events / 1e6 * p["api_gateway_rest_per_million_requests"]),
+        front_door_line(events, payload_bytes, settings, p),
         Line("Lambda", f"validator: {events:,} invocations x {math.ceil(a.validator_cpu_ms + a.aws_round_trip_ms)} ms "
              f"at {settings.validator_memory_mb} MB (arm64)",
              _lambda_cost(events, a.validator_cpu_ms + a.aws_round_trip_ms, settings.validator_memory_mb, p)),
@@ -262,6 +263,49 @@ def estimate(
     for extra in (*EXTRA_VOLUMES, *cost_consumer.LINES):
         lines.extend(extra(volumes))
     return Estimate(events_per_month, payload_bytes, lines)
+
+
+# HTTP APIs meter a request in 512 KB increments (a 513 KB body is two requests); the validator takes
+# at most 100 KB, so a delivery is one. REST APIs bill a request as one whatever its size.
+HTTP_API_METERING_BYTES = 512 * 1024
+
+
+def front_door_line(events: int, payload_bytes: int, settings: PipelineSettings, prices: dict[str, float]) -> Line:
+    """The API Gateway line: `events` requests on the REST API or, with `front_door: "http_api"`, on the
+    HTTP API (docs/FRONT-DOOR.md). List prices of the first tier (REST: 333 M, HTTP: 300 M a month)."""
+    if settings.front_door == "http_api":
+        metered = events * math.ceil(payload_bytes / HTTP_API_METERING_BYTES)
+        return Line(
+            "API Gateway",
+            f"{events:,} HTTP API requests",
+            metered / 1e6 * prices["api_gateway_http_per_million_requests"],
+        )
+    return Line(
+        "API Gateway", f"{events:,} REST requests", events / 1e6 * prices["api_gateway_rest_per_million_requests"]
+    )
+
+
+# The front doors compared in docs/FRONT-DOOR.md and docs/PERFORMANCE.md: (label, front_door, waf_enabled).
+FRONT_DOOR_CHOICES = (
+    ("REST API", "rest", False),
+    ("REST API + WAF", "rest", True),
+    ("HTTP API", "http_api", False),
+)
+
+
+def front_door_table(payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None) -> str:
+    """Per-million cost at 1 M, 10 M and 100 M events a month for each front door (Markdown); the API
+    Gateway + WAF share of it in brackets."""
+    rows = ["| | " + " | ".join(f"{v // 1_000_000} M/month" for v in VOLUMES) + " |", "|---|" + "---:|" * len(VOLUMES)]
+    for label, front_door, waf in FRONT_DOOR_CHOICES:
+        chosen = dataclasses.replace(settings, front_door=front_door, waf_enabled=waf)
+        cells = []
+        for volume in VOLUMES:
+            result = estimate(volume, payload_bytes, chosen, assumptions)
+            door = sum(line.usd for line in result.lines if line.service in ("API Gateway", "WAF"))
+            cells.append(f"${result.per_million_events_usd:.2f} (${door / volume * 1e6:.2f})")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def _log_usd(gb: float, volumes: Volumes) -> float:
