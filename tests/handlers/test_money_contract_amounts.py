@@ -248,7 +248,9 @@ CHECKOUT_DOCUMENT = json.loads(
     (money.PROVIDER_EXPONENTS_DIR / "checkout.json").read_text(encoding="utf-8")
 )  # fmt: skip
 PINNED = {row["currency"]: row["exponent"] for row in CHECKOUT_DOCUMENT["rows"]}
-EXCLUDED = set(CHECKOUT_DOCUMENT["all_other"]["excluding"])
+# ISO 4217 fund codes and an accounting unit: not currencies a payment is made in, never in Checkout.com's
+# lists; its "all other currencies" are payment currencies (provider_exponents/checkout.json, `all_other`).
+EXCLUDED = {"BOV", "CHE", "CHW", "COU", "MXV", "USN", "UYI", "XAD"}
 EVERY_CODE = sorted(set(money.ISO_EXPONENTS) | set(money.HISTORIC_EXPONENTS) | money.NO_MINOR_UNIT | set(PINNED))
 
 
@@ -260,6 +262,11 @@ def _documented(code: str) -> int | None:
     if code in money.ISO_EXPONENTS and code not in EXCLUDED:
         return 2
     return None
+
+
+def test_the_file_excludes_exactly_the_fund_codes() -> None:
+    assert set(CHECKOUT_DOCUMENT["all_other"]["excluding"]) == EXCLUDED
+    assert CHECKOUT_DOCUMENT["all_other"]["source"].startswith(CHECKOUT_DOCUMENT["source"])
 
 
 @pytest.mark.parametrize("code", EVERY_CODE)
