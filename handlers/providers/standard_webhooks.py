@@ -15,8 +15,12 @@ read from `currency_field`. An event without a value at `amount_field` carries n
 The money fact (docs/providers/standard-webhooks.md, "The payload contract"): a generic sender's kinds
 mean nothing until the source's `type_map` maps them, and the outcome policy is, in this order, the
 `type_map` entry's `outcome`, else the value at `outcome_field` (one of `money_facts.OUTCOMES`, taken for
-the kinds `type_map` maps and ignored for the others, which stay unknown), else the mapped type's usual
-money outcome (`payment`/`refund` succeeded, `dispute` opened). A mapped kind whose stated outcome is
+the kinds `type_map` maps and ignored for the others, which stay unknown), else, only for a source that
+sets no `outcome_field`, the mapped type's usual money outcome (`payment`/`refund` succeeded, `dispute`
+opened): with `outcome_field` set, a null or absent value there is parked (`missing_outcome`), never
+booked as `succeeded`. A money fact without an object id or an amount is parked (`missing_object_id`,
+`missing_amount`, sources.canonical); a negative or unbounded amount, or a major-unit one finer than
+its currency's exponent, is a 400 (`invalid_amount`). A mapped kind whose stated outcome is
 another word (`paid`, `declined`) and whose `type_map` entry sets none is stored and parked in
 unrouted-events (`unknown_outcome`, alarmed), never guessed: give the kind an outcome in `type_map` and
 replay it. `object_id_field` and `parent_object_id_field` name strings (1-256 characters),
