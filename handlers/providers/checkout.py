@@ -42,6 +42,8 @@ HEADER = "cko-signature"
 # How Checkout.com's API writes amounts, where it differs from ISO 4217.
 # https://www.checkout.com/docs/payments/accept-payments/format-the-amount-value: whole units, thousandths,
 # hundredths for "all other currencies" (so CLP and CLF are 2 at Checkout.com): the rows and why in the file.
+# A closed table (`money.ClosedExponents`): a code Checkout.com does not document (withdrawn, fund codes)
+# has no exponent here and its event is parked, never divided by a guessed 100.
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("checkout")  # provider_exponents/checkout.json
 
 

@@ -35,6 +35,10 @@ from webhook_signature import SignatureError  # noqa: F401 - what verify raises,
 SECRET_FORMAT = "the webhook endpoint secret, as text"  # noqa: S105
 OPTIONS: frozenset[str] = frozenset()
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("gocardless")  # provider_exponents/gocardless.json
+# GoCardless events carry no amounts (docs/providers/gocardless.md): its money facts reach their queues
+# without one, as before; for every other provider a money fact without an amount is parked
+# (`missing_amount`, sources.canonical).
+AMOUNTS_IN_EVENTS = False
 SIGNATURE_HEADER = "webhook-signature"
 
 # https://developer.gocardless.com/api-reference#event-types-payment (and #event-types-refund,

@@ -15,8 +15,12 @@ read from `currency_field`. An event without a value at `amount_field` carries n
 The money fact (docs/providers/standard-webhooks.md, "The payload contract"): a generic sender's kinds
 mean nothing until the source's `type_map` maps them, and the outcome policy is, in this order, the
 `type_map` entry's `outcome`, else the value at `outcome_field` (one of `money_facts.OUTCOMES`, taken for
-the kinds `type_map` maps and ignored for the others, which stay unknown), else the mapped type's usual
-money outcome (`payment`/`refund` succeeded, `dispute` opened). A mapped kind whose stated outcome is
+the kinds `type_map` maps and ignored for the others, which stay unknown), else, only for a source that
+sets no `outcome_field`, the mapped type's usual money outcome (`payment`/`refund` succeeded, `dispute`
+opened): with `outcome_field` set, a null or absent value there is parked (`missing_outcome`), never
+booked as `succeeded`. A money fact without an object id or an amount is parked (`missing_object_id`,
+`missing_amount`, sources.canonical); a negative or unbounded amount, or a major-unit one finer than
+its currency's exponent, is a 400 (`invalid_amount`). A mapped kind whose stated outcome is
 another word (`paid`, `declined`) and whose `type_map` entry sets none is stored and parked in
 unrouted-events (`unknown_outcome`, alarmed), never guessed: give the kind an outcome in `type_map` and
 replay it. `object_id_field` and `parent_object_id_field` name strings (1-256 characters),
@@ -88,6 +92,13 @@ def receive(
     amount, unit, code = _amount(document, options)
     version = _optional(document, options.get("object_version_field"), _version)
     stated = _optional(document, options.get("outcome_field"), _outcome)
+    fields: dict[str, str] = {}
+    if stated is not None and stated not in money_facts.OUTCOMES:
+        fields["stated_outcome"] = stated[:64]
+    elif stated is None and options.get("outcome_field"):
+        # The source says where the outcome is and this event has none there: parked (`missing_outcome`,
+        # sources.canonical) for a kind type_map maps without an outcome, never the type's default.
+        fields["outcome_missing"] = "true"
     return [
         ProviderEvent(
             provider_event_id=common.event_id(webhook_id, "webhook-id"),
@@ -98,7 +109,7 @@ def receive(
             amount_unit=unit,
             currency=code,
             outcome=stated if stated in money_facts.OUTCOMES else None,
-            fields={"stated_outcome": stated[:64]} if stated and stated not in money_facts.OUTCOMES else {},
+            fields=fields,
             object_id=_optional(document, options.get("object_id_field"), _object_id),
             parent_object_id=_optional(document, options.get("parent_object_id_field"), _object_id),
             object_version=microseconds(timestamp) if version is None else version,
@@ -159,6 +170,10 @@ def _amount(document: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[De
             raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} must be a number", amount_field)
         raw = Decimal(raw)
     value = Decimal(raw)
+    if value < 0:  # a money fact's direction is its (type, outcome); the amount is what moved, never below 0
+        raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} must not be negative", amount_field)
+    if value.adjusted() >= 30:  # what a string may hold (`_NUMERIC`), also for a JSON number such as 1e999999
+        raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} is too large", amount_field)
     if unit == "minor" and value != value.to_integral_value():
         raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} must be an integer count of minor units", amount_field)
     currency_field = options.get("currency_field")
