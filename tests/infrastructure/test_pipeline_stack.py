@@ -124,6 +124,12 @@ def test_functions_are_python311_arm64_traced_with_their_log_group_first(
     assert function["handler"] == handler
     assert function["memory_size"] == memory
     assert function["tracing_config"] == {"mode": "Active"}
+    # No START/END/REPORT per invocation; application lines (the EMF metrics line among them) stay at INFO.
+    assert function["logging_config"] == {
+        "log_format": "JSON",
+        "application_log_level": "INFO",
+        "system_log_level": "WARN",
+    }
     assert any(dep.startswith("aws_cloudwatch_log_group.") for dep in function["depends_on"])
     log_group = by_name(pipeline, "aws_cloudwatch_log_group")[f"/aws/lambda/{name}"]
     assert log_group["retention_in_days"] == 365
