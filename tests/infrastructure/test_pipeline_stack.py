@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from modules.access_log import ACCESS_LOG_FIELDS, UNTRIMMED_ACCESS_LOG_FIELDS, typical_line_bytes
 from tests.infrastructure.assertions import assert_has_resource_with, by_name, policy_statements, resources
 
 ENV = "test"
@@ -202,6 +203,10 @@ def test_stage_traces_logs_as_json_and_never_logs_bodies(pipeline: dict) -> None
     assert stage["xray_tracing_enabled"] is True
     access_format = json.loads(stage["access_log_settings"]["format"])
     assert "requestId" in access_format and not any("body" in value.lower() for value in access_format.values())
+    # Trimmed by issue 20 to what operators use (modules/access_log.py says what each field is for).
+    assert access_format == ACCESS_LOG_FIELDS
+    assert {"requestId", "sourceIp", "resourcePath", "status", "errorMessage", "xrayTraceId"} <= set(access_format)
+    assert typical_line_bytes() < typical_line_bytes(UNTRIMMED_ACCESS_LOG_FIELDS) - 60
     [settings] = resources(pipeline, "aws_api_gateway_method_settings")
     assert settings["settings"]["data_trace_enabled"] is False
     assert settings["settings"]["metrics_enabled"] is True
