@@ -42,6 +42,11 @@ def held_out() -> list[Path]:
     return [paths[-1] for paths in by_provider.values() if len(paths) > 1]
 
 
+def held_out_names() -> list[str]:
+    """`held_out`, as paths under tests/fixtures/providers."""
+    return [str(path.relative_to(SAMPLES)) for path in held_out()]
+
+
 def training() -> list[Path]:
     excluded = set(held_out())
     return [path for path in samples() if path not in excluded]

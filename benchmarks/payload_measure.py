@@ -64,19 +64,23 @@ def stored_items(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _cpu_us(text: str, codec: str) -> float:
+def _cpu_us(text: str, codec: str, repeats: int) -> float:
     import payload_codec
 
     samples = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         start = time.process_time_ns()
         payload_codec.payload_attributes(text, codec)
         samples.append(time.process_time_ns() - start)
     return statistics.median(samples) / 1000
 
 
-def measure(paths: list[Path]) -> list[dict[str, Any]]:
-    """Per stored item: payload bytes, item bytes and write units with each codec, compress µs."""
+def measure(paths: list[Path], repeats: int = REPEATS) -> list[dict[str, Any]]:
+    """Per stored item: payload bytes, item bytes and write units with each codec, compress µs (median of
+    `repeats` calls). Sets the handlers' environment in this process: run it in a process of its own."""
+    from benchmarks.handler_cpu import _environment
+
+    _environment()
     import payload_codec
 
     rows = []
@@ -94,8 +98,8 @@ def measure(paths: list[Path]) -> list[dict[str, Any]]:
             assert payload_codec.stored_payload(attributes) == text
             size = item_bytes({**rest, **attributes})
             stored = len(attributes["payload_z"]["B"]) if "payload_z" in attributes else len(text.encode())
-            row[codec] = {"item_bytes": size, "write_units": -(-size // WRITE_UNIT_BYTES),
-                          "ratio": stored / len(text.encode()), "compress_us": _cpu_us(text, codec)}  # fmt: skip
+            row[codec] = {"item_bytes": size, "stored_bytes": stored, "write_units": -(-size // WRITE_UNIT_BYTES),
+                          "ratio": stored / len(text.encode()), "compress_us": _cpu_us(text, codec, repeats)}  # fmt: skip
         rows.append(row)
     return rows
 
@@ -126,3 +130,9 @@ def report() -> str:
             lines.append(f"  {codec}: {within}/{len(rows)} items <= 1,024 B; median ratio of payloads >= 1 KB "
                          f"{statistics.median(big):.3f}; median compress {statistics.median(r[codec]['compress_us'] for r in rows):.0f} us")  # fmt: skip
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the cost model's test: `python -m benchmarks.payload_measure SAMPLE...` -> JSON rows
+    import sys
+
+    print(json.dumps(measure([SAMPLES / name for name in sys.argv[1:]], repeats=1)))
