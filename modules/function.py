@@ -23,8 +23,8 @@ from modules.lambda_package import LambdaPackage
 RUNTIME = "python3.11"
 ARCHITECTURE = "arm64"
 # Lambda's advanced logging controls for the per-event functions (issue 20): platform lines at WARN drop
-# the START/END/REPORT lines of every invocation (~330 B each, $18 a month at 100 M events) and keep
-# init errors, timeouts and crashes. Log-level filtering needs the JSON format. Application lines stay at
+# the START/END/REPORT lines of every invocation (~330 B, filed at INFO; $18 a month at 100 M events);
+# platform events at WARN and above still come through. Log-level filtering needs the JSON format. Application lines stay at
 # INFO: Lambda files a stdout JSON line without a `level` (the EMF metrics line) as INFO, so a higher
 # level would drop the metrics; Powertools' own JSON lines and print()ed lines pass through unchanged.
 # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
