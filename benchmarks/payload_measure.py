@@ -4,7 +4,7 @@ Each held-out sample (benchmarks/payload_dictionary.py `held_out`, never seen by
 goes through the validator with AWS stubbed at botocore's `before-send` (benchmarks/stubbed_aws.py), so
 the items measured are the ones it stores, attributes and all; each item's payload is then stored both
 ways (`payload_codec.payload_attributes(text, codec)`) and its DynamoDB size computed. CPU: the median of
-`REPEATS` calls of `payload_attributes` per codec, interleaved, in process time.
+`REPEATS` calls of `payload_attributes` per sample and codec (one codec after the other), in process time.
 """
 
 from __future__ import annotations
