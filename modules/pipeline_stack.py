@@ -175,6 +175,8 @@ class WebhookPipelineStack(TerraformStack):
             kms_key_arn=key_arn,
             log_retention_days=settings.log_retention_days,
             aws=aws,
+            # Both run per event: no START/END/REPORT line per invocation (modules/function.py).
+            quiet_platform_logs=True,
         )
         validator = PipelineFunction(
             self,
