@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import emf_template
+import enrichment
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,10 +29,11 @@ import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
 from errors import MALFORMED_BODY, NO_EVENTS, PAYLOAD_TOO_LARGE, RESERVED_EVENT_ID, UNKNOWN_SOURCE
 from http_response import json_response
+from provider_api import ProviderApiError
 from providers import ProviderEvent, WebhookRequest
 from providers.common import strong_enough
 from routed_message import UndeliverableMessageError
-from sdk_config import SDK_CONFIG, time_left_for_another_call
+from sdk_config import ANSWER_MARGIN_SECONDS, SDK_CONFIG, time_left_for_another_call, worst_case_call_seconds
 from sources import Source, UnknownSourceError, canonical, load_sources, request_url, source_name
 from sources import keys as source_keys
 from strict_json import JsonDecodeError, decode_utf8
@@ -404,6 +406,42 @@ def _source_keys(source: Source) -> list[Any]:
         ) from error
 
 
+def _api_key(source: Source) -> str:
+    """The `api_key` of the source's API secret (`SOURCES.<name>.enrich.api_secret`), cached like the
+    signing secrets. Raises `SigningSecretUnavailableError` (answered 503), never naming the value."""
+
+    def parse(value: dict[str, Any]) -> ParsedSecret:
+        key = value["api_key"]
+        if not isinstance(key, str) or not key.strip():
+            raise TypeError("api_key is empty")
+        return ParsedSecret([key], complete=True)
+
+    settings = source.options[enrichment.OPTION]
+    try:
+        return _secrets.get(settings["api_secret"], parse)[0]
+    except SecretUnusableError as error:
+        raise SigningSecretUnavailableError(
+            f'cannot use the API secret of source {source.name} ({error}): set it to {{"api_key": "<read-only key>"}}'
+        ) from error
+
+
+def enrich_at_the_door(source: Source, provider_events: list[ProviderEvent]) -> list[ProviderEvent]:
+    """The money facts' amounts fetched from the provider's API (handlers/enrichment.py), every wait ending
+    early enough that one worst-case conditional write and the answer still fit in the function's time
+    (tests/handlers/test_retry_budget.py). Raises `ProviderApiError`, `SigningSecretUnavailableError`
+    (answer 503) or `InvalidEventError` (`amount_not_found`: refused and kept)."""
+    if not any(enrichment.needs_amount(source, event) for event in provider_events):
+        return provider_events  # no money fact in this delivery: no secret read, no call
+    settings = source.options[enrichment.OPTION]
+    deadline = _deadline - worst_case_call_seconds() - ANSWER_MARGIN_SECONDS
+    client = enrichment.door_client(
+        source.provider_id, settings["api_base_url"], _api_key(source), None if deadline == float("inf") else deadline
+    )
+    fetched = enrichment.enrich(source, provider_events, client)
+    metrics.add_metric(name="AmountsFetched", unit=MetricUnit.Count, value=client.budget.used)
+    return fetched
+
+
 def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], body: bytes,
                     now: datetime.datetime, clock: int) -> dict[str, Any]:  # fmt: skip
     """`POST /webhook/<name>`: verified the way the source's provider signs, mapped to canonical events."""
@@ -441,6 +479,18 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
         return refused(error)
     if not provider_events:
         return refused(InvalidEventError(NO_EVENTS, "the delivery carries no event"))
+    if enrichment.enabled(source):
+        try:
+            provider_events = enrich_at_the_door(source, provider_events)
+        except InvalidEventError as error:
+            return refused(error)
+        except (ProviderApiError, SigningSecretUnavailableError) as error:
+            # Never a 2xx without the amount: GoCardless retries a non-2xx (up to 8 times), and the
+            # reconciler, which enrichment requires, lists the event later if every retry fails.
+            metrics.add_metric(name="AmountFetchFailed", unit=MetricUnit.Count, value=1)
+            logger.error("amounts not fetched; answering 503 so the provider retries", extra={"problem": str(error)})
+            return json_response(503, {"error": "unavailable", "message": "amounts not fetched; retry later"},
+                                 {"Retry-After": "5"})  # fmt: skip
     try:
         # Every event of a batch is admitted before anything is written: all or nothing at the door.
         items = admit_events(source, provider_events, now)
