@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import threading
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -45,6 +46,8 @@ DOOR_MAX_ATTEMPTS = 2
 # larger backlog of money facts is fetched over the retries, the cache keeping what each got).
 DOOR_MAX_REQUESTS = 50
 CACHE_SIZE = 4096
+# How the door waits between attempts (a test replaces it to count the waits instead of sleeping).
+SLEEP = time.sleep
 
 
 class AmountCache:
@@ -154,4 +157,5 @@ def door_client(provider: str, base_url: str, credential: str, deadline: float |
         timeout_seconds=DOOR_TIMEOUT_SECONDS,
         max_attempts=DOOR_MAX_ATTEMPTS,
         deadline=deadline,
+        sleep=SLEEP,
     )
