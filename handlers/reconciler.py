@@ -14,8 +14,9 @@ authentication is the API call itself: TLS to the provider's configured host wit
 
 Environment: `EVENTS_TABLE_NAME`, `EVENT_TTL_DAYS`, `RECONCILER_STATE_TABLE`, `RECONCILE_SOURCES`
 (JSON `{"<name>": {"provider", "api_secret_arn", "api_base_url", "window_days", "overlap_minutes",
-"max_requests_per_run", "type_map", "route_unmapped"}}`, written at synth). The API secret's
-SecretString is `{"api_key": "<the provider's read-only key>"}`.
+"max_requests_per_run", "type_map", "route_unmapped", "enrich"}}`, written at synth). The API secret's
+SecretString is `{"api_key": "<the provider's read-only key>"}`. `enrich` (GoCardless): a listed money fact
+gets its amount from the API through the door's own function (handlers/enrichment.py) before it is written.
 """
 
 from __future__ import annotations

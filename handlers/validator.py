@@ -3,7 +3,9 @@
 The response is 2xx only after the conditional write has succeeded, and only for an event whose
 routed message SQS will accept (README, "The admission contract"); an AWS failure is 5xx so the
 sender retries, and nothing else is. Codes: 202 stored, 200 duplicate, 400 bad body, 401 bad
-signature, 404 unknown source, 409 conflict, 413 too large, 500/503 AWS failures.
+signature, 404 unknown source, 409 conflict, 413 too large, 500/503 AWS failures; for a source with
+`"enrich": true` (GoCardless) also 503 when a money fact's amount could not be fetched and 422
+`amount_not_found` when the provider's API does not know its object (handlers/enrichment.py).
 """
 
 from __future__ import annotations
