@@ -15,12 +15,11 @@ import binascii
 import datetime
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
 import emf_template
-import enrichment
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -31,7 +30,6 @@ import quarantine
 from canonical_event import CanonicalEvent, NotStorableError
 from errors import MALFORMED_BODY, NO_EVENTS, PAYLOAD_TOO_LARGE, RESERVED_EVENT_ID, UNKNOWN_SOURCE
 from http_response import json_response
-from provider_api import ProviderApiError
 from providers import ProviderEvent, WebhookRequest
 from providers.common import strong_enough
 from routed_message import UndeliverableMessageError
@@ -408,6 +406,11 @@ def _source_keys(source: Source) -> list[Any]:
         ) from error
 
 
+# `SOURCES.<name>.enrich`: the source fetches its money facts' amounts (handlers/enrichment.py, imported only
+# then: a pipeline without such a source loads no HTTP client at a cold start).
+ENRICH_OPTION = "enrich"
+
+
 def _api_key(source: Source) -> str:
     """The `api_key` of the source's API secret (`SOURCES.<name>.enrich.api_secret`), cached like the
     signing secrets. Raises `SigningSecretUnavailableError` (answered 503), never naming the value."""
@@ -418,7 +421,7 @@ def _api_key(source: Source) -> str:
             raise TypeError("api_key is empty")
         return ParsedSecret([key], complete=True)
 
-    settings = source.options[enrichment.OPTION]
+    settings = source.options[ENRICH_OPTION]
     try:
         return _secrets.get(settings["api_secret"], parse)[0]
     except SecretUnusableError as error:
@@ -432,9 +435,11 @@ def enrich_at_the_door(source: Source, provider_events: list[ProviderEvent]) -> 
     early enough that one worst-case conditional write and the answer still fit in the function's time
     (tests/handlers/test_retry_budget.py). Raises `ProviderApiError`, `SigningSecretUnavailableError`
     (answer 503) or `InvalidEventError` (`amount_not_found`: refused and kept)."""
+    import enrichment
+
     if not any(enrichment.needs_amount(source, event) for event in provider_events):
         return provider_events  # no money fact in this delivery: no secret read, no call
-    settings = source.options[enrichment.OPTION]
+    settings = source.options[ENRICH_OPTION]
     deadline = _deadline - worst_case_call_seconds() - ANSWER_MARGIN_SECONDS
     client = enrichment.door_client(
         source.provider_id, settings["api_base_url"], _api_key(source), None if deadline == float("inf") else deadline
@@ -442,6 +447,25 @@ def enrich_at_the_door(source: Source, provider_events: list[ProviderEvent]) -> 
     fetched = enrichment.enrich(source, provider_events, client)
     metrics.add_metric(name="AmountsFetched", unit=MetricUnit.Count, value=client.budget.used)
     return fetched
+
+
+def _enriched_or_answer(
+    source: Source, provider_events: list[ProviderEvent], refused: Callable[[InvalidEventError], dict[str, Any]]
+) -> list[ProviderEvent] | dict[str, Any]:
+    """`enrich_at_the_door`, or the answer when it failed: never a 2xx without the amount. A fetch that may
+    succeed later is 503 (GoCardless retries, up to 8 times, and the reconciler, which enrichment requires,
+    lists the event later if every retry fails); an object the API does not know is refused and kept."""
+    from provider_api import ProviderApiError
+
+    try:
+        return enrich_at_the_door(source, provider_events)
+    except InvalidEventError as error:
+        return refused(error)
+    except (ProviderApiError, SigningSecretUnavailableError) as error:
+        metrics.add_metric(name="AmountFetchFailed", unit=MetricUnit.Count, value=1)
+        logger.error("amounts not fetched; answering 503 so the provider retries", extra={"problem": str(error)})
+        return json_response(503, {"error": "unavailable", "message": "amounts not fetched; retry later"},
+                             {"Retry-After": "5"})  # fmt: skip
 
 
 def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], body: bytes,
@@ -481,18 +505,11 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
         return refused(error)
     if not provider_events:
         return refused(InvalidEventError(NO_EVENTS, "the delivery carries no event"))
-    if enrichment.enabled(source):
-        try:
-            provider_events = enrich_at_the_door(source, provider_events)
-        except InvalidEventError as error:
-            return refused(error)
-        except (ProviderApiError, SigningSecretUnavailableError) as error:
-            # Never a 2xx without the amount: GoCardless retries a non-2xx (up to 8 times), and the
-            # reconciler, which enrichment requires, lists the event later if every retry fails.
-            metrics.add_metric(name="AmountFetchFailed", unit=MetricUnit.Count, value=1)
-            logger.error("amounts not fetched; answering 503 so the provider retries", extra={"problem": str(error)})
-            return json_response(503, {"error": "unavailable", "message": "amounts not fetched; retry later"},
-                                 {"Retry-After": "5"})  # fmt: skip
+    if source.options.get(ENRICH_OPTION):
+        enriched = _enriched_or_answer(source, provider_events, refused)
+        if isinstance(enriched, dict):
+            return enriched
+        provider_events = enriched
     try:
         # Every event of a batch is admitted before anything is written: all or nothing at the door.
         items = admit_events(source, provider_events, now)
