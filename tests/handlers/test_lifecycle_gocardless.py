@@ -163,3 +163,27 @@ def test_enriched_any_order_and_any_repeats_sum_to_the_ledger(cancelled: bool, d
     order = data.draw(lifecycle.orderings(len(deliveries)))
     result, _ = run_enriched([deliveries[index] for index in order])
     lifecycle.assert_ledger(result, deliveries)
+
+
+def test_a_type_map_money_fact_without_an_object_to_fetch_is_refused_not_guessed() -> None:
+    """`type_map` can make a kind a money fact whose resource has no amount (a mandate): `amount_not_found`,
+    no call; and a kind mapped away from money is not fetched."""
+    import pytest
+
+    from webhook_event import InvalidEventError
+
+    settings = {"api_secret": "x", "api_base_url": "https://api.test"}
+    mapped = lifecycle.source(
+        "gocardless", options={"enrich": settings},
+        type_map={"mandates.active": "payment", "payments.confirmed": "other"},
+    )  # fmt: skip
+    mandate = delivery(event(2, "mandates", "active", {"mandate": "MD1"}))
+    confirmed = delivery(event(5, "payments", "confirmed", PM))
+    api = FakeApi()
+    with pytest.raises(InvalidEventError) as refused:
+        lifecycle.run(mapped, [mandate], secrets=[SECRET], now=NOW,
+                      enrich=lambda events: enrichment.enrich(mapped, events, api, enrichment.AmountCache()))  # type: ignore[arg-type]  # fmt: skip
+    assert refused.value.reason == "amount_not_found" and api.calls == []
+    result = lifecycle.run(mapped, [confirmed], secrets=[SECRET], now=NOW,
+                           enrich=lambda events: enrichment.enrich(mapped, events, api, enrichment.AmountCache()))  # type: ignore[arg-type]  # fmt: skip
+    assert api.calls == [] and all(not result.money[queue] for queue in lifecycle.MONEY_QUEUES)
