@@ -32,9 +32,9 @@ from modules.quarantine_store import QuarantineTable
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
 from modules.reconciler import Reconciler, quiet_source_alarm, reconciler_name, reconciler_role_name
 from modules.signing_secret import SigningSecret, source_secret_name
-from modules.sources_config import SIGNATURE_HEADERS, sources_environment
+from modules.sources_config import BODY_SIGNED_PROVIDERS, SIGNATURE_HEADERS, sources_environment
 from modules.tracing import StageSampling
-from modules.waf import BODY_SIGNED_PROVIDERS, WebhookFirewall, waf_log_group_name
+from modules.waf import WebhookFirewall, waf_log_group_name
 
 ROUTED_TYPES = ("payments", "refunds", "disputes")
 STREAM_READ_ACTIONS = (

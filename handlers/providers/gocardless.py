@@ -27,13 +27,11 @@ from typing import Any
 import money
 from canonical_json import dumps
 from errors import NOT_PROVIDER_SHAPE
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
-SECRET_FORMAT = "the webhook endpoint secret, as text"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset()
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("gocardless")  # provider_exponents/gocardless.json
 # GoCardless events carry no amounts (docs/providers/gocardless.md): its money facts reach their queues
 # without one, as before; for every other provider a money fact without an amount is parked
@@ -161,3 +159,18 @@ def _text(value: Any) -> str | None:
 def default_transaction_type(event: ProviderEvent) -> str:
     """The kind's row of `FACTS`; a kind not in it is `other` (parked in unrouted-events, alarmed)."""
     return DEFAULT_MAPPING.get(event.provider_event_type, "other")
+
+
+# Everything about gocardless that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="gocardless",
+    signature_header="Webhook-Signature",
+    secret_format="the webhook endpoint secret, as text",  # noqa: S106
+    secret_help="the webhook endpoint's secret, text (Developers → Webhook endpoints)",  # noqa: S106
+    signer="sign_gocardless",
+    secret_shape="text",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={},
+    default_mapping=DEFAULT_MAPPING,
+    facts=FACTS,
+)
