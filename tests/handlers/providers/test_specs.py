@@ -51,7 +51,9 @@ def test_every_registered_module_declares_its_spec(provider: str) -> None:
     assert spec.provider_id == provider
     assert spec.exponent_overrides is module.EXPONENT_OVERRIDES
     # The synth accepts exactly the options the spec declares, with the spec's checks.
-    assert dict(sources_config.PROVIDER_OPTIONS[provider]) == dict(spec.options)
+    assert {k: f.__qualname__ for k, f in sources_config.PROVIDER_OPTIONS[provider].items()} == {
+        k: f.__qualname__ for k, f in spec.options.items()
+    }
     assert sources_config.SIGNATURE_HEADERS[provider] == spec.signature_header
     assert set(spec.required_options) <= set(spec.options)
 
