@@ -75,6 +75,8 @@ XML_DOCTYPE = "xml_doctype"
 # routing of the request and event identity (validator.py)
 UNKNOWN_SOURCE = "unknown_source"
 RESERVED_EVENT_ID = "reserved_event_id"
+# amounts fetched from the provider's API (enrichment.py)
+AMOUNT_NOT_FOUND = "amount_not_found"
 
 # Parked, not refused (sources.py, routing.py): the signed event is stored (202) and its routed message goes
 # to unrouted-events with `unrouted_reason` (alarmed), so `replay` can route it after a fix. A 4xx would
@@ -149,6 +151,8 @@ REASONS: Mapping[str, int] = {
     # routing of the request and event identity (validator.py)
     UNKNOWN_SOURCE: 404,
     RESERVED_EVENT_ID: 400,
+    # amounts fetched from the provider's API (enrichment.py): the API does not know the linked object
+    AMOUNT_NOT_FOUND: 422,
 }
 
 

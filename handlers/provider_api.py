@@ -44,12 +44,15 @@ class ProviderApiError(Exception):
     `client_error`, `rate_limited`, `server_error`, `timeout`, `connection_error`, `malformed_response`,
     `foreign_host`, `budget_exhausted`, `deadline`. `retryable`: a later run may succeed."""
 
-    def __init__(self, provider: str, call: str, reason: str, detail: str, *, retryable: bool) -> None:
+    def __init__(
+        self, provider: str, call: str, reason: str, detail: str, *, retryable: bool, status: int | None = None
+    ) -> None:
         super().__init__(f"{provider} {call}: {reason}: {detail}")
         self.provider = provider
         self.call = call
         self.reason = reason
         self.retryable = retryable
+        self.status = status  # the HTTP status, when the provider answered one
 
 
 @dataclasses.dataclass
@@ -176,13 +179,15 @@ class ApiClient:
             if status in (401, 403):
                 raise ProviderApiError(
                     self.provider, call, "credential_refused", f"HTTP {status}: check the API key's secret and scope",
-                    retryable=False,
+                    retryable=False, status=status,
                 ) from None  # fmt: skip
             if status == 429:
                 raise _Retry(self._error(call, "rate_limited", f"HTTP {status}"), after) from None
             if status >= 500:
                 raise _Retry(self._error(call, "server_error", f"HTTP {status}"), after) from None
-            raise ProviderApiError(self.provider, call, "client_error", f"HTTP {status}", retryable=False) from None
+            raise ProviderApiError(
+                self.provider, call, "client_error", f"HTTP {status}", retryable=False, status=status
+            ) from None
         except TimeoutError:
             raise _Retry(self._error(call, "timeout", f"no answer within {timeout:.1f} s"), None) from None
         except (urllib.error.URLError, ConnectionError, OSError) as error:

@@ -30,7 +30,13 @@ from modules.iam import allow
 from modules.lambda_package import LambdaPackage
 from modules.quarantine_store import QuarantineTable
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
-from modules.reconciler import Reconciler, quiet_source_alarm, reconciler_name, reconciler_role_name
+from modules.reconciler import (
+    Reconciler,
+    api_secret_name,
+    quiet_source_alarm,
+    reconciler_name,
+    reconciler_role_name,
+)
 from modules.signing_secret import SigningSecret, source_secret_name
 from modules.sources_config import BODY_SIGNED_PROVIDERS, SIGNATURE_HEADERS, sources_environment
 from modules.tracing import StageSampling
@@ -178,6 +184,8 @@ class WebhookPipelineStack(TerraformStack):
             # Both run per event: no START/END/REPORT line per invocation (modules/function.py).
             quiet_platform_logs=True,
         )
+        # Sources that fetch amounts at the door need their API key there (docs/providers/gocardless.md).
+        enriching = [source for source in settings.sources if source.enrich]
         validator = PipelineFunction(
             self,
             "validator",
@@ -194,7 +202,13 @@ class WebhookPipelineStack(TerraformStack):
                 "SIGNATURE_TOLERANCE_SECONDS": str(settings.signature_tolerance_seconds),
                 "EVENT_TTL_DAYS": str(settings.event_ttl_days),
                 **(
-                    {"SOURCES": sources_environment(settings.sources, {n: s.arn for n, s in source_secrets.items()})}
+                    {
+                        "SOURCES": sources_environment(
+                            settings.sources,
+                            {n: s.arn for n, s in source_secrets.items()},
+                            {s.name: api_secret_name(s.name, env) for s in enriching},
+                        )
+                    }
                     if settings.sources
                     else {}
                 ),
@@ -214,6 +228,22 @@ class WebhookPipelineStack(TerraformStack):
                     "ReadSigningSecret",
                     ["secretsmanager:GetSecretValue"],
                     [secret.arn, *(s.arn for s in source_secrets.values())],
+                ),
+                # The API keys of the sources that fetch amounts at the door (handlers/enrichment.py), each
+                # by its name and the six characters Secrets Manager appends: those secrets only, read only.
+                *(
+                    [
+                        allow(
+                            "ReadApiKeysForAmounts",
+                            ["secretsmanager:GetSecretValue"],
+                            [
+                                aws.arn("secretsmanager", f"secret:{api_secret_name(s.name, env)}-??????")
+                                for s in enriching
+                            ],
+                        )
+                    ]
+                    if enriching
+                    else []
                 ),
                 allow(
                     "DecryptSecretAndTableThroughTheirServices",

@@ -119,9 +119,21 @@ class SourceSettings:
     reconcile: ReconcileSettings | None = None
     expect_events_within_minutes: int | None = None
 
-    def environment_entry(self, secret_arn: str) -> dict[str, Any]:
-        """This source's entry of the validator's `SOURCES` variable (handlers/sources.py reads it)."""
-        entry: dict[str, Any] = {"provider": self.provider, "secret_arn": secret_arn, **dict(self.options)}
+    @property
+    def enrich(self) -> bool:
+        """Amounts are fetched from the provider's API (`"enrich": true`; needs `reconcile`)."""
+        return dict(self.options).get("enrich") is True
+
+    def environment_entry(self, secret_arn: str, api_secret: str | None = None) -> dict[str, Any]:
+        """This source's entry of the validator's `SOURCES` variable (handlers/sources.py reads it).
+        `api_secret`: the name of the source's API secret, for a source that enriches."""
+        options = {key: value for key, value in self.options if key != "enrich"}
+        entry: dict[str, Any] = {"provider": self.provider, "secret_arn": secret_arn, **options}
+        if self.enrich:
+            # What the door needs to fetch amounts (handlers/enrichment.py): absent unless asked for, so
+            # every other source's entry is the bytes it always was.
+            assert self.reconcile is not None and api_secret is not None  # parse_sources and the stack see to it
+            entry["enrich"] = {"api_secret": api_secret, "api_base_url": self.reconcile.api_base_url}
         if self.type_map:
             entry["type_map"] = {
                 kind: value if isinstance(value, str) else dict(value) for kind, value in self.type_map
@@ -171,6 +183,12 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
             reconcile, quiet = parse_reconcile(provider, entry, key, where)
         except ReconcileConfigError as error:
             raise SourceConfigError(str(error)) from None
+        if entry.get("enrich") is True and reconcile is None:
+            # The API key and `api_base_url` are the reconciler's; and the reconciler is what recovers a
+            # money fact whose fetch kept failing past GoCardless's 8 retries.
+            raise SourceConfigError(
+                f"{where}: '{key}.enrich' needs '{key}.reconcile' (the read-only API key and api_base_url it sets up)"
+            )
         route_unmapped = entry.get("route_unmapped", True)
         if not isinstance(route_unmapped, bool):
             raise SourceConfigError(f"{where}: '{key}.route_unmapped' must be true or false")
@@ -233,7 +251,9 @@ def check_sources(sources: tuple[SourceSettings, ...], *, event_ttl_days: int, w
                 check_reconcile(source.name, source.reconcile, event_ttl_days=event_ttl_days, where=where)
             except ReconcileConfigError as error:
                 raise SourceConfigError(str(error)) from None
-    estimate = sources_environment(sources, {s.name: "x" * _SECRET_ARN_ALLOWANCE for s in sources})
+    estimate = sources_environment(
+        sources, {s.name: "x" * _SECRET_ARN_ALLOWANCE for s in sources}, {s.name: "x" * 64 for s in sources}
+    )
     if len(estimate.encode()) > MAX_ENVIRONMENT_BYTES - 1024:  # room for the other variables
         raise SourceConfigError(
             f"{where}: 'sources' is too large for the validator's environment (Lambda allows 4 KB in all): "
@@ -241,7 +261,13 @@ def check_sources(sources: tuple[SourceSettings, ...], *, event_ttl_days: int, w
         )
 
 
-def sources_environment(sources: tuple[SourceSettings, ...], secret_arns: Mapping[str, str]) -> str:
-    """The `SOURCES` variable: compact JSON, sorted keys, so the same settings synthesize the same bytes."""
-    entries = {source.name: source.environment_entry(secret_arns[source.name]) for source in sources}
+def sources_environment(
+    sources: tuple[SourceSettings, ...], secret_arns: Mapping[str, str], api_secrets: Mapping[str, str] | None = None
+) -> str:
+    """The `SOURCES` variable: compact JSON, sorted keys, so the same settings synthesize the same bytes.
+    `api_secrets`: source name -> API secret name, read for the sources that enrich."""
+    entries = {
+        source.name: source.environment_entry(secret_arns[source.name], (api_secrets or {}).get(source.name))
+        for source in sources
+    }
     return json.dumps(entries, sort_keys=True, separators=(",", ":"))

@@ -580,3 +580,36 @@ def watchdog_lines(volumes: Volumes) -> list[Line]:
 
 
 EXTRA_VOLUMES.extend((reconciler_lines, watchdog_lines))
+
+
+# --- amounts fetched at the door (GoCardless `"enrich": true`, handlers/enrichment.py) -----------------
+
+# Of a GoCardless source's events, the share that are money facts (fetched): a Direct Debit payment sends
+# created, submitted, confirmed, paid_out and payout events besides mandate events; the lifecycle test's
+# story has 4 money facts in 14 events. Rounded up.
+ENRICH_MONEY_FACT_SHARE = 0.3
+ENRICH_FETCH_MS = 250.0  # one GET /payments/{id} from the validator, TLS set-up included; rounded up
+ENRICH_SECRET_CACHE_SECONDS = 300  # handlers/validator.py SECRET_CACHE_SECONDS: one read per warm container
+
+
+def enrichment_lines(volumes: Volumes) -> list[Line]:
+    """The door's amount fetches: validator time (Lambda) and its reads of the API key. The calls cost
+    nothing at AWS; the reconciler's fetches are for events the door missed only (not counted)."""
+    enriching = [source.name for source in volumes.settings.sources if source.enrich]
+    if not enriching:
+        return []
+    share = volumes.events / max(1, len(volumes.settings.sources))
+    calls = share * ENRICH_MONEY_FACT_SHARE * len(enriching)
+    memory_mb = volumes.settings.validator_memory_mb
+    reads = len(enriching) * SECONDS_PER_MONTH / ENRICH_SECRET_CACHE_SECONDS
+    p = volumes.prices
+    lambda_usd = calls * ENRICH_FETCH_MS / 1000 * memory_mb / 1024 * p["lambda_arm64_per_gb_second"]
+    return [
+        Line("Lambda", f"enrichment: {calls:,.0f} amount fetches at the door ({', '.join(enriching)}), "
+             f"{ENRICH_FETCH_MS:.0f} ms each at {memory_mb} MB", lambda_usd),
+        Line("Secrets Manager", f"enrichment: {reads:,.0f} API-key reads by the validator (cached {ENRICH_SECRET_CACHE_SECONDS} s)",
+             reads / 1e4 * p["secrets_manager_per_10k_calls"]),
+    ]  # fmt: skip
+
+
+EXTRA_VOLUMES.append(enrichment_lines)

@@ -55,6 +55,11 @@ def https_url(value: Any) -> str | None:
     return None if ok else "must be the exact https:// URL registered with the provider"
 
 
+def boolean(value: Any) -> str | None:
+    """JSON true or false (e.g. GoCardless's `enrich`)."""
+    return None if isinstance(value, bool) else "must be true or false"
+
+
 def non_empty_text(value: Any) -> str | None:
     """Text of 1..256 characters without surrounding white space (e.g. a public key)."""
     return (

@@ -69,7 +69,9 @@ def serve_stub(server: HTTPServer, stub: ProviderStub) -> None:
 class Harness:
     """One source `shop` of `provider`, with fresh tables (unique names: several per moto session)."""
 
-    def __init__(self, provider: str, server: HTTPServer, monkeypatch: Any, *, page_size: int | None = None) -> None:
+    def __init__(
+        self, provider: str, server: HTTPServer, monkeypatch: Any, *, page_size: int | None = None, enrich: bool = False
+    ) -> None:
         self.provider = provider
         suffix = next(_counter)
         self.events_table = f"transaction-events-r{suffix}"
@@ -99,13 +101,16 @@ class Harness:
         options: dict[str, Any] = {"notification_url": NOTIFICATION_URL} if provider == "square" else {}
         monkeypatch.setenv("EVENTS_TABLE_NAME", self.events_table)
         monkeypatch.setenv("RECONCILER_STATE_TABLE", self.state_table)
+        self.stub = STUBS[provider]()
+        server.clear()
+        serve_stub(server, self.stub)
+        if enrich:
+            # What the synth writes for `"enrich": true` (modules/sources_config.py), the secret by its ARN here.
+            options["enrich"] = {"api_secret": self.api_secret_arn, "api_base_url": self.stub.base_url}
         monkeypatch.setenv(
             "SOURCES",
             json.dumps({SOURCE: {"provider": provider, "secret_arn": self.webhook_secret_arn, **options}}),
         )
-        self.stub = STUBS[provider]()
-        server.clear()
-        serve_stub(server, self.stub)
         monkeypatch.setenv(
             "RECONCILE_SOURCES",
             json.dumps(
@@ -114,6 +119,7 @@ class Harness:
                         "provider": provider,
                         "api_secret_arn": self.api_secret_arn,
                         "api_base_url": self.stub.base_url,
+                        **({"enrich": True} if enrich else {}),
                     }
                 }
             ),
@@ -138,13 +144,19 @@ class Harness:
             ids.append(f"{SOURCE}:{self.api.event_id(event)}")
         return ids
 
-    def deliver(self, index: int, now: datetime.datetime) -> int:
-        """Post stub event `index` to the door as the provider would; the door's status code."""
-        raw = self.stub.events[index]
+    def deliver(self, index: int | list[int], now: datetime.datetime) -> int:
+        """Post stub event `index` (for GoCardless, a list: one batch) to the door as the provider would;
+        the door's status code."""
+        return self.deliver_answer(index, now)["statusCode"]
+
+    def deliver_answer(self, index: int | list[int], now: datetime.datetime) -> dict[str, Any]:
+        """`deliver`, the whole answer."""
+        indexes = index if isinstance(index, list) else [index]
+        raw = self.stub.events[indexes[0]]
         headers: dict[str, str]
         secret = WEBHOOK_SECRETS[self.provider]
         if self.provider == "gocardless":
-            body = json.dumps({"events": [raw]}).encode()
+            body = json.dumps({"events": [self.stub.events[i] for i in indexes]}).encode()
             headers = {"Webhook-Signature": gocardless_signature(body, secret)}
         else:
             body = json.dumps(raw).encode()
@@ -162,7 +174,7 @@ class Harness:
             "isBase64Encoded": False,
             "requestContext": {"domainName": "hooks.example.test", "path": "/webhook/shop"},
         }
-        return self.validator.process(event, now)["statusCode"]
+        return self.validator.process(event, now)
 
     # --- our side ---------------------------------------------------------------------------------
 
