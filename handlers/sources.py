@@ -195,7 +195,7 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
     amount: Decimal | None = None
     unrouted_reason = UNKNOWN_OUTCOME if stated_unknown else MISSING_OUTCOME if stated_missing else None
     currency = event.currency.upper() if event.currency else None
-    overrides = module.EXPONENT_OVERRIDES
+    overrides = module.SPEC.exponent_overrides
     if event.amount is not None:
         _check_bounds(event.amount, event.amount_unit)
         try:

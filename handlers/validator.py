@@ -56,9 +56,6 @@ THROTTLING_CODES = {
 # A rotated secret takes effect within this many seconds, without a deploy; a secret that did not
 # parse is never cached, so its fix takes effect at the next request (handlers/secret_cache.py).
 SECRET_CACHE_SECONDS = 300
-# Adyen's notification webhooks expect this body to count a delivery as accepted (Adyen docs,
-# "Accept webhooks").
-ADYEN_ACCEPTED = "[accepted]"
 
 logger = Logger()
 metrics = Metrics()
@@ -515,7 +512,8 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
         items = admit_events(source, provider_events, now)
     except InvalidEventError as error:
         return refused(error)
-    success = ADYEN_ACCEPTED if source.provider_id == "adyen" else None
+    # The body the provider needs to count the delivery as accepted (its SPEC: Adyen's "[accepted]").
+    success = source.module.SPEC.ack_body
     return _store_or_keep(items, name, event=event, body=body, clock=clock, now=now, success_body=success)
 
 

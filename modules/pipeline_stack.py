@@ -38,9 +38,9 @@ from modules.reconciler import (
     reconciler_role_name,
 )
 from modules.signing_secret import SigningSecret, source_secret_name
-from modules.sources_config import SIGNATURE_HEADERS, sources_environment
+from modules.sources_config import BODY_SIGNED_PROVIDERS, SIGNATURE_HEADERS, sources_environment
 from modules.tracing import StageSampling
-from modules.waf import BODY_SIGNED_PROVIDERS, WebhookFirewall, waf_log_group_name
+from modules.waf import WebhookFirewall, waf_log_group_name
 
 ROUTED_TYPES = ("payments", "refunds", "disputes")
 STREAM_READ_ACTIONS = (

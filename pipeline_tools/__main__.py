@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from modules.config import ConfigError, environment_suffix
+from modules.sources_config import PROVIDER_SPECS
 from pipeline_tools import operations
 from pipeline_tools.cost_model import CostInputError
 from pipeline_tools.outputs import OutputsError, default_outputs_path, environment_of, load_outputs
@@ -415,14 +416,20 @@ def _source_hint(python: str, outputs_path: Path, outputs: dict) -> str:
     if not sources:
         return ""
     listed = ", ".join(f"{name} ({entry['provider']})" for name, entry in sorted(sources.items()))
-    sample = "tests/fixtures/providers/stripe/payment_intent.succeeded.json"
-    name = next((n for n, e in sorted(sources.items()) if e["provider"] == "stripe"), None)
+    stubs = outputs.get("provider_api_stubs") or {}
+    # A source whose provider declares a sample delivery (SPEC.load_sample); one with a reconcile stub
+    # first, so the example can also show a dropped webhook recovered.
+    samples = {
+        n: PROVIDER_SPECS[e["provider"]].load_sample for n, e in sources.items() if e["provider"] in PROVIDER_SPECS
+    }
+    candidates = sorted((n not in stubs, n) for n, s in samples.items() if s is not None)
+    name = candidates[0][1] if candidates else None
+    sample = f"tests/fixtures/providers/{samples[name]}" if name else ""
     example = (
         f"     {python} -m pipeline_tools send --outputs {outputs_path} --source {name} --file {sample}\n"
         if name
         else ""
     )
-    stubs = outputs.get("provider_api_stubs") or {}
     if name and name in stubs:
         every = (outputs.get("reconcile_schedules") or {}).get(name, "on its schedule")
         example += (

@@ -30,13 +30,11 @@ from typing import Any
 import money
 from canonical_json import dumps
 from errors import NOT_PROVIDER_SHAPE
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
-SECRET_FORMAT = "the webhook endpoint secret, as text"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset({"enrich"})
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("gocardless")  # provider_exponents/gocardless.json
 # GoCardless events carry no amounts (docs/providers/gocardless.md): its money facts reach their queues
 # without one, as before; for every other provider a money fact without an amount is parked
@@ -203,3 +201,20 @@ def amount_of(event: ProviderEvent, document: Mapping[str, Any]) -> tuple[int, s
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         raise ValueError(f"{resource_type}.currency is not an ISO 4217 code")
     return amount, currency
+
+
+# Everything about gocardless that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="gocardless",
+    signature_header="Webhook-Signature",
+    secret_format="the webhook endpoint secret, as text",  # noqa: S106
+    secret_help="the webhook endpoint's secret, text (Developers → Webhook endpoints)",  # noqa: S106
+    signer="sign_gocardless",
+    secret_shape="text",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    # `enrich`: fetch the amounts of money facts from the API (docs/providers/gocardless.md, "Amounts");
+    # it needs the source's `reconcile` (modules/sources_config.py).
+    options={"enrich": spec.boolean},
+    default_mapping=DEFAULT_MAPPING,
+    facts=FACTS,
+)

@@ -31,13 +31,11 @@ from typing import Any
 
 import money
 from errors import INVALID_AMOUNT, NOT_PROVIDER_SHAPE
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
-SECRET_FORMAT = "the webhook's signing secret, as text"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset()
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("mollie")  # provider_exponents/mollie.json
 SIGNATURE_HEADER = "x-mollie-signature"
 SIGNATURE_PREFIX = "sha256="
@@ -178,3 +176,18 @@ def _amount(document: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, str
 def default_transaction_type(event: ProviderEvent) -> str:
     """The kind's row of `FACTS`; a kind not in it is `other` (parked in unrouted-events, alarmed)."""
     return DEFAULT_MAPPING.get(event.provider_event_type, "other")
+
+
+# Everything about mollie that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="mollie",
+    signature_header="X-Mollie-Signature",
+    secret_format="the webhook's signing secret, as text",  # noqa: S106
+    secret_help="the next-gen webhook's signing secret, text (Dashboard → Developers → Webhooks)",  # noqa: S106
+    signer="sign_mollie",
+    secret_shape="text",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={},
+    default_mapping=DEFAULT_MAPPING,
+    facts=FACTS,
+)

@@ -45,12 +45,10 @@ import money_facts
 
 import money
 from errors import INVALID_SIGNATURE, MALFORMED_SIGNATURE_HEADER, MISSING_SIGNATURE_HEADER
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_signature import SignatureError
 
-SECRET_FORMAT = "the webhook subscription's signature key, used as text"  # noqa: S105
-OPTIONS = frozenset({"notification_url"})
 HEADER = "x-square-hmacsha256-signature"
 LEGACY_HEADER = "x-square-signature"
 # Square's Money.amount is "in the base unit of the currency" (ISO 4217 minor units); the currencies its page
@@ -239,3 +237,19 @@ def receive(
 def default_transaction_type(event: ProviderEvent) -> str:
     """The type `read` gave the event from `FACTS` and the object's status; anything unmapped is `other`."""
     return event.fields.get("transaction_type", "other")
+
+
+# Everything about square that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="square",
+    signature_header="X-Square-HmacSha256-Signature",
+    secret_format="the webhook subscription's signature key, used as text",  # noqa: S106
+    secret_help="the subscription's signature key, text (Developer Dashboard → Webhooks → Subscriptions)",  # noqa: S106
+    signer="sign_square",
+    secret_shape="text",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={"notification_url": spec.https_url},
+    signs_url=True,
+    default_mapping=DEFAULT_MAPPING,
+    facts=FACTS,
+)

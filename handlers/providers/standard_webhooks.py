@@ -41,17 +41,12 @@ from typing import Any
 import money_facts
 
 from errors import INVALID_AMOUNT, INVALID_FIELD, MISSING_CURRENCY, NOT_PROVIDER_SHAPE
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError, decode_secret, verify, with_svix_aliases
 
-SECRET_FORMAT = "whsec_<base64>, as the sender shows it"  # noqa: S105
 __all__ = ["InvalidEventError", "SignatureError", "default_transaction_type", "parse_secret", "receive"]
-OPTIONS: frozenset[str] = frozenset(
-    {"tolerance_seconds", "amount_field", "currency_field", "amount_unit", "outcome_field", "object_id_field",
-     "parent_object_id_field", "object_version_field"}
-)  # fmt: skip
 # The outcome at `outcome_field` is the sender's own statement: it holds for whatever type `type_map`
 # gives the kind (sources.canonical), but only for kinds the source maps.
 OUTCOME_FROM_PAYLOAD = True
@@ -189,3 +184,30 @@ def _amount(document: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[De
 def default_transaction_type(event: ProviderEvent) -> str:
     """No default mapping: a sender's own types are mapped by the source's `type_map`; else `other`."""
     return DEFAULT_MAPPING.get(event.provider_event_type, "other")
+
+
+# Everything about standard-webhooks that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="standard-webhooks",
+    signature_header=None,
+    secret_format="whsec_<base64>, as the sender shows it",  # noqa: S106
+    secret_help="`whsec_` + base64 of a 24–64 byte key (the sender's endpoint page; Svix: Signing Secret)",  # noqa: S106
+    signer="sign_standard_webhooks",
+    secret_shape="whsec_base64",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={
+        "tolerance_seconds": spec.tolerance_seconds,
+        "amount_field": spec.dotted_path,
+        "currency_field": spec.dotted_path,
+        "amount_unit": spec.amount_unit,
+        # The payload contract of the money fact (docs/providers/standard-webhooks.md).
+        "outcome_field": spec.dotted_path,
+        "object_id_field": spec.dotted_path,
+        "parent_object_id_field": spec.dotted_path,
+        "object_version_field": spec.dotted_path,
+    },
+    event_id_header="webhook-id",  # webhook_signature.ID_HEADER (svix-id is its alias)
+    secret_lookalike=(r"whsec_[A-Za-z0-9+/]*[+/=][A-Za-z0-9+/=]*", "a Standard Webhooks secret (whsec_ + base64)"),
+    load_sample="standard-webhooks/payment.succeeded_svix_style.json",
+    default_mapping=DEFAULT_MAPPING,
+)

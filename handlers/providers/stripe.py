@@ -15,11 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import money
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
-SECRET_FORMAT = "the whole whsec_... signing secret of the endpoint, used as text (not base64-decoded)"  # noqa: S105
-OPTIONS = frozenset({"tolerance_seconds"})
 DEFAULT_TOLERANCE_SECONDS = 300  # Stripe's libraries' DEFAULT_TOLERANCE
 HEADER = "stripe-signature"
 SCHEME = "v1"
@@ -230,3 +228,21 @@ def receive(
 def default_transaction_type(event: ProviderEvent) -> str:
     """The type `money_fact` gave the event when it was read; anything unmapped is `other`."""
     return event.fields.get("transaction_type", "other")
+
+
+# Everything about stripe that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="stripe",
+    signature_header="Stripe-Signature",
+    secret_format="the whole whsec_... signing secret of the endpoint, used as text (not base64-decoded)",  # noqa: S106
+    secret_help="the endpoint's whole signing secret, `whsec_…`, used as text (Dashboard → Webhooks → endpoint → "  # noqa: S106
+    "Signing secret → Reveal)",
+    signer="sign_stripe",
+    secret_shape="whsec_hex",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={"tolerance_seconds": spec.tolerance_seconds},
+    secret_lookalike=(r"whsec_[0-9a-f]{16,}", "a Stripe signing secret (whsec_ + hex, used as text)"),
+    load_id_field="id",  # the event id travels in the body
+    load_sample="stripe/payment_intent.succeeded.json",
+    facts=spec.frozen({**_PAYMENT_INTENT, **_CHARGE_FIXED}),
+)
