@@ -75,6 +75,27 @@ XML_DOCTYPE = "xml_doctype"
 # routing of the request and event identity (validator.py)
 UNKNOWN_SOURCE = "unknown_source"
 RESERVED_EVENT_ID = "reserved_event_id"
+# amounts fetched from the provider's API (enrichment.py)
+AMOUNT_NOT_FOUND = "amount_not_found"
+
+# Parked, not refused (sources.py, routing.py): the signed event is stored (202) and its routed message goes
+# to unrouted-events with `unrouted_reason` (alarmed), so `replay` can route it after a fix. A 4xx would
+# make the provider retry a delivery it will never change. Each names what the money fact lacks.
+UNKNOWN_OUTCOME = "unknown_outcome"
+MISSING_OUTCOME = "missing_outcome"
+UNKNOWN_CURRENCY_EXPONENT = "unknown_currency_exponent"
+MISSING_AMOUNT = "missing_amount"
+MISSING_OBJECT_ID = "missing_object_id"
+UNMAPPED_TRANSACTION_TYPE = "unmapped_transaction_type"
+# reason -> what it means, for docs/REASONS.md.
+PARKED_REASONS: Mapping[str, str] = {
+    UNKNOWN_OUTCOME: "a mapped kind states an outcome outside the vocabulary and its type_map entry sets none",
+    MISSING_OUTCOME: "a standard-webhooks source sets outcome_field, and this mapped kind's value there is null or absent",
+    UNKNOWN_CURRENCY_EXPONENT: "an amount whose currency has no exponent the provider or ISO 4217 documents (or none)",
+    MISSING_AMOUNT: "a money fact without an amount (money moved, how much is unknown); GoCardless excepted",
+    MISSING_OBJECT_ID: "a money fact without an object_id (consumers dedupe and order by it)",
+    UNMAPPED_TRANSACTION_TYPE: "a kind nothing maps (type other, no outcome)",
+}
 
 # API Gateway's own answers (modules/api.py gateway responses): no Lambda runs, no metric is counted.
 INVALID_BODY = "invalid_body"
@@ -130,6 +151,8 @@ REASONS: Mapping[str, int] = {
     # routing of the request and event identity (validator.py)
     UNKNOWN_SOURCE: 404,
     RESERVED_EVENT_ID: 400,
+    # amounts fetched from the provider's API (enrichment.py): the API does not know the linked object
+    AMOUNT_NOT_FOUND: 422,
 }
 
 

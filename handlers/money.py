@@ -25,8 +25,26 @@ HISTORIC_EXPONENTS: Mapping[str, int] = _TABLE["historic"]  # withdrawn codes, t
 PROVIDER_EXPONENTS_DIR = Path(__file__).with_name("provider_exponents")
 
 
+# The largest amount a fact may carry, in major units: below 10^18 (a quintillion units of any currency,
+# far beyond any payment; VND and IRR stay below 10^15 even for the largest transfers). With an exponent of
+# at most 4 (CLF, UYW) that is 22 significant digits: exact in Python's default `Decimal` context (28
+# digits, what consumers sum with), in DynamoDB numbers (38) and in the routed message. The published
+# schema's `amount` is a JSON number with no bound of its own; `POST /webhook` requires `amount > 0`.
+MAX_MAJOR_AMOUNT = Decimal(10) ** 18
+
+
 class UnknownCurrencyError(LookupError):
     """Neither the provider's overrides nor ISO 4217 give this currency an exponent."""
+
+
+class ClosedExponents(dict[str, int]):
+    """A provider's complete table: a currency not in it has no exponent at that provider (never ISO's).
+
+    For a provider that documents which currencies it writes and how (Checkout.com), a code outside its
+    table (a withdrawn one such as ITL, a fund code such as UYI) is parked as unknown, never guessed.
+    """
+
+    closed = True
 
 
 def provider_exponents(provider_id: str) -> Mapping[str, int]:
@@ -36,9 +54,17 @@ def provider_exponents(provider_id: str) -> Mapping[str, int]:
     rows are the provider's own currency documentation (each with its link), only where the provider
     differs from ISO 4217 or must not follow a change of ISO; `policy` says which. Raises
     FileNotFoundError for a provider without a file (every registered provider has one, tested).
+    A file with `all_other` (`{"exponent", "excluding", "source"}`) is a complete table
+    (`ClosedExponents`): its rows, then every ISO 4217 list-one currency not in `excluding` with that
+    exponent (the provider's "all other currencies" rule), and nothing else.
     """
     document = json.loads((PROVIDER_EXPONENTS_DIR / f"{provider_id}.json").read_text(encoding="utf-8"))
-    return {row["currency"]: row["exponent"] for row in document["rows"]}
+    rows = {row["currency"]: row["exponent"] for row in document["rows"]}
+    other = document.get("all_other")
+    if other is None:
+        return rows
+    excluded = set(other["excluding"])
+    return ClosedExponents({code: other["exponent"] for code in ISO_EXPONENTS if code not in excluded} | rows)
 
 
 def exponent(currency: str, overrides: Mapping[str, int] | None = None) -> int:
@@ -49,6 +75,8 @@ def exponent(currency: str, overrides: Mapping[str, int] | None = None) -> int:
     """
     if overrides and currency in overrides:
         return overrides[currency]
+    if getattr(overrides, "closed", False):  # not isinstance: a cold re-import of this module makes a new class
+        raise UnknownCurrencyError(f"currency {currency[:8]!r} is not in the provider's documented table")
     if currency in ISO_EXPONENTS:
         return ISO_EXPONENTS[currency]
     if currency in HISTORIC_EXPONENTS:
@@ -97,14 +125,16 @@ def with_exponent(amount: Decimal, currency: str | None, overrides: Mapping[str,
     return Decimal((sign, (*coefficient, *(0,) * padding), -digits))
 
 
-def decimal_places_beyond_exponent(amount: Decimal, currency: str | None) -> int | None:
-    """The currency's ISO 4217 exponent when `amount` (major units) has more decimal places than it,
-    else None (also for an absent or unknown currency: that is parked elsewhere, never guessed).
-    `12.5` JPY -> 0 (JPY has no minor unit); `10.005` USD -> 2; `10.50` USD -> None."""
+def decimal_places_beyond_exponent(
+    amount: Decimal, currency: str | None, overrides: Mapping[str, int] | None = None
+) -> int | None:
+    """The currency's exponent (the provider's `overrides`, else ISO 4217) when `amount` (major units) has
+    more decimal places than it, else None (also for an absent or unknown currency: that is parked
+    elsewhere, never guessed). `12.5` JPY -> 0 (JPY has no minor unit); `10.005` USD -> 2; `10.50` USD -> None."""
     if currency is None:
         return None
     try:
-        digits = exponent(currency)
+        digits = exponent(currency, overrides)
     except UnknownCurrencyError:
         return None
     _sign, coefficient, power = amount.as_tuple()
@@ -118,3 +148,15 @@ def decimal_places_beyond_exponent(amount: Decimal, currency: str | None) -> int
 def text(amount: Decimal) -> str:
     """The amount as written (fixed point, its own scale): `Decimal('10.00')` -> `10.00`."""
     return format(amount, "f")
+
+
+def beyond_bounds(amount: Decimal) -> str | None:
+    """Why a major-unit `amount` cannot be a fact's amount, or None: negative, not finite, or not below
+    `MAX_MAJOR_AMOUNT`. Cheap for any exponent (`1E+999999` is compared, never expanded)."""
+    if not amount.is_finite():
+        return "is not a finite number"
+    if amount < 0:
+        return "is negative"
+    if amount >= MAX_MAJOR_AMOUNT:
+        return f"is not below {MAX_MAJOR_AMOUNT:.0E} major units"
+    return None

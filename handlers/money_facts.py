@@ -25,6 +25,8 @@ example ledger use it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
 
 OUTCOMES: tuple[str, ...] = (
     "succeeded",
@@ -61,3 +63,14 @@ LEDGER_SIGN: Mapping[tuple[str, str], int] = {
 def is_money_fact(transaction_type: str, outcome: str | None) -> bool:
     """True when this (type, outcome) changes what is owed and belongs on the type's money queue."""
     return outcome is not None and outcome in MONEY_OUTCOMES.get(transaction_type, frozenset())
+
+
+def moves_money(transaction_type: str, outcome: str | None, amount: Any = None) -> bool:
+    """A money fact whose amount is not zero (an absent amount, GoCardless's, counts as moving money).
+
+    A zero amount (a 100%-discounted invoice paid, a zero-value capture) is a known fact that changes no
+    balance: it goes to the lifecycle queue, never to a money queue (README, "The money contract").
+    """
+    if not is_money_fact(transaction_type, outcome):
+        return False
+    return amount is None or Decimal(amount) != 0

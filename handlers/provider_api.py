@@ -52,7 +52,7 @@ class ProviderApiError(Exception):
         self.call = call
         self.reason = reason
         self.retryable = retryable
-        self.status = status  # the HTTP status when the provider answered one (a 404 is not a 400)
+        self.status = status  # the HTTP status, when the provider answered one
 
 
 @dataclasses.dataclass
@@ -179,7 +179,7 @@ class ApiClient:
             if status in (401, 403):
                 raise ProviderApiError(
                     self.provider, call, "credential_refused", f"HTTP {status}: check the API key's secret and scope",
-                    retryable=False,
+                    retryable=False, status=status,
                 ) from None  # fmt: skip
             if status == 429:
                 raise _Retry(self._error(call, "rate_limited", f"HTTP {status}"), after) from None

@@ -14,8 +14,9 @@ authentication is the API call itself: TLS to the provider's configured host wit
 
 Environment: `EVENTS_TABLE_NAME`, `EVENT_TTL_DAYS`, `RECONCILER_STATE_TABLE`, `RECONCILE_SOURCES`
 (JSON `{"<name>": {"provider", "api_secret_arn", "api_base_url", "window_days", "overlap_minutes",
-"max_requests_per_run", "type_map", "route_unmapped"}}`, written at synth). The API secret's
-SecretString is `{"api_key": "<the provider's read-only key>"}`.
+"max_requests_per_run", "type_map", "route_unmapped", "enrich"}}`, written at synth). The API secret's
+SecretString is `{"api_key": "<the provider's read-only key>"}`. `enrich` (GoCardless): a listed money fact
+gets its amount from the API through the door's own function (handlers/enrichment.py) before it is written.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import enrichment
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -72,6 +74,8 @@ class ReconcileSettings:
     max_requests_per_run: int = 200
     type_map: Mapping[str, str] = dataclasses.field(default_factory=dict)
     route_unmapped: bool = True
+    # Fetch the money facts' amounts (handlers/enrichment.py) with this run's client, as the door does.
+    enrich: bool = False
 
     @property
     def module(self) -> ModuleType:
@@ -83,7 +87,7 @@ class ReconcileSettings:
             name=self.name,
             provider_id=self.provider,
             secret_arn="",
-            options={},
+            options={enrichment.OPTION: True} if self.enrich else {},
             type_map=dict(self.type_map),
             route_unmapped=self.route_unmapped,
         )
@@ -105,6 +109,7 @@ def load_settings(text: str | None) -> dict[str, ReconcileSettings]:
             max_requests_per_run=int(entry.get("max_requests_per_run", 200)),
             type_map=dict(entry.get("type_map") or {}),
             route_unmapped=bool(entry.get("route_unmapped", True)),
+            enrich=entry.get("enrich") is True,
         )
     return settings
 
@@ -198,7 +203,7 @@ def reconcile(
                 state.mark_set_up(settings.name, now)
         for page in module.pages(client, start, now):
             report.pages += 1
-            _handle_page(settings, module, source, page, state, now, report, dry_run, is_stored)
+            _handle_page(settings, module, source, page, state, now, report, dry_run, is_stored, client)
             if deadline is not None and time.monotonic() > deadline:
                 report.requests = client.budget.used
                 return report  # incomplete: the checkpoint stays, the seen-set holds the progress
@@ -224,6 +229,7 @@ def _handle_page(
     report: Report,
     dry_run: bool,
     is_stored: Callable[[str], bool] | None,
+    client: ApiClient,
 ) -> None:
     # Read the whole page first: a malformed event stops the run before anything of the page is written.
     listed = [(module.event_id(raw), module.created(raw), raw) for raw in page]
@@ -245,6 +251,10 @@ def _handle_page(
                     report.missing_ids.append(stored_id)
                 continue
             try:
+                if settings.enrich:
+                    # The door's enrichment with this run's client (same host, key and budget): a fetch
+                    # failure stops the run (ProviderApiError), an unknown object is refused below.
+                    provider_event = enrichment.enrich(source, [provider_event], client)[0]
                 items = validator.admit_events(source, [provider_event], now, {"origin": ORIGIN})
             except InvalidEventError as error:
                 report.refused += 1

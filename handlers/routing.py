@@ -16,6 +16,7 @@ import money_facts
 
 import fifo
 import routed_message
+from errors import UNMAPPED_TRANSACTION_TYPE
 from payload_codec import stored_payload
 from routed_message import RoutedMessage, UndeliverableMessageError
 
@@ -82,13 +83,18 @@ def stored_event_id(record: Mapping[str, Any]) -> str | None:
     return _string(_new_image(record), "event_id")
 
 
+def _stored_amount(image: Mapping[str, Any]) -> Decimal | None:
+    """The stored amount (`amount_text`, else the DynamoDB number), None when the event has none."""
+    amount_text = _string(image, "amount_text")
+    number = image.get("amount", {}).get("N") if isinstance(image.get("amount"), dict) else None
+    return Decimal(amount_text) if amount_text is not None else Decimal(number) if number else None
+
+
 def _stored_message(image: Mapping[str, Any]) -> RoutedMessage:
     """The routed message of a stored item: its canonical values, read back, through the door's builder."""
     values: dict[str, str | Decimal | None] = {name: _string(image, name) for name in routed_message.EVENT_FIELDS}
     values["payload"] = stored_payload(image)  # either stored form (payload_codec)
-    amount_text = _string(image, "amount_text")
-    number = image.get("amount", {}).get("N") if isinstance(image.get("amount"), dict) else None
-    values["amount"] = Decimal(amount_text) if amount_text is not None else Decimal(number) if number else None
+    values["amount"] = _stored_amount(image)
     version = image.get("object_version")
     version_number = version.get("N") if isinstance(version, dict) else None
     values["object_version"] = Decimal(version_number) if version_number is not None else None
@@ -120,7 +126,7 @@ def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> Out
         sequence_number=record["dynamodb"]["SequenceNumber"],
         queue_url=queue_urls[UNROUTED]
         if reason
-        else destination(transaction_type, _string(image, "outcome"), queue_urls),
+        else destination(transaction_type, _string(image, "outcome"), queue_urls, _stored_amount(image)),
         event_id=event_id,
         message=message,
         unrouted_reason=reason or _unmapped(transaction_type, _string(image, "outcome")),
@@ -128,24 +134,25 @@ def message_for(record: Mapping[str, Any], queue_urls: Mapping[str, str]) -> Out
     )
 
 
-def destination(transaction_type: str, outcome: str | None, queue_urls: Mapping[str, str]) -> str:
-    """The queue of a stored event's (type, outcome) (README, "The money contract").
+def destination(transaction_type: str, outcome: str | None, queue_urls: Mapping[str, str], amount: Any = None) -> str:
+    """The queue of a stored event's (type, outcome, amount) (README, "The money contract").
 
-    - a money fact (`money_facts.is_money_fact`) -> its type's money queue;
+    - a money fact (`money_facts.is_money_fact`) -> its type's money queue, unless its `amount` is zero
+      (`money_facts.moves_money`: a zero-amount capture or refund moves nothing) -> the lifecycle queue;
     - any other fact with an `outcome` (a known event kind that moves no money) -> the lifecycle queue;
     - no `outcome`: items stored before outcomes existed keep their old route (payment/refund/dispute to
       their queues), anything else (an unknown provider kind, `other`) -> unrouted-events, alarmed.
     """
     if outcome is None:
         return queue_for(transaction_type, queue_urls)
-    if money_facts.is_money_fact(transaction_type, outcome):
+    if money_facts.moves_money(transaction_type, outcome, amount):
         return queue_urls[ROUTED_TYPES[transaction_type]]
     return queue_urls[LIFECYCLE]
 
 
 def _unmapped(transaction_type: str, outcome: str | None) -> str | None:
     """`unmapped_transaction_type` for what goes to unrouted-events only because nothing maps it."""
-    return "unmapped_transaction_type" if outcome is None and transaction_type not in ROUTED_TYPES else None
+    return UNMAPPED_TRANSACTION_TYPE if outcome is None and transaction_type not in ROUTED_TYPES else None
 
 
 def parked_message(sequence_number: str, queue_url: str, event_id: str | None, reason: str) -> OutgoingMessage:

@@ -22,7 +22,16 @@ import money
 import providers
 import strict_json
 from canonical_event import CanonicalEvent, payload_sha256, utc_text
+from errors import (
+    INVALID_AMOUNT,
+    MISSING_AMOUNT,
+    MISSING_OBJECT_ID,
+    MISSING_OUTCOME,
+    UNKNOWN_CURRENCY_EXPONENT,
+    UNKNOWN_OUTCOME,
+)
 from providers import ProviderEvent
+from webhook_event import InvalidEventError
 
 COMMON_OPTIONS = frozenset({"provider", "secret_arn", "type_map", "route_unmapped"})
 WEBHOOK_RESOURCE_PREFIX = "/webhook/"
@@ -153,6 +162,13 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
     would make the provider retry for days. The outcome is the source's `type_map` policy for the kind,
     else the provider module's (`event.outcome`, unless `type_map` changed the type), else
     `DEFAULT_OUTCOMES` of the type (None for `other`: an unknown kind stays parked in unrouted-events).
+
+    The money contract (README, "The money contract"), for every provider: an amount is refused (400
+    `invalid_amount`, the delivery kept in the quarantine) when it is negative, not below
+    `money.MAX_MAJOR_AMOUNT`, or (major units) finer than its currency's exponent; a money fact that
+    moves money is parked, never routed, when it has no amount (`missing_amount`; a provider whose
+    events carry none, `AMOUNTS_IN_EVENTS = False`, GoCardless, is exempt) or no `object_id`
+    (`missing_object_id`). A zero amount is routed to the lifecycle queue (routing.destination).
     """
     module = source.module
     kind = event.provider_event_type
@@ -161,24 +177,27 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
     # A type the source's map changed takes that type's default outcome: the provider's outcome was
     # about another type (README, "The money contract").
     provider_outcome = event.outcome if transaction_type == provider_type else None
-    stated_unknown = False
+    stated_unknown = stated_missing = False
     if getattr(module, "OUTCOME_FROM_PAYLOAD", False):
         # A sender that states the outcome itself (standard-webhooks' `outcome_field`): it holds for the
         # type the source maps the kind to, and only for mapped kinds (an unmapped one stays unknown); a
-        # word outside the vocabulary on a mapped kind without a type_map outcome is parked, not guessed.
+        # word outside the vocabulary on a mapped kind without a type_map outcome is parked, not guessed,
+        # and so is a null or absent value where the source said the outcome is (never a default).
         mapped = kind in source.type_map or kind in source.outcome_map
         provider_outcome = event.outcome if mapped else None
         stated_unknown = mapped and kind not in source.outcome_map and "stated_outcome" in event.fields
+        stated_missing = mapped and kind not in source.outcome_map and "outcome_missing" in event.fields
     outcome = source.outcome_map.get(kind) or provider_outcome or DEFAULT_OUTCOMES.get(transaction_type)
     if outcome is not None and outcome not in money_facts.OUTCOMES:
         outcome = None  # a module bug must not invent a route: treated as unknown (parked, alarmed)
-    if stated_unknown:
-        outcome = None  # parked below (`unknown_outcome`): no outcome is stored that the sender did not state
+    if stated_unknown or stated_missing:
+        outcome = None  # parked below: no outcome is stored that the sender did not state
     amount: Decimal | None = None
-    unrouted_reason = "unknown_outcome" if stated_unknown else None
+    unrouted_reason = UNKNOWN_OUTCOME if stated_unknown else MISSING_OUTCOME if stated_missing else None
     currency = event.currency.upper() if event.currency else None
-    overrides = module.EXPONENT_OVERRIDES
+    overrides = module.SPEC.exponent_overrides
     if event.amount is not None:
+        _check_bounds(event.amount, event.amount_unit)
         try:
             if currency is None:
                 raise money.UnknownCurrencyError("the event carries an amount without a currency")
@@ -186,9 +205,23 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
                 amount = money.from_minor_units(event.amount, currency, overrides)
             else:
                 money.exponent(currency, overrides)  # an unknown currency is parked, not guessed
+                places = money.decimal_places_beyond_exponent(event.amount, currency, overrides)
+                if places is not None:  # as POST /webhook (webhook_event.py): no fractions of a minor unit
+                    raise InvalidEventError(
+                        INVALID_AMOUNT,
+                        f"amount {money.text(event.amount)[:40]} has more decimal places than {currency}'s "
+                        f"exponent ({places})",
+                        "amount",
+                    )
                 amount = money.with_exponent(event.amount, currency, overrides)
+            _check_bounds(amount, "major")  # minor units were bounded loosely above, major ones exactly here
         except money.UnknownCurrencyError:
-            unrouted_reason = "unknown_currency_exponent"
+            unrouted_reason = unrouted_reason or UNKNOWN_CURRENCY_EXPONENT
+    if unrouted_reason is None and money_facts.moves_money(transaction_type, outcome, amount):
+        if event.amount is None and getattr(module, "AMOUNTS_IN_EVENTS", True):
+            unrouted_reason = MISSING_AMOUNT  # money moved and we do not know how much: alarm, never book
+        elif event.object_id is None:
+            unrouted_reason = MISSING_OBJECT_ID  # consumers dedupe and order money facts by it
     return CanonicalEvent(
         event_id=f"{source.name}:{event.provider_event_id}",
         source=source.name,
@@ -206,3 +239,13 @@ def canonical(source: Source, event: ProviderEvent) -> CanonicalEvent:
         parent_object_id=event.parent_object_id,
         object_version=event.object_version,
     )
+
+
+def _check_bounds(amount: Decimal, unit: str | None) -> None:
+    """400 `invalid_amount` for an amount no fact may carry (`money.beyond_bounds`), checked on the value
+    as the provider wrote it, before any conversion (`1E+999999` minor units is never expanded)."""
+    # Minor units are at most 10^4 times the major amount (exponents 0..4): bound them by that much more.
+    major = amount.scaleb(-4) if unit == "minor" and amount.is_finite() else amount
+    problem = money.beyond_bounds(major)
+    if problem is not None:
+        raise InvalidEventError(INVALID_AMOUNT, f"the amount {problem}", "amount")

@@ -3,7 +3,9 @@
 The response is 2xx only after the conditional write has succeeded, and only for an event whose
 routed message SQS will accept (README, "The admission contract"); an AWS failure is 5xx so the
 sender retries, and nothing else is. Codes: 202 stored, 200 duplicate, 400 bad body, 401 bad
-signature, 404 unknown source, 409 conflict, 413 too large, 500/503 AWS failures.
+signature, 404 unknown source, 409 conflict, 413 too large, 500/503 AWS failures; for a source with
+`"enrich": true` (GoCardless) also 503 when a money fact's amount could not be fetched and 422
+`amount_not_found` when the provider's API does not know its object (handlers/enrichment.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import binascii
 import datetime
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
@@ -31,7 +33,7 @@ from http_response import json_response
 from providers import FetchUnavailableError, ProviderEvent, UnknownObjectError, WebhookRequest
 from providers.common import strong_enough
 from routed_message import UndeliverableMessageError
-from sdk_config import SDK_CONFIG, time_left_for_another_call
+from sdk_config import ANSWER_MARGIN_SECONDS, SDK_CONFIG, time_left_for_another_call, worst_case_call_seconds
 from sources import Source, UnknownSourceError, canonical, load_sources, request_url, source_name
 from sources import keys as source_keys
 from strict_json import JsonDecodeError, decode_utf8
@@ -54,9 +56,6 @@ THROTTLING_CODES = {
 # A rotated secret takes effect within this many seconds, without a deploy; a secret that did not
 # parse is never cached, so its fix takes effect at the next request (handlers/secret_cache.py).
 SECRET_CACHE_SECONDS = 300
-# Adyen's notification webhooks expect this body to count a delivery as accepted (Adyen docs,
-# "Accept webhooks").
-ADYEN_ACCEPTED = "[accepted]"
 
 logger = Logger()
 metrics = Metrics()
@@ -404,6 +403,68 @@ def _source_keys(source: Source) -> list[Any]:
         ) from error
 
 
+# `SOURCES.<name>.enrich`: the source fetches its money facts' amounts (handlers/enrichment.py, imported only
+# then: a pipeline without such a source loads no HTTP client at a cold start).
+ENRICH_OPTION = "enrich"
+
+
+def _api_key(source: Source) -> str:
+    """The `api_key` of the source's API secret (`SOURCES.<name>.enrich.api_secret`), cached like the
+    signing secrets. Raises `SigningSecretUnavailableError` (answered 503), never naming the value."""
+
+    def parse(value: dict[str, Any]) -> ParsedSecret:
+        key = value["api_key"]
+        if not isinstance(key, str) or not key.strip():
+            raise TypeError("api_key is empty")
+        return ParsedSecret([key], complete=True)
+
+    settings = source.options[ENRICH_OPTION]
+    try:
+        return _secrets.get(settings["api_secret"], parse)[0]
+    except SecretUnusableError as error:
+        raise SigningSecretUnavailableError(
+            f'cannot use the API secret of source {source.name} ({error}): set it to {{"api_key": "<read-only key>"}}'
+        ) from error
+
+
+def enrich_at_the_door(source: Source, provider_events: list[ProviderEvent]) -> list[ProviderEvent]:
+    """The money facts' amounts fetched from the provider's API (handlers/enrichment.py), every wait ending
+    early enough that one worst-case conditional write and the answer still fit in the function's time
+    (tests/handlers/test_retry_budget.py). Raises `ProviderApiError`, `SigningSecretUnavailableError`
+    (answer 503) or `InvalidEventError` (`amount_not_found`: refused and kept)."""
+    import enrichment
+
+    if not any(enrichment.needs_amount(source, event) for event in provider_events):
+        return provider_events  # no money fact in this delivery: no secret read, no call
+    settings = source.options[ENRICH_OPTION]
+    deadline = _deadline - worst_case_call_seconds() - ANSWER_MARGIN_SECONDS
+    client = enrichment.door_client(
+        source.provider_id, settings["api_base_url"], _api_key(source), None if deadline == float("inf") else deadline
+    )
+    fetched = enrichment.enrich(source, provider_events, client)
+    metrics.add_metric(name="AmountsFetched", unit=MetricUnit.Count, value=client.budget.used)
+    return fetched
+
+
+def _enriched_or_answer(
+    source: Source, provider_events: list[ProviderEvent], refused: Callable[[InvalidEventError], dict[str, Any]]
+) -> list[ProviderEvent] | dict[str, Any]:
+    """`enrich_at_the_door`, or the answer when it failed: never a 2xx without the amount. A fetch that may
+    succeed later is 503 (GoCardless retries, up to 8 times, and the reconciler, which enrichment requires,
+    lists the event later if every retry fails); an object the API does not know is refused and kept."""
+    from provider_api import ProviderApiError
+
+    try:
+        return enrich_at_the_door(source, provider_events)
+    except InvalidEventError as error:
+        return refused(error)
+    except (ProviderApiError, SigningSecretUnavailableError) as error:
+        metrics.add_metric(name="AmountFetchFailed", unit=MetricUnit.Count, value=1)
+        logger.error("amounts not fetched; answering 503 so the provider retries", extra={"problem": str(error)})
+        return json_response(503, {"error": "unavailable", "message": "amounts not fetched; retry later"},
+                             {"Retry-After": "5"})  # fmt: skip
+
+
 def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], body: bytes,
                     now: datetime.datetime, clock: int) -> dict[str, Any]:  # fmt: skip
     """`POST /webhook/<name>`: verified the way the source's provider signs, mapped to canonical events."""
@@ -456,12 +517,18 @@ def _process_source(event: dict[str, Any], name: str, headers: dict[str, str], b
         return json_response(200, {"status": "ignored"})
     if not provider_events:
         return refused(InvalidEventError(NO_EVENTS, "the delivery carries no event"))
+    if source.options.get(ENRICH_OPTION):
+        enriched = _enriched_or_answer(source, provider_events, refused)
+        if isinstance(enriched, dict):
+            return enriched
+        provider_events = enriched
     try:
         # Every event of a batch is admitted before anything is written: all or nothing at the door.
         items = admit_events(source, provider_events, now)
     except InvalidEventError as error:
         return refused(error)
-    success = ADYEN_ACCEPTED if source.provider_id == "adyen" else None
+    # The body the provider needs to count the delivery as accepted (its SPEC: Adyen's "[accepted]").
+    success = source.module.SPEC.ack_body
     return _store_or_keep(items, name, event=event, body=body, clock=clock, now=now, success_body=success)
 
 

@@ -166,6 +166,19 @@ class PipelineAlarms(Construct):
             threshold=0,
         )
 
+    def http_api_server_errors(self, api_name: str, api_id: str, stage_name: str) -> None:
+        """The HTTP API's equivalent of `api_server_errors`: its metric is `5xx` by ApiId and Stage
+        (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html); same alarm name."""
+        self._alarm(
+            f"{api_name.removesuffix('-' + self.environment)}-5xx",
+            description=f"{api_name} answered 5xx: senders are retrying",
+            namespace="AWS/ApiGateway",
+            metric="5xx",
+            dimensions={"ApiId": api_id, "Stage": stage_name},
+            statistic="Sum",
+            threshold=0,
+        )
+
     def source_signature_refusals(self, source: str, *, validator_service: str) -> None:
         """Deliveries of one source refused for their signature while none verified (see
         `SIGNATURE_ALARM_EXPRESSION`): a secret not set or rotated on one side only, or a wrong URL."""

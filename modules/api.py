@@ -27,29 +27,15 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from modules.access_log import access_log_format
 from modules.reasons import errors
 
 EVENT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "handlers" / "event_schema.json"
 STAGE_NAME = "v1"
 WEBHOOK_PATH = "webhook"
-# No request or response bodies here: access logs must never carry payment data.
-ACCESS_LOG_FORMAT = json.dumps(
-    {
-        "requestId": "$context.requestId",
-        "sourceIp": "$context.identity.sourceIp",
-        "requestTime": "$context.requestTime",
-        "httpMethod": "$context.httpMethod",
-        "resourcePath": "$context.resourcePath",
-        "status": "$context.status",
-        "responseLength": "$context.responseLength",
-        "integrationStatus": "$context.integration.status",
-        "integrationLatency": "$context.integration.latency",
-        "errorMessage": "$context.error.message",
-        "validationError": "$context.error.validationErrorString",
-        "xrayTraceId": "$context.xrayTraceId",
-    },
-    separators=(",", ":"),
-)
+# No request or response bodies here: access logs must never carry payment data (modules/access_log.py:
+# each field and what it is for).
+ACCESS_LOG_FORMAT = access_log_format()
 # The validation message can hold double quotes; escapeJavaScript escapes them and the replace undoes
 # its escaping of single quotes, which JSON does not allow.
 BAD_REQUEST_TEMPLATE = (

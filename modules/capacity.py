@@ -139,6 +139,19 @@ def provider_count_in_window(settings: PipelineSettings) -> float:
 
 def _api_stage(plan: CapacityPlan) -> Stage:
     s = plan.settings
+    if s.front_door == "http_api":
+        # The stage's default route settings give each route its own token bucket
+        # (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html); a provider
+        # posts to one route, so one route's bucket is what it meets. The account limit is shared by every
+        # REST and HTTP API of the account in the region.
+        return Stage(
+            "API Gateway HTTP API route throttle",
+            f"{plan.api_rate_limit} rps, burst {plan.api_burst_limit} per route ($default stage)",
+            plan.api_rate_limit,
+            plan.api_rate_limit + plan.api_burst_limit / s.burst_seconds,
+            "429 Too Many Requests",
+            "api_throttle_rate_limit / api_throttle_burst_limit (account: 10,000 rps, burst 5,000, all APIs)",
+        )
     return Stage(
         "API Gateway stage throttle",
         f"{plan.api_rate_limit} rps, burst {plan.api_burst_limit}",
@@ -334,6 +347,7 @@ def as_dict(plan: CapacityPlan) -> dict[str, object]:
     s = plan.settings
     return {
         "environment": s.environment,
+        "front_door": s.front_door,
         "contract": {
             "peak_events_per_second": s.peak_events_per_second,
             "burst_events_per_second": s.burst_events_per_second,

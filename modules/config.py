@@ -42,6 +42,9 @@ _INTERNAL_KEYS = frozenset({"environment", "backend"})
 
 # OFF needs nothing; ERROR and INFO need the account's API Gateway CloudWatch role.
 API_LOGGING_LEVELS = ("OFF", "ERROR", "INFO")
+# The API Gateway flavour in front of the validator (docs/FRONT-DOOR.md): a REST API (request model,
+# WAF, execution logs, X-Ray) or an HTTP API (about a third of the request price, none of those).
+FRONT_DOORS = ("rest", "http_api")
 
 
 class ConfigError(ValueError):
@@ -126,6 +129,9 @@ class PipelineSettings:
     # An X-Ray sampling rule for the stage (modules/tracing.py); false keeps X-Ray's default rule
     # (the sandbox: moto has no sampling rules).
     xray_sampling_rule: bool = True
+    # "rest" (API Gateway REST API) or "http_api" (API Gateway HTTP API, payload format 1.0; no WAF, no
+    # request model, no X-Ray): docs/FRONT-DOOR.md.
+    front_door: str = "rest"
 
 
 # (minimum, maximum) for integer settings, from the AWS limits of the setting they feed.
@@ -224,6 +230,16 @@ def _validate(settings: PipelineSettings, where: Callable[[str], str]) -> None:
     if settings.api_execution_logging_level not in API_LOGGING_LEVELS:
         raise ConfigError(
             f"{where('api_execution_logging_level')}: 'api_execution_logging_level' must be one of {API_LOGGING_LEVELS}"
+        )
+    if settings.front_door not in FRONT_DOORS:
+        raise ConfigError(
+            f"{where('front_door')}: 'front_door' must be one of {FRONT_DOORS}, got {settings.front_door!r}"
+        )
+    if settings.front_door == "http_api" and settings.waf_enabled:
+        files = sorted({where("front_door"), where("waf_enabled")})
+        raise ConfigError(
+            f"{', '.join(files)}: 'front_door' = 'http_api' cannot have 'waf_enabled': AWS WAF protects REST API "
+            "stages, not HTTP APIs (docs/FRONT-DOOR.md); set 'waf_enabled' to false or keep 'front_door' 'rest'"
         )
     if settings.alarm_email is not None and not _EMAIL_PATTERN.fullmatch(settings.alarm_email):
         raise ConfigError(f"{where('alarm_email')}: 'alarm_email' = {settings.alarm_email!r} is not an e-mail address")

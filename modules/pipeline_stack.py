@@ -25,16 +25,22 @@ from modules.encryption import PipelineKey
 from modules.event_store import EventTable
 from modules.example_consumer import ExampleConsumer, example_consumer_name
 from modules.function import PipelineFunction, lambda_log_group_name
+from modules.http_api import WebhookHttpApi
 from modules.iam import allow
 from modules.lambda_package import LambdaPackage
 from modules.quarantine_store import QuarantineTable
 from modules.queues import FOURTEEN_DAYS, EncryptedQueue, QueueWithDeadLetter
-from modules.reconcile_config import FETCHING_PROVIDERS
-from modules.reconciler import Reconciler, quiet_source_alarm, reconciler_name, reconciler_role_name
+from modules.reconciler import (
+    Reconciler,
+    api_secret_name,
+    quiet_source_alarm,
+    reconciler_name,
+    reconciler_role_name,
+)
 from modules.signing_secret import SigningSecret, source_secret_name
-from modules.sources_config import SIGNATURE_HEADERS, sources_environment
+from modules.sources_config import BODY_SIGNED_PROVIDERS, FETCHING_PROVIDERS, SIGNATURE_HEADERS, sources_environment
 from modules.tracing import StageSampling
-from modules.waf import BODY_SIGNED_PROVIDERS, WebhookFirewall, waf_log_group_name
+from modules.waf import WebhookFirewall, waf_log_group_name
 
 ROUTED_TYPES = ("payments", "refunds", "disputes")
 STREAM_READ_ACTIONS = (
@@ -175,7 +181,11 @@ class WebhookPipelineStack(TerraformStack):
             kms_key_arn=key_arn,
             log_retention_days=settings.log_retention_days,
             aws=aws,
+            # Both run per event: no START/END/REPORT line per invocation (modules/function.py).
+            quiet_platform_logs=True,
         )
+        # Sources that fetch amounts at the door need their API key there (docs/providers/gocardless.md).
+        enriching = [source for source in settings.sources if source.enrich]
         validator = PipelineFunction(
             self,
             "validator",
@@ -192,7 +202,13 @@ class WebhookPipelineStack(TerraformStack):
                 "SIGNATURE_TOLERANCE_SECONDS": str(settings.signature_tolerance_seconds),
                 "EVENT_TTL_DAYS": str(settings.event_ttl_days),
                 **(
-                    {"SOURCES": sources_environment(settings.sources, {n: s.arn for n, s in source_secrets.items()})}
+                    {
+                        "SOURCES": sources_environment(
+                            settings.sources,
+                            {n: s.arn for n, s in source_secrets.items()},
+                            {s.name: api_secret_name(s.name, env) for s in enriching},
+                        )
+                    }
                     if settings.sources
                     else {}
                 ),
@@ -212,6 +228,22 @@ class WebhookPipelineStack(TerraformStack):
                     "ReadSigningSecret",
                     ["secretsmanager:GetSecretValue"],
                     [secret.arn, *(s.arn for s in source_secrets.values())],
+                ),
+                # The API keys of the sources that fetch amounts at the door (handlers/enrichment.py), each
+                # by its name and the six characters Secrets Manager appends: those secrets only, read only.
+                *(
+                    [
+                        allow(
+                            "ReadApiKeysForAmounts",
+                            ["secretsmanager:GetSecretValue"],
+                            [
+                                aws.arn("secretsmanager", f"secret:{api_secret_name(s.name, env)}-??????")
+                                for s in enriching
+                            ],
+                        )
+                    ]
+                    if enriching
+                    else []
                 ),
                 allow(
                     "DecryptSecretAndTableThroughTheirServices",
@@ -311,9 +343,7 @@ class WebhookPipelineStack(TerraformStack):
 
         if settings.manage_api_gateway_account:
             ApiGatewayAccountLogging(self, "apigateway-account-logging", environment=env, aws=aws)
-        api = WebhookApi(
-            self,
-            "webhook-api",
+        front_door = dict(
             environment=env,
             validator_function_name=validator.function.function_name,
             validator_invoke_arn=validator.function.invoke_arn,
@@ -321,10 +351,17 @@ class WebhookPipelineStack(TerraformStack):
             log_retention_days=settings.log_retention_days,
             throttle_rate_limit=capacity.api_rate_limit,
             throttle_burst_limit=capacity.api_burst_limit,
-            execution_logging_level=settings.api_execution_logging_level,
             source_signature_headers={source.name: SIGNATURE_HEADERS[source.provider] for source in settings.sources},
         )
-        if settings.xray_sampling_rule:
+        api: WebhookApi | WebhookHttpApi
+        if settings.front_door == "http_api":  # docs/FRONT-DOOR.md; config refuses it with WAF
+            api = WebhookHttpApi(self, "webhook-http-api", **front_door)
+        else:
+            api = WebhookApi(
+                self, "webhook-api", execution_logging_level=settings.api_execution_logging_level, **front_door
+            )
+        # HTTP APIs record no X-Ray segment: a stage sampling rule would match nothing.
+        if settings.xray_sampling_rule and isinstance(api, WebhookApi):
             StageSampling(self, "tracing", environment=env, api_name=api.name, stage_name=api.stage.stage_name)
         if settings.waf_enabled:
             WebhookFirewall(
@@ -364,7 +401,10 @@ class WebhookPipelineStack(TerraformStack):
         for function_name in (validator_name, router_name):
             alarms.function_errors(function_name)
         alarms.iterator_age(router_name)
-        alarms.api_server_errors(api.name, api.stage.stage_name)
+        if isinstance(api, WebhookHttpApi):
+            alarms.http_api_server_errors(api.name, api.api_id, api.stage.name)
+        else:
+            alarms.api_server_errors(api.name, api.stage.stage_name)
         for source in settings.sources:
             alarms.source_signature_refusals(source.name, validator_service=validator_name)
             if source.provider in FETCHING_PROVIDERS:

@@ -28,6 +28,7 @@ def _load() -> ModuleType:
 errors = _load()
 REASONS: Mapping[str, int] = errors.REASONS
 GATEWAY_REASONS: Mapping[str, int] = errors.GATEWAY_REASONS
+PARKED_REASONS: Mapping[str, str] = errors.PARKED_REASONS
 
 
 def reasons_markdown() -> str:
@@ -47,5 +48,14 @@ def reasons_markdown() -> str:
         "| reason | HTTP status | answered by |",
         "| --- | --- | --- |",
         *rows,
+        "",
+        "## Parked reasons",
+        "",
+        "Not refusals: the signed event is stored (answered 2xx) and its message goes to `unrouted-events` with",
+        "`unrouted_reason` (alarmed); `replay` routes it after a fix (`PARKED_REASONS` in `handlers/errors.py`).",
+        "",
+        "| unrouted_reason | meaning |",
+        "| --- | --- |",
+        *[f"| `{reason}` | {meaning} |" for reason, meaning in PARKED_REASONS.items()],
         "",
     ])  # fmt: skip

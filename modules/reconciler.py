@@ -103,6 +103,7 @@ class Reconciler(Construct):
                 **source.reconcile.environment_entry(source.provider, self.api_secrets[source.name].arn),  # type: ignore[union-attr]
                 **({"type_map": dict(source.type_map)} if source.type_map else {}),
                 **({"route_unmapped": False} if not source.route_unmapped else {}),
+                **({"enrich": True} if source.enrich else {}),
             }
             for source in reconciling
         }

@@ -2,14 +2,14 @@
 
     "sources": {"<name>": {"provider": "<id>", ...options}}
 
-`<name>` matches `^[a-z0-9-]{1,32}$`; `provider` is one of `PROVIDER_OPTIONS`. Common options:
+`<name>` matches `^[a-z0-9-]{1,32}$`; `provider` is one of handlers/providers `REGISTRY`. Common options:
 `type_map` (`{"<provider event type>": "payment|refund|dispute|other"}`, overriding the provider's
 default mapping; a value may also be an object `{"transaction_type": "<type>", "outcome": "<outcome>"}`
 with either member, `outcome` one of handlers/money_facts.py `OUTCOMES`: the outcome policy for that
 kind, README "The money contract") and `route_unmapped` (default true; false stores unmapped events without routing
-them). Provider options are listed per provider below; anything else stops the synth naming the file
-and key. The handlers' provider modules declare the same option names (`OPTIONS`); a test holds the
-two lists together.
+them). Provider options are each provider's own; anything else stops the synth naming the file
+and key. Each provider's options, their checks, required options, signature header and retry horizon
+are declared once, in its module's `SPEC` (handlers/providers/spec.py); the tables below are views of it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import dataclasses
 import importlib.util
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,6 @@ NAME_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
 # never the standard source's own label.
 RESERVED_NAMES = frozenset({"standard"})
 _EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_.:*-]{1,128}$")
-_DOTTED_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 TRANSACTION_TYPES = ("payment", "refund", "dispute", "other")
 
 
@@ -57,89 +57,54 @@ OUTCOMES: tuple[str, ...] = _handler_module("money_facts").OUTCOMES
 MAX_ENVIRONMENT_BYTES = 4096
 # A secret ARN is at most this long: arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>.
 _SECRET_ARN_ALLOWANCE = 140
-# How long each provider retries a delivery it did not see acknowledged. Stored ids must outlive it,
-# or a late retry of an already-stored event would be stored again (Adyen docs, "Webhook retries":
-# up to 30 days). Other providers retry for at most a few days, well inside any TTL we accept.
-RETRY_HORIZON_DAYS = {"adyen": 30}
-# The header each provider signs with, required on its route by API Gateway (a missing one is refused
-# there, before any Lambda runs). None: the signature is in the body (Adyen, Braintree) or may come
-# under either of two header names (Standard Webhooks / Svix).
+
+
+def _provider_specs() -> Mapping[str, Any]:
+    """Provider id -> its module's `SPEC` (handlers/providers/spec.py), for every id of `providers.REGISTRY`.
+
+    The provider modules are imported the way Lambda imports them (handlers/ on `sys.path`, only for the
+    import), so the synth reads the very declarations the validator runs with.
+    """
+    handlers = str(Path(__file__).parents[1] / "handlers")
+    added = handlers not in sys.path
+    if added:
+        sys.path.insert(0, handlers)
+    try:
+        providers = importlib.import_module("providers")
+        return {provider_id: providers.load(provider_id).SPEC for provider_id in providers.REGISTRY}
+    finally:
+        if added:
+            sys.path.remove(handlers)
+
+
+PROVIDER_SPECS: Mapping[str, Any] = _provider_specs()
+# Views of the specs, by provider id, for the stacks and the checks below (each declared in the
+# provider's module; docs/providers/README.md).
+# How long each provider retries a delivery it did not see acknowledged, when stored ids must outlive it.
+RETRY_HORIZON_DAYS: Mapping[str, int] = {
+    provider_id: spec.retry_horizon_days
+    for provider_id, spec in PROVIDER_SPECS.items()
+    if spec.retry_horizon_days is not None
+}
+# The header each provider signs with, required on its route by API Gateway (None: in the body, or
+# either of two header names).
 SIGNATURE_HEADERS: Mapping[str, str | None] = {
-    "standard-webhooks": None,
-    "stripe": "Stripe-Signature",
-    "adyen": None,
-    "square": "X-Square-HmacSha256-Signature",
-    "checkout": "Cko-Signature",
-    "razorpay": "X-Razorpay-Signature",
-    "paddle": "Paddle-Signature",
-    "gocardless": "Webhook-Signature",
-    "braintree": None,
-    "mollie": "X-Mollie-Signature",
-    # Classic Mollie webhooks are unsigned: the door fetches the posted id from Mollie's API instead.
-    "mollie-classic": None,
+    provider_id: spec.signature_header for provider_id, spec in PROVIDER_SPECS.items()
 }
-
-
-def _tolerance(value: Any) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3600
-    return None if ok else "must be an integer number of seconds, 1..3600"
-
-
-def _dotted_path(value: Any) -> str | None:
-    return (
-        None
-        if isinstance(value, str) and _DOTTED_PATH.fullmatch(value)
-        else "must be a dotted path such as data.amount"
-    )
-
-
-def _amount_unit(value: Any) -> str | None:
-    return None if value in ("major", "minor") else "must be 'major' or 'minor'"
-
-
-def _https_url(value: Any) -> str | None:
-    ok = isinstance(value, str) and value.startswith("https://") and len(value) <= 2048 and " " not in value
-    return None if ok else "must be the exact https:// URL registered with the provider"
-
-
-def _capture_mode(value: Any) -> str | None:
-    return None if value in ("automatic", "manual") else "must be 'automatic' (Adyen's default) or 'manual'"
-
-
-def _non_empty_text(value: Any) -> str | None:
-    return (
-        None
-        if isinstance(value, str) and value.strip() == value and 0 < len(value) <= 256
-        else "must be non-empty text"
-    )
-
-
+# Providers that sign inside the body: WAF counts their routes as signed (modules/waf.py).
+BODY_SIGNED_PROVIDERS = frozenset(provider_id for provider_id, spec in PROVIDER_SPECS.items() if spec.signed_in_body)
 # Provider id -> {option: check}. A check returns None when the value is good, else what is wrong.
+# A provider whose door fetches from its API (`fetches_at_door`) also takes that API's `api_base_url`.
 PROVIDER_OPTIONS: Mapping[str, Mapping[str, Callable[[Any], str | None]]] = {
-    "standard-webhooks": {
-        "tolerance_seconds": _tolerance,
-        "amount_field": _dotted_path,
-        "currency_field": _dotted_path,
-        "amount_unit": _amount_unit,
-        # The payload contract of the money fact (docs/providers/standard-webhooks.md).
-        "outcome_field": _dotted_path,
-        "object_id_field": _dotted_path,
-        "parent_object_id_field": _dotted_path,
-        "object_version_field": _dotted_path,
-    },
-    "stripe": {"tolerance_seconds": _tolerance},
-    "adyen": {"capture": _capture_mode},
-    "square": {"notification_url": _https_url},
-    "checkout": {},
-    "razorpay": {},
-    "paddle": {"tolerance_seconds": _tolerance},
-    "gocardless": {},
-    "braintree": {"public_key": _non_empty_text},
-    "mollie": {},
-    # The Mollie API the door fetches each posted id from (default https://api.mollie.com; a stub in tests).
-    "mollie-classic": {"api_base_url": api_base_url_problem},
+    provider_id: {**spec.options, **({"api_base_url": api_base_url_problem} if spec.fetches_at_door else {})}
+    for provider_id, spec in PROVIDER_SPECS.items()
 }
-REQUIRED_OPTIONS: Mapping[str, tuple[str, ...]] = {"braintree": ("public_key",)}
+# Providers whose door fetches each posted object from the provider's API (mollie-classic): their sources
+# get the fetch-credential alarm (modules/alarms.py).
+FETCHING_PROVIDERS = frozenset(provider_id for provider_id, spec in PROVIDER_SPECS.items() if spec.fetches_at_door)
+REQUIRED_OPTIONS: Mapping[str, tuple[str, ...]] = {
+    provider_id: spec.required_options for provider_id, spec in PROVIDER_SPECS.items() if spec.required_options
+}
 
 
 class SourceConfigError(ValueError):
@@ -160,9 +125,21 @@ class SourceSettings:
     reconcile: ReconcileSettings | None = None
     expect_events_within_minutes: int | None = None
 
-    def environment_entry(self, secret_arn: str) -> dict[str, Any]:
-        """This source's entry of the validator's `SOURCES` variable (handlers/sources.py reads it)."""
-        entry: dict[str, Any] = {"provider": self.provider, "secret_arn": secret_arn, **dict(self.options)}
+    @property
+    def enrich(self) -> bool:
+        """Amounts are fetched from the provider's API (`"enrich": true`; needs `reconcile`)."""
+        return dict(self.options).get("enrich") is True
+
+    def environment_entry(self, secret_arn: str, api_secret: str | None = None) -> dict[str, Any]:
+        """This source's entry of the validator's `SOURCES` variable (handlers/sources.py reads it).
+        `api_secret`: the name of the source's API secret, for a source that enriches."""
+        options = {key: value for key, value in self.options if key != "enrich"}
+        entry: dict[str, Any] = {"provider": self.provider, "secret_arn": secret_arn, **options}
+        if self.enrich:
+            # What the door needs to fetch amounts (handlers/enrichment.py): absent unless asked for, so
+            # every other source's entry is the bytes it always was.
+            assert self.reconcile is not None and api_secret is not None  # parse_sources and the stack see to it
+            entry["enrich"] = {"api_secret": api_secret, "api_base_url": self.reconcile.api_base_url}
         if self.type_map:
             entry["type_map"] = {
                 kind: value if isinstance(value, str) else dict(value) for kind, value in self.type_map
@@ -214,6 +191,12 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
             reconcile, quiet = parse_reconcile(provider, entry, key, where)
         except ReconcileConfigError as error:
             raise SourceConfigError(str(error)) from None
+        if entry.get("enrich") is True and reconcile is None:
+            # The API key and `api_base_url` are the reconciler's; and the reconciler is what recovers a
+            # money fact whose fetch kept failing past GoCardless's 8 retries.
+            raise SourceConfigError(
+                f"{where}: '{key}.enrich' needs '{key}.reconcile' (the read-only API key and api_base_url it sets up)"
+            )
         route_unmapped = entry.get("route_unmapped", True)
         if not isinstance(route_unmapped, bool):
             raise SourceConfigError(f"{where}: '{key}.route_unmapped' must be true or false")
@@ -276,7 +259,9 @@ def check_sources(sources: tuple[SourceSettings, ...], *, event_ttl_days: int, w
                 check_reconcile(source.name, source.reconcile, event_ttl_days=event_ttl_days, where=where)
             except ReconcileConfigError as error:
                 raise SourceConfigError(str(error)) from None
-    estimate = sources_environment(sources, {s.name: "x" * _SECRET_ARN_ALLOWANCE for s in sources})
+    estimate = sources_environment(
+        sources, {s.name: "x" * _SECRET_ARN_ALLOWANCE for s in sources}, {s.name: "x" * 64 for s in sources}
+    )
     if len(estimate.encode()) > MAX_ENVIRONMENT_BYTES - 1024:  # room for the other variables
         raise SourceConfigError(
             f"{where}: 'sources' is too large for the validator's environment (Lambda allows 4 KB in all): "
@@ -284,7 +269,13 @@ def check_sources(sources: tuple[SourceSettings, ...], *, event_ttl_days: int, w
         )
 
 
-def sources_environment(sources: tuple[SourceSettings, ...], secret_arns: Mapping[str, str]) -> str:
-    """The `SOURCES` variable: compact JSON, sorted keys, so the same settings synthesize the same bytes."""
-    entries = {source.name: source.environment_entry(secret_arns[source.name]) for source in sources}
+def sources_environment(
+    sources: tuple[SourceSettings, ...], secret_arns: Mapping[str, str], api_secrets: Mapping[str, str] | None = None
+) -> str:
+    """The `SOURCES` variable: compact JSON, sorted keys, so the same settings synthesize the same bytes.
+    `api_secrets`: source name -> API secret name, read for the sources that enrich."""
+    entries = {
+        source.name: source.environment_entry(secret_arns[source.name], (api_secrets or {}).get(source.name))
+        for source in sources
+    }
     return json.dumps(entries, sort_keys=True, separators=(",", ":"))

@@ -48,13 +48,12 @@ def waf_log_group_name(environment: str) -> str:
 
 
 SIGNED_LABEL = "webhook:signed"
-# Providers that sign inside the body (no signature header): their routes count as signed.
-BODY_SIGNED_PROVIDERS = frozenset({"adyen", "braintree"})
 
 
 def signed_statement(signature_headers: list[str], body_signed_paths: list[str]) -> dict:
     """Matches a request that carries a non-empty signature header, or is posted to a route whose
-    provider signs inside the body (Adyen, Braintree). Terraform's keys, as `statement` takes them."""
+    provider signs inside the body (its `SPEC.signed_in_body`:
+    modules/sources_config.py `BODY_SIGNED_PROVIDERS`). Terraform's keys, as `statement` takes them."""
     statements: list[dict] = [
         {
             "size_constraint_statement": {

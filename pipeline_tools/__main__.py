@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -17,6 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from modules.config import ConfigError, environment_suffix
+from modules.sources_config import PROVIDER_SPECS
 from pipeline_tools import operations
 from pipeline_tools.cost_model import CostInputError
 from pipeline_tools.outputs import OutputsError, default_outputs_path, environment_of, load_outputs
@@ -233,6 +235,13 @@ def _parser() -> argparse.ArgumentParser:
     cost.add_argument("--payload-bytes", type=_positive_int, default=2048, help="average body size (default 2048)")
     cost.add_argument("--environment", default=None, help="settings to price (default: $ENVIRONMENT_SUFFIX or dev)")
     cost.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    cost.add_argument(
+        "--front-door",
+        choices=("rest", "http_api", "compare"),
+        help="price the environment with this front door instead of its own (http_api drops the WAF: HTTP APIs "
+        "cannot have one); compare: per-million cost at 1 M, 10 M and 100 M a month of REST, REST + WAF and HTTP "
+        "API (docs/FRONT-DOOR.md)",
+    )
 
     capacity = commands.add_parser(
         "capacity", help="events/s each stage takes (sustained, burst), which binds first, what a provider sees"
@@ -289,11 +298,21 @@ def _cost(args: argparse.Namespace) -> int:
     from pipeline_tools import cost_model
 
     environment = args.environment or environment_suffix()
+    settings = load_settings(environment)
+    if args.front_door == "compare":
+        print(f"Cost per million events of webhook-pipeline-{environment} by front door, {args.payload_bytes:,} B "
+              "events (API Gateway + WAF share in brackets):")  # fmt: skip
+        print(cost_model.front_door_table(args.payload_bytes, settings))
+        return 0
+    if args.front_door is not None:
+        # What the synth would build: an HTTP API cannot have a WAF (modules/config.py refuses the pair).
+        waf = settings.waf_enabled and args.front_door == "rest"
+        settings = dataclasses.replace(settings, front_door=args.front_door, waf_enabled=waf)
     if args.events_per_month is None:
         print(f"Cost per million events of webhook-pipeline-{environment}, {args.payload_bytes:,} B events:")
-        print(cost_model.reduction_table(args.payload_bytes, load_settings(environment)))
+        print(cost_model.reduction_table(args.payload_bytes, settings))
         return 0
-    estimate = cost_model.estimate(args.events_per_month, args.payload_bytes, load_settings(environment))
+    estimate = cost_model.estimate(args.events_per_month, args.payload_bytes, settings)
     print(json.dumps(cost_model.as_dict(estimate), indent=2) if args.json else cost_model.render(estimate, environment))
     return 0
 
@@ -397,14 +416,20 @@ def _source_hint(python: str, outputs_path: Path, outputs: dict) -> str:
     if not sources:
         return ""
     listed = ", ".join(f"{name} ({entry['provider']})" for name, entry in sorted(sources.items()))
-    sample = "tests/fixtures/providers/stripe/payment_intent.succeeded.json"
-    name = next((n for n, e in sorted(sources.items()) if e["provider"] == "stripe"), None)
+    stubs = outputs.get("provider_api_stubs") or {}
+    # A source whose provider declares a sample delivery (SPEC.load_sample); one with a reconcile stub
+    # first, so the example can also show a dropped webhook recovered.
+    samples = {
+        n: PROVIDER_SPECS[e["provider"]].load_sample for n, e in sources.items() if e["provider"] in PROVIDER_SPECS
+    }
+    candidates = sorted((n not in stubs, n) for n, s in samples.items() if s is not None)
+    name = candidates[0][1] if candidates else None
+    sample = f"tests/fixtures/providers/{samples[name]}" if name else ""
     example = (
         f"     {python} -m pipeline_tools send --outputs {outputs_path} --source {name} --file {sample}\n"
         if name
         else ""
     )
-    stubs = outputs.get("provider_api_stubs") or {}
     if name and name in stubs:
         every = (outputs.get("reconcile_schedules") or {}).get(name, "on its schedule")
         example += (

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from modules.access_log import ACCESS_LOG_FIELDS, UNTRIMMED_ACCESS_LOG_FIELDS, typical_line_bytes
 from modules.config import PipelineSettings
 
 PRICES = Path(__file__).with_name("data") / "prices-us-east-1.json"
@@ -23,6 +24,25 @@ SECONDS_PER_MONTH = 30 * 86_400
 SQS_CHUNK_BYTES = 64 * 1024
 DYNAMODB_WRITE_UNIT_BYTES = 1024
 ROUTED_TYPES = 3
+ZLIB, ZLIB_DICT_1 = "zlib", "zlib-dict-1"  # handlers/payload_codec.py codec names
+# Held-out provider samples of 1-4 KB, near the priced size (benchmarks/payload_dictionary.py `held_out`,
+# never seen by the dictionary builder; `python -m benchmarks.payload_dictionary --measure`): per stored
+# item, the codec's stored/payload byte ratio and the item's other attributes in bytes, codec name and
+# `payload_z` included (braintree/transaction_settled, checkout/payment_captured, square/payment.created,
+# stripe/payment_intent.succeeded; Paddle's 11 KB sample compresses to 0.25/0.21 and is left out, a
+# ratio of a body five times the priced one). tests/tools/test_cost_model.py re-measures them.
+STORED_PAYLOAD_SAMPLE_NAMES = (
+    "braintree/transaction_settled.json",
+    "checkout/payment_captured.json",
+    "square/payment.created.json",
+    "stripe/payment_intent.succeeded.json",
+)
+STORED_PAYLOAD_SAMPLES: dict[str, tuple[tuple[float, int], ...]] = {
+    ZLIB: ((0.491, 418), (0.430, 463), (0.413, 418), (0.349, 409)),
+    ZLIB_DICT_1: ((0.334, 425), (0.327, 470), (0.339, 425), (0.226, 416)),
+}
+# A text payload's item names `payload` (7 B) instead of `payload_encoding` + its value + `payload_z`.
+_TEXT_FORM_SAVES_BYTES = {ZLIB: 16 + 4 + 9 - 7, ZLIB_DICT_1: 16 + 11 + 9 - 7}
 
 
 class CostInputError(ValueError):
@@ -34,18 +54,25 @@ class Assumptions:
     validator_cpu_ms: float = 0.3  # warm CPU per event (bench figure 4)
     router_cpu_ms_per_record: float = 0.08  # bench figure 5
     aws_round_trip_ms: float = 8.0  # one in-region PutItem or SendMessageBatch, network included
-    item_overhead_bytes: int = 350  # table attributes besides the payload text
+    # Table attributes besides the payload text (a text-form item): the median of the held-out samples'
+    # (STORED_PAYLOAD_SAMPLES, less the compressed form's extra names); 350 before issue 20's measurement.
+    item_overhead_bytes: int = 396
     message_overhead_bytes: int = 600  # canonical event and attributes besides the payload
-    access_log_bytes: int = 420  # one API Gateway JSON access-log line
-    lambda_platform_log_bytes: int = 330  # START/END/REPORT lines per invocation
+    # One API Gateway JSON access-log line of an accepted delivery, from the stage's format
+    # (modules/access_log.py; 420 was an estimate before issue 20 measured the format: 357 B).
+    access_log_bytes: int = typical_line_bytes(ACCESS_LOG_FIELDS)
+    access_log_bytes_untrimmed: int = typical_line_bytes(UNTRIMMED_ACCESS_LOG_FIELDS)
+    lambda_platform_log_bytes: int = 330  # START/END/REPORT lines per invocation (text format)
     router_log_bytes_per_invocation: int = 0  # warnings only on failures
     # The router's "routing decision" INFO line, one per record (trace reads it): measured 490 B with
     # Powertools' per-invocation keys, 320 B without them (handlers/router.py).
     router_decision_log_bytes: int = 320
     router_decision_log_bytes_untrimmed: int = 490
-    # Stored payload bytes per payload byte with zlib (handlers/payload_codec.py): median over the
-    # provider fixtures of 1 KB and more (tests/fixtures/providers), 0.23-0.46.
-    payload_compression_ratio: float = 0.40
+    # Stored (ratio, other attribute bytes) per held-out sample and codec (STORED_PAYLOAD_SAMPLES): write
+    # units are priced per sample and averaged, as a table of mixed providers is billed.
+    stored_payload_samples: dict[str, tuple[tuple[float, int], ...]] = dataclasses.field(
+        default_factory=lambda: dict(STORED_PAYLOAD_SAMPLES)
+    )
     waf_log_bytes: int = 1500  # one WAF log record (headers included, signature redacted)
     waf_blocked_fraction: float = 0.0  # share of requests blocked (and so logged): none in normal traffic
     kms_data_key_reuse_seconds: int = 300  # SQS's default KmsDataKeyReusePeriodSeconds
@@ -83,17 +110,21 @@ class Assumptions:
 
 @dataclasses.dataclass(frozen=True)
 class Reductions:
-    """The cost reductions the stack makes; `none()` prices the stack as it was before them."""
+    """The cost reductions the stack makes; `none()` prices the stack as it was before them. Each is one
+    named step of `REDUCTION_STEPS` (a new one: a field here, a step there, its effect in `estimate`)."""
 
-    compressed_payload: bool = True  # handlers/payload_codec.py
+    compressed_payload: bool = True  # handlers/payload_codec.py (plain zlib)
     sampling_rule: bool = True  # modules/tracing.py
     trimmed_log_lines: bool = True  # the router's decision line
     waf_logs_blocked_only: bool = True  # modules/waf.py logging filter
     sampling_without_reservoir: bool = True  # modules/tracing.py: 1 % of deliveries, no 1/s reservoir
+    dictionary_payload: bool = True  # handlers/payload_codec.py `zlib-dict-1` (issue 20)
+    quiet_platform_logs: bool = True  # modules/function.py: no START/END/REPORT (issue 20)
+    trimmed_access_log: bool = True  # modules/access_log.py (issue 20)
 
     @classmethod
     def none(cls) -> Reductions:
-        return cls(False, False, False, False, False)
+        return cls(**{field.name: False for field in dataclasses.fields(cls)})
 
 
 WAF_RULES = 4  # label-signed, rate-limit-unsigned-per-ip, rate-limit-per-ip, aws-known-bad-inputs
@@ -108,7 +139,7 @@ class Volumes:
     assumptions: Assumptions
     prices: dict[str, float]
     router_invocations: float
-    item_bytes: int = 1024  # one stored event item (payload as stored + attributes)
+    item_bytes: int = 1024  # one stored event item (payload as stored + attributes; the mean over samples)
     payload_bytes: int = 2048  # the average body size priced
 
 
@@ -164,6 +195,18 @@ def _lambda_cost(invocations: float, billed_ms: float, memory_mb: int, prices: d
     return gb_seconds * prices["lambda_arm64_per_gb_second"] + invocations / 1e6 * prices["lambda_per_million_requests"]
 
 
+def stored_item_sizes(payload_bytes: int, codec: str | None, assumptions: Assumptions) -> list[int]:
+    """Bytes of the item storing a `payload_bytes` payload with `codec` (None: as text), one per held-out
+    sample's ratio and attributes; the validator keeps the text when compressing does not make it smaller."""
+    if codec is None:
+        return [payload_bytes + assumptions.item_overhead_bytes]
+    sizes = []
+    for ratio, other_bytes in assumptions.stored_payload_samples[codec]:
+        compressed = math.ceil(payload_bytes * ratio) + other_bytes
+        sizes.append(min(compressed, payload_bytes + other_bytes - _TEXT_FORM_SAVES_BYTES[codec]))
+    return sizes
+
+
 def _traces(requests: float, reservoir_per_second: float, rate: float) -> float:
     reservoir = reservoir_per_second * SECONDS_PER_MONTH
     return min(requests, reservoir) + rate * max(0.0, requests - reservoir)
@@ -187,24 +230,27 @@ def estimate(
     p = prices or load_prices()
     r = reductions or Reductions()
     events = events_per_month
-    stored_payload_bytes = (
-        math.ceil(payload_bytes * a.payload_compression_ratio) if r.compressed_payload else payload_bytes
-    )
-    item_bytes = stored_payload_bytes + a.item_overhead_bytes
+    codec = (ZLIB_DICT_1 if r.dictionary_payload else ZLIB) if r.compressed_payload else None
+    item_sizes = stored_item_sizes(payload_bytes, codec, a)
+    item_bytes = round(sum(item_sizes) / len(item_sizes))
+    write_units = sum(math.ceil(size / DYNAMODB_WRITE_UNIT_BYTES) for size in item_sizes) / len(item_sizes)
+    access_log_bytes = a.access_log_bytes if r.trimmed_access_log else a.access_log_bytes_untrimmed
+    platform_log_bytes = 0 if r.quiet_platform_logs else a.lambda_platform_log_bytes
     message_bytes = payload_bytes + a.message_overhead_bytes
     records = router_records_per_invocation(events, settings)
     router_invocations = events / records
     sends_per_invocation = ROUTED_TYPES * math.ceil(max(1.0, records / ROUTED_TYPES) / 10) if records > 1 else 1
     router_ms = records * a.router_cpu_ms_per_record + sends_per_invocation * a.aws_round_trip_ms
     data_key_periods = SECONDS_PER_MONTH / a.kms_data_key_reuse_seconds
-    stored_gb = events * settings.event_ttl_days / 30 * item_bytes / 1e9
+    stored_gb = events * settings.event_ttl_days / 30 * (sum(item_sizes) / len(item_sizes)) / 1e9
     decision_bytes = a.router_decision_log_bytes if r.trimmed_log_lines else a.router_decision_log_bytes_untrimmed
-    log_gb = (events * (a.access_log_bytes + a.lambda_platform_log_bytes + decision_bytes)
-              + router_invocations * (a.lambda_platform_log_bytes + a.router_log_bytes_per_invocation)) / 1e9  # fmt: skip
+    log_gb = (events * (access_log_bytes + platform_log_bytes + decision_bytes)
+              + router_invocations * (platform_log_bytes + a.router_log_bytes_per_invocation)) / 1e9  # fmt: skip
     log_months_kept = min(settings.log_retention_days / 30, 12)
     # A delivery's trace holds the stage's and the validator's segments (one decision, at the stage);
     # the router's invocations are traced on their own at Lambda's fixed 1/s + 5 %.
-    rule = r.sampling_rule and settings.xray_sampling_rule
+    # An HTTP API records no trace: the validator's active tracing samples at Lambda's fixed 1/s + 5 %.
+    rule = r.sampling_rule and settings.xray_sampling_rule and settings.front_door == "rest"
     stage_rate = a.xray_rule_rate if rule else a.xray_rate
     stage_reservoir = (
         a.xray_rule_reservoir_per_second if rule and r.sampling_without_reservoir else a.xray_reservoir_per_second
@@ -216,14 +262,14 @@ def estimate(
     # reader; Logs: 3 log groups; Secrets Manager: one Decrypt per GetSecretValue.
     kms_requests = data_key_periods * (2 * 4 + 2 + 3) + secret_reads
     lines = [
-        Line("API Gateway", f"{events:,} REST requests", events / 1e6 * p["api_gateway_rest_per_million_requests"]),
+        front_door_line(events, payload_bytes, settings, p),
         Line("Lambda", f"validator: {events:,} invocations x {math.ceil(a.validator_cpu_ms + a.aws_round_trip_ms)} ms "
              f"at {settings.validator_memory_mb} MB (arm64)",
              _lambda_cost(events, a.validator_cpu_ms + a.aws_round_trip_ms, settings.validator_memory_mb, p)),
         Line("Lambda", f"router: {router_invocations:,.0f} invocations of {records:.0f} records, {math.ceil(router_ms)} ms "
              f"at {settings.router_memory_mb} MB", _lambda_cost(router_invocations, router_ms, settings.router_memory_mb, p)),
-        Line("DynamoDB", f"{events:,} writes x {math.ceil(item_bytes / DYNAMODB_WRITE_UNIT_BYTES)} WRU ({item_bytes:,} B items)",
-             events * math.ceil(item_bytes / DYNAMODB_WRITE_UNIT_BYTES) / 1e6 * p["dynamodb_on_demand_per_million_write_units"]),
+        Line("DynamoDB", f"{events:,} writes x {write_units:g} WRU ({_size_range(item_sizes)} items, {codec or 'text'})",
+             events * write_units / 1e6 * p["dynamodb_on_demand_per_million_write_units"]),
         Line("DynamoDB", f"storage + PITR: {stored_gb:.2f} GB kept {settings.event_ttl_days} days by TTL",
              stored_gb * (p["dynamodb_storage_per_gb_month"] + p["dynamodb_pitr_per_gb_month"])),
         Line("DynamoDB", "stream reads by the router's trigger", 0.0 * p["dynamodb_streams_lambda_reads"]),
@@ -236,7 +282,8 @@ def estimate(
              p["kms_key_per_month"] + kms_requests / 1e4 * p["kms_per_10k_requests"]),
         Line("Secrets Manager", f"1 secret + {secret_reads:,.0f} reads", p["secrets_manager_per_secret_month"]
              + secret_reads / 1e4 * p["secrets_manager_per_10k_calls"]),
-        Line("CloudWatch Logs", f"{log_gb:.2f} GB ingested, kept {settings.log_retention_days} days",
+        Line("CloudWatch Logs", f"{log_gb:.2f} GB ingested (access {access_log_bytes} B, platform {platform_log_bytes} B, "
+             f"decision {decision_bytes} B per event), kept {settings.log_retention_days} days",
              log_gb * p["cloudwatch_logs_ingestion_per_gb"]
              + log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]),
         Line("CloudWatch", f"{a.alarms} alarms, {a.custom_metrics} custom metrics",
@@ -262,6 +309,54 @@ def estimate(
     for extra in (*EXTRA_VOLUMES, *cost_consumer.LINES):
         lines.extend(extra(volumes))
     return Estimate(events_per_month, payload_bytes, lines)
+
+
+# HTTP APIs meter a request in 512 KB increments (a 513 KB body is two requests); the validator takes
+# at most 100 KB, so a delivery is one. REST APIs bill a request as one whatever its size.
+HTTP_API_METERING_BYTES = 512 * 1024
+
+
+def front_door_line(events: int, payload_bytes: int, settings: PipelineSettings, prices: dict[str, float]) -> Line:
+    """The API Gateway line: `events` requests on the REST API or, with `front_door: "http_api"`, on the
+    HTTP API (docs/FRONT-DOOR.md). List prices of the first tier (REST: 333 M, HTTP: 300 M a month)."""
+    if settings.front_door == "http_api":
+        metered = events * math.ceil(payload_bytes / HTTP_API_METERING_BYTES)
+        return Line(
+            "API Gateway",
+            f"{events:,} HTTP API requests",
+            metered / 1e6 * prices["api_gateway_http_per_million_requests"],
+        )
+    return Line(
+        "API Gateway", f"{events:,} REST requests", events / 1e6 * prices["api_gateway_rest_per_million_requests"]
+    )
+
+
+# The front doors compared in docs/FRONT-DOOR.md and docs/PERFORMANCE.md: (label, front_door, waf_enabled).
+FRONT_DOOR_CHOICES = (
+    ("REST API", "rest", False),
+    ("REST API + WAF", "rest", True),
+    ("HTTP API", "http_api", False),
+)
+
+
+def front_door_table(payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None) -> str:
+    """Per-million cost at 1 M, 10 M and 100 M events a month for each front door (Markdown); the API
+    Gateway + WAF share of it in brackets."""
+    rows = ["| | " + " | ".join(f"{v // 1_000_000} M/month" for v in VOLUMES) + " |", "|---|" + "---:|" * len(VOLUMES)]
+    for label, front_door, waf in FRONT_DOOR_CHOICES:
+        chosen = dataclasses.replace(settings, front_door=front_door, waf_enabled=waf)
+        cells = []
+        for volume in VOLUMES:
+            result = estimate(volume, payload_bytes, chosen, assumptions)
+            door = sum(line.usd for line in result.lines if line.service in ("API Gateway", "WAF"))
+            cells.append(f"${result.per_million_events_usd:.2f} (${door / volume * 1e6:.2f})")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _size_range(sizes: list[int]) -> str:
+    low, high = min(sizes), max(sizes)
+    return f"{low:,} B" if low == high else f"{low:,}-{high:,} B"
 
 
 def _log_usd(gb: float, volumes: Volumes) -> float:
@@ -291,14 +386,29 @@ def quarantine_lines(volumes: Volumes, payload_bytes: int) -> list[Line]:
 
 
 VOLUMES = (1_000_000, 10_000_000, 100_000_000)
-REDUCTION_STEPS = (
-    ("before the reductions", Reductions.none()),
-    ("+ payload stored compressed", Reductions(True, False, False, False, False)),
-    ("+ X-Ray sampling rule", Reductions(True, True, False, False, False)),
-    ("+ trimmed router log line", Reductions(True, True, True, False, False)),
-    ("+ WAF logs of blocked requests only", Reductions(True, True, True, True, False)),
-    ("+ sampling rule without the 1/s reservoir (= now)", Reductions()),
+# Each step adds one reduction (a `Reductions` field) to the step above, in the order they were made.
+_STEP_FIELDS = (
+    ("+ payload stored compressed", "compressed_payload"),
+    ("+ X-Ray sampling rule", "sampling_rule"),
+    ("+ trimmed router log line", "trimmed_log_lines"),
+    ("+ WAF logs of blocked requests only", "waf_logs_blocked_only"),
+    ("+ sampling rule without the 1/s reservoir", "sampling_without_reservoir"),
+    ("+ preset-dictionary payload codec (zlib-dict-1)", "dictionary_payload"),
+    ("+ Lambda platform lines at WARN (validator, router)", "quiet_platform_logs"),
+    ("+ trimmed access-log line", "trimmed_access_log"),
 )
+
+
+def _steps() -> tuple[tuple[str, Reductions], ...]:
+    steps, current = [("before the reductions", Reductions.none())], Reductions.none()
+    for label, field in _STEP_FIELDS:
+        current = dataclasses.replace(current, **{field: True})
+        steps.append((label, current))
+    assert steps[-1][1] == Reductions(), "every reduction is a step"
+    return (*steps[:-1], (steps[-1][0] + " (= now)", steps[-1][1]))
+
+
+REDUCTION_STEPS = _steps()
 
 
 def reduction_table(payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None) -> str:
@@ -480,3 +590,36 @@ def watchdog_lines(volumes: Volumes) -> list[Line]:
 
 
 EXTRA_VOLUMES.extend((reconciler_lines, watchdog_lines))
+
+
+# --- amounts fetched at the door (GoCardless `"enrich": true`, handlers/enrichment.py) -----------------
+
+# Of a GoCardless source's events, the share that are money facts (fetched): a Direct Debit payment sends
+# created, submitted, confirmed, paid_out and payout events besides mandate events; the lifecycle test's
+# story has 4 money facts in 14 events. Rounded up.
+ENRICH_MONEY_FACT_SHARE = 0.3
+ENRICH_FETCH_MS = 250.0  # one GET /payments/{id} from the validator, TLS set-up included; rounded up
+ENRICH_SECRET_CACHE_SECONDS = 300  # handlers/validator.py SECRET_CACHE_SECONDS: one read per warm container
+
+
+def enrichment_lines(volumes: Volumes) -> list[Line]:
+    """The door's amount fetches: validator time (Lambda) and its reads of the API key. The calls cost
+    nothing at AWS; the reconciler's fetches are for events the door missed only (not counted)."""
+    enriching = [source.name for source in volumes.settings.sources if source.enrich]
+    if not enriching:
+        return []
+    share = volumes.events / max(1, len(volumes.settings.sources))
+    calls = share * ENRICH_MONEY_FACT_SHARE * len(enriching)
+    memory_mb = volumes.settings.validator_memory_mb
+    reads = len(enriching) * SECONDS_PER_MONTH / ENRICH_SECRET_CACHE_SECONDS
+    p = volumes.prices
+    lambda_usd = calls * ENRICH_FETCH_MS / 1000 * memory_mb / 1024 * p["lambda_arm64_per_gb_second"]
+    return [
+        Line("Lambda", f"enrichment: {calls:,.0f} amount fetches at the door ({', '.join(enriching)}), "
+             f"{ENRICH_FETCH_MS:.0f} ms each at {memory_mb} MB", lambda_usd),
+        Line("Secrets Manager", f"enrichment: {reads:,.0f} API-key reads by the validator (cached {ENRICH_SECRET_CACHE_SECONDS} s)",
+             reads / 1e4 * p["secrets_manager_per_10k_calls"]),
+    ]  # fmt: skip
+
+
+EXTRA_VOLUMES.append(enrichment_lines)

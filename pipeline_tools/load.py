@@ -32,16 +32,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from modules.sources_config import PROVIDER_SPECS
 from pipeline_tools import operations
 from pipeline_tools.outputs import client
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "fixtures" / "providers"
-# The providers a load run can give a fresh event id to, and the sample each sends.
-SOURCE_SAMPLES = {
-    "standard-webhooks": "standard-webhooks/payment.succeeded_svix_style.json",
-    "razorpay": "razorpay/payment.captured.json",
-    "stripe": "stripe/payment_intent.succeeded.json",
+# The providers a load run can give a fresh event id to, and the sample each sends (SPEC.load_sample).
+SOURCE_SAMPLES: dict[str, str] = {
+    provider: spec.load_sample for provider, spec in PROVIDER_SPECS.items() if spec.load_sample is not None
 }
 # What a provider does on a refusal without Retry-After (none of ours: every 5xx carries it).
 DEFAULT_RETRY_SECONDS = 1.0
@@ -139,10 +138,13 @@ def _source(target: operations.SourceTarget, run: str, index: int) -> Delivery:
     body = (SAMPLES / SOURCE_SAMPLES[target.provider]).read_bytes()
     header_id = provider_id if target.provider in operations.EVENT_ID_IN_HEADER else None
     document = json.loads(body)
-    if target.provider == "stripe":  # the id travels in the body
-        document["id"] = provider_id
-    elif target.provider == "razorpay":  # the stored id is made of the signed entity id, event and time
-        document["payload"]["payment"]["entity"]["id"] = provider_id
+    id_field = PROVIDER_SPECS[target.provider].load_id_field  # where the body carries what makes the id
+    if id_field is not None:
+        *parents, last = id_field.split(".")
+        node = document
+        for part in parents:
+            node = node[part]
+        node[last] = provider_id
     body = json.dumps(document).encode()
 
     def sign() -> tuple[str, bytes, dict[str, str]]:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from modules.sources_config import PROVIDER_SPECS
 from pipeline_tools.outputs import client
 from pipeline_tools.provider_signing import SIGNERS, SignedDelivery, SigningContext, SigningError, sign
 
@@ -127,7 +128,10 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float = 30)
 
 # --- provider sources (`send --source`) ------------------------------------------------------------
 # Providers whose event id travels in a header we set (`--event-id`); the others carry it in the body.
-EVENT_ID_IN_HEADER = {"razorpay": "x-razorpay-event-id", "standard-webhooks": "webhook-id"}
+# Declared by each provider's SPEC.event_id_header.
+EVENT_ID_IN_HEADER: dict[str, str] = {
+    provider: spec.event_id_header for provider, spec in PROVIDER_SPECS.items() if spec.event_id_header
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,14 +175,14 @@ def source_target(
     if not secret:
         raise OperationError(f"no secret for source {name!r}: pass --secret (in the provider's own format)")
     public_key = public_key or entry.get("public_key")
-    if provider == "braintree" and not public_key:
-        raise OperationError(f"source {name!r} is braintree: pass --public-key (the source's public_key option)")
+    if "public_key" in PROVIDER_SPECS[provider].required_options and not public_key:
+        raise OperationError(f"source {name!r} is {provider}: pass --public-key (the source's public_key option)")
     url = f"{outputs['api_endpoint'].rstrip('/')}/{name}"
     return SourceTarget(name, provider, url, secret, public_key, entry.get("notification_url"))
 
 
 def square_notification_url(target: SourceTarget) -> str:
-    """The URL Square signs: the source's `notification_url` if configured, else the URL posted to as the
+    """The URL a provider that signs its notification URL (`SPEC.signs_url`: Square) signs: the source's `notification_url` if configured, else the URL posted to as the
     validator reconstructs it (`https://<host><stage path>`; the sandbox serves plain http on loopback)."""
     if target.notification_url:
         return target.notification_url
@@ -196,7 +200,7 @@ def sign_for_source(
             "its event id in the body: edit the file instead"
         )
     context = SigningContext(
-        url=square_notification_url(target) if target.provider == "square" else target.url,
+        url=square_notification_url(target) if PROVIDER_SPECS[target.provider].signs_url else target.url,
         timestamp=timestamp,
         public_key=target.public_key,
         event_id=event_id,

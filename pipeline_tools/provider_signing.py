@@ -5,7 +5,9 @@ Written from each provider's documentation and independent of `handlers/provider
 the integration suite checks that the deployed validator accepts what they sign.
 
 `sign(provider, body, secret, ...)` returns the body to send (Adyen and Braintree carry the signature
-in the body, so theirs is rewritten) and the headers to send with it.
+in the body, so theirs is rewritten) and the headers to send with it. Which function signs for which
+provider is declared by name in the provider's `SPEC.signer` (handlers/providers/spec.py); `SIGNERS`
+is built from the specs, so the signing code stays independent while the registry is one.
 
 | provider | secret | what is signed and where |
 | --- | --- | --- |
@@ -263,19 +265,16 @@ def sign_braintree(body: bytes, secret: str, context: SigningContext) -> SignedD
 
 
 Signer = Callable[[bytes, str, SigningContext], SignedDelivery]
-SIGNERS: Mapping[str, Signer] = {
-    "standard-webhooks": sign_standard_webhooks,
-    "stripe": sign_stripe,
-    "adyen": sign_adyen,
-    "square": sign_square,
-    "checkout": sign_checkout,
-    "razorpay": sign_razorpay,
-    "paddle": sign_paddle,
-    "gocardless": sign_gocardless,
-    "braintree": sign_braintree,
-    "mollie": sign_mollie,
-    "mollie-classic": sign_mollie_classic,
-}
+
+
+def _specs() -> Mapping[str, Any]:
+    from modules.sources_config import PROVIDER_SPECS  # the providers' own declarations
+
+    return PROVIDER_SPECS
+
+
+# Provider id -> its signer: the function of this module its SPEC names (`sign_<provider>`).
+SIGNERS: Mapping[str, Signer] = {provider: globals()[spec.signer] for provider, spec in _specs().items()}
 
 
 def sign(provider: str, body: bytes, secret: str, context: SigningContext | None = None) -> SignedDelivery:
@@ -292,16 +291,18 @@ def random_secret(provider: str) -> str:
     Stripe `whsec_<random>` (used as text); Standard Webhooks `whsec_<base64 of 32 bytes>`; Adyen a
     64-digit hex HMAC key; Braintree a private key (32 hex digits, like Braintree's); the others random text.
     """
-    if provider not in SIGNERS:
+    specs = _specs()
+    if provider not in specs:
         raise SigningError(f"no secret format for provider {provider!r}")
-    if provider == "stripe":
+    shape = specs[provider].secret_shape
+    if shape == "whsec_hex":
         return "whsec_" + secrets.token_hex(16)
-    if provider == "standard-webhooks":
+    if shape == "whsec_base64":
         return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    if provider == "adyen":
+    if shape == "hex64_upper":
         return secrets.token_hex(32).upper()
-    if provider == "braintree":
+    if shape == "hex32":
         return secrets.token_hex(16)
-    if provider == "mollie-classic":
+    if shape == "mollie_api_key":
         return "test_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(30))
     return secrets.token_urlsafe(32)

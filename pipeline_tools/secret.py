@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from modules.sources_config import PROVIDER_SPECS
 from pipeline_tools.operations import OperationError
 from pipeline_tools.outputs import client, environment_of
 
@@ -30,32 +31,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STANDARD_ROUTE = "webhook"  # `--source webhook`: POST /webhook's own secret
 CACHE_SECONDS = 300  # handlers/validator.py SECRET_CACHE_SECONDS
 
-# What each provider's secret is and where its dashboard shows it (docs/providers/<id>.md has the steps).
-FORMATS: dict[str, str] = {
-    "stripe": "the endpoint's whole signing secret, `whsec_…`, used as text (Dashboard → Webhooks → endpoint → "
-    "Signing secret → Reveal)",
-    "standard-webhooks": "`whsec_` + base64 of a 24–64 byte key (the sender's endpoint page; Svix: Signing Secret)",
-    "adyen": "the HMAC key, 64 hex digits (Customer Area → Developers → Webhooks → webhook → HMAC key)",
-    "square": "the subscription's signature key, text (Developer Dashboard → Webhooks → Subscriptions)",
-    "checkout": "the webhook's signature key, text (Dashboard → Developers → Webhooks → Signature key)",
-    "razorpay": "the webhook secret you chose, text (Dashboard → Accounts & Settings → Webhooks)",
-    "paddle": "the notification destination's secret key, `pdl_ntfset_…`, text (Developer Tools → Notifications)",
-    "gocardless": "the webhook endpoint's secret, text (Developers → Webhook endpoints)",
-    "braintree": "the API key pair's private key (Settings → API → API keys); the public key is the source's "
-    "`public_key` option",
-    "mollie": "the next-gen webhook's signing secret, text (Dashboard → Developers → Webhooks)",
-    "mollie-classic": "a Mollie API key `live_…`/`test_…` or an organization access token `access_…` with "
-    "payments.read and refunds.read (Dashboard → Developers → API keys); the door fetches each posted id with it",
-}
-_LOOKALIKES: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("stripe", re.compile(r"whsec_[0-9a-f]{16,}"), "a Stripe signing secret (whsec_ + hex, used as text)"),
-    (
-        "standard-webhooks",
-        re.compile(r"whsec_[A-Za-z0-9+/]*[+/=][A-Za-z0-9+/=]*"),
-        "a Standard Webhooks secret (whsec_ + base64)",
-    ),
-    ("paddle", re.compile(r"pdl_ntfset_\S+"), "a Paddle notification secret"),
-    ("adyen", re.compile(r"[0-9A-Fa-f]{64}"), "an Adyen HMAC key (64 hex digits)"),
+# What each provider's secret is and where its dashboard shows it (docs/providers/<id>.md has the steps),
+# and how a secret of each recognisable format looks: both declared in the provider's SPEC.
+FORMATS: dict[str, str] = {provider: spec.secret_help for provider, spec in PROVIDER_SPECS.items()}
+_LOOKALIKES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (provider, re.compile(spec.secret_lookalike[0]), spec.secret_lookalike[1])
+    for provider, spec in PROVIDER_SPECS.items()
+    if spec.secret_lookalike is not None
 )
 
 

@@ -4,6 +4,7 @@ writes to a temporary folder: `cdktf.out/` stays exactly as the user's last `mak
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,29 @@ def app(tmp_path_factory: pytest.TempPathFactory, build_dir: Path) -> Synthesize
 def sources_app(tmp_path_factory: pytest.TempPathFactory, build_dir: Path) -> SynthesizedApp:
     """default.json + sandbox.json: one source of every provider (routes, secrets, alarms)."""
     return synthesize(SOURCES_ENVIRONMENT, tmp_path_factory.mktemp("synth-sources"), build_dir)
+
+
+# A fixture environment (not a deployable one): default.json + tests/fixtures/environments/httpapi.json,
+# the HTTP API front door with provider sources (docs/FRONT-DOOR.md).
+HTTP_API_ENVIRONMENT = "httpapi"
+FIXTURE_ENVIRONMENTS = Path(__file__).resolve().parent / "fixtures" / "environments"
+
+
+def fixture_config_dir(environment: str, into: Path) -> Path:
+    """A settings folder holding the project's default.json and the fixture environment's file."""
+    from modules.config import CONFIG_DIR
+
+    into.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(CONFIG_DIR / "default.json", into / "default.json")
+    shutil.copyfile(FIXTURE_ENVIRONMENTS / f"{environment}.json", into / f"{environment}.json")
+    return into
+
+
+@pytest.fixture(scope="session")
+def http_api_app(tmp_path_factory: pytest.TempPathFactory, build_dir: Path) -> SynthesizedApp:
+    """default.json + the httpapi fixture: `front_door: "http_api"`, four provider sources."""
+    config_dir = fixture_config_dir(HTTP_API_ENVIRONMENT, tmp_path_factory.mktemp("config-httpapi"))
+    return synthesize(HTTP_API_ENVIRONMENT, tmp_path_factory.mktemp("synth-httpapi"), build_dir, config_dir=config_dir)
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,8 @@ the secrets and the clock: no AWS, no globals that change. The registry below ma
 `terraform-state-config/*.json` (`"sources": {"<name>": {"provider": "<id>"}}`) to module names; a module
 is imported only when a configured source uses it, so an unused provider costs no cold-start time.
 
-The contract every provider module fulfils::
+The contract every provider module fulfils (docs/providers/README.md has the checklist)::
 
-    SECRET_FORMAT: str                      # one line for logs and docs, e.g. "the whole whsec_... string"
-    OPTIONS: frozenset[str]                 # provider-specific option names it accepts (beyond the common ones)
     def parse_secret(text: str, options: Mapping[str, Any]) -> Key
         # one entry of the secret's {"secrets": [...]} list -> key material; ValueError if malformed
         # (the caller skips that entry and logs which index, never the value)
@@ -19,6 +17,9 @@ The contract every provider module fulfils::
     def default_transaction_type(event: ProviderEvent) -> str
         # "payment" | "refund" | "dispute" | "other": the provider's default mapping table (data, tested)
     EXPONENT_OVERRIDES: Mapping[str, int]   # currency -> exponent where the provider differs from ISO 4217
+    SPEC: spec.ProviderSpec                 # everything else that is data: signature header, options and
+                                            # their checks, retry horizon, ack body, event-id source, secret
+                                            # format, signer name, tables (handlers/providers/spec.py)
 """
 
 from __future__ import annotations

@@ -37,16 +37,21 @@ from errors import (
     MALFORMED_SIGNATURE,
     MISSING_SIGNATURE,
 )
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
-SECRET_FORMAT = "the HMAC key of the webhook, as the hex string the Customer Area shows"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset({"capture"})
 # `capture`: "automatic" (Adyen's default, payments captured right after authorisation: a successful
 # AUTHORISATION is the payment's money fact) or "manual" (manual or delayed capture, CAPTURE webhooks
 # enabled: each successful CAPTURE is one, with its own captured amount). Either way one kind counts.
 CAPTURE_MODES = ("automatic", "manual")
+
+
+def _capture_mode(value: object) -> str | None:
+    """The `capture` option's check (synth): one of `CAPTURE_MODES`."""
+    return None if value in CAPTURE_MODES else "must be 'automatic' (Adyen's default) or 'manual'"
+
+
 # Where Adyen's minor units differ from ISO 4217 (ISK 2, CLP 2, CVE 0), each row with its source link.
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("adyen")  # provider_exponents/adyen.json
 
@@ -269,3 +274,25 @@ def _unsigned(item: Mapping[str, Any]) -> dict[str, Any]:
 def default_transaction_type(event: ProviderEvent) -> str:
     """The type `money_fact` gave the item when it was read (`EVENT_CODES`); unknown codes are `other`."""
     return event.fields.get("transaction_type", "other")
+
+
+# Everything about adyen that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="adyen",
+    signature_header=None,
+    secret_format="the HMAC key of the webhook, as the hex string the Customer Area shows",  # noqa: S106
+    secret_help="the HMAC key, 64 hex digits (Customer Area → Developers → Webhooks → webhook → HMAC key)",  # noqa: S106
+    signer="sign_adyen",
+    secret_shape="hex64_upper",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={"capture": _capture_mode},
+    signed_in_body=True,
+    # Adyen docs, "Webhook retries": up to 30 days. Stored ids must outlive it, or a late retry of an
+    # already-stored event would be stored again.
+    retry_horizon_days=30,
+    # Adyen's notification webhooks expect this body to count a delivery as accepted (Adyen docs,
+    # "Accept webhooks").
+    ack_body="[accepted]",
+    secret_lookalike=(r"[0-9A-Fa-f]{64}", "an Adyen HMAC key (64 hex digits)"),
+    facts=EVENT_CODES,
+)

@@ -55,13 +55,11 @@ from errors import (
     UNKNOWN_PUBLIC_KEY,
     XML_DOCTYPE,
 )
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError
 
-SECRET_FORMAT = "the private key of the API key pair whose public key is the source's public_key option"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset({"public_key"})
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("braintree")  # provider_exponents/braintree.json
 
 _PRIVATE_KEY = re.compile(r"[\x21-\x7e]{1,256}")  # printable ASCII, no spaces (the SDK encodes it as ASCII)
@@ -265,3 +263,21 @@ def _text(element: ElementTree.Element | None, tag: str) -> str | None:
 def default_transaction_type(event: ProviderEvent) -> str:
     """The type `receive` found in `FACTS` (`fields["transaction_type"]`); an unknown kind is `other`."""
     return event.fields.get("transaction_type", "other")
+
+
+# Everything about braintree that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="braintree",
+    signature_header=None,
+    secret_format="the private key of the API key pair whose public key is the source's public_key option",  # noqa: S106
+    secret_help="the API key pair's private key (Settings → API → API keys); the public key is the source's "  # noqa: S106
+    "`public_key` option",
+    signer="sign_braintree",
+    secret_shape="hex32",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={"public_key": spec.non_empty_text},
+    required_options=("public_key",),
+    signed_in_body=True,
+    default_mapping=DEFAULT_MAPPING,
+    facts=FACTS,
+)

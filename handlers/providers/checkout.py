@@ -31,17 +31,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import money
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import Fact, microseconds
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
-SECRET_FORMAT = "the webhook's signature key (the key of the workflow's webhook action), used as text"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset()
 HEADER = "cko-signature"
 
 # How Checkout.com's API writes amounts, where it differs from ISO 4217.
 # https://www.checkout.com/docs/payments/accept-payments/format-the-amount-value: whole units, thousandths,
 # hundredths for "all other currencies" (so CLP and CLF are 2 at Checkout.com): the rows and why in the file.
+# A closed table (`money.ClosedExponents`): a code Checkout.com does not document (withdrawn, fund codes)
+# has no exponent here and its event is parked, never divided by a guessed 100.
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("checkout")  # provider_exponents/checkout.json
 
 
@@ -149,3 +149,18 @@ def receive(
 def default_transaction_type(event: ProviderEvent) -> str:
     """The kind's row of `FACTS`; a kind not in it is `other` (parked in unrouted-events, alarmed)."""
     return event.fields.get("transaction_type", "other")
+
+
+# Everything about checkout that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="checkout",
+    signature_header="Cko-Signature",
+    secret_format="the webhook's signature key (the key of the workflow's webhook action), used as text",  # noqa: S106
+    secret_help="the webhook's signature key, text (Dashboard → Developers → Webhooks → Signature key)",  # noqa: S106
+    signer="sign_checkout",
+    secret_shape="text",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={},
+    default_mapping=DEFAULT_MAPPING,
+    facts=FACTS,
+)

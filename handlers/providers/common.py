@@ -339,22 +339,37 @@ def event_type(value: Any, field: str) -> str:
     return value
 
 
-def minor_amount(value: Any, field: str, *, as_text: bool = False) -> Decimal:
-    """An integer count of minor units: a JSON integer, or (as_text, Paddle) a string of digits."""
+def minor_amount(value: Any, field: str, *, as_text: bool = False, negative: bool = False) -> Decimal:
+    """An integer count of minor units: a JSON integer, or (as_text, Paddle) a string of digits.
+
+    Negative counts are refused (400 `invalid_amount`) unless `negative` says the provider documents them
+    for this field: every money fact states what moved as a positive amount, its direction is the
+    (type, outcome) (money_facts.LEDGER_SIGN), so a negative one would book the opposite way. Zero is
+    read (a zero-value fact is routed to the lifecycle queue); the size is bounded in sources.canonical.
+    """
     if as_text:
-        if isinstance(value, str) and _MINOR_UNITS_TEXT.fullmatch(value):
-            return Decimal(value)
-        raise InvalidEventError(INVALID_AMOUNT, f"{field} must be a string of digits (minor units)", field)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    raise InvalidEventError(INVALID_AMOUNT, f"{field} must be an integer (minor units)", field)
+        if not (isinstance(value, str) and _MINOR_UNITS_TEXT.fullmatch(value)):
+            raise InvalidEventError(INVALID_AMOUNT, f"{field} must be a string of digits (minor units)", field)
+        amount = Decimal(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        amount = Decimal(value)
+    else:
+        raise InvalidEventError(INVALID_AMOUNT, f"{field} must be an integer (minor units)", field)
+    return _not_negative(amount, field, negative)
 
 
-def major_amount(value: Any, field: str) -> Decimal:
-    """A major-unit amount written as a decimal string (`"24.95"`), taken exactly as written."""
+def major_amount(value: Any, field: str, *, negative: bool = False) -> Decimal:
+    """A major-unit amount written as a decimal string (`"24.95"`), taken exactly as written; negative
+    ones refused as in `minor_amount`."""
     if not isinstance(value, str) or not _MAJOR_AMOUNT.fullmatch(value):
         raise InvalidEventError(INVALID_AMOUNT, f"{field} must be a decimal amount such as 10.00", field)
-    return Decimal(value)
+    return _not_negative(Decimal(value), field, negative)
+
+
+def _not_negative(amount: Decimal, field: str, negative: bool) -> Decimal:
+    if amount < 0 and not negative:
+        raise InvalidEventError(INVALID_AMOUNT, f"{field} must not be negative", field)
+    return amount
 
 
 def currency(value: Any, field: str) -> str:

@@ -2,9 +2,11 @@
 
 A delivery is a batch, `{"events": [...]}`; the signature covers the whole body, so verifying it verifies
 every event. There is no signed timestamp: deduplication on the event id is the defence against replays.
-GoCardless events carry no amounts (`links` point to the resource): `amount` and `currency` stay absent;
-a consumer reads them with the object id (`GET /payments/{object_id}` or `GET /refunds/{object_id}`,
-fields `amount` in minor units and `currency`: https://developer.gocardless.com/api-reference#payments-get-a-single-payment).
+GoCardless events carry no amounts (`links` point to the resource): `amount` and `currency` stay absent
+unless the source sets `"enrich": true`; then the door (and the reconciler) fetch the object a money fact
+names (`amount_path`: `GET /payments/{id}` or `GET /refunds/{id}`, fields `amount` in minor units and
+`currency`: https://developer.gocardless.com/api-reference#payments-get-a-single-payment) and read it with
+`amount_of` (handlers/enrichment.py; docs/providers/gocardless.md, "Amounts").
 
 Money facts (`FACTS`; docs/providers/gocardless.md links each row): a payment by `payments.confirmed`
 (collected from the customer; `paid_out` is the later payout of the same money), a refund by
@@ -21,20 +23,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import money
 from canonical_json import dumps
 from errors import NOT_PROVIDER_SHAPE
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
-SECRET_FORMAT = "the webhook endpoint secret, as text"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset()
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("gocardless")  # provider_exponents/gocardless.json
+# GoCardless events carry no amounts (docs/providers/gocardless.md): its money facts reach their queues
+# without one, as before; for every other provider a money fact without an amount is parked
+# (`missing_amount`, sources.canonical).
+AMOUNTS_IN_EVENTS = False
 SIGNATURE_HEADER = "webhook-signature"
 
 # https://developer.gocardless.com/api-reference#event-types-payment (and #event-types-refund,
@@ -92,6 +97,11 @@ OBJECT_LINKS: Mapping[str, str] = {
     "instalment_schedules": "instalment_schedule",
 }
 DEFAULT_MAPPING: Mapping[str, str] = {kind: fact[0] for kind, fact in FACTS.items()}
+# resource_type -> the API path of the object whose `amount` is the fact's (a chargeback or a late failure
+# is the whole payment: GoCardless charges back and reverses the full amount). Other resources have none.
+AMOUNT_PATHS: Mapping[str, str] = {"payments": "/payments/{id}", "refunds": "/refunds/{id}"}
+_API_ID = re.compile(r"^[A-Z]{2}[A-Za-z0-9]{1,62}$")  # GoCardless ids: a two-letter prefix (PM, RF) and letters/digits
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def parse_secret(text: str, options: Mapping[str, Any]) -> bytes:
@@ -157,3 +167,54 @@ def _text(value: Any) -> str | None:
 def default_transaction_type(event: ProviderEvent) -> str:
     """The kind's row of `FACTS`; a kind not in it is `other` (parked in unrouted-events, alarmed)."""
     return DEFAULT_MAPPING.get(event.provider_event_type, "other")
+
+
+def amount_path(event: ProviderEvent) -> str | None:
+    """The API path of the object whose amount a money fact of `event` is (None: nothing to fetch)."""
+    resource_type = event.provider_event_type.split(".", 1)[0]
+    template = AMOUNT_PATHS.get(resource_type)
+    if template is None or event.object_id is None or not _API_ID.fullmatch(event.object_id):
+        return None
+    return template.format(id=event.object_id)
+
+
+def amount_of(event: ProviderEvent, document: Mapping[str, Any]) -> tuple[int, str]:
+    """(amount in minor units, currency) of the fetched object, `{"payments": {...}}` or `{"refunds": {...}}`.
+
+    The object must be the one the event links (same id). `amount` is documented as an integer in the
+    currency's lowest denomination (https://developer.gocardless.com/api-reference#payments-get-a-single-payment,
+    #refunds-get-a-single-refund); the official SDKs' fixtures write it as a string of digits, which is read
+    the same. Raises ValueError (what is wrong) for anything else: nothing is guessed.
+    """
+    resource_type = event.provider_event_type.split(".", 1)[0]
+    resource = document.get(resource_type)
+    if not isinstance(resource, dict):
+        raise ValueError(f"the answer has no '{resource_type}' object")
+    if resource.get("id") != event.object_id:
+        raise ValueError(f"{resource_type}.id is not the linked object")
+    amount = resource.get("amount")
+    if isinstance(amount, str) and amount.isascii() and amount.isdigit():
+        amount = int(amount)
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValueError(f"{resource_type}.amount is not a positive integer of minor units")
+    currency = resource.get("currency")
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        raise ValueError(f"{resource_type}.currency is not an ISO 4217 code")
+    return amount, currency
+
+
+# Everything about gocardless that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="gocardless",
+    signature_header="Webhook-Signature",
+    secret_format="the webhook endpoint secret, as text",  # noqa: S106
+    secret_help="the webhook endpoint's secret, text (Developers → Webhook endpoints)",  # noqa: S106
+    signer="sign_gocardless",
+    secret_shape="text",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    # `enrich`: fetch the amounts of money facts from the API (docs/providers/gocardless.md, "Amounts");
+    # it needs the source's `reconcile` (modules/sources_config.py).
+    options={"enrich": spec.boolean},
+    default_mapping=DEFAULT_MAPPING,
+    facts=FACTS,
+)

@@ -42,14 +42,12 @@ import money
 from canonical_json import dumps
 from errors import INVALID_EVENT_ID, NOT_PROVIDER_SHAPE
 from provider_api import ApiClient, ProviderApiError, RateBudget
-from providers import FetchUnavailableError, ProviderEvent, UnknownObjectError, WebhookRequest, common
+from providers import FetchUnavailableError, ProviderEvent, UnknownObjectError, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError  # noqa: F401 - the contract names it; nothing here is signed
 
 PROVIDER = "mollie-classic"
-SECRET_FORMAT = "a Mollie API key (live_... or test_...) or organization access token (access_...)"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset({"api_base_url"})
 EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents(
     "mollie-classic"
 )  # the same API as mollie: the same (empty) table
@@ -300,3 +298,23 @@ def _objects(embedded: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
 def default_transaction_type(event: ProviderEvent) -> str:
     """The kind's row of `FACTS`; a kind not in it is `other`."""
     return DEFAULT_MAPPING.get(event.provider_event_type, "other")
+
+
+# Everything about mollie-classic that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id=PROVIDER,
+    signature_header=None,  # unsigned: the fetch authenticates (module docstring)
+    secret_format="a Mollie API key (live_... or test_...) or organization access token (access_...)",  # noqa: S106
+    secret_help="a Mollie API key `live_…`/`test_…` or an organization access token `access_…` with "  # noqa: S106
+    "payments.read and refunds.read (Dashboard → Developers → API keys); the door fetches each posted id with it",
+    signer="sign_mollie_classic",
+    secret_shape="mollie_api_key",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    # `api_base_url` (default https://api.mollie.com) is the fetch's option, checked by the synth for every
+    # provider that `fetches_at_door` (modules/sources_config.py).
+    options={},
+    secret_lookalike=(r"(live|test)_[A-Za-z0-9]{30,}", "a Mollie API key (live_/test_ + 30 letters and digits)"),
+    default_mapping=DEFAULT_MAPPING,
+    facts=spec.frozen(FACTS),
+    fetches_at_door=True,
+)

@@ -34,12 +34,10 @@ from typing import Any
 
 import money
 from canonical_json import dumps
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import Fact, microseconds
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
-SECRET_FORMAT = "the notification destination's secret key (pdl_ntfset_...), used as text"  # noqa: S105
-OPTIONS = frozenset({"tolerance_seconds"})
 DEFAULT_TOLERANCE_SECONDS = 300
 HEADER = "paddle-signature"
 SCHEME = "h1"
@@ -192,3 +190,18 @@ def receive(
 def default_transaction_type(event: ProviderEvent) -> str:
     """The type `read` found in the tables above (`fields["transaction_type"]`); else `other`."""
     return event.fields.get("transaction_type", "other")
+
+
+# Everything about paddle that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="paddle",
+    signature_header="Paddle-Signature",
+    secret_format="the notification destination's secret key (pdl_ntfset_...), used as text",  # noqa: S106
+    secret_help="the notification destination's secret key, `pdl_ntfset_…`, text (Developer Tools → Notifications)",  # noqa: S106
+    signer="sign_paddle",
+    secret_shape="text",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={"tolerance_seconds": spec.tolerance_seconds},
+    secret_lookalike=(r"pdl_ntfset_\S+", "a Paddle notification secret"),
+    facts=TRANSACTION_FACTS,
+)

@@ -32,12 +32,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import money
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import Fact, microseconds
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
-SECRET_FORMAT = "the webhook secret entered when creating the webhook in the Dashboard, used as text"  # noqa: S105
-OPTIONS: frozenset[str] = frozenset()
 HEADER = "x-razorpay-signature"
 # Sent by Razorpay but not signed: never read (see above).
 EVENT_ID_HEADER = "x-razorpay-event-id"
@@ -184,3 +182,22 @@ def default_transaction_type(event: ProviderEvent) -> str:
     """The kind's row of `FACTS`; a kind not in it is `other` (parked in unrouted-events, alarmed)."""
     fact = FACTS.get(event.provider_event_type)
     return fact.transaction_type if fact is not None else "other"
+
+
+# Everything about razorpay that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="razorpay",
+    signature_header="X-Razorpay-Signature",
+    secret_format="the webhook secret entered when creating the webhook in the Dashboard, used as text",  # noqa: S106
+    secret_help="the webhook secret you chose, text (Dashboard → Accounts & Settings → Webhooks)",  # noqa: S106
+    signer="sign_razorpay",
+    secret_shape="text",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={},
+    event_id_header=EVENT_ID_HEADER,
+    # The stored id is made of the signed entity id, event and time: a load run rewrites the entity id.
+    load_id_field="payload.payment.entity.id",
+    load_sample="razorpay/payment.captured.json",
+    default_mapping=DEFAULT_MAPPING,
+    facts=FACTS,
+)

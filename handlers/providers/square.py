@@ -18,7 +18,8 @@ Money facts (`FACTS` and the status tables below; docs/providers/square.md links
 sends one `*.created` and then a `*.updated` for every change of any field, so the fact is taken from
 the object's status, not from the kind: a payment whose `status` is COMPLETED (`total_money`: amount plus
 tip, what was captured; never `approved_money`, the authorization), a refund whose `status` is COMPLETED
-(its own `amount_money`), a dispute whose `state` is EVIDENCE_REQUIRED (withdrawn: `opened`), WON or
+(its own `amount_money`), a dispute whose `state` is EVIDENCE_REQUIRED or PROCESSING (a chargeback, withdrawn: `opened`; an
+inquiry, INQUIRY_*, withdraws nothing and may escalate to either on the same dispute), WON or
 LOST/ACCEPTED (`amount_money`, the disputed amount). Square states such a status again in later updates
 (a completed payment is updated when its processing fee is known; `refund.created` may already be
 COMPLETED and be followed by `refund.updated`), so a delivery that states a money fact gets a stable
@@ -44,12 +45,10 @@ import money_facts
 
 import money
 from errors import INVALID_SIGNATURE, MALFORMED_SIGNATURE_HEADER, MISSING_SIGNATURE_HEADER
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_signature import SignatureError
 
-SECRET_FORMAT = "the webhook subscription's signature key, used as text"  # noqa: S105
-OPTIONS = frozenset({"notification_url"})
 HEADER = "x-square-hmacsha256-signature"
 LEGACY_HEADER = "x-square-signature"
 # Square's Money.amount is "in the base unit of the currency" (ISO 4217 minor units); the currencies its page
@@ -78,7 +77,10 @@ DISPUTE_STATE: Mapping[str, str] = {
     "INQUIRY_PROCESSING": "pending",
     "INQUIRY_CLOSED": "canceled",
     "EVIDENCE_REQUIRED": "opened",  # a chargeback: the disputed amount is withdrawn
-    "PROCESSING": "pending",  # evidence submitted, waiting for the bank: nothing moves
+    # A chargeback waiting for the bank: the withdrawal stands. An inquiry can escalate straight to it
+    # (no EVIDENCE_REQUIRED on the way), so it states the withdrawal too; after EVIDENCE_REQUIRED the
+    # derived id `dispute:<id>:opened` makes it a duplicate, so the withdrawal is booked once either way.
+    "PROCESSING": "opened",
     "WON": "won",
     "LOST": "lost",
     "ACCEPTED": "lost",  # the seller accepted the chargeback: the withdrawal stands
@@ -235,3 +237,19 @@ def receive(
 def default_transaction_type(event: ProviderEvent) -> str:
     """The type `read` gave the event from `FACTS` and the object's status; anything unmapped is `other`."""
     return event.fields.get("transaction_type", "other")
+
+
+# Everything about square that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="square",
+    signature_header="X-Square-HmacSha256-Signature",
+    secret_format="the webhook subscription's signature key, used as text",  # noqa: S106
+    secret_help="the subscription's signature key, text (Developer Dashboard → Webhooks → Subscriptions)",  # noqa: S106
+    signer="sign_square",
+    secret_shape="text",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={"notification_url": spec.https_url},
+    signs_url=True,
+    default_mapping=DEFAULT_MAPPING,
+    facts=FACTS,
+)

@@ -15,8 +15,12 @@ read from `currency_field`. An event without a value at `amount_field` carries n
 The money fact (docs/providers/standard-webhooks.md, "The payload contract"): a generic sender's kinds
 mean nothing until the source's `type_map` maps them, and the outcome policy is, in this order, the
 `type_map` entry's `outcome`, else the value at `outcome_field` (one of `money_facts.OUTCOMES`, taken for
-the kinds `type_map` maps and ignored for the others, which stay unknown), else the mapped type's usual
-money outcome (`payment`/`refund` succeeded, `dispute` opened). A mapped kind whose stated outcome is
+the kinds `type_map` maps and ignored for the others, which stay unknown), else, only for a source that
+sets no `outcome_field`, the mapped type's usual money outcome (`payment`/`refund` succeeded, `dispute`
+opened): with `outcome_field` set, a null or absent value there is parked (`missing_outcome`), never
+booked as `succeeded`. A money fact without an object id or an amount is parked (`missing_object_id`,
+`missing_amount`, sources.canonical); a negative or unbounded amount, or a major-unit one finer than
+its currency's exponent, is a 400 (`invalid_amount`). A mapped kind whose stated outcome is
 another word (`paid`, `declined`) and whose `type_map` entry sets none is stored and parked in
 unrouted-events (`unknown_outcome`, alarmed), never guessed: give the kind an outcome in `type_map` and
 replay it. `object_id_field` and `parent_object_id_field` name strings (1-256 characters),
@@ -37,17 +41,12 @@ from typing import Any
 import money_facts
 
 from errors import INVALID_AMOUNT, INVALID_FIELD, MISSING_CURRENCY, NOT_PROVIDER_SHAPE
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError, decode_secret, verify, with_svix_aliases
 
-SECRET_FORMAT = "whsec_<base64>, as the sender shows it"  # noqa: S105
 __all__ = ["InvalidEventError", "SignatureError", "default_transaction_type", "parse_secret", "receive"]
-OPTIONS: frozenset[str] = frozenset(
-    {"tolerance_seconds", "amount_field", "currency_field", "amount_unit", "outcome_field", "object_id_field",
-     "parent_object_id_field", "object_version_field"}
-)  # fmt: skip
 # The outcome at `outcome_field` is the sender's own statement: it holds for whatever type `type_map`
 # gives the kind (sources.canonical), but only for kinds the source maps.
 OUTCOME_FROM_PAYLOAD = True
@@ -88,6 +87,13 @@ def receive(
     amount, unit, code = _amount(document, options)
     version = _optional(document, options.get("object_version_field"), _version)
     stated = _optional(document, options.get("outcome_field"), _outcome)
+    fields: dict[str, str] = {}
+    if stated is not None and stated not in money_facts.OUTCOMES:
+        fields["stated_outcome"] = stated[:64]
+    elif stated is None and options.get("outcome_field"):
+        # The source says where the outcome is and this event has none there: parked (`missing_outcome`,
+        # sources.canonical) for a kind type_map maps without an outcome, never the type's default.
+        fields["outcome_missing"] = "true"
     return [
         ProviderEvent(
             provider_event_id=common.event_id(webhook_id, "webhook-id"),
@@ -98,7 +104,7 @@ def receive(
             amount_unit=unit,
             currency=code,
             outcome=stated if stated in money_facts.OUTCOMES else None,
-            fields={"stated_outcome": stated[:64]} if stated and stated not in money_facts.OUTCOMES else {},
+            fields=fields,
             object_id=_optional(document, options.get("object_id_field"), _object_id),
             parent_object_id=_optional(document, options.get("parent_object_id_field"), _object_id),
             object_version=microseconds(timestamp) if version is None else version,
@@ -159,6 +165,10 @@ def _amount(document: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[De
             raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} must be a number", amount_field)
         raw = Decimal(raw)
     value = Decimal(raw)
+    if value < 0:  # a money fact's direction is its (type, outcome); the amount is what moved, never below 0
+        raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} must not be negative", amount_field)
+    if value.adjusted() >= 30:  # what a string may hold (`_NUMERIC`), also for a JSON number such as 1e999999
+        raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} is too large", amount_field)
     if unit == "minor" and value != value.to_integral_value():
         raise InvalidEventError(INVALID_AMOUNT, f"{amount_field} must be an integer count of minor units", amount_field)
     currency_field = options.get("currency_field")
@@ -174,3 +184,30 @@ def _amount(document: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[De
 def default_transaction_type(event: ProviderEvent) -> str:
     """No default mapping: a sender's own types are mapped by the source's `type_map`; else `other`."""
     return DEFAULT_MAPPING.get(event.provider_event_type, "other")
+
+
+# Everything about standard-webhooks that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="standard-webhooks",
+    signature_header=None,
+    secret_format="whsec_<base64>, as the sender shows it",  # noqa: S106
+    secret_help="`whsec_` + base64 of a 24–64 byte key (the sender's endpoint page; Svix: Signing Secret)",  # noqa: S106
+    signer="sign_standard_webhooks",
+    secret_shape="whsec_base64",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={
+        "tolerance_seconds": spec.tolerance_seconds,
+        "amount_field": spec.dotted_path,
+        "currency_field": spec.dotted_path,
+        "amount_unit": spec.amount_unit,
+        # The payload contract of the money fact (docs/providers/standard-webhooks.md).
+        "outcome_field": spec.dotted_path,
+        "object_id_field": spec.dotted_path,
+        "parent_object_id_field": spec.dotted_path,
+        "object_version_field": spec.dotted_path,
+    },
+    event_id_header="webhook-id",  # webhook_signature.ID_HEADER (svix-id is its alias)
+    secret_lookalike=(r"whsec_[A-Za-z0-9+/]*[+/=][A-Za-z0-9+/=]*", "a Standard Webhooks secret (whsec_ + base64)"),
+    load_sample="standard-webhooks/payment.succeeded_svix_style.json",
+    default_mapping=DEFAULT_MAPPING,
+)

@@ -15,11 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import money
-from providers import ProviderEvent, WebhookRequest, common
+from providers import ProviderEvent, WebhookRequest, common, spec
 from webhook_signature import SignatureError  # noqa: F401 - what verify raises, as module.SignatureError
 
-SECRET_FORMAT = "the whole whsec_... signing secret of the endpoint, used as text (not base64-decoded)"  # noqa: S105
-OPTIONS = frozenset({"tolerance_seconds"})
 DEFAULT_TOLERANCE_SECONDS = 300  # Stripe's libraries' DEFAULT_TOLERANCE
 HEADER = "stripe-signature"
 SCHEME = "v1"
@@ -43,8 +41,12 @@ EXPONENT_OVERRIDES: Mapping[str, int] = money.provider_exponents("stripe")  # pr
 # version 2024-10-28.acacia `refund.*` events cover every refund
 # (https://docs.stripe.com/changelog/acacia/2024-10-28/refund-webhook-update) and that update is
 # `refund.updated`; for events of older versions it is `charge.refund.updated`. The other of the two
-# describes the same change again and never counts. A dispute by `charge.dispute.created` (funds
-# withdrawn unless it is an inquiry, `warning_*`) and `charge.dispute.closed` (`won`: reinstated; `lost`).
+# describes the same change again and never counts. A dispute's withdrawal by
+# `charge.dispute.funds_withdrawn` (`opened`): Stripe sends it when the funds leave the balance, at once for
+# a chargeback and at the escalation for an inquiry (`warning_*`, created with nothing withdrawn), so one
+# kind carries it whichever way the dispute began and a Stripe retry is a duplicate of its event id;
+# `charge.dispute.created` only describes it (lifecycle). Then `charge.dispute.closed` (`won`: reinstated;
+# `lost`: nothing more moves; `warning_closed`: an inquiry that ended, nothing moved).
 # `charge.refunded` carries the charge's running total `amount_refunded`: it is delivered to the lifecycle
 # queue without an amount. Kinds that describe a fact another kind carries are `other` with an outcome:
 # known, so delivered to the lifecycle queue, never money.
@@ -70,8 +72,10 @@ _CHARGE_FIXED = {
     "charge.refunded": ("other", None, "succeeded"),
     "refund.failed": ("refund", "amount", "failed"),
     "charge.dispute.updated": ("dispute", "amount", "pending"),
-    "charge.dispute.funds_withdrawn": ("other", "amount", "succeeded"),
-    "charge.dispute.funds_reinstated": ("other", "amount", "succeeded"),
+    # The withdrawal: the one kind that carries it, for a dispute created as a chargeback and for an inquiry
+    # (`warning_*`) that escalates alike. `charge.dispute.created` never does (see money_fact).
+    "charge.dispute.funds_withdrawn": ("dispute", "amount", "opened"),
+    "charge.dispute.funds_reinstated": ("other", "amount", "succeeded"),  # charge.dispute.closed carries it
 }
 _CHARGE_STATUS = {"succeeded": "succeeded", "pending": "pending", "failed": "failed"}
 _DISPUTE_CLOSED = {"won": "won", "lost": "lost", "warning_closed": "canceled"}
@@ -122,8 +126,11 @@ def money_fact(
             return "refund", "reversed", "amount"
         return "refund", status, "amount"
     if kind == "charge.dispute.created":
+        # An inquiry (`warning_*`) withdraws nothing yet; a chargeback's withdrawal is carried by
+        # `charge.dispute.funds_withdrawn`, which Stripe sends for it as for an escalated inquiry, so this
+        # kind only describes it (lifecycle): one carrier, whichever way the dispute began.
         inquiry = str(obj.get("status", "")).startswith("warning_")
-        return "dispute", "pending" if inquiry else "opened", "amount"
+        return ("dispute", "pending", "amount") if inquiry else ("other", "opened", "amount")
     if kind == "charge.dispute.closed":
         return "dispute", _DISPUTE_CLOSED.get(str(obj.get("status")), "pending"), "amount"
     return "other", None, None
@@ -221,3 +228,21 @@ def receive(
 def default_transaction_type(event: ProviderEvent) -> str:
     """The type `money_fact` gave the event when it was read; anything unmapped is `other`."""
     return event.fields.get("transaction_type", "other")
+
+
+# Everything about stripe that is data (handlers/providers/spec.py; docs/providers/README.md).
+SPEC = spec.ProviderSpec(
+    provider_id="stripe",
+    signature_header="Stripe-Signature",
+    secret_format="the whole whsec_... signing secret of the endpoint, used as text (not base64-decoded)",  # noqa: S106
+    secret_help="the endpoint's whole signing secret, `whsec_…`, used as text (Dashboard → Webhooks → endpoint → "  # noqa: S106
+    "Signing secret → Reveal)",
+    signer="sign_stripe",
+    secret_shape="whsec_hex",  # noqa: S106
+    exponent_overrides=EXPONENT_OVERRIDES,
+    options={"tolerance_seconds": spec.tolerance_seconds},
+    secret_lookalike=(r"whsec_[0-9a-f]{16,}", "a Stripe signing secret (whsec_ + hex, used as text)"),
+    load_id_field="id",  # the event id travels in the body
+    load_sample="stripe/payment_intent.succeeded.json",
+    facts=spec.frozen({**_PAYMENT_INTENT, **_CHARGE_FIXED}),
+)

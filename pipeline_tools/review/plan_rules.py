@@ -57,6 +57,9 @@ NON_ACCESS_TYPES = frozenset({
     "aws_api_gateway_integration", "aws_api_gateway_method", "aws_api_gateway_method_settings",
     "aws_api_gateway_model", "aws_api_gateway_request_validator", "aws_api_gateway_resource",
     "aws_api_gateway_rest_api", "aws_api_gateway_stage", "aws_cloudwatch_log_group",
+    # front_door "http_api" (modules/http_api.py): no resource policy; a route's authorization_type is an
+    # access attribute by name, shown when it changes.
+    "aws_apigatewayv2_api", "aws_apigatewayv2_integration", "aws_apigatewayv2_route", "aws_apigatewayv2_stage",
     "aws_cloudwatch_metric_alarm", "aws_cloudwatch_dashboard", "aws_dynamodb_table", "aws_kms_alias",
     "aws_lambda_event_source_mapping", "aws_lambda_function", "aws_s3_bucket",
     "aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket_ownership_controls",

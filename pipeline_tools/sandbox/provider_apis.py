@@ -14,6 +14,12 @@ webhook never reaches the door (a "dropped webhook"):
         -> 201 {"events": [...]}: N fixture events (or the given one) with fresh ids, created now
     GET  /_sandbox/<source>/events   -> 200 {"events": [...]}: everything the stub holds
 
+and, for a GoCardless source, the objects its `"enrich": true` fetches amounts from:
+
+    POST /_sandbox/<source>/objects  {"payments": {"id": "PM…", "amount": 1234, "currency": "GBP"}}
+                                     or {"refunds": {"id": "RF…", "amount": 500, "currency": "GBP", "payment": "PM…"}}
+        -> 201 {"<resource>": {...}}: what `GET /payments/{id}` (`/refunds/{id}`) answers from now on
+
 Both need the stub's key (`Authorization: Bearer <STUB_API_KEY>`), like the provider routes.
 """
 
@@ -29,7 +35,14 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline_tools.sandbox.provider_stubs import STUB_API_KEY, STUBS, ProviderStub, StubRequest, StubResponse
+from pipeline_tools.sandbox.provider_stubs import (
+    STUB_API_KEY,
+    STUBS,
+    GoCardlessStub,
+    ProviderStub,
+    StubRequest,
+    StubResponse,
+)
 
 ADMIN_PREFIX = "/_sandbox/"
 MAX_EVENTS_PER_DROP = 500
@@ -99,11 +112,13 @@ class ProviderApiServer:
     def _admin(self, request: StubRequest, rest: str) -> StubResponse:
         name, _, tail = rest.partition("/")
         stub = self.stubs.get(name)
-        if stub is None or tail != "events":
+        if stub is None or tail not in ("events", "objects"):
             return _json(404, {"error": f"no route {request.method} {request.path}"})
         # The stub's own key, or the sandbox's usual one (`send --drop` sends that for every provider).
         if request.headers.get("authorization") not in (f"Bearer {stub.api_key}", f"Bearer {STUB_API_KEY}"):
             return _json(401, {"error": "unauthorized"})
+        if tail == "objects":
+            return self._add_object(stub, request)
         if request.method == "GET":
             return _json(200, {"events": list(stub.events)})
         if request.method != "POST":
@@ -114,6 +129,26 @@ class ProviderApiServer:
         except ValueError as error:
             return _json(400, {"error": str(error)})
         return _json(201, {"events": events})
+
+    def _add_object(self, stub: ProviderStub, request: StubRequest) -> StubResponse:
+        """A payment or refund the GoCardless stub answers from now on (its amount is what enrichment reads)."""
+        if not isinstance(stub, GoCardlessStub) or request.method != "POST":
+            return _json(404, {"error": f"no route {request.method} {request.path}: POST, GoCardless sources only"})
+        try:
+            body = json.loads(request.body or b"{}")
+            (resource, fields), *more = body.items() if isinstance(body, dict) else [(None, None)]
+            if more or resource not in ("payments", "refunds") or not isinstance(fields, dict):
+                raise ValueError
+            object_id, amount, currency = fields["id"], fields["amount"], fields["currency"]
+            if not (isinstance(object_id, str) and isinstance(amount, int | str) and isinstance(currency, str)):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return _json(400, {"error": 'body must be {"payments"|"refunds": {"id", "amount", "currency"}}'})
+        if resource == "payments":
+            stub.add_payment(object_id, amount, currency)
+        else:
+            stub.add_refund(object_id, amount, currency, payment_id=str(fields.get("payment") or "PM123"))
+        return _json(201, {resource: stub.objects[resource][object_id]})
 
     def _handler_class(self) -> type[http.server.BaseHTTPRequestHandler]:
         server = self

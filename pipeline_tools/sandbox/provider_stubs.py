@@ -87,13 +87,17 @@ class ProviderStub:
                 return fault() if callable(fault) else fault
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return self.unauthorized()
-        handler = self.routes().get((request.method, request.path))
+        handler = self.routes().get((request.method, request.path)) or self.object_route(request)
         if handler is None:
             return _json(404, {"error": f"no route {request.method} {request.path}"})
         return handler(request)
 
     def routes(self) -> dict[tuple[str, str], Callable[[StubRequest], StubResponse]]:
         raise NotImplementedError
+
+    def object_route(self, request: StubRequest) -> Callable[[StubRequest], StubResponse] | None:
+        """A route with an id in its path (`GET /payments/{id}`); None: no such route."""
+        return None
 
     def unauthorized(self) -> StubResponse:
         return _json(401, {"error": "unauthorized"})
@@ -202,9 +206,43 @@ class PaddleStub(ProviderStub):
 
 class GoCardlessStub(ProviderStub):
     """`GET /events`: newest first; `created_at[gte]`, `created_at[lt]`, `limit` (1..500), `after`;
-    `meta.cursors.after` is the last id while more remain, else null."""
+    `meta.cursors.after` is the last id while more remain, else null.
+
+    `GET /payments/{id}` and `GET /refunds/{id}` (the amounts a source with `"enrich": true` fetches):
+    the official SDK's fixture answers (`sdk_fixture_payment_get.json`, `sdk_fixture_refund_get.json`)
+    with the id, amount and currency of each object added (`add_payment`, `add_refund`); an unknown id
+    is GoCardless's documented 404 (`invalid_api_usage`, `resource_not_found`)."""
 
     provider = "gocardless"
+
+    def __init__(self, base_url: str = "", api_key: str = STUB_API_KEY) -> None:
+        super().__init__(base_url, api_key)
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {"payments": {}, "refunds": {}}
+
+    def add_payment(self, payment_id: str, amount: int | str, currency: str) -> None:
+        self._add("payments", "sdk_fixture_payment_get.json", payment_id, amount, currency)
+
+    def add_refund(self, refund_id: str, amount: int | str, currency: str, payment_id: str = "PM123") -> None:
+        self._add("refunds", "sdk_fixture_refund_get.json", refund_id, amount, currency)
+        self.objects["refunds"][refund_id]["links"]["payment"] = payment_id
+
+    def _add(self, resource: str, fixture: str, object_id: str, amount: int | str, currency: str) -> None:
+        obj = _fixture("gocardless", f"api/{fixture}")[resource]
+        self.objects[resource][object_id] = {**obj, "id": object_id, "amount": amount, "currency": currency}
+
+    def object_route(self, request: StubRequest) -> Callable[[StubRequest], StubResponse] | None:
+        resource, _, object_id = request.path.strip("/").partition("/")
+        if request.method != "GET" or resource not in self.objects or not object_id or "/" in object_id:
+            return None
+        return lambda _request: self.get_object(resource, object_id)
+
+    def get_object(self, resource: str, object_id: str) -> StubResponse:
+        obj = self.objects[resource].get(object_id)
+        if obj is None:
+            error = {"type": "invalid_api_usage", "code": 404, "message": "Resource not found",
+                     "errors": [{"reason": "resource_not_found", "message": "Resource not found"}]}  # fmt: skip
+            return _json(404, {"error": error})
+        return _json(200, {resource: obj})
 
     def routes(self) -> dict[tuple[str, str], Callable[[StubRequest], StubResponse]]:
         return {("GET", "/events"): self.list_events}

@@ -56,6 +56,24 @@ class SandboxError(RuntimeError):
     """The sandbox could not come up; the message says which step and what to do."""
 
 
+def check_front_door(environment: str) -> None:
+    """Refuse `front_door: "http_api"`: the in-process gateway (gateway.py) emulates the REST API only
+    (its stage path, body model and required signature headers); emulating an HTTP API is out of its
+    scope (docs/FRONT-DOOR.md). Settings errors are left to the synth, which names them."""
+    from modules.config import ConfigError, load_settings
+
+    try:
+        front_door = load_settings(environment).front_door
+    except ConfigError:
+        return
+    if front_door != "rest":
+        raise SandboxError(
+            f"environment {environment!r} has front_door {front_door!r}: the sandbox's in-process gateway emulates "
+            "the REST API only, so it cannot serve an HTTP API (docs/FRONT-DOOR.md); run the sandbox with "
+            "front_door 'rest' (the handlers see the same event shape), or deploy to AWS to try the HTTP API"
+        )
+
+
 class SandboxBusyError(SandboxError):
     """Another sandbox already serves this environment; the message says where."""
 
@@ -155,6 +173,7 @@ class Sandbox:
         self._lock_file.flush()
 
     def up(self) -> dict[str, Any]:
+        check_front_door(self.environment)
         if self._lock_file is None:
             self.acquire()
         # Nobody serves this environment from this state root (we hold its lock): what a killed run left is stale.

@@ -36,6 +36,7 @@ HANDLER_MODULES = (
     "quarantine",
     "errors",
     "payload_codec",
+    "enrichment",
 )
 REGION = "us-east-1"
 TABLE_NAME = "transaction-events-test"

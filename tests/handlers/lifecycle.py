@@ -34,7 +34,7 @@ import dataclasses
 import datetime
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -123,19 +123,31 @@ def source(provider_id: str, *, name: str = "shop", options: Mapping[str, Any] |
     return sources.load_sources(json.dumps({name: entry}))[name]
 
 
-def run(source: sources.Source, deliveries: Sequence[Delivery], *, secrets: Sequence[str], now: int) -> Result:
+def run(
+    source: sources.Source,
+    deliveries: Sequence[Delivery],
+    *,
+    secrets: Sequence[str],
+    now: int,
+    enrich: Callable[[list[Any]], list[Any]] | None = None,
+) -> Result:
     """Run each delivery through the door and the router; return what every queue received.
 
     `now` is the clock of signature freshness (epoch seconds). A delivery the provider module refuses
-    raises (the lifecycle is built from valid deliveries). A repeated event id is stored once (the
-    table's conditional write); the same id with another payload raises `AssertionError` (a conflict).
+    raises (the lifecycle is built from valid deliveries). `enrich`, when given, replaces the provider
+    events of each delivery before they become canonical (the door's amount fetch). A repeated event id
+    is stored once (the table's conditional write); the same id with another payload raises
+    `AssertionError` (a conflict).
     """
     keys = sources.keys(source, list(secrets), lambda index, problem: None)
     stored: dict[str, dict[str, Any]] = {}
     messages: dict[str, list[dict[str, Any]]] = {}
     sequence = 0
     for delivery in deliveries:
-        for provider_event in source.module.receive(delivery.request, keys, source.options, now):
+        provider_events = source.module.receive(delivery.request, keys, source.options, now)
+        if enrich is not None:
+            provider_events = enrich(provider_events)  # the door's amount fetch (handlers/enrichment.py)
+        for provider_event in provider_events:
             event = sources.canonical(source, provider_event)
             item = event.item(now=NOW, ttl_days=30)
             previous = stored.get(event.event_id)

@@ -87,3 +87,31 @@ def test_an_invalid_metric_is_refused_as_powertools_refuses() -> None:
     publish(templated, 0)
     with pytest.raises(MetricUnitError):
         templated.add_metric(name="Accepted", unit="Parsecs", value=1)
+
+
+@pytest.mark.parametrize("shape", [0, 1])
+def test_the_metrics_line_survives_lambda_json_log_format_at_info(
+    capsys: pytest.CaptureFixture[str], shape: int
+) -> None:
+    """The functions run with Lambda's JSON log format and application lines at INFO (modules/function.py
+    QUIET_PLATFORM_LOGS). Lambda passes print()ed lines through as they are, and files a JSON line
+    without a `level` as INFO (docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html):
+    so the metrics line must be one line, one JSON object, with no `level` above INFO, and still a valid
+    EMF document (the `_aws` directive naming metrics that are members of the line)."""
+    from modules.function import QUIET_PLATFORM_LOGS
+
+    assert QUIET_PLATFORM_LOGS.application_log_level in ("DEBUG", "INFO")  # WARN or above would drop this line
+    templated = provider()
+    emf_template.install(templated)
+    publish(templated, shape)
+    templated.flush_metrics()
+    text = capsys.readouterr().out
+    assert text.count("\n") == 1 and text.endswith("\n")
+    line = json.loads(text)
+    assert "level" not in line and "Level" not in line
+    [directive] = line["_aws"]["CloudWatchMetrics"]
+    assert isinstance(line["_aws"]["Timestamp"], int)
+    for metric in directive["Metrics"]:
+        assert metric["Name"] in line
+    for dimensions in directive["Dimensions"]:
+        assert all(isinstance(line[name], str) for name in dimensions)

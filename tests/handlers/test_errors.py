@@ -91,9 +91,24 @@ def test_every_refusal_names_its_reason_from_the_registry_never_as_a_literal() -
 def test_every_registry_name_is_one_reason_spelled_as_its_name() -> None:
     errors = fresh_import("errors")
     names = {name: value for name, value in vars(errors).items() if name.isupper() and isinstance(value, str)}
-    assert set(names.values()) == set(errors.REASONS) | set(errors.GATEWAY_REASONS)
+    assert set(names.values()) == set(errors.REASONS) | set(errors.GATEWAY_REASONS) | set(errors.PARKED_REASONS)
     assert all(value == name.lower() for name, value in names.items())
     assert set(errors.REASONS).isdisjoint(errors.GATEWAY_REASONS)
+    assert set(errors.PARKED_REASONS).isdisjoint(set(errors.REASONS) | set(errors.GATEWAY_REASONS))
+
+
+def test_every_parked_reason_is_named_from_the_registry_never_as_a_literal() -> None:
+    """The `unrouted_reason`s the door and router store (sources.py, routing.py) are registry names: no
+    string literal of a parked reason is left in the handlers (a misspelt one would silently be new)."""
+    errors = fresh_import("errors")
+    found = []
+    for path in HANDLERS_DIR.rglob("*.py"):
+        if path.name == "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and node.value in errors.PARKED_REASONS:
+                found.append(f"{path.relative_to(HANDLERS_DIR)}:{node.lineno} {node.value}")
+    assert found == []
 
 
 def test_the_docs_table_is_the_registry() -> None:

@@ -16,6 +16,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
@@ -103,14 +104,53 @@ def test_any_order_and_any_repeats_keep_the_ledger(dispute_outcome: str, data: s
 
 
 def test_without_the_contract_options_a_mapped_kind_keeps_its_old_route() -> None:
-    """A source that sets none of the new options routes exactly as before: type_map's type, its money
-    outcome; the version is the event time (the body's `timestamp`) in microseconds."""
+    """A source that sets only `object_id_field` of the contract options routes as before: type_map's
+    type, its money outcome; the version is the event time (the body's `timestamp`) in microseconds."""
     source = lifecycle.source("standard-webhooks", options={"amount_field": "data.amount",
-        "currency_field": "data.currency", "amount_unit": "minor"}, type_map={"payment.succeeded": "payment"})  # fmt: skip
+        "currency_field": "data.currency", "amount_unit": "minor", "object_id_field": "data.id"},
+        type_map={"payment.succeeded": "payment"})  # fmt: skip
     result = lifecycle.run(source, [delivery(1, "payment.succeeded", obj("pay_1", "failed", 1999, 3))],
                            secrets=[SECRET], now=NOW)  # fmt: skip
     [paid] = result.money["payment"]
-    assert (paid["outcome"], paid.get("object_id"), paid["object_version"]) == ("succeeded", None, BODY_TIME_US)
+    assert (paid["outcome"], paid.get("object_id"), paid["object_version"]) == ("succeeded", "pay_1", BODY_TIME_US)
+
+
+MAPPED = {"payment.succeeded": "payment", "refund.updated": "refund", "dispute.updated": "dispute",
+          "payment.reversed": {"transaction_type": "payment", "outcome": "reversed"}}  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(sorted(MAPPED)), with_id_field=st.booleans(), cents=st.integers(1, 10**9))
+def test_a_money_fact_without_an_object_id_is_parked_never_booked(kind: str, with_id_field: bool, cents: int) -> None:
+    """Red-team finding 1: a refund, dispute or reversal without an object_id reached a money queue.
+    Consumers dedupe and order money facts by object_id: without one (the option unset, or the path
+    empty) the fact is stored and parked (`missing_object_id`), never on a money queue."""
+    options = {"amount_field": "data.amount", "currency_field": "data.currency", "amount_unit": "minor"}
+    options |= {"object_id_field": "data.missing"} if with_id_field else {}
+    source = lifecycle.source("standard-webhooks", options=options, type_map=MAPPED)
+    data = {"id": "obj_1", "amount": cents, "currency": "EUR"}
+    result = lifecycle.run(source, [delivery(1, kind, data)], secrets=[SECRET], now=NOW)
+    assert not any(result.money.values())
+    [parked] = result.messages["unrouted"]
+    assert parked["unrouted_reason"] == "missing_object_id"
+
+
+@pytest.mark.parametrize("status", [None, "absent"])
+def test_a_null_or_absent_outcome_at_outcome_field_is_parked_never_succeeded(status: str | None) -> None:
+    """Red-team finding 2: the source says the outcome is at `data.status`; a null or absent value there
+    fell back to `succeeded` and booked money. It is parked (`missing_outcome`), never guessed."""
+    data = obj("pay_1", "x", 1999, 1)
+    if status is None:
+        data["status"] = None
+    else:
+        del data["status"]
+    result = lifecycle.run(SOURCE, [delivery(1, "payment.succeeded", data)], secrets=[SECRET], now=NOW)
+    assert not any(result.money.values())
+    [parked] = result.messages["unrouted"]
+    assert parked["unrouted_reason"] == "missing_outcome" and "outcome" not in parked
+    # A type_map outcome still wins over the missing value (the source's own policy: payment.created).
+    created = lifecycle.run(SOURCE, [delivery(2, "payment.created", data)], secrets=[SECRET], now=NOW)
+    assert [body["outcome"] for body in created.messages["lifecycle"]] == ["pending"]
 
 
 def test_a_mapped_kind_stating_another_word_is_parked_not_guessed() -> None:
@@ -150,7 +190,12 @@ def test_any_values_at_the_contract_fields_are_refused_by_name_or_never_invent_m
         assert error.field in ("data.status", "data.id", "data.version")
         return
     money = [body for bodies in result.money.values() for body in bodies]
-    if kind == "payment.succeeded" and status in ("succeeded", None):
+    if kind == "payment.succeeded" and status == "succeeded" and object_id is not None:
         assert [body["outcome"] for body in money] == ["succeeded"]
     else:
-        assert money == []  # a failed/other word, a type_map pending, an other kind, an unmapped kind
+        # a failed/other word, a null or absent outcome (parked: missing_outcome), no object id (parked:
+        # missing_object_id), a type_map pending, an other kind, an unmapped kind
+        assert money == []
+    if kind == "payment.succeeded" and status is None:
+        [parked] = result.messages["unrouted"]
+        assert parked["unrouted_reason"] == "missing_outcome" and "outcome" not in parked

@@ -10,6 +10,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import stripe as stripe_sdk
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -85,8 +86,11 @@ def test_two_partial_refunds_put_30_and_20_on_the_refunds_queue_once_each() -> N
 
 
 def manual_capture_with_pending_refund_and_dispute(inquiry_first: bool) -> list[Delivery]:
-    """Authorize 100.00, capture 80.00, a refund pending then succeeded, a dispute opened and won."""
-    opened = [] if inquiry_first else [Fact("dispute", "du_1", Decimal("80.00"), "opened")]
+    """Authorize 100.00, capture 80.00, a refund pending then succeeded, a dispute opened and won.
+
+    With `inquiry_first` the dispute is created as an inquiry (`warning_needs_response`, nothing withdrawn)
+    and escalates: Stripe updates it to `needs_response` and withdraws the funds. Either way the withdrawal
+    is `charge.dispute.funds_withdrawn`'s fact (the one kind that carries it), and WON reinstates it."""
     return [
         delivery(1, "charge.succeeded", charge(10000, 0, captured=False)),
         delivery(2, "payment_intent.amount_capturable_updated", payment_intent(10000, 0, "requires_capture")),
@@ -102,12 +106,26 @@ def manual_capture_with_pending_refund_and_dispute(inquiry_first: bool) -> list[
             previous={"status": "pending"},
         ),
         delivery(
-            8,
-            "charge.dispute.created",
-            dispute(8000, "warning_needs_response" if inquiry_first else "needs_response"),
-            *opened,
+            8, "charge.dispute.created", dispute(8000, "warning_needs_response" if inquiry_first else "needs_response")
         ),
-        delivery(9, "charge.dispute.funds_withdrawn", dispute(8000, "needs_response")),
+        *(
+            [
+                delivery(
+                    12,
+                    "charge.dispute.updated",
+                    dispute(8000, "needs_response"),
+                    previous={"status": "warning_needs_response"},
+                )
+            ]
+            if inquiry_first
+            else []
+        ),
+        delivery(
+            9,
+            "charge.dispute.funds_withdrawn",
+            dispute(8000, "needs_response"),
+            Fact("dispute", "du_1", Decimal("80.00"), "opened"),
+        ),
         delivery(10, "charge.dispute.closed", dispute(8000, "won"), Fact("dispute", "du_1", Decimal("80.00"), "won")),
         delivery(11, "charge.dispute.funds_reinstated", dispute(8000, "won")),
     ]
@@ -118,6 +136,17 @@ def test_manual_capture_counts_the_captured_amount_not_the_authorized_one() -> N
     result = lifecycle.run(SOURCE, deliveries, secrets=[SECRET], now=NOW)
     assert [body["amount"] for body in result.money["payment"]] == [Decimal("80.00")]
     assert {body["outcome"] for body in result.messages["lifecycle"]} >= {"authorized", "pending"}
+    lifecycle.assert_ledger(result, deliveries)
+
+
+@pytest.mark.parametrize("inquiry_first", [True, False])
+def test_a_dispute_books_its_withdrawal_once_even_when_it_began_as_an_inquiry(inquiry_first: bool) -> None:
+    """Regression: an inquiry (`warning_needs_response`) that escalated booked no withdrawal, so WON
+    afterwards netted +80.00. Now `charge.dispute.funds_withdrawn` carries it, once, for both kinds."""
+    deliveries = manual_capture_with_pending_refund_and_dispute(inquiry_first)
+    result = lifecycle.run(SOURCE, deliveries, secrets=[SECRET], now=NOW)
+    assert [body["outcome"] for body in result.money["dispute"]] == ["opened", "won"]
+    assert result.net("dispute") == Decimal(0)
     lifecycle.assert_ledger(result, deliveries)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import sys
@@ -64,7 +65,8 @@ events = st.builds(
     provider_event_type=texts,
     transaction_type=st.one_of(st.sampled_from(["payment", "refund", "dispute", "other"]), identifiers),
     timestamp=moments.map(utc_text),
-    payload=texts.map(lambda text: json.dumps({"text": text})),
+    # Short payloads stay text, repeated ones are stored compressed (payload_codec.COMPRESS_FROM_BYTES).
+    payload=st.one_of(texts, texts.map(lambda text: text * 40)).map(lambda text: json.dumps({"text": text})),
     payload_sha256=texts.map(payload_sha256),
     amount=st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=10**12)),
     currency=st.one_of(st.none(), st.from_regex(r"\A[A-Z]{3}\Z")),
@@ -83,13 +85,34 @@ def test_every_message_and_item_the_code_builds_validates(event: CanonicalEvent,
     message = event.message(received_at)
     check_message(message.body, dict(message.attributes))
     item = event.item(now=now, ttl_days=30)
-    validator("stored-item").validate(item)
+    validator("stored-item").validate(wire(item))
     # The router rebuilds the same message from the stored item.
     record = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "1", "NewImage": item}}
     rebuilt = routing.message_for(
         record, {v: v for v in (*routing.ROUTED_TYPES.values(), routing.UNROUTED, routing.LIFECYCLE)}
     )
     assert rebuilt is not None and rebuilt.message.body == message.body
+
+
+def wire(item: dict) -> dict:
+    """The item in DynamoDB JSON as GetItem's wire form and the stream carry it: binary values base64."""
+    return {k: {"B": base64.b64encode(v["B"]).decode()} if "B" in v else v for k, v in item.items()}
+
+
+@pytest.mark.parametrize("codec", ["zlib", "zlib-dict-1"])
+def test_items_with_a_compressed_payload_validate_and_an_unknown_codec_or_no_payload_does_not(codec: str) -> None:
+    import payload_codec
+
+    text = json.dumps({"id": "evt_1", "object": "event", "data": {"note": "x" * 600}})
+    base = {"event_id": {"S": "s:evt_1"}, "transaction_type": {"S": "payment"}, "timestamp": {"S": "t"},
+            "payload_sha256": {"S": "0" * 64}, "received_at": {"S": "t"}, "ttl": {"N": "1"}}  # fmt: skip
+    item = wire(base | payload_codec.payload_attributes(text, codec))
+    assert item["payload_encoding"] == {"S": codec}
+    validator("stored-item").validate(item)
+    validator("stored-item").validate(base | {"payload": {"S": text}})  # as items stored before compression
+    for wrong in (base, base | {"payload_encoding": {"S": codec}}, item | {"payload_encoding": {"S": "brotli"}}):
+        with pytest.raises(jsonschema.ValidationError):
+            validator("stored-item").validate(wrong)
 
 
 def test_a_message_with_the_money_fact_members_validates_and_old_messages_without_them_too() -> None:

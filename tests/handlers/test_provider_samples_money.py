@@ -91,8 +91,9 @@ SAMPLES = {
         ("payment", "succeeded", "100.00", "txn_settled_0001", None, "payment")
     ],
     ("braintree", "dispute_opened.json"): [("dispute", "opened", "100.00", "dispute_0001", "dispute_0001", "dispute")],
+    # The link's snapshot names no payment: lifecycle (was payments); its payment's payment.paid is the money.
     ("mollie", "nextgen_payment-link.paid_full.json"): [
-        ("payment", "succeeded", "24.95", "pl_qng5gbbv8NAZ5gpM5ZYgx", None, "payment")
+        ("other", "succeeded", "24.95", "pl_qng5gbbv8NAZ5gpM5ZYgx", None, "lifecycle")
     ],
     # APPROVED: an authorization (was payments): the lifecycle queue, amount approved_money.
     ("square", "payment.created.json"): [

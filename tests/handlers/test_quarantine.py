@@ -25,6 +25,7 @@ from tests.handlers.test_sources import (
     configure,  # noqa: F401 - the pytest fixture, used by name
     error_of,
     fixture_bytes,
+    post,
 )
 
 QUARANTINE = "webhook-quarantine-test"
@@ -252,3 +253,16 @@ def _payload(item: dict[str, Any]) -> str:
     text = payload_codec.stored_payload(item)
     assert text is not None
     return text
+
+
+@pytest.mark.parametrize("amount", [-1000, 10**21])
+def test_a_signed_hostile_amount_is_refused_and_kept(validator: ModuleType, amount: int) -> None:
+    """Red-team finding 3: a negative or unbounded amount was stored and routed. It is a 400
+    `invalid_amount` (the provider's payload is wrong and a retry will not change it), kept here."""
+    body = json.loads(fixture_bytes("checkout/payment_captured.json"))
+    body["data"]["amount"] = amount
+    status, answer = post(validator, "checkout", json.dumps(body).encode())
+    assert (status, error_of(answer)) == (400, "invalid_amount")
+    [item] = kept()
+    assert (item["source"]["S"], item["reason"]["S"]) == ("checkout", "invalid_amount")
+    assert stored_items() == []

@@ -130,3 +130,24 @@ def test_no_write_is_started_that_could_outlast_the_function(validator: ModuleTy
     throttle.stop()
     assert throttle.attempts == 0
     assert [item["event_id"]["S"] for item in stored_items()] == ["evt_warm"]
+
+
+# GoCardless counts a delivery failed when no 2xx came within 10 s (support.gocardless.com, "Webhook
+# retries / failures"): an answer later than that is a retry even if the events were stored.
+GOCARDLESS_ANSWER_SECONDS = 10
+
+
+@pytest.mark.parametrize("environment", environments())
+def test_the_doors_amount_fetch_fits_between_the_start_and_the_last_write(
+    validator: ModuleType, environment: str
+) -> None:
+    """The door fetches until `deadline - worst write - margin` (validator.enrich_at_the_door): that window
+    holds at least one whole fetch attempt, and the whole answer still comes inside GoCardless's 10 s."""
+    import enrichment
+
+    import sdk_config
+
+    timeout = load_settings(environment, declared=True).validator_timeout_seconds
+    window = timeout - sdk_config.worst_case_call_seconds() - sdk_config.ANSWER_MARGIN_SECONDS
+    assert window >= enrichment.DOOR_TIMEOUT_SECONDS  # 10 - 6.15 - 1 = 2.85 s >= 2 s
+    assert timeout <= GOCARDLESS_ANSWER_SECONDS

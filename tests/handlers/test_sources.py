@@ -112,6 +112,7 @@ SOURCES: dict[str, SourceSpec] = {
             "amount_field": "data.amount",
             "currency_field": "data.currency",
             "amount_unit": "minor",
+            "object_id_field": "data.id",  # a money fact without an object_id is parked (missing_object_id)
             "type_map": {"payment.succeeded": "payment"},
         },
     ),
@@ -532,14 +533,31 @@ SAMPLES = [
     Sample(
         "mollie/nextgen_payment-link.paid_full.json",
         (
+            # A snapshot of the link, naming no payment: a lifecycle fact (the payment's payment.paid is the money).
             Expected(
-                "event_GvJ8WHrp5isUdRub9CJyH", "payment-link.paid", "payment", "24.95", "EUR", "2024-12-16T15:57:04Z"
+                "event_GvJ8WHrp5isUdRub9CJyH",
+                "payment-link.paid",
+                "other",
+                "24.95",
+                "EUR",
+                "2024-12-16T15:57:04Z",
+                outcome="succeeded",
             ),
         ),
     ),
     Sample(
         "standard-webhooks/payment.succeeded_svix_style.json",
-        (Expected(SVIX_MESSAGE_ID, "payment.succeeded", "payment", "19.99", "EUR", "2026-11-20T10:00:00Z"),),
+        (
+            Expected(
+                SVIX_MESSAGE_ID,
+                "payment.succeeded",
+                "payment",
+                "19.99",
+                "EUR",
+                "2026-11-20T10:00:00Z",
+                object_id="pay_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+            ),
+        ),
     ),
 ]
 SAMPLE_IDS = [sample.path for sample in SAMPLES]
@@ -1005,10 +1023,11 @@ def test_type_map_overrides_the_default_mapping(configure: Callable[..., tuple[M
     assert [m["MessageAttributes"]["event_id"]["StringValue"] for m in queues[QUEUE_OF_TYPE["dispute"]]] == [
         "stripe:evt_1Pgc76B7WZ01zgkWwyRHS12y"
     ]
-    assert sorted(m["MessageAttributes"]["event_id"]["StringValue"] for m in queues[QUEUE_OF_TYPE["payment"]]) == [
-        "stripe:evt_ch",
-        "stripe:evt_cus",
+    # A customer mapped to `payment` carries no amount: a money fact without one is parked, never booked.
+    assert [m["MessageAttributes"]["event_id"]["StringValue"] for m in queues[QUEUE_OF_TYPE["payment"]]] == [
+        "stripe:evt_ch"
     ]
+    assert stored["stripe:evt_cus"]["unrouted_reason"] == {"S": "missing_amount"}
     assert [m["MessageAttributes"]["event_id"]["StringValue"] for m in queues[QUEUE_OF_TYPE["lifecycle"]]] == [
         "stripe:evt_pi"
     ]

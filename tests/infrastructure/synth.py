@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from modules.config import load_settings
+from modules.config import CONFIG_DIR, load_settings
 from modules.lambda_package import build_lambda_package
 
 
@@ -23,13 +23,16 @@ class SynthesizedApp:
         return json.loads(self.stack_file(stack).read_text())
 
 
-def synthesize(environment: str, outdir: Path, build_dir: Path, **overrides: Any) -> SynthesizedApp:
+def synthesize(
+    environment: str, outdir: Path, build_dir: Path, *, config_dir: Path = CONFIG_DIR, **overrides: Any
+) -> SynthesizedApp:
+    """`config_dir`: where `default.json` and `<environment>.json` are read (a test fixture environment)."""
     from cdktf import App, Testing
 
     from modules.pipeline_stack import WebhookPipelineStack
     from modules.state_bootstrap_stack import StateBootstrapStack
 
-    settings = dataclasses.replace(load_settings(environment, declared=True), **overrides)
+    settings = dataclasses.replace(load_settings(environment, config_dir, declared=True), **overrides)
     app = App(outdir=str(outdir))
     stacks = [
         WebhookPipelineStack(app, settings=settings, package=build_lambda_package(build_dir=build_dir)),

@@ -65,6 +65,7 @@ def test_zip_holds_handlers_vendored_packages_and_their_bytecode_but_no_tests(
         "validator.py",
         "router.py",
         "event_schema.json",
+        "payload-dictionary-1.bin",  # zlib-dict-1 reads it at import (payload_codec)
         "fastjsonschema/__init__.py",
         "aws_lambda_powertools/__init__.py",
         "aws_lambda_powertools/__pycache__/__init__.cpython-311.pyc",

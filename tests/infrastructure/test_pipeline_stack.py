@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from modules.access_log import ACCESS_LOG_FIELDS, UNTRIMMED_ACCESS_LOG_FIELDS, typical_line_bytes
 from tests.infrastructure.assertions import assert_has_resource_with, by_name, policy_statements, resources
 
 ENV = "test"
@@ -124,6 +125,12 @@ def test_functions_are_python311_arm64_traced_with_their_log_group_first(
     assert function["handler"] == handler
     assert function["memory_size"] == memory
     assert function["tracing_config"] == {"mode": "Active"}
+    # No START/END/REPORT per invocation; application lines (the EMF metrics line among them) stay at INFO.
+    assert function["logging_config"] == {
+        "log_format": "JSON",
+        "application_log_level": "INFO",
+        "system_log_level": "WARN",
+    }
     assert any(dep.startswith("aws_cloudwatch_log_group.") for dep in function["depends_on"])
     log_group = by_name(pipeline, "aws_cloudwatch_log_group")[f"/aws/lambda/{name}"]
     assert log_group["retention_in_days"] == 365
@@ -196,6 +203,10 @@ def test_stage_traces_logs_as_json_and_never_logs_bodies(pipeline: dict) -> None
     assert stage["xray_tracing_enabled"] is True
     access_format = json.loads(stage["access_log_settings"]["format"])
     assert "requestId" in access_format and not any("body" in value.lower() for value in access_format.values())
+    # Trimmed by issue 20 to what operators use (modules/access_log.py says what each field is for).
+    assert access_format == ACCESS_LOG_FIELDS
+    assert {"requestId", "sourceIp", "resourcePath", "status", "errorMessage", "xrayTraceId"} <= set(access_format)
+    assert typical_line_bytes() < typical_line_bytes(UNTRIMMED_ACCESS_LOG_FIELDS) - 60
     [settings] = resources(pipeline, "aws_api_gateway_method_settings")
     assert settings["settings"]["data_trace_enabled"] is False
     assert settings["settings"]["metrics_enabled"] is True

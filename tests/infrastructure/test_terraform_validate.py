@@ -50,3 +50,15 @@ def test_prod_stack_with_the_waf_is_valid_terraform(
     terraform_cli.run(["init", "-backend=false", "-input=false", "-no-color"], cwd=workdir, env=env)
     report = json.loads(terraform_cli.run(["validate", "-json", "-no-color"], cwd=workdir, env=env).stdout)
     assert report["valid"] is True, report["diagnostics"]
+
+
+def test_http_api_stack_is_valid_terraform(
+    http_api_app: SynthesizedApp, terraform_config: Path, tmp_path: Path
+) -> None:
+    """The apigatewayv2 resources of `front_door: "http_api"` (tests/fixtures/environments/httpapi.json)."""
+    workdir = tmp_path / "httpapi"
+    shutil.copytree(http_api_app.stack_file("webhook-pipeline-httpapi").parent, workdir)
+    env = terraform_cli.terraform_env(terraform_config, tmp_path / "tf-data")
+    terraform_cli.run(["init", "-backend=false", "-input=false", "-no-color"], cwd=workdir, env=env)
+    report = json.loads(terraform_cli.run(["validate", "-json", "-no-color"], cwd=workdir, env=env).stdout)
+    assert report["valid"] is True, report["diagnostics"]

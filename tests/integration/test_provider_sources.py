@@ -85,9 +85,10 @@ SAMPLES = {
     "braintree": Sample("braintree", "braintree/dispute_opened.json", "dispute_0001", (
         Expected("dispute_opened:dispute_0001-{run}:1795959451", "dispute", "100.00", "USD", "2026-11-29T13:37:31Z",
                  "dispute_opened"),)),
+    # A snapshot of the payment link, naming no payment: lifecycle (its payment's payment.paid is the money).
     "mollie": Sample("mollie", "mollie/nextgen_payment-link.paid_full.json", "event_GvJ8WHrp5isUdRub9CJyH", (
-        Expected("event_GvJ8WHrp5isUdRub9CJyH-{run}", "payment", "24.95", "EUR", "2024-12-16T15:57:04Z",
-                 "payment-link.paid"),)),
+        Expected("event_GvJ8WHrp5isUdRub9CJyH-{run}", "other", "24.95", "EUR", "2024-12-16T15:57:04Z",
+                 "payment-link.paid", outcome="succeeded"),)),
     "standard-webhooks": Sample("standard-webhooks", "standard-webhooks/payment.succeeded_svix_style.json", None, (
         Expected("msg_{run}", "payment", "19.99", "EUR", "2026-11-20T10:00:00Z", "payment.succeeded"),)),
 }  # fmt: skip

@@ -1,5 +1,5 @@
-"""checkov on every synthesized stack (default configuration, prod, and every provider source), against the
-committed allowlist."""
+"""checkov on every synthesized stack (default configuration, prod, every provider source, and the HTTP API
+front door), against the committed allowlist."""
 
 from __future__ import annotations
 
@@ -23,12 +23,18 @@ pytestmark = pytest.mark.static
 
 @pytest.fixture(scope="session")
 def checkov_results(
-    app: SynthesizedApp, prod_app: SynthesizedApp, sources_app: SynthesizedApp, checkov_counts: dict[str, ScanResult]
+    app: SynthesizedApp,
+    prod_app: SynthesizedApp,
+    sources_app: SynthesizedApp,
+    http_api_app: SynthesizedApp,
+    checkov_counts: dict[str, ScanResult],
 ) -> dict[str, ScanResult]:
     results = {
         "default": scan_synth_output(app.outdir),
         "prod": scan_synth_output(prod_app.outdir),
         "sources": scan_synth_output(sources_app.outdir),
+        # front_door "http_api" (tests/fixtures/environments/httpapi.json): the HTTP API's resources.
+        "http_api": scan_synth_output(http_api_app.outdir),
     }
     checkov_counts.update(results)  # reported at the end of the run
     return results
@@ -66,3 +72,9 @@ def test_allowlist_entries_all_carry_a_reason(tmp_path: Path) -> None:
     broken.write_text('[[skip]]\nchecks = ["CKV_AWS_1"]\nresources = ["aws_x.a"]\nreason = "  "\n')
     with pytest.raises(ValueError, match="non-empty reason"):
         load_allowlist(broken)
+
+
+def test_the_http_api_configuration_was_scanned_with_its_api(checkov_results: dict[str, ScanResult]) -> None:
+    """The fixture really puts an HTTP API in front: its only finding is the reasoned route authorization."""
+    findings = {f.check_id for f in checkov_results["http_api"].findings if "http-api" in f.resource}
+    assert findings == {"CKV_AWS_309"}

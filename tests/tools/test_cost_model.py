@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 
 import pytest
 
+from modules.access_log import TYPICAL_ACCEPTED
 from modules.config import load_settings
 from pipeline_tools.__main__ import main
 from pipeline_tools.cost_model import (
     EXTRA_VOLUMES,
     PRICES,
+    REDUCTION_STEPS,
+    STORED_PAYLOAD_SAMPLE_NAMES,
+    STORED_PAYLOAD_SAMPLES,
     WAF_RULES,
     Assumptions,
     CostInputError,
@@ -23,6 +28,7 @@ from pipeline_tools.cost_model import (
     load_prices,
     router_records_per_invocation,
     sqs_send_requests,
+    stored_item_sizes,
 )
 from tests.conftest import PIPELINE
 from tests.infrastructure.synth import SynthesizedApp
@@ -50,7 +56,7 @@ def test_per_request_lines_scale_with_the_price_table() -> None:
     prices = load_prices()
     result = estimate(2_000_000, 2048, SETTINGS, ASSUME, prices, Reductions.none())
     assert _line(result, "API Gateway") == pytest.approx(2 * prices["api_gateway_rest_per_million_requests"])
-    # 2048 B payload + 350 B of attributes = 2398 B -> 3 write units per event
+    # 2048 B payload + 396 B of attributes = 2444 B -> 3 write units per event
     assert _line(result, "DynamoDB", "2,000,000 writes") == pytest.approx(
         2 * 3 * prices["dynamodb_on_demand_per_million_write_units"]
     )
@@ -65,7 +71,7 @@ def test_storage_follows_the_ttl() -> None:
     none = Reductions.none()
     short = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=15), ASSUME, prices, none)
     long = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=30), ASSUME, prices, none)
-    gb_kept_30_days = 1_000_000 * 1000 / 1e9  # 650 + 350 B per item
+    gb_kept_30_days = 1_000_000 * (650 + ASSUME.item_overhead_bytes) / 1e9  # text items: payload + attributes
     per_gb = prices["dynamodb_storage_per_gb_month"] + prices["dynamodb_pitr_per_gb_month"]
     assert _line(long, "DynamoDB", "storage") == pytest.approx(gb_kept_30_days * per_gb)
     assert _line(short, "DynamoDB", "storage") == pytest.approx(_line(long, "DynamoDB", "storage") / 2)
@@ -124,9 +130,10 @@ def test_each_reduction_lowers_the_line_it_is_about() -> None:
     prices, settings = load_prices(), dataclasses.replace(SETTINGS, waf_enabled=True, xray_sampling_rule=True)
     before = estimate(100_000_000, 2048, settings, ASSUME, prices, Reductions.none())
     after = estimate(100_000_000, 2048, settings, ASSUME, prices, Reductions())
-    # 2048 B x 0.40 + 350 B = 1,170 B: 2 write units instead of 3
+    # zlib-dict-1 over the held-out samples scaled to 2 KB: 1,110, 1,140, 1,120 and 879 B items, so
+    # 1.75 write units on average instead of 3 for the text (2,444 B)
     assert _line(after, "DynamoDB", "100,000,000 writes") == pytest.approx(
-        _line(before, "DynamoDB", "100,000,000 writes") * 2 / 3
+        _line(before, "DynamoDB", "100,000,000 writes") * 1.75 / 3
     )
     assert _line(after, "DynamoDB", "storage") < 0.5 * _line(before, "DynamoDB", "storage")
     assert _line(after, "X-Ray", "deliveries") < 0.5 * _line(before, "X-Ray", "deliveries")
@@ -147,7 +154,7 @@ def test_the_metric_lines_and_the_quarantine_are_counted() -> None:
     kept = estimate(10_000_000, 2048, SETTINGS, dataclasses.replace(ASSUME, quarantined_fraction=0.01), prices)
     assert _line(kept, "DynamoDB", "quarantine") == pytest.approx(
         100_000 * 3 / 1e6 * prices["dynamodb_on_demand_per_million_write_units"]
-    )  # 2,048 + 350 B: 3 write units, uncompressed
+    )  # 2,048 + 396 B: 3 write units, uncompressed
 
 
 def test_the_models_sampling_rule_is_the_synthesized_one(prod_app: SynthesizedApp) -> None:
@@ -166,3 +173,84 @@ def test_every_volume_is_counted_and_others_can_add_theirs(monkeypatch: pytest.M
         "pipeline_tools.cost_model.EXTRA_VOLUMES", [*EXTRA_VOLUMES, lambda v: [Line("Lambda", "x", 1.0)]]
     )
     assert estimate(10_000_000, 2048, SETTINGS, ASSUME, prices).total_usd == pytest.approx(plain.total_usd + 1.0)
+
+
+def _logs_gb(result: Estimate) -> float:
+    [line] = [line for line in result.lines if line.service == "CloudWatch Logs" and "GB ingested" in line.item]
+    return float(line.item.split(" GB")[0])
+
+
+def test_the_steps_add_every_reduction_once_in_order_and_end_at_the_stack_as_built() -> None:
+    fields = [field.name for field in dataclasses.fields(Reductions)]
+    assert REDUCTION_STEPS[0][1] == Reductions.none() and REDUCTION_STEPS[-1][1] == Reductions()
+    assert REDUCTION_STEPS[-1][0].endswith("(= now)") and len(REDUCTION_STEPS) == len(fields) + 1
+    for (_, before), (_, after) in itertools.pairwise(REDUCTION_STEPS):
+        changed = [name for name in fields if getattr(before, name) != getattr(after, name)]
+        assert len(changed) == 1 and getattr(after, changed[0])
+
+
+def test_issue_20s_reductions_each_lower_what_they_are_about_by_what_they_remove() -> None:
+    prices, settings = load_prices(), dataclasses.replace(SETTINGS, waf_enabled=True, xray_sampling_rule=True)
+    events = 100_000_000
+    steps = dict(REDUCTION_STEPS)
+    plain = steps["+ sampling rule without the 1/s reservoir"]
+    primed = dataclasses.replace(plain, dictionary_payload=True)
+    quiet = dataclasses.replace(primed, quiet_platform_logs=True)
+    trimmed = dataclasses.replace(quiet, trimmed_access_log=True)
+    a, b, c, d = (estimate(events, 2048, settings, ASSUME, prices, r) for r in (plain, primed, quiet, trimmed))
+    writes = "100,000,000 writes"
+    assert _line(a, "DynamoDB", writes) == pytest.approx(
+        events * 2 / 1e6 * prices["dynamodb_on_demand_per_million_write_units"]
+    )
+    assert _line(b, "DynamoDB", writes) == pytest.approx(_line(a, "DynamoDB", writes) * 1.75 / 2)
+    assert _line(b, "DynamoDB", "storage") < _line(a, "DynamoDB", "storage")
+    router_invocations = events / router_records_per_invocation(events, settings)
+    assert _logs_gb(b) - _logs_gb(c) == pytest.approx((events + router_invocations) * 330 / 1e9, abs=0.01)
+    assert _logs_gb(c) - _logs_gb(d) == pytest.approx(
+        events * (ASSUME.access_log_bytes_untrimmed - ASSUME.access_log_bytes) / 1e9, abs=0.01
+    )
+    assert ASSUME.access_log_bytes_untrimmed - ASSUME.access_log_bytes >= 60
+    for first, second in ((a, b), (b, c), (c, d)):
+        assert second.total_usd < first.total_usd
+
+
+def test_a_payload_that_compresses_badly_is_priced_as_the_text_the_validator_keeps() -> None:
+    assert stored_item_sizes(300, "zlib-dict-1", ASSUME) == [
+        min(300 + other - 29, -(-300 * ratio // 1) + other) for ratio, other in STORED_PAYLOAD_SAMPLES["zlib-dict-1"]
+    ]
+    assert stored_item_sizes(2048, None, ASSUME) == [2048 + ASSUME.item_overhead_bytes]
+
+
+def test_the_stored_payload_samples_are_what_the_validator_stores_now() -> None:
+    """Re-measured: each held-out sample through the validator (AWS stubbed), stored with each codec."""
+    import subprocess
+    import sys
+
+    from benchmarks import payload_dictionary
+
+    # In a process of its own: the measurement sets the handlers' environment.
+    out = subprocess.run([sys.executable, "-m", "benchmarks.payload_measure", *STORED_PAYLOAD_SAMPLE_NAMES],
+                         cwd=payload_dictionary.ROOT, capture_output=True, text=True, check=True).stdout  # fmt: skip
+    rows = {row["sample"]: row for row in json.loads(out.splitlines()[-1])}
+    assert set(STORED_PAYLOAD_SAMPLE_NAMES) <= set(payload_dictionary.held_out_names())
+    for codec, samples in STORED_PAYLOAD_SAMPLES.items():
+        for name, (ratio, other_bytes) in zip(STORED_PAYLOAD_SAMPLE_NAMES, samples, strict=True):
+            row = rows[name][codec]
+            assert row["ratio"] == pytest.approx(ratio, abs=0.0005)
+            # Within 2 B: one full-suite run measured braintree's item a byte shorter (a time-dependent
+            # attribute's length, not found); the model's write units are not that close to an edge.
+            assert abs(row["item_bytes"] - row["stored_bytes"] - other_bytes) <= 2, (name, codec, row)
+    text_form = sorted(rows[name]["zlib"]["item_bytes"] - rows[name]["zlib"]["stored_bytes"] - 22 for name in rows)
+    assert abs(ASSUME.item_overhead_bytes - text_form[len(text_form) // 2]) <= 2
+
+
+def test_the_models_log_lines_are_the_synthesized_stacks(prod_app: SynthesizedApp) -> None:
+    config = prod_app.config("webhook-pipeline-prod")["resource"]
+    [stage] = config["aws_api_gateway_stage"].values()
+    line = stage["access_log_settings"]["format"]
+    for variable in sorted(TYPICAL_ACCEPTED, key=len, reverse=True):
+        line = line.replace(variable, TYPICAL_ACCEPTED[variable])
+    assert len(line.encode()) == Assumptions().access_log_bytes and "$context" not in line
+    functions = {f["function_name"]: f for f in config["aws_lambda_function"].values()}
+    for name in ("webhook-validator-prod", "event-router-prod"):
+        assert functions[name]["logging_config"]["system_log_level"] == "WARN"  # platform lines priced at 0

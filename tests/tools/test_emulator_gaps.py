@@ -66,7 +66,7 @@ def test_moto_still_tries_to_invoke_lambda_from_table_streams() -> None:
 
 
 def test_the_documented_gap_list_matches_the_shims() -> None:
-    assert len(emulator_gaps.GAPS) == 5  # four shims, and the unenforced resource policies (no shim: tested statically)
+    assert len(emulator_gaps.GAPS) == 6  # five shims, and the unenforced resource policies (no shim: tested statically)
 
 
 def test_moto_still_ignores_a_dynamodb_resource_policy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -123,3 +123,46 @@ def test_moto_still_receives_for_a_queue_mapping_and_the_shim_leaves_the_message
         [message] = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"]
     assert message["Body"] == "fact"
     assert message["Attributes"]["ApproximateReceiveCount"] == "1"  # ours: moto never received it first
+
+
+def _function_with_logging_config(logging_config: dict[str, str] | None) -> dict[str, object]:
+    import io
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("a.py", "def handler(event, context):\n    return None\n")
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    client = boto3.client("lambda")
+    extra = {"LoggingConfig": logging_config} if logging_config else {}
+    client.create_function(FunctionName="f", Runtime="python3.11", Role=role, Handler="a.handler",
+                           Code={"ZipFile": archive.getvalue()}, **extra)  # fmt: skip
+    return client.get_function(FunctionName="f")["Configuration"]
+
+
+QUIET = {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN"}
+
+
+def test_moto_still_drops_lambda_logging_config_and_the_shim_returns_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "t")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "t")
+    for name in ("__init__", "get_configuration", "update_configuration"):
+        monkeypatch.setattr(
+            LambdaFunction, name, getattr(emulator_gaps, f"_original_{'function_init' if name == '__init__' else name}")
+        )
+    with mock_aws():
+        assert "LoggingConfig" not in _function_with_logging_config(QUIET)
+    monkeypatch.setattr(LambdaFunction, "__init__", emulator_gaps._function_init)
+    monkeypatch.setattr(LambdaFunction, "get_configuration", emulator_gaps._get_configuration)
+    monkeypatch.setattr(LambdaFunction, "update_configuration", emulator_gaps._update_configuration)
+    with mock_aws():
+        assert _function_with_logging_config(QUIET)["LoggingConfig"] == {**QUIET, "LogGroup": "/aws/lambda/f"}
+        client = boto3.client("lambda")
+        client.update_function_configuration(FunctionName="f", LoggingConfig={**QUIET, "SystemLogLevel": "INFO"})
+        assert client.get_function_configuration(FunctionName="f")["LoggingConfig"]["SystemLogLevel"] == "INFO"
+    with mock_aws():
+        assert "LoggingConfig" not in _function_with_logging_config(None)  # as before for functions given none

@@ -213,3 +213,36 @@ def test_send_drop_puts_the_delivery_in_the_stub_only(apis: ProviderApiServer, t
     out = capsys.readouterr().out
     assert f"dropped stripe:{held['id']}" in out and "every 5 minutes" in out
     assert main(["send", "--outputs", str(outputs), "--file", str(fixture), "--drop"]) != 0
+
+
+def test_a_gocardless_payment_added_in_the_sandbox_is_what_enrichment_reads(apis: ProviderApiServer) -> None:
+    """`POST /_sandbox/<source>/objects` (the stub's key): the payment the door then fetches its amount from."""
+    import urllib.error
+    import urllib.request
+
+    def post(source: str, body: dict[str, Any], key: str = STUB_API_KEY) -> int:
+        base = apis.base_urls[source].rsplit("/", 1)[0]
+        request = urllib.request.Request(
+            f"{base}/_sandbox/{source}/objects", data=json.dumps(body).encode(), method="POST",
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return answer.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert post("gocardless", {"payments": {"id": "PM0042", "amount": 1999, "currency": "EUR"}}) == 201
+    assert post("gocardless", {"payments": {"id": "PM0043", "amount": 1}}, key="wrong") == 401
+    assert post("gocardless", {"mandates": {"id": "MD1", "amount": 1, "currency": "EUR"}}) == 400
+    assert post("stripe", {"payments": {"id": "PM1", "amount": 1, "currency": "EUR"}}) == 404
+    _handlers_on_path()
+    import reconcile_apis
+    from provider_api import ApiClient
+
+    module = reconcile_apis.load("gocardless")
+    client = ApiClient(
+        provider="gocardless", base_url=apis.base_urls["gocardless"], headers=module.auth_headers(STUB_API_KEY)
+    )
+    payment = client.request("GET", "/payments/PM0042")["payments"]
+    assert (payment["id"], payment["amount"], payment["currency"]) == ("PM0042", 1999, "EUR")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -31,7 +32,8 @@ def test_the_sample_maps_to_its_canonical_values() -> None:
     [event] = receive(BODY, mollie_signature(BODY.encode(), SECRET))
     assert event.provider_event_id == "event_GvJ8WHrp5isUdRub9CJyH"
     assert event.provider_event_type == "payment-link.paid"
-    assert mollie.default_transaction_type(event) == "payment"
+    # The link's snapshot names no payment: a lifecycle fact; the payment's own payment.paid is the money.
+    assert mollie.default_transaction_type(event) == "other"
     assert (event.amount, event.amount_unit, event.currency) == (Decimal("24.95"), "major", "EUR")
     assert event.timestamp == datetime.datetime(2024, 12, 16, 15, 57, 4, tzinfo=datetime.UTC)
     assert event.payload == BODY
@@ -97,7 +99,9 @@ def test_a_signed_amount_that_is_not_a_decimal_string_is_400_naming_the_field() 
     ("event_type", "expected", "outcome"),
     [
         ("payment.paid", "payment", "succeeded"),
-        ("payment-link.paid", "payment", "succeeded"),
+        ("payment-link.paid", "other", "succeeded"),
+        ("capture.succeeded", "other", "succeeded"),
+        ("capture.failed", "other", "failed"),
         ("refund.refunded", "refund", "succeeded"),
         ("refund.pending", "refund", "pending"),
         ("chargeback.received", "dispute", "opened"),
@@ -137,3 +141,31 @@ def test_a_refund_names_its_payment_as_parent() -> None:
 def test_any_header_value_is_only_ever_a_signature_error(signature: str, body: bytes) -> None:
     with pytest.raises(mollie.SignatureError):
         mollie.receive(request({"x-mollie-signature": signature}, body), KEYS, {}, NOW)
+
+
+@pytest.mark.parametrize(
+    ("payment", "expected"),
+    [
+        ({"amount": {"value": "100.00", "currency": "EUR"}}, "100.00"),  # captured whole: no amountCaptured
+        ({"amount": {"value": "100.00", "currency": "EUR"}, "amountCaptured": {"value": "60.00", "currency": "EUR"}},
+         "60.00"),
+    ],
+)  # fmt: skip
+def test_a_paid_payment_is_what_was_captured(payment: dict[str, Any], expected: str) -> None:
+    """`payment.paid` books `amountCaptured` where the payment carries it (authorize, then capture part)."""
+    document = json.loads(BODY) | {"type": "payment.paid", "entityId": "tr_1"}
+    document["_embedded"] = {"payment": {"id": "tr_1", "status": "paid", **payment}}
+    body = json.dumps(document)
+    [event] = receive(body, mollie_signature(body.encode(), SECRET))
+    assert (event.object_id, str(event.amount), event.outcome) == ("tr_1", expected, "succeeded")
+
+
+def test_a_capture_names_its_payment_as_parent() -> None:
+    document = json.loads(BODY) | {"type": "capture.succeeded", "entityId": "cpt_1"}
+    document["_embedded"] = {
+        "capture": {"id": "cpt_1", "paymentId": "tr_1", "amount": {"value": "5.00", "currency": "EUR"}}
+    }
+    body = json.dumps(document)
+    [event] = receive(body, mollie_signature(body.encode(), SECRET))
+    assert (event.object_id, event.parent_object_id, str(event.amount)) == ("cpt_1", "tr_1", "5.00")
+    assert mollie.default_transaction_type(event) == "other"

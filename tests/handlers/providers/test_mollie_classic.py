@@ -245,6 +245,8 @@ def test_a_secret_that_is_not_a_mollie_key_is_skipped(text: str) -> None:
 
 
 def test_the_options_are_the_synth_checks() -> None:
-    from modules.sources_config import PROVIDER_OPTIONS
+    from modules import reconcile_config, sources_config
 
-    assert set(PROVIDER_OPTIONS["mollie-classic"]) == set(mollie_classic.OPTIONS)
+    assert set(sources_config.PROVIDER_OPTIONS["mollie-classic"]) == {"api_base_url"}
+    # The reconciler's config keeps its own list of fetching providers (it cannot import the specs): the same.
+    assert set(reconcile_config.FETCHING_PROVIDERS) == set(sources_config.FETCHING_PROVIDERS) == {"mollie-classic"}

@@ -297,7 +297,8 @@ MAPPING_ROWS = [
     ("refund.failed", {**REFUND, "status": "failed"}, None, ("refund", "failed", 3000, "re_1", "pi_1")),
     ("charge.refund.updated", {**REFUND, "status": "succeeded"}, {"status": "pending"},
      ("other", "succeeded", 3000, "re_1", "pi_1")),
-    ("charge.dispute.created", {**DISPUTE, "status": "needs_response"}, None, ("dispute", "opened", 7000, "du_1", "ch_1")),
+    # The withdrawal is funds_withdrawn's fact; created only describes it (lifecycle).
+    ("charge.dispute.created", {**DISPUTE, "status": "needs_response"}, None, ("other", "opened", 7000, "du_1", "ch_1")),
     ("charge.dispute.created", {**DISPUTE, "status": "warning_needs_response"}, None,
      ("dispute", "pending", 7000, "du_1", "ch_1")),
     ("charge.dispute.updated", {**DISPUTE, "status": "under_review"}, None, ("dispute", "pending", 7000, "du_1", "ch_1")),
@@ -305,7 +306,7 @@ MAPPING_ROWS = [
     ("charge.dispute.closed", {**DISPUTE, "status": "lost"}, None, ("dispute", "lost", 7000, "du_1", "ch_1")),
     ("charge.dispute.closed", {**DISPUTE, "status": "warning_closed"}, None,
      ("dispute", "canceled", 7000, "du_1", "ch_1")),
-    ("charge.dispute.funds_withdrawn", DISPUTE, None, ("other", "succeeded", 7000, "du_1", "ch_1")),
+    ("charge.dispute.funds_withdrawn", DISPUTE, None, ("dispute", "opened", 7000, "du_1", "ch_1")),
     ("charge.dispute.funds_reinstated", DISPUTE, None, ("other", "succeeded", 7000, "du_1", "ch_1")),
     ("customer.created", {"id": "cus_1"}, None, ("other", None, None, "cus_1", None)),
     ("charge.disputes", DISPUTE, None, ("other", None, None, "du_1", "ch_1")),

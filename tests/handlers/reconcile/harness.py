@@ -72,7 +72,9 @@ def serve_stub(server: HTTPServer, stub: ProviderStub) -> None:
 class Harness:
     """One source `shop` of `provider`, with fresh tables (unique names: several per moto session)."""
 
-    def __init__(self, provider: str, server: HTTPServer, monkeypatch: Any, *, page_size: int | None = None) -> None:
+    def __init__(
+        self, provider: str, server: HTTPServer, monkeypatch: Any, *, page_size: int | None = None, enrich: bool = False
+    ) -> None:
         self.provider = provider
         suffix = next(_counter)
         self.events_table = f"transaction-events-r{suffix}"
@@ -109,6 +111,9 @@ class Harness:
             options = {"api_base_url": self.stub.base_url}  # the door fetches from the same stub
         monkeypatch.setenv("EVENTS_TABLE_NAME", self.events_table)
         monkeypatch.setenv("RECONCILER_STATE_TABLE", self.state_table)
+        if enrich:
+            # What the synth writes for `"enrich": true` (modules/sources_config.py), the secret by its ARN here.
+            options["enrich"] = {"api_secret": self.api_secret_arn, "api_base_url": self.stub.base_url}
         monkeypatch.setenv(
             "SOURCES",
             json.dumps({SOURCE: {"provider": provider, "secret_arn": self.webhook_secret_arn, **options}}),
@@ -121,6 +126,7 @@ class Harness:
                         "provider": provider,
                         "api_secret_arn": self.api_secret_arn,
                         "api_base_url": self.stub.base_url,
+                        **({"enrich": True} if enrich else {}),
                     }
                 }
             ),
@@ -145,9 +151,15 @@ class Harness:
             ids.append(f"{SOURCE}:{self.api.event_id(event)}")
         return ids
 
-    def deliver(self, index: int, now: datetime.datetime) -> int:
-        """Post stub event `index` to the door as the provider would; the door's status code."""
-        raw = self.stub.events[index]
+    def deliver(self, index: int | list[int], now: datetime.datetime) -> int:
+        """Post stub event `index` (for GoCardless, a list: one batch) to the door as the provider would;
+        the door's status code."""
+        return self.deliver_answer(index, now)["statusCode"]
+
+    def deliver_answer(self, index: int | list[int], now: datetime.datetime) -> dict[str, Any]:
+        """`deliver`, the whole answer."""
+        indexes = index if isinstance(index, list) else [index]
+        raw = self.stub.events[indexes[0]]
         headers: dict[str, str]
         secret = WEBHOOK_SECRETS[self.provider]
         if self.provider == "mollie-classic":
@@ -155,7 +167,7 @@ class Harness:
             body = f"id={raw['id']}".encode()
             headers = {"Content-Type": "application/x-www-form-urlencoded"}
         elif self.provider == "gocardless":
-            body = json.dumps({"events": [raw]}).encode()
+            body = json.dumps({"events": [self.stub.events[i] for i in indexes]}).encode()
             headers = {"Webhook-Signature": gocardless_signature(body, secret)}
         else:
             body = json.dumps(raw).encode()
@@ -173,7 +185,7 @@ class Harness:
             "isBase64Encoded": False,
             "requestContext": {"domainName": "hooks.example.test", "path": "/webhook/shop"},
         }
-        return self.validator.process(event, now)["statusCode"]
+        return self.validator.process(event, now)
 
     # --- our side ---------------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ import datetime
 import json
 import types
 
+import pytest
+
 from pipeline_tools.sandbox.provider_stubs import STUB_API_KEY
 from tests.handlers.reconcile.harness import Harness
 
@@ -113,3 +115,31 @@ def test_square_sdk_searches_the_stub(aws, httpserver, monkeypatch) -> None:
     assert set(sdk_body["query"]) == set(our_body["query"]) and sdk_body["query"]["sort"] == our_body["query"]["sort"]
     assert set(sdk_body["query"]["filter"]["created_at"]) <= set(our_body["query"]["filter"]["created_at"])
     assert sdk_requests[1].headers["square-version"] == ours[1].headers["square-version"]
+
+
+def test_gocardless_sdk_gets_the_stubs_payment_and_refund_as_the_door_does(aws, httpserver, monkeypatch) -> None:
+    """`GET /payments/{id}` and `GET /refunds/{id}`: the SDK's own calls (path, version header) are the
+    enrichment's, and the SDK reads the stub's answers (amount, currency, links) as the door does."""
+    import gocardless_pro
+    from gocardless_pro.errors import InvalidApiUsageError
+
+    harness = Harness("gocardless", httpserver, monkeypatch, enrich=True)
+    harness.stub.add_payment("PM0001", 1234, "GBP")
+    harness.stub.add_refund("RF0001", 500, "GBP", payment_id="PM0001")
+    client = gocardless_pro.Client(access_token=STUB_API_KEY, base_url=harness.stub.base_url)
+    payment = client.payments.get("PM0001")
+    refund = client.refunds.get("RF0001")
+    assert (payment.id, payment.amount, payment.currency) == ("PM0001", 1234, "GBP")
+    assert (refund.id, refund.amount, refund.currency, refund.links.payment) == ("RF0001", 500, "GBP", "PM0001")
+    with pytest.raises(InvalidApiUsageError):  # the documented 404 shape is the SDK's error class
+        client.payments.get("PM9999")
+    sdk_requests = list(harness.stub.requests)
+    harness.stub.requests.clear()
+    for kind, links in (("payments", {"payment": "PM0001"}), ("refunds", {"refund": "RF0001", "payment": "PM0001"})):
+        event = harness.stub.make_event(len(harness.stub.events), NOW)
+        event.update(resource_type=kind, action="confirmed" if kind == "payments" else "paid", links=links)
+        harness.stub.add(event)
+    assert harness.deliver([0, 1], NOW) == 202
+    ours = list(harness.stub.requests)
+    assert [(r.method, r.path) for r in ours] == [(r.method, r.path) for r in sdk_requests[:2]]
+    assert {r.headers["gocardless-version"] for r in ours} == {r.headers["gocardless-version"] for r in sdk_requests}
