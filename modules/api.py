@@ -54,6 +54,46 @@ def api_log_group_name(api_name: str) -> str:
     return f"/aws/apigateway/{api_name}"
 
 
+def access_log_group(
+    scope: Construct, api_name: str, *, retention_in_days: int, kms_key_arn: str
+) -> CloudwatchLogGroup:
+    """The front door's access-log group (REST or HTTP API), encrypted with the pipeline's CMK; construct id
+    `access-log-group` under `scope`."""
+    return CloudwatchLogGroup(
+        scope,
+        "access-log-group",
+        name=api_log_group_name(api_name),
+        retention_in_days=retention_in_days,
+        kms_key_id=kms_key_arn,
+    )
+
+
+def validator_invoke_permissions(
+    scope: Construct, *, function_name: str, execution_arn: str, with_sources: bool
+) -> None:
+    """Lets API Gateway invoke the validator for `POST /webhook` and, `with_sources`, `POST /webhook/<source>`:
+    this API's routes only (source ARN `<execution ARN>/<stage>/<method>/<path>`, any of its stages)."""
+    LambdaPermission(
+        scope,
+        "invoke-permission",
+        statement_id="AllowApiGatewayPostWebhook",
+        action="lambda:InvokeFunction",
+        function_name=function_name,
+        principal="apigateway.amazonaws.com",
+        source_arn=f"{execution_arn}/*/POST/{WEBHOOK_PATH}",
+    )
+    if with_sources:
+        LambdaPermission(
+            scope,
+            "invoke-permission-sources",
+            statement_id="AllowApiGatewayPostWebhookSources",
+            action="lambda:InvokeFunction",
+            function_name=function_name,
+            principal="apigateway.amazonaws.com",
+            source_arn=f"{execution_arn}/*/POST/{WEBHOOK_PATH}/*",
+        )
+
+
 class WebhookApi(Construct):
     def __init__(
         self,
@@ -158,12 +198,8 @@ class WebhookApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=[method, integration, bad_request, *self._source_constructs],
         )
-        self.log_group = CloudwatchLogGroup(
-            self,
-            "access-log-group",
-            name=api_log_group_name(self.name),
-            retention_in_days=log_retention_days,
-            kms_key_id=kms_key_arn,
+        self.log_group = access_log_group(
+            self, self.name, retention_in_days=log_retention_days, kms_key_arn=kms_key_arn
         )
         self.stage = ApiGatewayStage(
             self,
@@ -191,25 +227,12 @@ class WebhookApi(Construct):
                 throttling_burst_limit=throttle_burst_limit,
             ),
         )
-        LambdaPermission(
+        validator_invoke_permissions(
             self,
-            "invoke-permission",
-            statement_id="AllowApiGatewayPostWebhook",
-            action="lambda:InvokeFunction",
             function_name=validator_function_name,
-            principal="apigateway.amazonaws.com",
-            source_arn=f"{self.api.execution_arn}/*/POST/{WEBHOOK_PATH}",
+            execution_arn=self.api.execution_arn,
+            with_sources=bool(source_signature_headers),
         )
-        if source_signature_headers:
-            LambdaPermission(
-                self,
-                "invoke-permission-sources",
-                statement_id="AllowApiGatewayPostWebhookSources",
-                action="lambda:InvokeFunction",
-                function_name=validator_function_name,
-                principal="apigateway.amazonaws.com",
-                source_arn=f"{self.api.execution_arn}/*/POST/{WEBHOOK_PATH}/*",
-            )
         self.endpoint = f"{self.stage.invoke_url}/{WEBHOOK_PATH}"
         self.source_endpoints = {name: f"{self.endpoint}/{name}" for name in sorted(source_signature_headers or {})}
 

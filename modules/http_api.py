@@ -29,11 +29,9 @@ from cdktf_cdktf_provider_aws.apigatewayv2_stage import (
     Apigatewayv2StageAccessLogSettings,
     Apigatewayv2StageDefaultRouteSettings,
 )
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
-from modules.api import WEBHOOK_PATH, api_log_group_name
+from modules.api import WEBHOOK_PATH, access_log_group, validator_invoke_permissions
 
 # The stage served at the API's root URL (no `/v1` in the path); auto-deploy publishes every route change.
 STAGE_NAME = "$default"
@@ -120,12 +118,8 @@ class WebhookHttpApi(Construct):
                 authorization_type="NONE",
                 target=f"integrations/{integration.id}",
             )
-        self.log_group = CloudwatchLogGroup(
-            self,
-            "access-log-group",
-            name=api_log_group_name(self.name),
-            retention_in_days=log_retention_days,
-            kms_key_id=kms_key_arn,
+        self.log_group = access_log_group(
+            self, self.name, retention_in_days=log_retention_days, kms_key_arn=kms_key_arn
         )
         self.stage = Apigatewayv2Stage(
             self,
@@ -144,26 +138,12 @@ class WebhookHttpApi(Construct):
                 detailed_metrics_enabled=False,
             ),
         )
-        LambdaPermission(
+        validator_invoke_permissions(
             self,
-            "invoke-permission",
-            statement_id="AllowApiGatewayPostWebhook",
-            action="lambda:InvokeFunction",
             function_name=validator_function_name,
-            principal="apigateway.amazonaws.com",
-            # <execution ARN>/<stage>/<method>/<path>: this API's routes only, on any of its stages.
-            source_arn=f"{self.api.execution_arn}/*/POST/{WEBHOOK_PATH}",
+            execution_arn=self.api.execution_arn,
+            with_sources=bool(sources),
         )
-        if sources:
-            LambdaPermission(
-                self,
-                "invoke-permission-sources",
-                statement_id="AllowApiGatewayPostWebhookSources",
-                action="lambda:InvokeFunction",
-                function_name=validator_function_name,
-                principal="apigateway.amazonaws.com",
-                source_arn=f"{self.api.execution_arn}/*/POST/{WEBHOOK_PATH}/*",
-            )
         # The $default stage is served at the API's root: no stage name in the URL.
         self.endpoint = f"{self.api.api_endpoint}/{WEBHOOK_PATH}"
         self.source_endpoints = {name: f"{self.endpoint}/{name}" for name in sources}
