@@ -143,3 +143,53 @@ def test_gocardless_sdk_gets_the_stubs_payment_and_refund_as_the_door_does(aws, 
     ours = list(harness.stub.requests)
     assert [(r.method, r.path) for r in ours] == [(r.method, r.path) for r in sdk_requests[:2]]
     assert {r.headers["gocardless-version"] for r in ours} == {r.headers["gocardless-version"] for r in sdk_requests}
+
+
+def test_mollie_sdk_gets_and_lists_the_stub_as_the_door_and_reconciler_do(aws, httpserver, monkeypatch) -> None:
+    """mollie-api-python (dev-only oracle) against the Mollie stub: Get payment with `embed=refunds,chargebacks`
+    (the door's fetch) parses into the SDK's Payment with the same amount and status, and the three lists the
+    state-level reconciler reads (payments, refunds, chargebacks) page through `_links.next` to the same
+    objects, newest first, with the same paths and parameter names as ours."""
+    from mollie.api.client import Client
+    from mollie.api.objects.payment import Payment
+
+    harness = Harness("mollie-classic", httpserver, monkeypatch, page_size=2)
+    ids = []
+    for index in range(5):
+        payment = harness.stub.make_event(index, NOW - datetime.timedelta(hours=5 - index))
+        harness.stub.add(payment)
+        ids.append(payment["id"])
+    harness.stub.add_refund(ids[0], "re_0000000001", "4.00", "refunded", NOW - datetime.timedelta(hours=1))
+    harness.stub.add_chargeback(ids[1], "chb_000000001", "10.00", NOW - datetime.timedelta(hours=1))
+    client = Client(api_endpoint=harness.stub.base_url, retry=0)
+    client.set_api_key(harness.api_key)
+
+    fetched = client.payments.get(ids[0], embed="refunds,chargebacks")
+    assert isinstance(fetched, Payment) and fetched.id == ids[0]
+    assert (fetched.status, fetched.amount) == ("paid", {"value": "10.00", "currency": "EUR"})
+    assert [refund["id"] for refund in fetched["_embedded"]["refunds"]] == ["re_0000000001"]
+    sdk_get = harness.stub.requests[-1]
+    assert (sdk_get.method, sdk_get.path, sdk_get.query.get("embed")) == (
+        "GET", f"/v2/payments/{ids[0]}", "refunds,chargebacks",
+    )  # fmt: skip
+
+    listed, page = [], client.payments.list(limit=2)
+    while True:
+        listed += [payment.id for payment in page]
+        if not page.has_next():
+            break
+        page = page.get_next()
+    assert listed == list(reversed(ids))  # newest first, three pages of at most 2
+    assert [payment["id"] for payment in client.refunds.list()] == ["re_0000000001"]
+    assert [chargeback["id"] for chargeback in client.chargebacks.list()] == ["chb_000000001"]
+    sdk_requests = list(harness.stub.requests)
+    ours = _our_requests(harness)
+    sdk_lists = {r.path for r in sdk_requests if r.path in ("/v2/payments", "/v2/refunds", "/v2/chargebacks")}
+    our_lists = {r.path for r in ours}
+    assert sdk_lists == our_lists == {"/v2/payments", "/v2/refunds", "/v2/chargebacks"}
+    ours_payments = [r for r in ours if r.path == "/v2/payments"]
+    sdk_payments = [r for r in sdk_requests if r.path == "/v2/payments"]
+    assert len(ours_payments) == len(sdk_payments) == 3  # both followed the same `_links.next` pages
+    assert {"limit"} <= set(ours_payments[0].query) and set(ours_payments[1].query) <= set(sdk_payments[1].query) | {
+        "embed"
+    }
