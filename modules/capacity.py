@@ -117,15 +117,15 @@ FETCH_APIS: dict[str, FetchApi] = {
 def route_signing(provider_id: str) -> RouteSigning:
     """How `provider_id`'s route proves a delivery's origin, from its `SPEC` (handlers/providers/spec.py).
 
-    Standard Webhooks (no single `signature_header`, but one of two names the WAF labels signed) and
-    every provider with a header are signed by header; `signed_in_body` providers are labelled signed by
-    their route; a provider with neither whose door fetches from its API is unsigned-fetching.
+    `fetches_at_door` providers are unsigned (the spec refuses one with a header or a body signature);
+    `signed_in_body` providers are labelled signed by their route; every other provider is signed by
+    header (Standard Webhooks: no single `signature_header`, but one of two names the WAF labels signed).
     """
     spec = PROVIDER_SPECS[provider_id]
+    if spec.fetches_at_door:
+        return "unsigned-fetching"
     if spec.signed_in_body:
         return "signed-in-body"
-    if spec.signature_header is None and spec.fetches_at_door:
-        return "unsigned-fetching"
     return "signed-by-header"
 
 
@@ -341,9 +341,13 @@ STAGE_BUILDERS: list[StageBuilder] = [
 
 
 def unsigned_limit_for_contract(settings: PipelineSettings) -> int:
-    """The `waf_rate_limit_per_5min` an unsigned-fetching route needs to carry the whole contract: what one
-    provider IP sends in the worst window (`provider_count_in_window`), requests per 300 s per IP."""
-    return math.ceil(provider_count_in_window(settings))
+    """The `waf_rate_limit_per_5min` an unsigned-fetching route needs to carry the whole contract, in
+    requests per 300 s per IP: what one provider IP sends in the worst window (`provider_count_in_window`)
+    with the headroom the signed limit is sized with. Without it the contract's worst window sits exactly
+    at the limit, and one request more (WAF's count is approximate) blocks the IP; so it is the sized
+    signed limit, and an unsigned rule at that value no longer limits unsigned clients more than signed
+    ones."""
+    return math.ceil(provider_count_in_window(settings) * WAF_PROVIDER_HEADROOM)
 
 
 def _unsigned_route_stage(plan: CapacityPlan, sharing: int) -> Stage:
@@ -381,9 +385,7 @@ def _source_routes(plan: CapacityPlan) -> tuple[SourceRoute, ...]:
             continue
         stage = _unsigned_route_stage(plan, len(fetching))
         warning = None
-        if stage.sustained_events_per_second < s.peak_events_per_second or (
-            plan.waf_unsigned_limit_per_5min < provider_count_in_window(s)
-        ):
+        if plan.waf_unsigned_limit_per_5min < unsigned_limit_for_contract(s):
             warning = (
                 f"source {source.name!r} ({source.provider}) posts unsigned: under the WAF it takes "
                 f"{stage.sustained_events_per_second:,.0f} events/s sustained, {stage.burst_events_per_second:,.0f} "
@@ -391,8 +393,9 @@ def _source_routes(plan: CapacityPlan) -> tuple[SourceRoute, ...]:
                 f"({stage.name}: {stage.limit}), below the contract (peak {s.peak_events_per_second}, burst "
                 f"{s.burst_events_per_second} events/s for {s.burst_seconds} s) if this source carries it; beyond "
                 f"it the provider sees {stage.beyond}. To carry the whole contract on this route raise "
-                f"waf_rate_limit_per_5min to at least {unsigned_limit_for_contract(s):,} (it is every client's "
-                "unsigned limit), or lower the contract"
+                f"waf_rate_limit_per_5min to at least {unsigned_limit_for_contract(s):,} (the contract's worst "
+                "300 s per IP with the signed limit's headroom; it is every client's unsigned limit), or lower "
+                "the contract"
             )
         routes.append(SourceRoute(source.name, source.provider, signing, (stage,), fetch_api, warning))
     return tuple(routes)
