@@ -108,7 +108,7 @@ FETCH_APIS: dict[str, FetchApi] = {
         rate_limit="Mollie's per-account API rate limit (no figure published: dynamic, per endpoint, shown in "
         "the Dashboard's Developers overview; ask Mollie for a capacity increase before a known peak)",
         beyond="503 with Retry-After: 30 from the door when Mollie answers 429 (nothing stored; Mollie retries "
-        "the webhook, the reconciler recovers what it gives up)",
+        "the webhook; with `reconcile` the reconciler recovers what Mollie gives up)",
         source="https://docs.mollie.com/reference/rate-limiting",
     ),
 }
