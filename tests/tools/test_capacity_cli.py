@@ -108,3 +108,24 @@ def test_an_environment_without_sources_prints_no_source_lines(capsys: pytest.Ca
     assert main(["capacity", "--environment", "prod", "--json"]) == 0
     model = json.loads(capsys.readouterr().out)
     assert model["sources"] == [] and model["warnings"] == []
+
+
+def test_the_synth_prints_the_warning_and_still_synthesizes(
+    mollie_classic_waf: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make synth` (main.py) warns on stderr and synthesizes: the contract is every route's together."""
+    import main as app
+
+    synthesized = []
+    monkeypatch.setenv("ENVIRONMENT_SUFFIX", mollie_classic_waf)
+    monkeypatch.setattr(app, "load_settings", __import__("modules.config").config.load_settings)
+    monkeypatch.setattr(app, "synthesize", lambda settings: synthesized.append(settings.environment))
+    assert app.main() == 0 and synthesized == [mollie_classic_waf]
+    [warning] = capsys.readouterr().err.splitlines()
+    assert warning.startswith("warning: source 'shop' (mollie-classic) posts unsigned") and "42,000" in warning
+    import modules.config
+
+    prod = README.parent / "terraform-state-config" / "prod.json"
+    (modules.config.CONFIG_DIR / "prod.json").write_text(prod.read_text())  # the patched folder
+    monkeypatch.setenv("ENVIRONMENT_SUFFIX", "prod")
+    assert app.main() == 0 and capsys.readouterr().err == "" and synthesized[-1] == "prod"
