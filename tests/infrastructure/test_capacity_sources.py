@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 import modules.capacity
 from modules.capacity import FETCH_APIS, plan_capacity, route_signing, unsigned_limit_for_contract
@@ -200,3 +203,20 @@ def test_the_contracts_burst_passes_mollie_classic_at_the_limit_the_warning_name
     at_count = with_unsigned_limit(acl, unsigned_limit_for_contract(settings) * 2 // 3 - 1)
     _, blocked = run(WebAcl(at_count), contract_profile(settings), mollie)
     assert blocked > 0
+
+
+@given(limit=st.integers(min_value=10, max_value=400), ips=st.integers(min_value=1, max_value=4))
+@hypothesis_settings(max_examples=25)
+def test_the_routes_figures_hold_for_any_unsigned_limit_and_ip_count(
+    acl: dict[str, Any], settings: Any, limit: int, ips: int
+) -> None:
+    """For any `waf_rate_limit_per_5min` and `provider_sending_ips`, the synthesized rule passes Mollie's
+    deliveries at 99 % of the model's sustained figure and blocks some at 110 %."""
+    changed = dataclasses.replace(settings, waf_rate_limit_per_5min=limit, provider_sending_ips=ips)
+    [shop] = [route for route in plan_capacity(changed).source_routes if route.source == "shop"]
+    assert shop.binding is not None and shop.warning is not None
+    rate = shop.binding.sustained_events_per_second
+    assert rate == limit * ips / 300
+    mollie = mollie_deliveries(ips)
+    assert run(WebAcl(with_unsigned_limit(acl, limit)), [(0.99 * rate, 900)], mollie)[1] == 0
+    assert run(WebAcl(with_unsigned_limit(acl, limit)), [(1.1 * rate, 900)], mollie)[1] > 0
