@@ -92,7 +92,7 @@ class FetchApi:
     """The provider API an unsigned-fetching door calls once per delivery, and its rate limit."""
 
     call: str  # what one delivery costs (calls to the provider API)
-    rate_limit: str  # the provider's documented limit, in words (None of them publishes a fixed figure)
+    rate_limit: str  # the provider's documented limit, in words (Mollie publishes no fixed figure)
     beyond: str  # what the provider sees when its API refuses our fetch
     source: str  # the documentation of the rate limit
 
@@ -383,7 +383,7 @@ def _source_routes(plan: CapacityPlan) -> tuple[SourceRoute, ...]:
         if not s.waf_enabled:
             routes.append(SourceRoute(source.name, source.provider, signing, fetch_api=fetch_api))
             continue
-        stage = _unsigned_route_stage(plan, len(fetching))
+        stage = _unsigned_route_stage(plan, sum(other.provider == source.provider for other in fetching))
         warning = None
         if plan.waf_unsigned_limit_per_5min < unsigned_limit_for_contract(s):
             warning = (
