@@ -31,12 +31,27 @@ def synthesize(settings: PipelineSettings, outdir: Path | None = None) -> None:
     app.synth()
 
 
+def capacity_warnings(settings: PipelineSettings) -> tuple[str, ...]:
+    """What the capacity model warns about without refusing (modules/capacity.py: a route that cannot
+    carry the environment's whole contract, e.g. a mollie-classic source under the WAF). A contract the
+    settings cannot meet at all is refused by the synth itself, naming the limit."""
+    from modules.capacity import CapacityError, plan_capacity
+
+    try:
+        return plan_capacity(settings).warnings
+    except CapacityError:
+        return ()  # the stack's own plan_capacity raises it, as before
+
+
 def main() -> int:
     try:
         settings = load_settings(environment_suffix())
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    # Printed, not refused: the contract is every route's together (README "Capacity").
+    for warning in capacity_warnings(settings):
+        print(f"warning: {warning}", file=sys.stderr)
     synthesize(settings)
     return 0
 

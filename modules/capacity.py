@@ -11,6 +11,14 @@ Every AWS figure below carries its source; the two assumptions (a validator deli
 router's cost per record and per SQS call) are measured by `make bench` and written down in
 docs/PERFORMANCE.md. Other stages of the path (a lifecycle queue, a reconciler's writes) join by
 appending a builder to `STAGE_BUILDERS`; the FIFO money queues (`fifo_money_queues`) are one.
+
+Per source (`SourceRoute`, `plan.source_routes`): how its route proves a delivery's origin to the WAF
+(`route_signing`, derived from the provider's `SPEC`). A route signed by header or in the body meets the
+stages above. An *unsigned-fetching* route (the door authenticates by fetching the posted id from the
+provider's API: mollie-classic) meets, with the WAF on, the per-IP *unsigned* rate rule instead of the
+signed one, and every delivery costs one call to the provider's API: the route gets its own stages and
+binding limit, and a warning when the unsigned limit cannot carry the whole contract. The contract is
+the environment's (all routes together), so that is a warning, not a refusal (README "Capacity").
 """
 
 from __future__ import annotations
@@ -18,8 +26,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from typing import Literal
 
 from modules.config import ConfigError, PipelineSettings
+from modules.sources_config import PROVIDER_SPECS
 
 # API Gateway account-level throttle per region: 10,000 requests/s, burst 5,000 (a stage cannot exceed it).
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
@@ -70,6 +80,55 @@ SQS_FIFO_HIGH_THROUGHPUT_CALLS_PER_SECOND = {
 }  # other regions: the quota page's figure for yours; the model assumes the default 300 calls/s there
 
 
+# How a source's route proves where a delivery came from, as the WAF sees it (modules/waf.py): a signature
+# header (the request is labelled signed), a signature inside the body (the route's path is labelled
+# signed), or nothing: the door fetches the posted id back from the provider's API (`fetches_at_door`),
+# so every delivery counts against the WAF's per-IP *unsigned* limit.
+RouteSigning = Literal["signed-by-header", "signed-in-body", "unsigned-fetching"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FetchApi:
+    """The provider API an unsigned-fetching door calls once per delivery, and its rate limit."""
+
+    call: str  # what one delivery costs (calls to the provider API)
+    rate_limit: str  # the provider's documented limit, in words (Mollie publishes no fixed figure)
+    beyond: str  # what the provider sees when its API refuses our fetch
+    source: str  # the documentation of the rate limit
+
+
+# Provider id -> its fetch API, for every provider whose SPEC says `fetches_at_door` (a test checks that
+# none is missing). Mollie: limits are per account, in requests per second with a burst allowance,
+# "dynamic", differ per endpoint and mode, and are shown in the Dashboard's Developers overview (rolled
+# out gradually); no figure is published. A 429 is an unusable answer: handlers/providers/mollie_classic.py
+# answers 503 with Retry-After: 30 (`FetchUnavailableError`) after at most 2 attempts (`FETCH_ATTEMPTS`).
+FETCH_APIS: dict[str, FetchApi] = {
+    "mollie-classic": FetchApi(
+        call="one GET /v2/payments/{id}?embed=refunds,chargebacks (two when the first attempt fails)",
+        rate_limit="Mollie's per-account API rate limit (no figure published: dynamic, per endpoint, shown in "
+        "the Dashboard's Developers overview; ask Mollie for a capacity increase before a known peak)",
+        beyond="503 with Retry-After: 30 from the door when Mollie answers 429 (nothing stored; Mollie retries "
+        "the webhook; with `reconcile` the reconciler recovers what Mollie gives up)",
+        source="https://docs.mollie.com/reference/rate-limiting",
+    ),
+}
+
+
+def route_signing(provider_id: str) -> RouteSigning:
+    """How `provider_id`'s route proves a delivery's origin, from its `SPEC` (handlers/providers/spec.py).
+
+    `fetches_at_door` providers are unsigned (the spec refuses one with a header or a body signature);
+    `signed_in_body` providers are labelled signed by their route; every other provider is signed by
+    header (Standard Webhooks: no single `signature_header`, but one of two names the WAF labels signed).
+    """
+    spec = PROVIDER_SPECS[provider_id]
+    if spec.fetches_at_door:
+        return "unsigned-fetching"
+    if spec.signed_in_body:
+        return "signed-in-body"
+    return "signed-by-header"
+
+
 class CapacityError(ConfigError):
     """The settings cannot meet the environment's capacity contract; the message names the limit."""
 
@@ -99,6 +158,12 @@ class CapacityPlan:
     write_units_per_event: int
     shards: int
     stages: tuple[Stage, ...] = ()
+    source_routes: tuple[SourceRoute, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What `capacity` prints below the table: each route that cannot carry the whole contract."""
+        return tuple(route.warning for route in self.source_routes if route.warning)
 
     @property
     def reserved_validator_concurrency(self) -> int | None:
@@ -116,6 +181,28 @@ class CapacityPlan:
 
 
 StageBuilder = Callable[[CapacityPlan], Stage | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceRoute:
+    """One provider source's route, `POST /webhook/<source>`, as the capacity model sees it.
+
+    `stages`: the route's own limits (empty: the environment's stages are the whole path); `fetch_api`:
+    the provider API each delivery calls (unsigned-fetching routes); `warning`: set when the route cannot
+    carry the environment's whole contract, naming the limit and the fix.
+    """
+
+    source: str
+    provider: str
+    signing: RouteSigning
+    stages: tuple[Stage, ...] = ()
+    fetch_api: FetchApi | None = None
+    warning: str | None = None
+
+    @property
+    def binding(self) -> Stage | None:
+        """The route's own stage that refuses first during a burst (None: the environment's binding)."""
+        return min(self.stages, key=lambda stage: stage.burst_events_per_second) if self.stages else None
 
 
 def write_units_per_event(payload_bytes: int) -> int:
@@ -253,6 +340,67 @@ STAGE_BUILDERS: list[StageBuilder] = [
 ]  # fmt: skip
 
 
+def unsigned_limit_for_contract(settings: PipelineSettings) -> int:
+    """The `waf_rate_limit_per_5min` an unsigned-fetching route needs to carry the whole contract, in
+    requests per 300 s per IP: what one provider IP sends in the worst window (`provider_count_in_window`)
+    with the headroom the signed limit is sized with. Without it the contract's worst window sits exactly
+    at the limit, and one request more (WAF's count is approximate) blocks the IP; so it is the sized
+    signed limit, and an unsigned rule at that value no longer limits unsigned clients more than signed
+    ones."""
+    return math.ceil(provider_count_in_window(settings) * WAF_PROVIDER_HEADROOM)
+
+
+def _unsigned_route_stage(plan: CapacityPlan, sharing: int) -> Stage:
+    """The WAF's per-IP unsigned rule as an unsigned-fetching route meets it: `waf_unsigned_limit_per_5min`
+    requests per IP in any trailing 300 s, from `provider_sending_ips` IPs, shared by the `sharing`
+    unsigned-fetching sources (one provider's IPs send them all). Sustained: the window's allowance spread
+    over it; burst: the whole allowance within `burst_seconds` of a window with nothing else unsigned."""
+    s = plan.settings
+    ips, window, burst = s.provider_sending_ips, WAF_WINDOW_SECONDS, min(s.burst_seconds, WAF_WINDOW_SECONDS)
+    allowed = plan.waf_unsigned_limit_per_5min * ips
+    shared = f", shared by {sharing} unsigned-fetching sources" if sharing > 1 else ""
+    return Stage(
+        "WAF rate rule (unsigned requests, per IP)",
+        f"{plan.waf_unsigned_limit_per_5min} per {window} s per IP, {ips} provider IPs{shared}; the burst "
+        f"figure from a window with nothing else unsigned",
+        allowed / window,
+        allowed / burst,
+        "403 Forbidden (nothing stored; the provider retries on its own schedule)",
+        "waf_rate_limit_per_5min (the unsigned limit of every client), provider_sending_ips",
+    )
+
+
+def _source_routes(plan: CapacityPlan) -> tuple[SourceRoute, ...]:
+    s = plan.settings
+    fetching = [source for source in s.sources if route_signing(source.provider) == "unsigned-fetching"]
+    routes = []
+    for source in s.sources:
+        signing = route_signing(source.provider)
+        if signing != "unsigned-fetching":
+            routes.append(SourceRoute(source.name, source.provider, signing))
+            continue
+        fetch_api = FETCH_APIS.get(source.provider)
+        if not s.waf_enabled:
+            routes.append(SourceRoute(source.name, source.provider, signing, fetch_api=fetch_api))
+            continue
+        stage = _unsigned_route_stage(plan, sum(other.provider == source.provider for other in fetching))
+        warning = None
+        if plan.waf_unsigned_limit_per_5min < unsigned_limit_for_contract(s):
+            warning = (
+                f"source {source.name!r} ({source.provider}) posts unsigned: under the WAF it takes "
+                f"{stage.sustained_events_per_second:,.0f} events/s sustained, {stage.burst_events_per_second:,.0f} "
+                f"events/s for {min(s.burst_seconds, WAF_WINDOW_SECONDS)} s from a quiet window "
+                f"({stage.name}: {stage.limit}), below the contract (peak {s.peak_events_per_second}, burst "
+                f"{s.burst_events_per_second} events/s for {s.burst_seconds} s) if this source carries it; beyond "
+                f"it the provider sees {stage.beyond}. To carry the whole contract on this route raise "
+                f"waf_rate_limit_per_5min to at least {unsigned_limit_for_contract(s):,} (the contract's worst "
+                "300 s per IP with the signed limit's headroom; it is every client's unsigned limit), or lower "
+                "the contract"
+            )
+        routes.append(SourceRoute(source.name, source.provider, signing, (stage,), fetch_api, warning))
+    return tuple(routes)
+
+
 def _sized(settings: PipelineSettings) -> CapacityPlan:
     s = settings
     rate = s.api_throttle_rate_limit or math.ceil(s.burst_events_per_second * API_RATE_HEADROOM)
@@ -283,10 +431,13 @@ def plan_capacity(settings: PipelineSettings) -> CapacityPlan:
 
     Raises `CapacityError` naming the first stage (in path order) that cannot take
     `burst_events_per_second` for `burst_seconds` or `peak_events_per_second` sustained, or an AWS
-    account quota the sized values exceed.
+    account quota the sized values exceed. An unsigned-fetching source's route that cannot carry the
+    whole contract under the WAF is not refused (the contract is every route's together): its
+    `SourceRoute.warning` says so, and `capacity` prints it.
     """
     plan = _sized(settings)
     plan = dataclasses.replace(plan, stages=tuple(s for s in (b(plan) for b in STAGE_BUILDERS) if s is not None))
+    plan = dataclasses.replace(plan, source_routes=_source_routes(plan))
     where = f"environment {settings.environment!r}"
     if plan.api_rate_limit > API_ACCOUNT_RATE_LIMIT or plan.api_burst_limit > API_ACCOUNT_BURST_LIMIT:
         raise CapacityError(
@@ -340,7 +491,36 @@ def render(plan: CapacityPlan) -> str:
         f"Binds first: {binding.name}, at {binding.burst_events_per_second:,.0f} events/s during a burst; "
         f"beyond it a provider sees {binding.beyond}.",
     ]
+    if plan.source_routes:
+        rows += ["", "Per source (POST /webhook/<source>):"]
+    for route in plan.source_routes:
+        rows.append(f"{route.source} ({route.provider}): {ROUTE_SIGNING_WORDS[route.signing]}")
+        for stage in route.stages:
+            rows.append(
+                f"  {stage.name:<42} {stage.sustained_events_per_second:>12,.0f} "
+                f"{stage.burst_events_per_second:>10,.0f}  {stage.beyond}  ({stage.limit})"
+            )
+        if route.binding is not None:
+            rows.append(
+                f"  Binds first for {route.source!r}: {route.binding.name}, at "
+                f"{route.binding.sustained_events_per_second:,.0f} events/s sustained and "
+                f"{route.binding.burst_events_per_second:,.0f} events/s for "
+                f"{min(s.burst_seconds, WAF_WINDOW_SECONDS)} s from a quiet window; beyond it the provider sees "
+                f"{route.binding.beyond}."
+            )
+        if route.fetch_api is not None:
+            api = route.fetch_api
+            rows.append(f"  Each delivery costs {api.call}, within {api.rate_limit}; beyond it: {api.beyond}.")
+    rows += [f"Warning: {warning}" for warning in plan.warnings]
     return "\n".join(rows)
+
+
+# How `render` names each kind of route.
+ROUTE_SIGNING_WORDS: dict[str, str] = {
+    "signed-by-header": "signed by header; the stages above",
+    "signed-in-body": "signed in the body (the WAF labels its route signed); the stages above",
+    "unsigned-fetching": "unsigned, authenticated by fetching from the provider's API at the door",
+}
 
 
 def as_dict(plan: CapacityPlan) -> dict[str, object]:
@@ -366,4 +546,17 @@ def as_dict(plan: CapacityPlan) -> dict[str, object]:
         },
         "stages": [dataclasses.asdict(stage) for stage in plan.stages],
         "binding": plan.binding.name,
+        "sources": [
+            {
+                "source": route.source,
+                "provider": route.provider,
+                "signing": route.signing,
+                "stages": [dataclasses.asdict(stage) for stage in route.stages],
+                "binding": route.binding.name if route.binding is not None else plan.binding.name,
+                "fetch_api": dataclasses.asdict(route.fetch_api) if route.fetch_api is not None else None,
+                "meets_contract": route.warning is None,
+            }
+            for route in plan.source_routes
+        ],
+        "warnings": list(plan.warnings),
     }
