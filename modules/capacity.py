@@ -97,21 +97,11 @@ class FetchApi:
     source: str  # the documentation of the rate limit
 
 
-# Provider id -> its fetch API, for every provider whose SPEC says `fetches_at_door` (a test checks that
-# none is missing). Mollie: limits are per account, in requests per second with a burst allowance,
-# "dynamic", differ per endpoint and mode, and are shown in the Dashboard's Developers overview (rolled
-# out gradually); no figure is published. A 429 is an unusable answer: handlers/providers/mollie_classic.py
-# answers 503 with Retry-After: 30 (`FetchUnavailableError`) after at most 2 attempts (`FETCH_ATTEMPTS`).
-FETCH_APIS: dict[str, FetchApi] = {
-    "mollie-classic": FetchApi(
-        call="one GET /v2/payments/{id}?embed=refunds,chargebacks (two when the first attempt fails)",
-        rate_limit="Mollie's per-account API rate limit (no figure published: dynamic, per endpoint, shown in "
-        "the Dashboard's Developers overview; ask Mollie for a capacity increase before a known peak)",
-        beyond="503 with Retry-After: 30 from the door when Mollie answers 429 (nothing stored; Mollie retries "
-        "the webhook; with `reconcile` the reconciler recovers what Mollie gives up)",
-        source="https://docs.mollie.com/reference/rate-limiting",
-    ),
-}
+def declared_fetch_api(provider_id: str) -> FetchApi | None:
+    """The fetch API of a provider whose SPEC `fetches_at_door`, as its spec declares it (`fetch_api`:
+    call, rate_limit, beyond, source); None for every other provider."""
+    declared = PROVIDER_SPECS[provider_id].fetch_api
+    return FetchApi(**declared) if declared is not None else None
 
 
 def route_signing(provider_id: str) -> RouteSigning:
@@ -379,7 +369,7 @@ def _source_routes(plan: CapacityPlan) -> tuple[SourceRoute, ...]:
         if signing != "unsigned-fetching":
             routes.append(SourceRoute(source.name, source.provider, signing))
             continue
-        fetch_api = FETCH_APIS.get(source.provider)
+        fetch_api = declared_fetch_api(source.provider)
         if not s.waf_enabled:
             routes.append(SourceRoute(source.name, source.provider, signing, fetch_api=fetch_api))
             continue

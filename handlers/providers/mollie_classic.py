@@ -317,4 +317,18 @@ SPEC = spec.ProviderSpec(
     default_mapping=DEFAULT_MAPPING,
     facts=spec.frozen(FACTS),
     fetches_at_door=True,
+    # Mollie: limits are per account, in requests per second with a burst allowance, "dynamic", differ per
+    # endpoint and mode, shown in the Dashboard's Developers overview (rolled out gradually); no figure is
+    # published. A 429 is an unusable answer: 503 with Retry-After (`FetchUnavailableError`) after at most
+    # `FETCH_ATTEMPTS` attempts.
+    fetch_api=spec.frozen(
+        {
+            "call": "one GET /v2/payments/{id}?embed=refunds,chargebacks (two when the first attempt fails)",
+            "rate_limit": "Mollie's per-account API rate limit (no figure published: dynamic, per endpoint, shown in "
+            "the Dashboard's Developers overview; ask Mollie for a capacity increase before a known peak)",
+            "beyond": f"503 with Retry-After: {RETRY_AFTER_SECONDS} from the door when Mollie answers 429 (nothing "
+            "stored; Mollie retries the webhook; with `reconcile` the reconciler recovers what Mollie gives up)",
+            "source": "https://docs.mollie.com/reference/rate-limiting",
+        }
+    ),
 )

@@ -102,6 +102,9 @@ class ProviderSpec:
     `facts`: the module's money-fact table (kind -> row) where it has one; both for docs and tests.
     `fetches_at_door`: the door authenticates a delivery by fetching its object from the provider's API
     (mollie-classic): the source takes the `api_base_url` option and gets a fetch-credential alarm.
+    `fetch_api`: for such a provider, what the capacity report says of that API (modules/capacity.py
+    `FetchApi`): `call` (what one delivery costs), `rate_limit` (the documented limit, in words), `beyond`
+    (what the provider sees when the API refuses our fetch), `source` (the rate limit's documentation).
     """
 
     provider_id: str
@@ -124,6 +127,7 @@ class ProviderSpec:
     default_mapping: Mapping[str, str] | None = None
     facts: Mapping[str, Any] | None = None
     fetches_at_door: bool = False
+    fetch_api: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         # Frozen views, so no caller can change a provider's declared options or tables.
@@ -133,5 +137,7 @@ class ProviderSpec:
             raise ValueError(f"{self.provider_id}: required options {missing} are not among its options")
         if self.signed_in_body and self.signature_header is not None:
             raise ValueError(f"{self.provider_id}: a body-signed provider has no signature header")
+        if self.fetches_at_door != (self.fetch_api is not None):
+            raise ValueError(f"{self.provider_id}: a provider that fetches at the door declares its fetch_api")
         if self.fetches_at_door and (self.signed_in_body or self.signature_header is not None):
             raise ValueError(f"{self.provider_id}: a provider that authenticates by fetching is unsigned")

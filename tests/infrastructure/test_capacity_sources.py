@@ -21,7 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 import modules.capacity
-from modules.capacity import FETCH_APIS, plan_capacity, route_signing, unsigned_limit_for_contract
+from modules.capacity import declared_fetch_api, plan_capacity, route_signing, unsigned_limit_for_contract
 from modules.config import load_settings
 from modules.sources_config import BODY_SIGNED_PROVIDERS, PROVIDER_SPECS, SIGNATURE_HEADERS
 from modules.waf import signed_statement
@@ -86,13 +86,18 @@ def test_each_routes_signing_is_what_the_waf_labels(provider_id: str) -> None:
     assert matches(statement, request, set()) == (signing != "unsigned-fetching"), signing
     assert (signing == "signed-in-body") == PROVIDER_SPECS[provider_id].signed_in_body
     if signing == "unsigned-fetching":
-        assert provider_id in FETCH_APIS
+        assert declared_fetch_api(provider_id) is not None
     assert route_signing("mollie-classic") == "unsigned-fetching"
 
 
 def test_a_new_fetching_provider_is_classified_from_its_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     """No literal list: any provider whose SPEC fetches at the door is unsigned-fetching."""
-    fetching = dataclasses.replace(PROVIDER_SPECS["stripe"], signature_header=None, fetches_at_door=True)
+    fetching = dataclasses.replace(
+        PROVIDER_SPECS["stripe"],
+        signature_header=None,
+        fetches_at_door=True,
+        fetch_api=PROVIDER_SPECS["mollie-classic"].fetch_api,
+    )
     monkeypatch.setattr(modules.capacity, "PROVIDER_SPECS", {**PROVIDER_SPECS, "newpay": fetching})
     assert route_signing("newpay") == "unsigned-fetching"
     assert route_signing("stripe") == "signed-by-header"
@@ -135,7 +140,7 @@ def test_the_unsigned_limit_the_warning_names_carries_the_contract(settings: Any
 def test_without_the_waf_the_route_has_no_waf_stage_but_still_costs_a_fetch(settings: Any) -> None:
     plan = plan_capacity(dataclasses.replace(settings, waf_enabled=False))
     [shop] = [route for route in plan.source_routes if route.source == "shop"]
-    assert shop.stages == () and shop.warning is None and shop.fetch_api is FETCH_APIS["mollie-classic"]
+    assert shop.stages == () and shop.warning is None and shop.fetch_api == declared_fetch_api("mollie-classic")
 
 
 # --- the synthesized configuration --------------------------------------------------------------------
