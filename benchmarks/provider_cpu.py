@@ -65,9 +65,12 @@ def _floor_ns(client: Any, body: bytes, items: list[dict[str, Any]], parse: Any)
     return time.process_time_ns() - start
 
 
-def main(handlers: Path | None = None, rounds: int = ROUNDS) -> dict[str, Any]:
+def main(handlers: Path | None = None, rounds: int = ROUNDS, *, uncompressed: bool = False) -> dict[str, Any]:
     """Figures per provider route. `handlers`: another tree's handlers (figure 9 runs the code before
-    the money-facts work this way); the floor is the same code either way."""
+    the money-facts work this way); the floor is the same code either way. `uncompressed`: the tree's
+    validator stores every payload as text (its `payload_codec.COMPRESS_FROM_BYTES` raised past any body),
+    as the code before issue 20's compressed payloads did: figure 9 separates the money-facts work's CPU
+    from the compression's this way."""
     _environment()
     import os
 
@@ -105,6 +108,10 @@ def main(handlers: Path | None = None, rounds: int = ROUNDS) -> dict[str, Any]:
         ]
         if mixed or not Path(validator.__file__).is_relative_to(handlers):
             raise RuntimeError(f"the validator under {handlers} imported this tree's {mixed[:3]}")
+    if uncompressed:
+        import payload_codec  # the validator's own module (its tree is first on the path)
+
+        payload_codec.COMPRESS_FROM_BYTES = 1 << 40
     stored: list[dict[str, Any]] = []
 
     def put_item(params: dict[str, Any]) -> dict[str, Any]:
@@ -162,8 +169,10 @@ def main(handlers: Path | None = None, rounds: int = ROUNDS) -> dict[str, Any]:
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     if len(sys.argv) > 1 and sys.argv[1] == "--json":  # figure 9's child process: one tree, one round
-        tree = Path(sys.argv[2]) if len(sys.argv) > 2 else None
-        print(json.dumps(main(tree, rounds=1)))
+        uncompressed = "--uncompressed" in sys.argv
+        arguments = [argument for argument in sys.argv[2:] if argument != "--uncompressed"]
+        tree = Path(arguments[0]) if arguments else None
+        print(json.dumps(main(tree, rounds=1, uncompressed=uncompressed)))
         sys.exit(0)
     for name, figure in main().items():
         print(f"{name:<12} {figure['body_bytes']:>6} B {figure['events']} ev  handler {figure['handler_us']:7.0f} us  "

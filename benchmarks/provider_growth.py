@@ -26,8 +26,9 @@ MONEY_BASELINE_REF = "69418d0"
 ROUNDS = 6
 
 
-def _one_round(tree: Path | None) -> dict[str, Any]:
+def _one_round(tree: Path | None, *, uncompressed: bool = False) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.provider_cpu", "--json"] + ([str(tree)] if tree else [])
+    command += ["--uncompressed"] if uncompressed else []
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)  # noqa: S603
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -37,11 +38,14 @@ def main(rounds: int = ROUNDS) -> dict[str, Any]:
         before = _export(MONEY_BASELINE_REF, Path(work) / "before")
         compileall.compile_dir(str(before), quiet=1)
         compileall.compile_dir(str(ROOT / "handlers"), quiet=1)
-        runs: dict[str, list[dict[str, Any]]] = {"before": [], "now": []}
+        # "now_uncompressed": this tree storing payloads as text, as the baseline did (issue 20 compressed
+        # them later, trading CPU for write units): the money-facts work's own growth.
+        runs: dict[str, list[dict[str, Any]]] = {"before": [], "now": [], "now_uncompressed": []}
+        trees = [("before", before, False), ("now", None, False), ("now_uncompressed", None, True)]
         for index in range(rounds):
-            order = (("before", before), ("now", None)) if index % 2 == 0 else (("now", None), ("before", before))
-            for name, tree in order:
-                runs[name].append(_one_round(tree))
+            shift = index % len(trees)
+            for name, tree, uncompressed in trees[shift:] + trees[:shift]:
+                runs[name].append(_one_round(tree, uncompressed=uncompressed))
     figures: dict[str, Any] = {}
     for provider in runs["now"][0]:
         now = [run[provider]["handler_us"] for run in runs["now"]]
@@ -54,10 +58,13 @@ def main(rounds: int = ROUNDS) -> dict[str, Any]:
             "ratio_to_floor_median_of_rounds": statistics.median(now) / statistics.median(floor),
         }
         if then:
+            plain = [run[provider]["handler_us"] for run in runs["now_uncompressed"]]
             figure |= {
                 "before_us": min(then),
                 "growth": min(now) / min(then) - 1,
                 "growth_median_of_rounds": statistics.median(now) / statistics.median(then) - 1,
+                "now_uncompressed_us": min(plain),
+                "growth_uncompressed": min(plain) / min(then) - 1,
             }
         figures[provider] = figure
     return {"baseline_ref": MONEY_BASELINE_REF, "rounds": rounds, "providers": figures}
@@ -103,5 +110,7 @@ if __name__ == "__main__":
         growth = (
             f"{f['growth']:+.1%} (median of rounds {f['growth_median_of_rounds']:+.1%})" if "growth" in f else "n/a"
         )
+        plain = f"{f['growth_uncompressed']:+.1%}" if "growth_uncompressed" in f else "n/a"
         print(f"{provider:<12} now {f['now_us']:6.0f} us  before {f.get('before_us', float('nan')):6.0f} us  "
-              f"growth {growth}  floor {f['floor_us']:5.0f} us  ratio {f['ratio_to_floor']:.2f}")  # fmt: skip
+              f"growth {growth}  uncompressed {plain}  floor {f['floor_us']:5.0f} us  "
+              f"ratio {f['ratio_to_floor']:.2f}")  # fmt: skip

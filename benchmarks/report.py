@@ -175,7 +175,9 @@ def _provider_rows(providers: dict[str, Any]) -> list[Row]:
 
 
 def _growth_rows(growth: dict[str, Any]) -> list[Row]:
-    """Figure 9: each provider route against the code before the money-facts work (issue 17's criterion)."""
+    """Figure 9: each provider route against the code before the money-facts work (issue 17's criterion):
+    9 as it runs (stored payloads compressed since issue 20), 9b storing payloads as text as the
+    baseline did, i.e. the money-facts work's own growth."""
     return [
         (f"9. validator warm CPU, source `{name}`, vs. `{growth['baseline_ref']}` (before the money facts), "
          f"{growth['rounds']} interleaved rounds; growth of least round medians (median of rounds "
@@ -184,6 +186,13 @@ def _growth_rows(growth: dict[str, Any]) -> list[Row]:
          "≤ +10 %", _verdict(figure["growth"] <= 0.10))
         for name, figure in growth["providers"].items()
         if "growth" in figure
+    ] + [
+        (f"9b. the same, payloads stored as text as at `{growth['baseline_ref']}` (without issue 20's "
+         f"compression), source `{name}`",
+         f"{figure['now_uncompressed_us']:.0f} µs", f"before: {figure['before_us']:.0f} µs",
+         f"{figure['growth_uncompressed']:+.1%}", "≤ +10 %", _verdict(figure["growth_uncompressed"] <= 0.10))
+        for name, figure in growth["providers"].items()
+        if "growth_uncompressed" in figure
     ]  # fmt: skip
 
 
