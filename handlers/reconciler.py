@@ -241,7 +241,18 @@ def _handle_page(
             if event_id in seen or event_id in handled:
                 report.already_stored += 1
                 continue
-            provider_event = module.provider_event(raw)
+            stored_id = f"{settings.name}:{event_id}"
+            try:
+                provider_event = module.provider_event(raw)
+            except InvalidEventError as error:
+                # A listed fact its module will not vouch for (mollie-classic: an amount finer than its
+                # currency): refused like the admission contract's refusals, and the run goes on.
+                report.refused += 1
+                logger.error(
+                    "listed event refused by its reader; not stored",
+                    extra={"event_id": stored_id, "reason": error.reason, "field": error.field},
+                )
+                continue
             stored_id = f"{settings.name}:{provider_event.provider_event_id}"
             if dry_run:
                 if is_stored is not None and is_stored(stored_id):

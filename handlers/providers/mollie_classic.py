@@ -19,7 +19,8 @@ JSON of the few fields the fact rests on (see `_projection`), never the whole ob
 changes without a status change (`amountRefunded`, `_links`, ...) must not turn a repeat into a conflict.
 
 Answers (handlers/validator.py): the events as any provider's (202 new, 200 duplicates); `FetchUnavailable`
-when Mollie did not answer usably (timeout, 429, 5xx, malformed, every key refused) -> 503 with
+when Mollie did not answer usably (timeout, 429, 5xx, malformed, an amount with more decimals than
+its currency's exponent, every key refused) -> 503 with
 `Retry-After`, never a 2xx with a guessed amount; `UnknownObject` when Mollie answers 404 (an id of
 another account, a made-up id, a test payment asked for with a live key) -> 200 and nothing stored.
 
@@ -40,7 +41,7 @@ from typing import Any
 
 import money
 from canonical_json import dumps
-from errors import INVALID_EVENT_ID, NOT_PROVIDER_SHAPE
+from errors import INVALID_AMOUNT, INVALID_EVENT_ID, NOT_PROVIDER_SHAPE
 from provider_api import ApiClient, ProviderApiError, RateBudget
 from providers import FetchUnavailableError, ProviderEvent, UnknownObjectError, WebhookRequest, common, spec
 from providers.facts import microseconds
@@ -186,7 +187,36 @@ def receive(request: WebhookRequest, keys: Sequence[str], options: Mapping[str, 
 
 
 def payment_facts(payment: Mapping[str, Any]) -> list[ProviderEvent]:
-    """Every state a fetched (or listed) payment reports: its own, its refunds', its chargebacks'."""
+    """Every state a fetched payment reports: its own, its refunds', its chargebacks'. Raises
+    `InvalidEventError` when Mollie's answer does not read, an amount finer than its currency included
+    (`amount_problem`): the door answers 503 then, never a 400 for Mollie's own answer (RT-3)."""
+    events = read_payment(payment)
+    for event in events:
+        problem = amount_problem(event)
+        if problem is not None:
+            raise InvalidEventError(INVALID_AMOUNT, problem, f"{event.provider_event_id}.amount")
+    return events
+
+
+def amount_problem(event: ProviderEvent) -> str | None:
+    """Why `event`'s amount cannot be booked as Mollie wrote it, or None: more decimals than its currency's
+    exponent (`money.decimal_places_beyond_exponent`, the rule `sources.canonical` applies to every
+    provider, with this provider's exponent table). Mollie writes amounts "with the right amount of
+    decimals" for the currency (https://docs.mollie.com/docs/multicurrency); `1.005` EUR is not one, and
+    rounding it would be a guess."""
+    if event.amount is None:
+        return None
+    digits = money.decimal_places_beyond_exponent(event.amount, event.currency, EXPONENT_OVERRIDES)
+    if digits is None:
+        return None
+    return (
+        f"{event.provider_event_id}: amount {money.text(event.amount)} {event.currency} has more than {digits} decimals"
+    )
+
+
+def read_payment(payment: Mapping[str, Any]) -> list[ProviderEvent]:
+    """`payment_facts` without the amount check: the reconciler checks each fact on its own
+    (handlers/reconcile_apis/mollie_classic_payments.py), so one odd refund does not hide the others."""
     if payment.get("resource", "payment") != "payment":
         raise InvalidEventError(NOT_PROVIDER_SHAPE, "resource must be payment", "resource")
     identifier = common.id_part(payment.get("id"), "id")

@@ -26,6 +26,7 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
+from errors import INVALID_AMOUNT
 from provider_api import ApiClient
 from providers import ProviderEvent
 from providers import mollie_classic as webhook_module
@@ -92,7 +93,7 @@ def _facts(key: str, item: dict[str, Any], call: str) -> list[dict[str, Any]]:
     try:
         if key == "payments":
             # The list shows a payment without its refunds and chargebacks: those come from their own lists.
-            events = webhook_module.payment_facts({**item, "_embedded": {}})[:1]
+            events = webhook_module.read_payment({**item, "_embedded": {}})[:1]
         elif key == "refunds":
             parent = common.text_id(PROVIDER, item.get("paymentId"), "refunds[].paymentId")
             events = [webhook_module._refund(item, parent, "refunds[]")]
@@ -101,7 +102,14 @@ def _facts(key: str, item: dict[str, Any], call: str) -> list[dict[str, Any]]:
             events = webhook_module._chargeback(item, parent, "chargebacks[]")
     except InvalidEventError as error:
         raise common.malformed(PROVIDER, call, f"{error.field or key}: {error.reason}") from None
-    return [{"id": event.provider_event_id, "created": event.timestamp, "event": event} for event in events]
+    # An amount finer than its currency (`amount_problem`, RT-3) is not a fact to write, nor a reason to
+    # stop the run (the object stays listed: every run would stop there): `provider_event` refuses that one
+    # fact, the reconciler counts it (`refused`, ReconcileRefused, alarmed) and goes on with the others.
+    return [
+        {"id": event.provider_event_id, "created": event.timestamp, "event": event,
+         "refusal": webhook_module.amount_problem(event)}
+        for event in events
+    ]  # fmt: skip
 
 
 def event_id(raw: dict[str, Any]) -> str:
@@ -115,5 +123,7 @@ def created(raw: dict[str, Any]) -> datetime.datetime:
 
 def provider_event(raw: dict[str, Any]) -> ProviderEvent:
     # Already read by the webhook module's own readers (`_facts`): the same event the door would store.
+    if raw.get("refusal"):
+        raise InvalidEventError(INVALID_AMOUNT, str(raw["refusal"]), "amount")
     event: ProviderEvent = raw["event"]
     return event

@@ -11,7 +11,6 @@ import copy
 import datetime
 import json
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -21,7 +20,6 @@ from tests.handlers import lifecycle
 from tests.handlers.lifecycle import Delivery, Fact
 from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, paddle_header, request
 from tests.handlers.test_validator_mollie_classic import T0 as MOLLIE_T0
-from tests.handlers.test_validator_mollie_classic import post, stored
 
 # --------------------------------------------------------------------------------------------------
 # RT-1 Paddle: a reversed chargeback is booked twice (twice / money wrong on the disputes queue)
@@ -95,24 +93,6 @@ def test_rt2_checkout_capture_without_action_id_is_parked_not_named_by_its_payme
     result = lifecycle.run(lifecycle.source("checkout"), deliveries, secrets=[CKO_SECRET], now=NOW)
     assert [(b["object_id"], b["amount"]) for b in result.money["payment"]] == []
     assert len(result.messages.get("unrouted", [])) == 2
-
-
-# --------------------------------------------------------------------------------------------------
-# RT-3 mollie-classic: an amount Mollie writes finer than its currency refuses the whole delivery (400)
-# --------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="RT-3: mollie-classic amount finer than exponent -> 400, paid fact lost")
-def test_rt3_mollie_classic_unreadable_refund_amount_is_503_or_keeps_the_paid_fact(door: Any) -> None:
-    """handlers/providers/mollie_classic.py promises: "Mollie's own answer did not read: never guess,
-    never refuse Mollie's retry; 503 and an alarm". An embedded refund whose `amount.value` has more
-    decimals than EUR's 2 (Mollie: "make sure to send the right amount of decimals",
-    https://docs.mollie.com/docs/multicurrency) passes the module's reader (up to 18 places) and is then
-    refused by `sources.canonical` (400 `invalid_amount`): the whole delivery - the payment's valid
-    `paid` fact included - is refused with a final 4xx, and, the post being unsigned, nothing is kept in
-    the quarantine. Expected: 503 (Mollie retries) or the paid fact stored and the odd refund parked."""
-    validator, stub = door(["test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"])
-    stub.add_refund("tr_0000000001", "re_odd", "1.005", "refunded", MOLLIE_T0 + datetime.timedelta(hours=1))
-    response = post(validator)
-    assert response["statusCode"] >= 500 or "shop:tr_0000000001:paid" in stored(), response
 
 
 # --------------------------------------------------------------------------------------------------

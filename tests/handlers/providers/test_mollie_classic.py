@@ -201,6 +201,43 @@ def test_no_usable_answer_is_unavailable_never_a_fact(stub: MollieStub, fault: S
     assert KEY not in str(unavailable.value)
 
 
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    where=st.sampled_from(["payment", "refund", "chargeback"]),
+    currency=st.sampled_from(["EUR", "USD", "JPY", "ISK"]),
+    whole=st.integers(0, 10**6),
+    extra=st.integers(1, 10**4),
+)
+def test_an_amount_finer_than_its_currency_is_unavailable_never_a_fact(
+    stub: MollieStub, where: str, currency: str, whole: int, extra: int
+) -> None:
+    """RT-3: any amount Mollie answers with more decimals than its currency's exponent (the rule
+    `sources.canonical` applies: handlers/money.py; Mollie's table is ISO's, ISK and JPY 0) makes the
+    fetch unavailable (503, Mollie retries), whichever object of the payment carries it."""
+    places = __import__("money").exponent(currency) + 1
+    value = f"{whole}.{extra % 10**places:0{places}d}"
+    if value.endswith("0"):
+        value = value[:-1] + "7"  # a trailing zero says nothing: keep the last place significant
+    shown = stub.make_event(2, T0)  # never added: the answer below is the whole of Mollie this time
+    shown["amount"] = {"value": "10" if where != "payment" else value, "currency": currency}
+    shown.pop("amountCaptured", None)  # `amount` is then what the paid payment moved
+    odd = {"amount": {"value": value, "currency": currency}, "createdAt": shown["createdAt"], "paymentId": shown["id"]}
+    if where == "refund":
+        shown["_embedded"] = {"refunds": [odd | {"resource": "refund", "id": "re_odd", "status": "refunded"}]}
+    elif where == "chargeback":
+        shown["_embedded"] = {"chargebacks": [odd | {"resource": "chargeback", "id": "chb_odd", "reversedAt": None}]}
+    stub.fail_next(StubResponse(200, json.dumps(shown).encode()))
+    with pytest.raises(providers.FetchUnavailableError) as unavailable:
+        receive(stub, f"id={shown['id']}")
+    assert unavailable.value.retry_after > 0 and "amount: invalid_amount" in str(unavailable.value)
+
+
+def test_an_amount_with_trailing_zeros_beyond_the_exponent_is_read(stub: MollieStub) -> None:
+    """`10.000` EUR says nothing finer than `10.00`: not refused (the canonical rule ignores trailing zeros)."""
+    stub.add_refund("tr_0000000001", "re_1", "1.000", "refunded", T0 + datetime.timedelta(hours=1))
+    assert [event.provider_event_id for event in receive(stub)] == ["tr_0000000001:paid", "re_1:refunded"]
+
+
 def test_one_5xx_is_retried_within_the_fetch(stub: MollieStub) -> None:
     stub.fail_next(StubResponse(502, b"{}"))
     assert [event.provider_event_id for event in receive(stub)] == ["tr_0000000001:paid"]

@@ -139,3 +139,19 @@ def test_objects_older_than_the_lookback_are_not_listed(harness: Any) -> None:
     report = h.run(NOW)
     assert (report.found, report.written) == (0, 0)
     assert [request.path for request in h.stub.requests] == ["/v2/payments", "/v2/refunds", "/v2/chargebacks"]
+
+
+def test_an_amount_finer_than_its_currency_is_refused_and_the_run_goes_on(harness: Any) -> None:
+    """RT-3 on the reconciler's path: a listed refund of `1.005` EUR (more decimals than EUR's 2,
+    handlers/money.py's rule) is not written and does not stop the run (it stays listed: a stopped run
+    would stop there every time); it is counted as refused (ReconcileRefused, alarmed) every run, and the
+    payment's and the other refund's facts are written."""
+    h = harness()
+    build(h, [{"status": "paid", "refunds": ["refunded"], "chargeback": None, "age_hours": 3}])
+    h.stub.add_refund("tr_0000000000", "re_odd", "1.005", "refunded", NOW - datetime.timedelta(hours=1))
+    report = h.run(NOW)
+    assert report.complete and report.refused == 1
+    assert sorted(report.missing_ids) == ["shop:re_0x0:refunded", "shop:tr_0000000000:paid"]
+    assert "shop:re_odd:refunded" not in h.items()
+    again = h.run(NOW + datetime.timedelta(minutes=5))
+    assert again.complete and (again.refused, again.written) == (1, 0)
