@@ -21,13 +21,14 @@ changes without a status change (`amountRefunded`, `_links`, ...) must not turn 
 Answers (handlers/validator.py): the events as any provider's (202 new, 200 duplicates); `FetchUnavailable`
 when Mollie did not answer usably (timeout, 429, 5xx, malformed, an amount with more decimals than
 its currency's exponent, every key refused) -> 503 with
-`Retry-After`, never a 2xx with a guessed amount; `UnknownObject` when Mollie answers 404 (an id of
-another account, a made-up id, a test payment asked for with a live key) -> 200 and nothing stored.
+`Retry-After`, never a 2xx with a guessed amount; `UnknownObject` when Mollie answers 404 for every key (an
+id of another account, a made-up id, a test payment asked for with a live key only) -> 200 and nothing stored.
 
 Keys: the source secret's `secrets` list holds Mollie credentials used as `Authorization: Bearer`:
 an API key (`live_...`/`test_...`) or an organization access token (`access_...`, scope `payments.read
 refunds.read`). Several during a rotation: tried in order, the next one only when Mollie refused the
-previous one (401/403). Option `api_base_url` (default https://api.mollie.com) points tests and the
+previous one (401/403) or did not know the id (404: keys may see disjoint payments); the id is unknown
+only when every key answered 404. Option `api_base_url` (default https://api.mollie.com) points tests and the
 sandbox at a stub; the client (handlers/provider_api.py) refuses every other host, redirects and proxies.
 """
 
@@ -145,25 +146,37 @@ def client(base_url: str, credential: str) -> ApiClient:
 
 
 def fetch_payment(identifier: str, keys: Sequence[str], base_url: str) -> dict[str, Any]:
-    """Mollie's payment with its refunds and chargebacks embedded. Raises `UnknownObjectError` (404),
-    `FetchUnavailableError` (anything else that is not a usable answer)."""
+    """Mollie's payment with its refunds and chargebacks embedded, asked with each key in turn until one
+    reads it. Raises `UnknownObjectError` only when every key answered 404, `FetchUnavailableError` for
+    anything else that is not a usable answer.
+
+    Keys of one source may see disjoint payments (test and live mode, two profiles, an access token next
+    to an API key: https://docs.mollie.com/overview/testing), so one key's 404 is no answer for the source:
+    the next key is asked (RT-4). A 404 from some keys and a refusal (401/403) from the others is 503 with
+    `credential_refused`: the refused key may be the one that owns the payment, so acknowledging the id
+    could lose it; Mollie retries, and the alarm says to fix or remove that key. Any other failure (5xx,
+    429, timeout) stops at once: Mollie is not answering usably, whichever key asks."""
     refused = 0
-    last: ProviderApiError | None = None
+    unknown = 0
     for key in keys:
         try:
             return client(base_url, key).request("GET", f"/v2/payments/{identifier}", params={"embed": EMBED})
         except ProviderApiError as error:
-            last = error
             if error.reason == "credential_refused":
                 refused += 1
                 continue  # a rotated-out key: the next one may be the current one
             if error.reason == "client_error" and error.status == 404:
-                raise UnknownObjectError(f"Mollie has no payment {identifier} for this key") from None
+                unknown += 1
+                continue  # this key does not see it: another key of the source may
             raise FetchUnavailableError(str(error), retry_after=RETRY_AFTER_SECONDS) from None
-    if last is None:
+    if unknown and not refused:
+        raise UnknownObjectError(f"Mollie has no payment {identifier} for any of the {unknown} keys")
+    if not unknown and not refused:
         raise FetchUnavailableError(f"{PROVIDER}: no usable key", retry_after=RETRY_AFTER_SECONDS)
+    detail = f", {unknown} answered 404 (the refused key may own the payment)" if unknown else ""
     raise FetchUnavailableError(
-        f"{PROVIDER}: Mollie refused all {refused} keys (401/403): revoked or wrong mode? set the source secret",
+        f"{PROVIDER}: Mollie refused {refused} of {refused + unknown} keys (401/403){detail}: revoked or wrong "
+        "mode? set the source secret",
         retry_after=RETRY_AFTER_SECONDS,
         credential_refused=True,
     )

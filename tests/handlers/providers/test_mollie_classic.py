@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
-from pipeline_tools.sandbox.provider_stubs import MollieStub, StubResponse
+from pipeline_tools.sandbox.provider_stubs import MollieStub, StubRequest, StubResponse
 from tests.handlers.providers.signing_b import provider, request
 from tests.handlers.reconcile.harness import serve_stub
 
@@ -272,6 +272,67 @@ def test_a_revoked_key_is_credential_refused(stub: MollieStub) -> None:
 
 def test_during_a_rotation_the_next_key_is_tried_after_a_refusal(stub: MollieStub) -> None:
     assert [event.provider_event_id for event in receive(stub, keys=[OLD_KEY, KEY])] == ["tr_0000000001:paid"]
+
+
+OTHER_MODE_KEY = "live_9kQz2ReAnotherModeOrProfileKey00"  # valid at Mollie, sees none of the stub's payments
+
+
+class _TwoKeyMollie(MollieStub):
+    """Mollie with a second valid key that sees none of these payments: Mollie answers 404 for them
+    (test and live mode, and profiles, see disjoint payments: https://docs.mollie.com/overview/testing,
+    https://docs.mollie.com/reference/v2/payments-api/get-payment "404 Not Found")."""
+
+    def answer(self, request: StubRequest) -> StubResponse:
+        if request.headers.get("authorization") == f"Bearer {OTHER_MODE_KEY}" and not self._faults:
+            self.requests.append(request)
+            body = {"status": 404, "title": "Not Found", "detail": "No payment exists with token."}
+            return StubResponse(404, json.dumps(body).encode(), {"Content-Type": "application/hal+json"})
+        return super().answer(request)
+
+
+@pytest.fixture
+def two_keys(httpserver: HTTPServer) -> MollieStub:
+    mollie = _TwoKeyMollie(api_key=KEY)
+    httpserver.clear()
+    serve_stub(httpserver, mollie)
+    mollie.add(mollie.make_event(1, T0))
+    return mollie
+
+
+def test_a_404_from_one_key_asks_the_next_key(two_keys: MollieStub) -> None:
+    """RT-4 (was tests/redteam): the first key's 404 ended the fetch as `UnknownObjectError` (200 ignored,
+    Mollie stops retrying), though the second key reads the payment: a paid payment lost with no alarm.
+    An id is unknown only when no key knows it."""
+    events = receive(two_keys, keys=[OTHER_MODE_KEY, KEY])
+    assert [event.provider_event_id for event in events] == ["tr_0000000001:paid"]
+    assert [r.headers.get("authorization") for r in two_keys.requests[-2:]] == [
+        f"Bearer {OTHER_MODE_KEY}", f"Bearer {KEY}",
+    ]  # fmt: skip
+
+
+def test_an_id_no_key_knows_is_unknown(two_keys: MollieStub) -> None:
+    with pytest.raises(providers.UnknownObjectError):
+        receive(two_keys, "id=tr_NotOurs12345", keys=[OTHER_MODE_KEY, KEY])
+
+
+@pytest.mark.parametrize(
+    "keys", [[OLD_KEY, OTHER_MODE_KEY], [OTHER_MODE_KEY, OLD_KEY]], ids=["refused-first", "404-first"]
+)
+def test_404s_and_a_refused_key_are_unavailable_with_the_refusal_alarm(two_keys: MollieStub, keys: list[str]) -> None:
+    """The refused key may be the one that owns the payment: acknowledging the id (200) could lose it.
+    503 (Mollie retries) and `credential_refused` (its alarm: fix or remove the key)."""
+    with pytest.raises(providers.FetchUnavailableError) as unavailable:
+        receive(two_keys, keys=keys)
+    assert unavailable.value.credential_refused and unavailable.value.retry_after > 0
+    assert OLD_KEY not in str(unavailable.value) and OTHER_MODE_KEY not in str(unavailable.value)
+
+
+def test_a_5xx_stops_at_once_whichever_key_asks(two_keys: MollieStub) -> None:
+    two_keys.fail_next(StubResponse(500, b"{}"), StubResponse(500, b"{}"))
+    with pytest.raises(providers.FetchUnavailableError) as unavailable:
+        receive(two_keys, keys=[KEY, OTHER_MODE_KEY])
+    assert not unavailable.value.credential_refused
+    assert {r.headers.get("authorization") for r in two_keys.requests} == {f"Bearer {KEY}"}
 
 
 @pytest.mark.parametrize("text", ["", "sk_live_abcdefghijklmnopqrstuvwxyz0123", "test_short", "live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
