@@ -368,6 +368,13 @@ def run(event: Mapping[str, Any], now: datetime.datetime, remaining_ms: int | No
     except (ProviderApiError, StateUnavailableError, StoreUnavailableError, ValueError) as error:
         report = getattr(error, "report", empty)
         report.error = str(error)
+        if getattr(error, "reason", None) == "budget_exhausted":
+            # Not a provider fault: the lookback needs more pages than one run may ask for. Say which knob.
+            logger.error(
+                f"reconciliation cut by max_requests_per_run ({settings.max_requests_per_run}): what was not "
+                "listed was not checked; raise max_requests_per_run or shorten window_days",
+                extra={"report": report.as_dict()},
+            )
         logger.error("reconciliation failed; the next run retries", extra={"report": report.as_dict()})
         publish(report, failed=True)
         return report.as_dict()

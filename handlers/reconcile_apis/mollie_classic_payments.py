@@ -1,7 +1,7 @@
 """Mollie (classic webhooks): state-level reconciliation from the Payments, Refunds and Chargebacks lists.
 
-Mollie lists objects, not events. Each run lists, newest first, `GET /v2/payments`, `GET /v2/refunds` and
-`GET /v2/chargebacks` (https://docs.mollie.com/reference/list-payments, /reference/list-refunds,
+Mollie lists objects, not events. Each run lists, newest first, `GET /v2/chargebacks`, `GET /v2/refunds` and
+`GET /v2/payments`, in that order (`LISTS`) (https://docs.mollie.com/reference/list-payments, /reference/list-refunds,
 /reference/list-chargebacks: `limit` up to 250, `from` = the id to start at, `_links.next.href` while more
 remain) back to the run's floor, and turns every object into the same facts the door derives from a
 fetched payment (`providers.mollie_classic.payment_facts` and its refund/chargeback readers): the same
@@ -40,8 +40,12 @@ DEFAULT_API_BASE_URL = webhook_module.DEFAULT_API_BASE_URL
 MAX_WINDOW_DAYS = 90
 API_KEY_SCOPE = "an organization access token with payments.read and refunds.read"
 PAGE_SIZE = 250
-# (path, the list's key under `_embedded`): each listed newest first.
-LISTS = (("/v2/payments", "payments"), ("/v2/refunds", "refunds"), ("/v2/chargebacks", "chargebacks"))
+# (path, the list's key under `_embedded`): each listed newest first, the shortest lists first. Every
+# refund and chargeback belongs to a payment, so these lists are (nearly always) far shorter than the
+# payments': listed first, they are read on every run even when the payments exhaust
+# `max_requests_per_run` (the run then fails with `budget_exhausted`, ReconcileFailed: the oldest payments
+# of the lookback were not read). Listed last, as before, the payments starved them for good.
+LISTS = (("/v2/chargebacks", "chargebacks"), ("/v2/refunds", "refunds"), ("/v2/payments", "payments"))
 
 
 def auth_headers(credential: str) -> dict[str, str]:

@@ -138,7 +138,7 @@ def test_objects_older_than_the_lookback_are_not_listed(harness: Any) -> None:
     build(h, [{"status": "paid", "refunds": [], "chargeback": None, "age_hours": 24 * 30}])
     report = h.run(NOW)
     assert (report.found, report.written) == (0, 0)
-    assert [request.path for request in h.stub.requests] == ["/v2/payments", "/v2/refunds", "/v2/chargebacks"]
+    assert [request.path for request in h.stub.requests] == ["/v2/chargebacks", "/v2/refunds", "/v2/payments"]
 
 
 def test_an_amount_finer_than_its_currency_is_refused_and_the_run_goes_on(harness: Any) -> None:
@@ -155,3 +155,21 @@ def test_an_amount_finer_than_its_currency_is_refused_and_the_run_goes_on(harnes
     assert "shop:re_odd:refunded" not in h.items()
     again = h.run(NOW + datetime.timedelta(minutes=5))
     assert again.complete and (again.refused, again.written) == (1, 0)
+
+
+def test_refunds_and_chargebacks_are_listed_even_when_the_payments_exhaust_the_budget(harness: Any) -> None:
+    """New-user review: at ~50,000 payments in the lookback the default budget (200 requests of 250) was
+    spent on the payments list, listed first, and refunds and chargebacks were never listed on any run.
+    Here: 8 payments on pages of 2 (4 pages) and a budget of 4 requests: the chargebacks' and refunds'
+    pages (one each) are read and written; the run is cut in the payments (`budget_exhausted`, a failed
+    run: ReconcileFailed, its log names `max_requests_per_run`)."""
+    h = harness(page_size=2)
+    stories = [{"status": "paid", "refunds": [], "chargeback": None, "age_hours": 2 + i} for i in range(8)]
+    stories[7] = {"status": "paid", "refunds": ["refunded"], "chargeback": "received", "age_hours": 40}
+    build(h, stories)
+    with pytest.raises(Exception) as cut:  # ProviderApiError of the freshly imported client module
+        h.run(NOW, client=h.client(max_requests=4))
+    assert getattr(cut.value, "reason", None) == "budget_exhausted"
+    assert {"shop:re_7x0:refunded", "shop:chb_7:received"} <= set(h.items())
+    assert "shop:tr_0000000007:paid" not in h.items()  # the oldest payment: on the page the budget cut
+    assert cut.value.report.error and not cut.value.report.complete  # type: ignore[attr-defined]
