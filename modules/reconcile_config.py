@@ -39,6 +39,20 @@ DEFAULT_API_BASE_URLS: Mapping[str, str] = {
     "square": "https://connect.squareup.com",
     "mollie-classic": "https://api.mollie.com",
 }
+# The provider's own API hosts an `api_base_url` may name (over https, no other port, no path): the
+# production host above and the provider's documented sandbox host, which takes the sandbox account's
+# keys: Paddle https://developer.paddle.com/sdks/sandbox (sandbox-api.paddle.com), GoCardless
+# https://developer.gocardless.com/getting-started/set-up (Sandbox: its own API URL, api-sandbox.gocardless.com),
+# Square https://developer.squareup.com/docs/testing/sandbox (connect.squareupsandbox.com). Stripe and
+# Mollie serve test mode from the production host (test keys). Any other host would be sent the
+# provider's API key: a typo or a hostile config must not do that.
+API_HOSTS: Mapping[str, tuple[str, ...]] = {
+    "stripe": ("api.stripe.com",),
+    "paddle": ("api.paddle.com", "sandbox-api.paddle.com"),
+    "gocardless": ("api.gocardless.com", "api-sandbox.gocardless.com"),
+    "square": ("connect.squareup.com", "connect.squareupsandbox.com"),
+    "mollie-classic": ("api.mollie.com",),
+}
 STATE_LEVEL = ("mollie", "razorpay", "braintree", "checkout", "adyen")
 # Providers whose door fetches each posted object from the provider's API (handlers/providers/mollie_classic.py):
 # `api_base_url` is their validator option too, with or without `reconcile`.
@@ -47,9 +61,9 @@ CANNOT = ("standard-webhooks",)
 DEFAULT_INTERVAL_MINUTES = 60
 DEFAULT_OVERLAP_MINUTES = 60
 DEFAULT_MAX_REQUESTS = 200
-# Local stubs (tests, the sandbox) are the only plain-http hosts accepted.
+# Local stubs (tests, the sandbox) are the only other hosts accepted, over plain http.
 _LOCAL_HTTP = re.compile(r"^http://(localhost|127\.0\.0\.1|host\.docker\.internal)(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
-_HTTPS = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
+_LOCAL_STUB = "a local stub http://localhost|127.0.0.1|host.docker.internal[:port][/path]"
 RECONCILE_KEYS = ("interval_minutes", "window_days", "overlap_minutes", "max_requests_per_run")
 SOURCE_KEYS = frozenset({"reconcile", "api_base_url", "expect_events_within_minutes"})
 
@@ -134,17 +148,20 @@ def parse_reconcile(
             f"({window} days): at most a quarter of it"
         )
     base_url = entry.get("api_base_url", DEFAULT_API_BASE_URLS[provider])
-    problem = api_base_url_problem(base_url)
+    problem = api_base_url_problem(base_url, provider)
     if problem:
         raise ReconcileConfigError(f"{where}: '{key}.api_base_url' = {base_url!r} {problem}")
     return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/")), quiet
 
 
-def api_base_url_problem(value: Any) -> str | None:
-    """None for an https:// URL (or plain http on a local stub's host), else what is wrong."""
-    if isinstance(value, str) and (_HTTPS.fullmatch(value) or _LOCAL_HTTP.fullmatch(value)):
+def api_base_url_problem(value: Any, provider: str) -> str | None:
+    """None for `provider`'s own API (`https://<one of API_HOSTS[provider]>`, an optional trailing `/`) or
+    a local stub (plain http on localhost, 127.0.0.1 or host.docker.internal), else what is wrong, naming
+    the allowed values. The URL receives the provider's API key: no other host is accepted."""
+    allowed = [f"https://{host}" for host in API_HOSTS[provider]]
+    if isinstance(value, str) and (value.rstrip("/") in allowed or _LOCAL_HTTP.fullmatch(value)):
         return None
-    return "must be an https:// URL (plain http only for localhost)"
+    return f"must be {' or '.join(allowed)} ({provider}'s API: it is sent the API key) or {_LOCAL_STUB}"
 
 
 def check_reconcile(name: str, settings: ReconcileSettings, *, event_ttl_days: int, where: str) -> None:

@@ -15,6 +15,7 @@ are declared once, in its module's `SPEC` (handlers/providers/spec.py); the tabl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import json
 import re
@@ -96,7 +97,14 @@ BODY_SIGNED_PROVIDERS = frozenset(provider_id for provider_id, spec in PROVIDER_
 # Provider id -> {option: check}. A check returns None when the value is good, else what is wrong.
 # A provider whose door fetches from its API (`fetches_at_door`) also takes that API's `api_base_url`.
 PROVIDER_OPTIONS: Mapping[str, Mapping[str, Callable[[Any], str | None]]] = {
-    provider_id: {**spec.options, **({"api_base_url": api_base_url_problem} if spec.fetches_at_door else {})}
+    provider_id: {
+        **spec.options,
+        **(
+            {"api_base_url": functools.partial(api_base_url_problem, provider=provider_id)}
+            if spec.fetches_at_door
+            else {}
+        ),
+    }
     for provider_id, spec in PROVIDER_SPECS.items()
 }
 # Providers whose door fetches each posted object from the provider's API (mollie-classic): their sources

@@ -68,7 +68,23 @@ def test_a_standard_webhooks_sender_cannot_be_reconciled() -> None:
             {"provider": "stripe", "reconcile": {"every": 5}},
             r"'sources.shop.reconcile.every' is not a reconcile option",
         ),
-        ({"provider": "stripe", "reconcile": {}, "api_base_url": "http://api.stripe.com"}, r"must be an https:// URL"),
+        (
+            {"provider": "stripe", "reconcile": {}, "api_base_url": "http://api.stripe.com"},
+            r"must be https://api\.stripe\.com",
+        ),
+        # Another host would be sent the provider's API key (typo, hostile config): only its own hosts.
+        (
+            {"provider": "stripe", "reconcile": {}, "api_base_url": "https://api.stripe.co"},
+            r"must be https://api\.stripe\.com \(stripe's API",
+        ),
+        (
+            {"provider": "paddle", "reconcile": {}, "api_base_url": "https://example.com"},
+            r"must be https://api\.paddle\.com or https://sandbox-api\.paddle\.com .* or a local stub http://localhost",
+        ),
+        (
+            {"provider": "square", "reconcile": {}, "api_base_url": "https://connect.squareup.com/../x"},
+            r"must be https://connect",
+        ),
         ({"provider": "stripe", "api_base_url": "https://api.stripe.com"}, r"needs 'sources.shop.reconcile'"),
         ({"provider": "stripe", "reconcile": []}, r"must be an object"),
         ({"provider": "stripe", "expect_events_within_minutes": 0}, r"expect_events_within_minutes' = 0"),
@@ -78,6 +94,16 @@ def test_a_standard_webhooks_sender_cannot_be_reconciled() -> None:
 def test_bad_settings_name_the_key(entry: dict, message: str) -> None:
     with pytest.raises(SourceConfigError, match=message):
         parse(entry)
+
+
+@pytest.mark.parametrize(
+    ("provider", "url"),
+    [("stripe", "https://api.stripe.com"), ("paddle", "https://sandbox-api.paddle.com/"),
+     ("gocardless", "https://api-sandbox.gocardless.com"), ("square", "https://connect.squareupsandbox.com"),
+     ("mollie-classic", "https://api.mollie.com")],
+)  # fmt: skip
+def test_the_providers_own_hosts_are_accepted(provider: str, url: str) -> None:
+    assert parse({"provider": provider, "reconcile": {}, "api_base_url": url}).reconcile.api_base_url == url.rstrip("/")
 
 
 def test_local_stub_urls_are_accepted_for_tests_and_the_sandbox() -> None:
