@@ -129,6 +129,11 @@ def parse_reconcile(
     if not isinstance(raw, dict):
         raise ReconcileConfigError(f"{where}: '{key}.reconcile' must be an object (may be empty: {{}})")
     unknown = sorted(set(raw) - set(RECONCILE_KEYS))
+    if "api_base_url" in unknown:
+        raise ReconcileConfigError(
+            f"{where}: '{key}.reconcile.api_base_url': api_base_url is an option of the source, not of reconcile: "
+            f"move it next to 'reconcile', as '{key}.api_base_url'"
+        )
     if unknown:
         raise ReconcileConfigError(
             f"{where}: '{key}.reconcile.{unknown[0]}' is not a reconcile option; options: {', '.join(RECONCILE_KEYS)}"

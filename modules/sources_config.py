@@ -200,10 +200,11 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
         except ReconcileConfigError as error:
             raise SourceConfigError(str(error)) from None
         if entry.get("enrich") is True and reconcile is None:
-            # The API key and `api_base_url` are the reconciler's; and the reconciler is what recovers a
-            # money fact whose fetch kept failing past GoCardless's 8 retries.
+            # The API key's secret is created with `reconcile` (`api_base_url` is the source's own option);
+            # and the reconciler is what recovers a money fact whose fetch kept failing past GoCardless's 8 retries.
             raise SourceConfigError(
-                f"{where}: '{key}.enrich' needs '{key}.reconcile' (the read-only API key and api_base_url it sets up)"
+                f"{where}: '{key}.enrich' needs '{key}.reconcile': the enrichment fetches with the read-only API "
+                f'key secret that reconcile creates; add "reconcile": {{}} to {key}'
             )
         route_unmapped = entry.get("route_unmapped", True)
         if not isinstance(route_unmapped, bool):

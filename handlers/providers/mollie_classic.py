@@ -106,7 +106,9 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> str:
     """One Mollie credential as text. Raises ValueError when it is not a Mollie key's shape."""
     prefix = next((p for p in KEY_PREFIXES if isinstance(text, str) and text.startswith(p)), None)
     if prefix is None:
-        raise ValueError("a Mollie key starts with live_, test_ or access_ (Dashboard > Developers > API keys)")
+        raise ValueError(
+            "a Mollie key starts with live_, test_ or access_ (Mollie Web App > Developers > API access tokens)"
+        )
     common.text_secret(text, prefix=prefix, rule="a Mollie key is its prefix and 30 or more generated characters")
     return text
 
@@ -349,7 +351,9 @@ SPEC = spec.ProviderSpec(
     signature_header=None,  # unsigned: the fetch authenticates (module docstring)
     secret_format="a Mollie API key (live_... or test_...) or organization access token (access_...)",  # noqa: S106
     secret_help="a Mollie API key `live_…`/`test_…` or an organization access token `access_…` with "  # noqa: S106
-    "payments.read and refunds.read (Dashboard → Developers → API keys); the door fetches each posted id with it",
+    "payments.read and refunds.read (Mollie Web App → Developers → API access tokens → Create access token: a "
+    "Standard API key, or an Advanced access token, the former organization access token); the door fetches each "
+    "posted id with it",
     signer="sign_mollie_classic",
     secret_shape="mollie_api_key",  # noqa: S106
     exponent_overrides=EXPONENT_OVERRIDES,

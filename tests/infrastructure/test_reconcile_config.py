@@ -87,6 +87,11 @@ def test_a_standard_webhooks_sender_cannot_be_reconciled() -> None:
         ),
         ({"provider": "stripe", "api_base_url": "https://api.stripe.com"}, r"needs 'sources.shop.reconcile'"),
         ({"provider": "stripe", "reconcile": []}, r"must be an object"),
+        (
+            {"provider": "stripe", "reconcile": {"api_base_url": "https://api.stripe.com"}},
+            r"'sources.shop.reconcile.api_base_url': api_base_url is an option of the source, not of reconcile: "
+            r"move it next to 'reconcile', as 'sources.shop.api_base_url'",
+        ),
         ({"provider": "stripe", "expect_events_within_minutes": 0}, r"expect_events_within_minutes' = 0"),
         ({"provider": "stripe", "expect_events_within_minutes": True}, r"expect_events_within_minutes' = True"),
     ],

@@ -348,3 +348,12 @@ def test_the_options_are_the_synth_checks() -> None:
     assert set(sources_config.PROVIDER_OPTIONS["mollie-classic"]) == {"api_base_url"}
     # The reconciler's config keeps its own list of fetching providers (it cannot import the specs): the same.
     assert set(reconcile_config.FETCHING_PROVIDERS) == set(sources_config.FETCHING_PROVIDERS) == {"mollie-classic"}
+
+
+def test_the_secret_help_says_where_mollie_keeps_its_tokens() -> None:
+    """Mollie merged its "API keys" and "Organization access tokens" pages into Developers → API access
+    tokens; the organization access token is now the "Advanced access token"
+    (https://docs.mollie.com/reference/authentication, https://help.mollie.com/hc/en-us/articles/360023732273)."""
+    help_text = mollie_classic.SPEC.secret_help
+    assert "Developers → API access tokens" in help_text and "Advanced access token" in help_text
+    assert "Developers → API keys" not in help_text
