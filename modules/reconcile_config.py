@@ -64,7 +64,16 @@ DEFAULT_MAX_REQUESTS = 200
 # Local stubs (tests, the sandbox) are the only other hosts accepted, over plain http.
 _LOCAL_HTTP = re.compile(r"^http://(localhost|127\.0\.0\.1|host\.docker\.internal)(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 _LOCAL_STUB = "a local stub http://localhost|127.0.0.1|host.docker.internal[:port][/path]"
-RECONCILE_KEYS = ("interval_minutes", "window_days", "overlap_minutes", "max_requests_per_run")
+RECONCILE_KEYS = ("interval_minutes", "window_days", "overlap_minutes", "max_requests_per_run", "recent_days")
+# State-level providers (handlers/reconcile_apis LEVEL = "state") list their lookback every run; with
+# `recent_days` a run lists only the last few days and one run a day the whole lookback
+# (handlers/reconciler.py FULL_LISTING_EVERY). Default 3 days: most Mollie methods (cards, iDEAL, Bancontact,
+# PayPal, ...) reach their final status "directly after payment", a bank transfer is received "on average
+# within 2 business days" (https://help.mollie.com/hc/en-us/articles/115002540294, processing times;
+# https://docs.mollie.com/docs/status-change, "When does a payment expire?"); what changes later (a SEPA
+# Direct Debit failing up to 5 business days after its date, a late bank transfer, a refund, a chargeback
+# reversal) is recovered by the daily full listing, at most a day later. 0: the whole lookback every run.
+STATE_LEVEL_RECENT_DAYS: Mapping[str, int] = {"mollie-classic": 3}
 SOURCE_KEYS = frozenset({"reconcile", "api_base_url", "expect_events_within_minutes"})
 
 
@@ -79,6 +88,7 @@ class ReconcileSettings:
     overlap_minutes: int
     max_requests_per_run: int
     api_base_url: str
+    recent_days: int = 0  # state-level providers only (STATE_LEVEL_RECENT_DAYS)
 
     def environment_entry(self, provider: str, api_secret_arn: str) -> dict[str, Any]:
         """This source's part of the reconciler's `RECONCILE_SOURCES` (handlers/reconciler.py reads it)."""
@@ -89,6 +99,7 @@ class ReconcileSettings:
             "window_days": self.window_days,
             "overlap_minutes": self.overlap_minutes,
             "max_requests_per_run": self.max_requests_per_run,
+            **({"recent_days": self.recent_days} if provider in STATE_LEVEL_RECENT_DAYS else {}),
         }
 
     def api_calls_per_month(self) -> int:
@@ -152,11 +163,18 @@ def parse_reconcile(
             f"{where}: '{key}.reconcile.interval_minutes' = {interval} must be well inside the window "
             f"({window} days): at most a quarter of it"
         )
+    if "recent_days" in raw and provider not in STATE_LEVEL_RECENT_DAYS:
+        raise ReconcileConfigError(
+            f"{where}: '{key}.reconcile.recent_days' is for state-level providers "
+            f"({', '.join(STATE_LEVEL_RECENT_DAYS)}); {provider} lists from its checkpoint"
+        )
+    default_recent = min(STATE_LEVEL_RECENT_DAYS.get(provider, 0), window)
+    recent = _integer(raw.get("recent_days", default_recent), 0, window, f"{key}.reconcile.recent_days", where)
     base_url = entry.get("api_base_url", DEFAULT_API_BASE_URLS[provider])
     problem = api_base_url_problem(base_url, provider)
     if problem:
         raise ReconcileConfigError(f"{where}: '{key}.api_base_url' = {base_url!r} {problem}")
-    return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/")), quiet
+    return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/"), recent), quiet
 
 
 def api_base_url_problem(value: Any, provider: str) -> str | None:

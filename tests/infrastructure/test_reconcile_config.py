@@ -125,3 +125,20 @@ def test_runs_must_come_well_inside_the_event_ttl() -> None:
 
 def test_api_calls_per_month_at_the_default_interval() -> None:
     assert parse({"provider": "stripe", "reconcile": {}}).reconcile.api_calls_per_month() == 720
+
+
+def test_recent_days_is_a_state_level_option_with_a_default_of_three_days() -> None:
+    """mollie-classic lists only its last `recent_days` (default 3) on most runs, the whole lookback once a
+    day (handlers/reconciler.py); the handler reads it from the environment entry."""
+    source = parse({"provider": "mollie-classic", "reconcile": {}})
+    assert source.reconcile.recent_days == 3
+    assert source.reconcile.environment_entry("mollie-classic", "arn:s")["recent_days"] == 3
+    assert parse({"provider": "mollie-classic", "reconcile": {"recent_days": 0}}).reconcile.recent_days == 0
+    assert parse({"provider": "mollie-classic", "reconcile": {"window_days": 2}}).reconcile.recent_days == 2
+    with pytest.raises(SourceConfigError, match=r"'sources.shop.reconcile.recent_days' = 91 must be an integer 0..90"):
+        parse({"provider": "mollie-classic", "reconcile": {"recent_days": 91}})
+    with pytest.raises(SourceConfigError, match=r"'sources.shop.reconcile.recent_days' is for state-level providers"):
+        parse({"provider": "stripe", "reconcile": {"recent_days": 3}})
+    assert "recent_days" not in parse({"provider": "stripe", "reconcile": {}}).reconcile.environment_entry(
+        "stripe", "a"
+    )

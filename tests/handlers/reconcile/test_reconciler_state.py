@@ -173,3 +173,26 @@ def test_refunds_and_chargebacks_are_listed_even_when_the_payments_exhaust_the_b
     assert {"shop:re_7x0:refunded", "shop:chb_7:received"} <= set(h.items())
     assert "shop:tr_0000000007:paid" not in h.items()  # the oldest payment: on the page the budget cut
     assert cut.value.report.error and not cut.value.report.complete  # type: ignore[attr-defined]
+
+
+def test_with_recent_days_a_run_lists_the_recent_days_and_one_run_a_day_the_whole_lookback(harness: Any) -> None:
+    """Cost (new-user review: ~$92 per million events when every run lists the whole lookback): with
+    `recent_days`, a run within a day of the last complete full listing lists only the last `recent_days`;
+    the first run a day later lists the whole lookback again, so a late state change of an older object
+    (a bank transfer paid after days) is still recovered, at most a day later."""
+    import dataclasses
+
+    h = harness()
+    h.settings = dataclasses.replace(h.settings, recent_days=3)
+    build(h, [{"status": "open", "refunds": [], "chargeback": None, "age_hours": 24 * 5}])
+    first = h.run(NOW)  # no full listing yet: the whole lookback
+    assert first.full_listing and first.written == 1
+    h.stub.set_state("tr_0000000000", "paid", NOW + datetime.timedelta(hours=1))
+    recent = h.run(NOW + datetime.timedelta(hours=2))  # the payment is 5 days old: not in the last 3 days
+    assert not recent.full_listing and recent.written == 0 and recent.complete
+    assert recent.since == (NOW + datetime.timedelta(hours=2) - datetime.timedelta(days=3)).isoformat().replace(
+        "+00:00", "Z"
+    )
+    daily = h.run(NOW + datetime.timedelta(days=1))
+    assert daily.full_listing and daily.missing_ids == ["shop:tr_0000000000:paid"]
+    assert not h.run(NOW + datetime.timedelta(days=1, hours=1)).full_listing
