@@ -9,9 +9,10 @@ fetched payment (`providers.mollie_classic.payment_facts` and its refund/chargeb
 duplicate at the conditional write (or already in the seen-set); a fact it never got (a webhook lost,
 or Mollie gave up) is written with `origin: reconciler` and counted in `ReconciledMissing`.
 
-`LEVEL = "state"`: the reconciler lists back the whole window on every run (not from its checkpoint):
-an object created long ago changes state later (a bank transfer paid after days, a refund refunded after
-its creation, a chargeback reversed weeks later), and only its creation time orders the lists. A state
+`LEVEL = "state"`: the reconciler lists back the whole window (not from its checkpoint) once a day, and
+the last `recent_days` (default 3, modules/reconcile_config.py) on the other runs: an object created long
+ago changes state later (a bank transfer paid after days, a refund refunded after its creation, a
+chargeback reversed weeks later), and only its creation time orders the lists. A state
 that came and went between two runs (a refund `queued` then `refunded`) is seen only in its later state;
 money facts persist, so none is lost that way. States are read from the object as Mollie shows it at
 the run: a payment's `paid` fact stays listed while it is `paid` (refunds do not change its status).
@@ -36,7 +37,7 @@ from webhook_event import InvalidEventError
 LEVEL = "state"
 PROVIDER = "mollie-classic"
 DEFAULT_API_BASE_URL = webhook_module.DEFAULT_API_BASE_URL
-# Mollie keeps payments for good; the cap bounds what one run lists (each run lists its whole window).
+# Mollie keeps payments for good; the cap bounds what the daily full listing reads.
 MAX_WINDOW_DAYS = 90
 API_KEY_SCOPE = "an organization access token with payments.read and refunds.read"
 PAGE_SIZE = 250
