@@ -206,7 +206,8 @@ def reconcile(
     state_level = getattr(module, "LEVEL", "event") == "state"
     high_water = checkpoint.high_water if not state_level else None
     start, gap = window_start(settings, now, high_water, since, event_ttl_days)
-    full = True
+    # An operator's `since` (pipeline_tools reconcile) lists what it asks for: not the daily full listing.
+    full = not (state_level and since is not None)
     if state_level and since is None and settings.recent_days > 0:
         # Their checkpoint is the last complete *full* listing: within a day of it, list only the recent
         # days (where nearly every state change happens); else the whole lookback (the older objects'

@@ -196,3 +196,7 @@ def test_with_recent_days_a_run_lists_the_recent_days_and_one_run_a_day_the_whol
     daily = h.run(NOW + datetime.timedelta(days=1))
     assert daily.full_listing and daily.missing_ids == ["shop:tr_0000000000:paid"]
     assert not h.run(NOW + datetime.timedelta(days=1, hours=1)).full_listing
+    # An operator's run from an explicit `since` is not the daily full listing: it does not move it.
+    later = NOW + datetime.timedelta(days=2, hours=1)
+    assert not h.run(later, since=later - datetime.timedelta(hours=1)).full_listing
+    assert h.run(later + datetime.timedelta(minutes=5)).full_listing
