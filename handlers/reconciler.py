@@ -14,7 +14,7 @@ authentication is the API call itself: TLS to the provider's configured host wit
 
 Environment: `EVENTS_TABLE_NAME`, `EVENT_TTL_DAYS`, `RECONCILER_STATE_TABLE`, `RECONCILE_SOURCES`
 (JSON `{"<name>": {"provider", "api_secret_arn", "api_base_url", "window_days", "overlap_minutes",
-"max_requests_per_run", "type_map", "route_unmapped", "enrich"}}`, written at synth). The API secret's
+"max_requests_per_run", "type_map", "route_unmapped", "enrich", "recent_days"}}`, written at synth). The API secret's
 SecretString is `{"api_key": "<the provider's read-only key>"}`. `enrich` (GoCardless): a listed money fact
 gets its amount from the API through the door's own function (handlers/enrichment.py) before it is written.
 """
@@ -50,6 +50,10 @@ DEFAULT_OVERLAP_MINUTES = 60
 # The oldest instant asked for stays this far inside the provider's window, so the provider still holds
 # it when the request arrives (clock skew, a slow run).
 WINDOW_SAFETY = datetime.timedelta(minutes=5)
+# A state-level source with `recent_days` lists its whole lookback once a day: the first run at least this
+# long after the last complete full listing (a day less five minutes: a schedule's jitter must not push the
+# full listing to the next run every day).
+FULL_LISTING_EVERY = datetime.timedelta(days=1) - datetime.timedelta(minutes=5)
 # Stop listing when less than this is left of the Lambda's time: the run ends cleanly and the next resumes.
 DEADLINE_MARGIN_SECONDS = 20.0
 SECRET_CACHE_SECONDS = 300
@@ -76,6 +80,9 @@ class ReconcileSettings:
     route_unmapped: bool = True
     # Fetch the money facts' amounts (handlers/enrichment.py) with this run's client, as the door does.
     enrich: bool = False
+    # State-level providers only: list back only this many days, except one run a day (`FULL_LISTING_EVERY`)
+    # that lists the whole lookback. 0: the whole lookback every run.
+    recent_days: int = 0
 
     @property
     def module(self) -> ModuleType:
@@ -110,6 +117,7 @@ def load_settings(text: str | None) -> dict[str, ReconcileSettings]:
             type_map=dict(entry.get("type_map") or {}),
             route_unmapped=bool(entry.get("route_unmapped", True)),
             enrich=entry.get("enrich") is True,
+            recent_days=int(entry.get("recent_days") or 0),
         )
     return settings
 
@@ -134,6 +142,8 @@ class Report:
     requests: int = 0
     gap: bool = False
     complete: bool = False
+    # State-level: whether this run listed the whole lookback (else its last `recent_days`).
+    full_listing: bool = True
     error: str | None = None
     missing_ids: list[str] = dataclasses.field(default_factory=list)
 
@@ -191,11 +201,24 @@ def reconcile(
     module = settings.module
     source = settings.source()
     checkpoint = state.checkpoint(settings.name)
-    # State-level providers (`LEVEL = "state"`: objects, listed by creation time) list their whole lookback
-    # every run, not from the checkpoint: an old object changes state later (reconcile_apis/__init__.py).
-    high_water = checkpoint.high_water if getattr(module, "LEVEL", "event") == "event" else None
+    # State-level providers (`LEVEL = "state"`: objects, listed by creation time) list their lookback, not
+    # from the checkpoint: an old object changes state later (reconcile_apis/__init__.py).
+    state_level = getattr(module, "LEVEL", "event") == "state"
+    high_water = checkpoint.high_water if not state_level else None
     start, gap = window_start(settings, now, high_water, since, event_ttl_days)
-    report = Report(source=settings.name, since=_text(start), until=_text(now), dry_run=dry_run, gap=gap)
+    # An operator's `since` (pipeline_tools reconcile) lists what it asks for: not the daily full listing.
+    full = not (state_level and since is not None)
+    if state_level and since is None and settings.recent_days > 0:
+        # Their checkpoint is the last complete *full* listing: within a day of it, list only the recent
+        # days (where nearly every state change happens); else the whole lookback (the older objects'
+        # late changes, recovered at most a day later). Cost: docs/providers/mollie-classic.md "Calls".
+        last_full = checkpoint.high_water
+        if last_full is not None and now - last_full < FULL_LISTING_EVERY:
+            full = False
+            start = max(start, now - datetime.timedelta(days=settings.recent_days))
+    report = Report(
+        source=settings.name, since=_text(start), until=_text(now), dry_run=dry_run, gap=gap, full_listing=full
+    )
     try:
         if checkpoint.set_up_at is None:
             module.set_up(client)
@@ -214,7 +237,7 @@ def reconcile(
         raise
     report.requests = client.budget.used
     report.complete = True
-    if not dry_run:
+    if not dry_run and full:  # a state-level recent-only run leaves the last full listing's time
         state.advance(settings.name, now)
     return report
 
@@ -241,7 +264,18 @@ def _handle_page(
             if event_id in seen or event_id in handled:
                 report.already_stored += 1
                 continue
-            provider_event = module.provider_event(raw)
+            stored_id = f"{settings.name}:{event_id}"
+            try:
+                provider_event = module.provider_event(raw)
+            except InvalidEventError as error:
+                # A listed fact its module will not vouch for (mollie-classic: an amount finer than its
+                # currency): refused like the admission contract's refusals, and the run goes on.
+                report.refused += 1
+                logger.error(
+                    "listed event refused by its reader; not stored",
+                    extra={"event_id": stored_id, "reason": error.reason, "field": error.field},
+                )
+                continue
             stored_id = f"{settings.name}:{provider_event.provider_event_id}"
             if dry_run:
                 if is_stored is not None and is_stored(stored_id):
@@ -357,6 +391,13 @@ def run(event: Mapping[str, Any], now: datetime.datetime, remaining_ms: int | No
     except (ProviderApiError, StateUnavailableError, StoreUnavailableError, ValueError) as error:
         report = getattr(error, "report", empty)
         report.error = str(error)
+        if getattr(error, "reason", None) == "budget_exhausted":
+            # Not a provider fault: the lookback needs more pages than one run may ask for. Say which knob.
+            logger.error(
+                f"reconciliation cut by max_requests_per_run ({settings.max_requests_per_run}): what was not "
+                "listed was not checked; raise max_requests_per_run or shorten window_days",
+                extra={"report": report.as_dict()},
+            )
         logger.error("reconciliation failed; the next run retries", extra={"report": report.as_dict()})
         publish(report, failed=True)
         return report.as_dict()

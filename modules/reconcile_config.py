@@ -39,6 +39,20 @@ DEFAULT_API_BASE_URLS: Mapping[str, str] = {
     "square": "https://connect.squareup.com",
     "mollie-classic": "https://api.mollie.com",
 }
+# The provider's own API hosts an `api_base_url` may name (over https, no other port, no path): the
+# production host above and the provider's documented sandbox host, which takes the sandbox account's
+# keys: Paddle https://developer.paddle.com/sdks/sandbox (sandbox-api.paddle.com), GoCardless
+# https://developer.gocardless.com/getting-started/set-up (Sandbox: its own API URL, api-sandbox.gocardless.com),
+# Square https://developer.squareup.com/docs/testing/sandbox (connect.squareupsandbox.com). Stripe and
+# Mollie serve test mode from the production host (test keys). Any other host would be sent the
+# provider's API key: a typo or a hostile config must not do that.
+API_HOSTS: Mapping[str, tuple[str, ...]] = {
+    "stripe": ("api.stripe.com",),
+    "paddle": ("api.paddle.com", "sandbox-api.paddle.com"),
+    "gocardless": ("api.gocardless.com", "api-sandbox.gocardless.com"),
+    "square": ("connect.squareup.com", "connect.squareupsandbox.com"),
+    "mollie-classic": ("api.mollie.com",),
+}
 STATE_LEVEL = ("mollie", "razorpay", "braintree", "checkout", "adyen")
 # Providers whose door fetches each posted object from the provider's API (handlers/providers/mollie_classic.py):
 # `api_base_url` is their validator option too, with or without `reconcile`.
@@ -47,10 +61,19 @@ CANNOT = ("standard-webhooks",)
 DEFAULT_INTERVAL_MINUTES = 60
 DEFAULT_OVERLAP_MINUTES = 60
 DEFAULT_MAX_REQUESTS = 200
-# Local stubs (tests, the sandbox) are the only plain-http hosts accepted.
+# Local stubs (tests, the sandbox) are the only other hosts accepted, over plain http.
 _LOCAL_HTTP = re.compile(r"^http://(localhost|127\.0\.0\.1|host\.docker\.internal)(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
-_HTTPS = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
-RECONCILE_KEYS = ("interval_minutes", "window_days", "overlap_minutes", "max_requests_per_run")
+_LOCAL_STUB = "a local stub http://localhost|127.0.0.1|host.docker.internal[:port][/path]"
+RECONCILE_KEYS = ("interval_minutes", "window_days", "overlap_minutes", "max_requests_per_run", "recent_days")
+# State-level providers (handlers/reconcile_apis LEVEL = "state") list their lookback every run; with
+# `recent_days` a run lists only the last few days and one run a day the whole lookback
+# (handlers/reconciler.py FULL_LISTING_EVERY). Default 3 days: most Mollie methods (cards, iDEAL, Bancontact,
+# PayPal, ...) reach their final status "directly after payment", a bank transfer is received "on average
+# within 2 business days" (https://help.mollie.com/hc/en-us/articles/115002540294, processing times;
+# https://docs.mollie.com/docs/status-change, "When does a payment expire?"); what changes later (a SEPA
+# Direct Debit failing up to 5 business days after its date, a late bank transfer, a refund, a chargeback
+# reversal) is recovered by the daily full listing, at most a day later. 0: the whole lookback every run.
+STATE_LEVEL_RECENT_DAYS: Mapping[str, int] = {"mollie-classic": 3}
 SOURCE_KEYS = frozenset({"reconcile", "api_base_url", "expect_events_within_minutes"})
 
 
@@ -65,6 +88,7 @@ class ReconcileSettings:
     overlap_minutes: int
     max_requests_per_run: int
     api_base_url: str
+    recent_days: int = 0  # state-level providers only (STATE_LEVEL_RECENT_DAYS)
 
     def environment_entry(self, provider: str, api_secret_arn: str) -> dict[str, Any]:
         """This source's part of the reconciler's `RECONCILE_SOURCES` (handlers/reconciler.py reads it)."""
@@ -75,6 +99,7 @@ class ReconcileSettings:
             "window_days": self.window_days,
             "overlap_minutes": self.overlap_minutes,
             "max_requests_per_run": self.max_requests_per_run,
+            **({"recent_days": self.recent_days} if provider in STATE_LEVEL_RECENT_DAYS else {}),
         }
 
     def api_calls_per_month(self) -> int:
@@ -115,6 +140,11 @@ def parse_reconcile(
     if not isinstance(raw, dict):
         raise ReconcileConfigError(f"{where}: '{key}.reconcile' must be an object (may be empty: {{}})")
     unknown = sorted(set(raw) - set(RECONCILE_KEYS))
+    if "api_base_url" in unknown:
+        raise ReconcileConfigError(
+            f"{where}: '{key}.reconcile.api_base_url': api_base_url is an option of the source, not of reconcile: "
+            f"move it next to 'reconcile', as '{key}.api_base_url'"
+        )
     if unknown:
         raise ReconcileConfigError(
             f"{where}: '{key}.reconcile.{unknown[0]}' is not a reconcile option; options: {', '.join(RECONCILE_KEYS)}"
@@ -133,18 +163,28 @@ def parse_reconcile(
             f"{where}: '{key}.reconcile.interval_minutes' = {interval} must be well inside the window "
             f"({window} days): at most a quarter of it"
         )
+    if "recent_days" in raw and provider not in STATE_LEVEL_RECENT_DAYS:
+        raise ReconcileConfigError(
+            f"{where}: '{key}.reconcile.recent_days' is for state-level providers "
+            f"({', '.join(STATE_LEVEL_RECENT_DAYS)}); {provider} lists from its checkpoint"
+        )
+    default_recent = min(STATE_LEVEL_RECENT_DAYS.get(provider, 0), window)
+    recent = _integer(raw.get("recent_days", default_recent), 0, window, f"{key}.reconcile.recent_days", where)
     base_url = entry.get("api_base_url", DEFAULT_API_BASE_URLS[provider])
-    problem = api_base_url_problem(base_url)
+    problem = api_base_url_problem(base_url, provider)
     if problem:
         raise ReconcileConfigError(f"{where}: '{key}.api_base_url' = {base_url!r} {problem}")
-    return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/")), quiet
+    return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/"), recent), quiet
 
 
-def api_base_url_problem(value: Any) -> str | None:
-    """None for an https:// URL (or plain http on a local stub's host), else what is wrong."""
-    if isinstance(value, str) and (_HTTPS.fullmatch(value) or _LOCAL_HTTP.fullmatch(value)):
+def api_base_url_problem(value: Any, provider: str) -> str | None:
+    """None for `provider`'s own API (`https://<one of API_HOSTS[provider]>`, an optional trailing `/`) or
+    a local stub (plain http on localhost, 127.0.0.1 or host.docker.internal), else what is wrong, naming
+    the allowed values. The URL receives the provider's API key: no other host is accepted."""
+    allowed = [f"https://{host}" for host in API_HOSTS[provider]]
+    if isinstance(value, str) and (value.rstrip("/") in allowed or _LOCAL_HTTP.fullmatch(value)):
         return None
-    return "must be an https:// URL (plain http only for localhost)"
+    return f"must be {' or '.join(allowed)} ({provider}'s API: it is sent the API key) or {_LOCAL_STUB}"
 
 
 def check_reconcile(name: str, settings: ReconcileSettings, *, event_ttl_days: int, where: str) -> None:

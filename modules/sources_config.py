@@ -15,6 +15,7 @@ are declared once, in its module's `SPEC` (handlers/providers/spec.py); the tabl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import json
 import re
@@ -96,7 +97,14 @@ BODY_SIGNED_PROVIDERS = frozenset(provider_id for provider_id, spec in PROVIDER_
 # Provider id -> {option: check}. A check returns None when the value is good, else what is wrong.
 # A provider whose door fetches from its API (`fetches_at_door`) also takes that API's `api_base_url`.
 PROVIDER_OPTIONS: Mapping[str, Mapping[str, Callable[[Any], str | None]]] = {
-    provider_id: {**spec.options, **({"api_base_url": api_base_url_problem} if spec.fetches_at_door else {})}
+    provider_id: {
+        **spec.options,
+        **(
+            {"api_base_url": functools.partial(api_base_url_problem, provider=provider_id)}
+            if spec.fetches_at_door
+            else {}
+        ),
+    }
     for provider_id, spec in PROVIDER_SPECS.items()
 }
 # Providers whose door fetches each posted object from the provider's API (mollie-classic): their sources
@@ -192,10 +200,11 @@ def parse_sources(raw: Any, where: str) -> tuple[SourceSettings, ...]:
         except ReconcileConfigError as error:
             raise SourceConfigError(str(error)) from None
         if entry.get("enrich") is True and reconcile is None:
-            # The API key and `api_base_url` are the reconciler's; and the reconciler is what recovers a
-            # money fact whose fetch kept failing past GoCardless's 8 retries.
+            # The API key's secret is created with `reconcile` (`api_base_url` is the source's own option);
+            # and the reconciler is what recovers a money fact whose fetch kept failing past GoCardless's 8 retries.
             raise SourceConfigError(
-                f"{where}: '{key}.enrich' needs '{key}.reconcile' (the read-only API key and api_base_url it sets up)"
+                f"{where}: '{key}.enrich' needs '{key}.reconcile': the enrichment fetches with the read-only API "
+                f'key secret that reconcile creates; add "reconcile": {{}} to {key}'
             )
         route_unmapped = entry.get("route_unmapped", True)
         if not isinstance(route_unmapped, bool):

@@ -450,7 +450,7 @@ def as_dict(estimate_: Estimate) -> dict[str, Any]:
 # Events per page of each provider's listing call (handlers/reconcile_apis/*.PAGE_SIZE; a test keeps them equal).
 RECONCILE_PAGE_SIZES = {"stripe": 100, "paddle": 200, "gocardless": 500, "square": 100, "mollie-classic": 250}
 # State-level providers: every run lists its whole lookback (objects, not events), in these many lists.
-STATE_LEVEL_LISTS = {"mollie-classic": 3}  # payments, refunds, chargebacks
+STATE_LEVEL_LISTS = {"mollie-classic": 3}  # chargebacks, refunds, payments
 # What one run publishes per source (handlers/reconciler.py `publish`) and alarms on (modules/reconciler.py).
 RECONCILE_METRICS_PER_SOURCE = 6
 RECONCILE_ALARMS_PER_SOURCE = 4
@@ -513,16 +513,25 @@ def reconcile_volumes(events: int, settings: PipelineSettings, item_bytes: int) 
         page = RECONCILE_PAGE_SIZES[source.provider]
         pages_per_run = max(1.0, math.ceil(listed / runs / page))
         lists = STATE_LEVEL_LISTS.get(source.provider)
+        api_calls = runs * pages_per_run
         if lists is not None:
             # A state-level run lists every object of its lookback (min(window, TTL - 1) days) again: each
-            # fact is listed and looked up in the seen-set on every run; only new ones are written.
+            # fact is listed and looked up in the seen-set on every run; only new ones are written. With
+            # `recent_days` (handlers/reconciler.py) one run a day lists the whole lookback and the others
+            # only the last `recent_days`.
             lookback_days = min(config.window_days, settings.event_ttl_days - 1)
-            per_run = share * lookback_days / 30
-            listed = runs * per_run
-            pages_per_run = max(1, math.ceil(per_run / page)) + (lists - 1)
+            recent_days = min(config.recent_days, lookback_days) if config.recent_days else lookback_days
+            full_runs = min(runs, SECONDS_PER_MONTH / 86_400)  # one a day (every run when runs are daily)
+            per_full_run = share * lookback_days / 30
+            per_recent_run = share * recent_days / 30
+            listed = full_runs * per_full_run + (runs - full_runs) * per_recent_run
+            # The budget check takes the full run, the longest; the calls, each kind of run's pages.
+            pages_per_run = max(1, math.ceil(per_full_run / page)) + (lists - 1)
+            recent_pages = max(1, math.ceil(per_recent_run / page)) + (lists - 1)
+            api_calls = full_runs * pages_per_run + (runs - full_runs) * recent_pages
         volumes.append(ReconcileVolume(
             source=source.name, provider=source.provider, interval_minutes=config.interval_minutes, runs=runs,
-            api_calls=runs * pages_per_run + (1 if source.provider == "square" else 0), events_listed=listed,
+            api_calls=api_calls + (1 if source.provider == "square" else 0), events_listed=listed,
             state_read_units=runs * 1 + listed * 0.5, state_write_units=runs * 1 + share,
             event_write_units=share * math.ceil(item_bytes / DYNAMODB_WRITE_UNIT_BYTES),
             pages_per_run=pages_per_run, max_requests_per_run=config.max_requests_per_run,

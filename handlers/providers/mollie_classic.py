@@ -19,14 +19,16 @@ JSON of the few fields the fact rests on (see `_projection`), never the whole ob
 changes without a status change (`amountRefunded`, `_links`, ...) must not turn a repeat into a conflict.
 
 Answers (handlers/validator.py): the events as any provider's (202 new, 200 duplicates); `FetchUnavailable`
-when Mollie did not answer usably (timeout, 429, 5xx, malformed, every key refused) -> 503 with
-`Retry-After`, never a 2xx with a guessed amount; `UnknownObject` when Mollie answers 404 (an id of
-another account, a made-up id, a test payment asked for with a live key) -> 200 and nothing stored.
+when Mollie did not answer usably (timeout, 429, 5xx, malformed, an amount with more decimals than
+its currency's exponent, every key refused) -> 503 with
+`Retry-After`, never a 2xx with a guessed amount; `UnknownObject` when Mollie answers 404 for every key (an
+id of another account, a made-up id, a test payment asked for with a live key only) -> 200 and nothing stored.
 
 Keys: the source secret's `secrets` list holds Mollie credentials used as `Authorization: Bearer`:
 an API key (`live_...`/`test_...`) or an organization access token (`access_...`, scope `payments.read
 refunds.read`). Several during a rotation: tried in order, the next one only when Mollie refused the
-previous one (401/403). Option `api_base_url` (default https://api.mollie.com) points tests and the
+previous one (401/403) or did not know the id (404: keys may see disjoint payments); the id is unknown
+only when every key answered 404. Option `api_base_url` (default https://api.mollie.com) points tests and the
 sandbox at a stub; the client (handlers/provider_api.py) refuses every other host, redirects and proxies.
 """
 
@@ -40,7 +42,7 @@ from typing import Any
 
 import money
 from canonical_json import dumps
-from errors import INVALID_EVENT_ID, NOT_PROVIDER_SHAPE
+from errors import INVALID_AMOUNT, INVALID_EVENT_ID, NOT_PROVIDER_SHAPE
 from provider_api import ApiClient, ProviderApiError, RateBudget
 from providers import FetchUnavailableError, ProviderEvent, UnknownObjectError, WebhookRequest, common, spec
 from providers.facts import microseconds
@@ -104,7 +106,9 @@ def parse_secret(text: str, options: Mapping[str, Any]) -> str:
     """One Mollie credential as text. Raises ValueError when it is not a Mollie key's shape."""
     prefix = next((p for p in KEY_PREFIXES if isinstance(text, str) and text.startswith(p)), None)
     if prefix is None:
-        raise ValueError("a Mollie key starts with live_, test_ or access_ (Dashboard > Developers > API keys)")
+        raise ValueError(
+            "a Mollie key starts with live_, test_ or access_ (Mollie Web App > Developers > API access tokens)"
+        )
     common.text_secret(text, prefix=prefix, rule="a Mollie key is its prefix and 30 or more generated characters")
     return text
 
@@ -144,25 +148,37 @@ def client(base_url: str, credential: str) -> ApiClient:
 
 
 def fetch_payment(identifier: str, keys: Sequence[str], base_url: str) -> dict[str, Any]:
-    """Mollie's payment with its refunds and chargebacks embedded. Raises `UnknownObjectError` (404),
-    `FetchUnavailableError` (anything else that is not a usable answer)."""
+    """Mollie's payment with its refunds and chargebacks embedded, asked with each key in turn until one
+    reads it. Raises `UnknownObjectError` only when every key answered 404, `FetchUnavailableError` for
+    anything else that is not a usable answer.
+
+    Keys of one source may see disjoint payments (test and live mode, two profiles, an access token next
+    to an API key: https://docs.mollie.com/overview/testing), so one key's 404 is no answer for the source:
+    the next key is asked (RT-4). A 404 from some keys and a refusal (401/403) from the others is 503 with
+    `credential_refused`: the refused key may be the one that owns the payment, so acknowledging the id
+    could lose it; Mollie retries, and the alarm says to fix or remove that key. Any other failure (5xx,
+    429, timeout) stops at once: Mollie is not answering usably, whichever key asks."""
     refused = 0
-    last: ProviderApiError | None = None
+    unknown = 0
     for key in keys:
         try:
             return client(base_url, key).request("GET", f"/v2/payments/{identifier}", params={"embed": EMBED})
         except ProviderApiError as error:
-            last = error
             if error.reason == "credential_refused":
                 refused += 1
                 continue  # a rotated-out key: the next one may be the current one
             if error.reason == "client_error" and error.status == 404:
-                raise UnknownObjectError(f"Mollie has no payment {identifier} for this key") from None
+                unknown += 1
+                continue  # this key does not see it: another key of the source may
             raise FetchUnavailableError(str(error), retry_after=RETRY_AFTER_SECONDS) from None
-    if last is None:
+    if unknown and not refused:
+        raise UnknownObjectError(f"Mollie has no payment {identifier} for any of the {unknown} keys")
+    if not unknown and not refused:
         raise FetchUnavailableError(f"{PROVIDER}: no usable key", retry_after=RETRY_AFTER_SECONDS)
+    detail = f", {unknown} answered 404 (the refused key may own the payment)" if unknown else ""
     raise FetchUnavailableError(
-        f"{PROVIDER}: Mollie refused all {refused} keys (401/403): revoked or wrong mode? set the source secret",
+        f"{PROVIDER}: Mollie refused {refused} of {refused + unknown} keys (401/403){detail}: revoked or wrong "
+        "mode? set the source secret",
         retry_after=RETRY_AFTER_SECONDS,
         credential_refused=True,
     )
@@ -186,7 +202,36 @@ def receive(request: WebhookRequest, keys: Sequence[str], options: Mapping[str, 
 
 
 def payment_facts(payment: Mapping[str, Any]) -> list[ProviderEvent]:
-    """Every state a fetched (or listed) payment reports: its own, its refunds', its chargebacks'."""
+    """Every state a fetched payment reports: its own, its refunds', its chargebacks'. Raises
+    `InvalidEventError` when Mollie's answer does not read, an amount finer than its currency included
+    (`amount_problem`): the door answers 503 then, never a 400 for Mollie's own answer (RT-3)."""
+    events = read_payment(payment)
+    for event in events:
+        problem = amount_problem(event)
+        if problem is not None:
+            raise InvalidEventError(INVALID_AMOUNT, problem, f"{event.provider_event_id}.amount")
+    return events
+
+
+def amount_problem(event: ProviderEvent) -> str | None:
+    """Why `event`'s amount cannot be booked as Mollie wrote it, or None: more decimals than its currency's
+    exponent (`money.decimal_places_beyond_exponent`, the rule `sources.canonical` applies to every
+    provider, with this provider's exponent table). Mollie writes amounts "with the right amount of
+    decimals" for the currency (https://docs.mollie.com/docs/multicurrency); `1.005` EUR is not one, and
+    rounding it would be a guess."""
+    if event.amount is None:
+        return None
+    digits = money.decimal_places_beyond_exponent(event.amount, event.currency, EXPONENT_OVERRIDES)
+    if digits is None:
+        return None
+    return (
+        f"{event.provider_event_id}: amount {money.text(event.amount)} {event.currency} has more than {digits} decimals"
+    )
+
+
+def read_payment(payment: Mapping[str, Any]) -> list[ProviderEvent]:
+    """`payment_facts` without the amount check: the reconciler checks each fact on its own
+    (handlers/reconcile_apis/mollie_classic_payments.py), so one odd refund does not hide the others."""
     if payment.get("resource", "payment") != "payment":
         raise InvalidEventError(NOT_PROVIDER_SHAPE, "resource must be payment", "resource")
     identifier = common.id_part(payment.get("id"), "id")
@@ -306,7 +351,9 @@ SPEC = spec.ProviderSpec(
     signature_header=None,  # unsigned: the fetch authenticates (module docstring)
     secret_format="a Mollie API key (live_... or test_...) or organization access token (access_...)",  # noqa: S106
     secret_help="a Mollie API key `live_…`/`test_…` or an organization access token `access_…` with "  # noqa: S106
-    "payments.read and refunds.read (Dashboard → Developers → API keys); the door fetches each posted id with it",
+    "payments.read and refunds.read (Mollie Web App → Developers → API access tokens → Create access token: a "
+    "Standard API key, or an Advanced access token, the former organization access token); the door fetches each "
+    "posted id with it",
     signer="sign_mollie_classic",
     secret_shape="mollie_api_key",  # noqa: S106
     exponent_overrides=EXPONENT_OVERRIDES,

@@ -20,8 +20,9 @@ A malformed page or event raises `ProviderApiError(reason="malformed_response")`
 A module may set `LEVEL = "state"` (default "event"): its provider lists objects, not events, and the module
 turns each object into the facts the webhook path derives from it, with the same deterministic event ids
 (`<object id>:<state>`), so a late webhook and a recovered fact dedupe at the conditional write. Such a
-run lists its whole lookback (`min(window_days, event_ttl_days - 1)` back from now) every time, not from
-the checkpoint. Built: `mollie-classic`. Other state-level providers (Mollie next-gen, Razorpay,
+run lists its lookback (`min(window_days, event_ttl_days - 1)` back from now), not from the checkpoint:
+the whole lookback once a day and, with `recent_days`, only the last `recent_days` on the other runs
+(handlers/reconciler.py; the checkpoint is then the last complete full listing). Built: `mollie-classic`. Other state-level providers (Mollie next-gen, Razorpay,
 Braintree, Checkout.com, Adyen): not yet supported. A generic Standard Webhooks sender has no API at all: cannot be reconciled.
 """
 

@@ -1,7 +1,7 @@
 """Mollie (classic webhooks): state-level reconciliation from the Payments, Refunds and Chargebacks lists.
 
-Mollie lists objects, not events. Each run lists, newest first, `GET /v2/payments`, `GET /v2/refunds` and
-`GET /v2/chargebacks` (https://docs.mollie.com/reference/list-payments, /reference/list-refunds,
+Mollie lists objects, not events. Each run lists, newest first, `GET /v2/chargebacks`, `GET /v2/refunds` and
+`GET /v2/payments`, in that order (`LISTS`) (https://docs.mollie.com/reference/list-payments, /reference/list-refunds,
 /reference/list-chargebacks: `limit` up to 250, `from` = the id to start at, `_links.next.href` while more
 remain) back to the run's floor, and turns every object into the same facts the door derives from a
 fetched payment (`providers.mollie_classic.payment_facts` and its refund/chargeback readers): the same
@@ -9,9 +9,10 @@ fetched payment (`providers.mollie_classic.payment_facts` and its refund/chargeb
 duplicate at the conditional write (or already in the seen-set); a fact it never got (a webhook lost,
 or Mollie gave up) is written with `origin: reconciler` and counted in `ReconciledMissing`.
 
-`LEVEL = "state"`: the reconciler lists back the whole window on every run (not from its checkpoint):
-an object created long ago changes state later (a bank transfer paid after days, a refund refunded after
-its creation, a chargeback reversed weeks later), and only its creation time orders the lists. A state
+`LEVEL = "state"`: the reconciler lists back the whole window (not from its checkpoint) once a day, and
+the last `recent_days` (default 3, modules/reconcile_config.py) on the other runs: an object created long
+ago changes state later (a bank transfer paid after days, a refund refunded after its creation, a
+chargeback reversed weeks later), and only its creation time orders the lists. A state
 that came and went between two runs (a refund `queued` then `refunded`) is seen only in its later state;
 money facts persist, so none is lost that way. States are read from the object as Mollie shows it at
 the run: a payment's `paid` fact stays listed while it is `paid` (refunds do not change its status).
@@ -26,6 +27,7 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
+from errors import INVALID_AMOUNT
 from provider_api import ApiClient
 from providers import ProviderEvent
 from providers import mollie_classic as webhook_module
@@ -35,12 +37,16 @@ from webhook_event import InvalidEventError
 LEVEL = "state"
 PROVIDER = "mollie-classic"
 DEFAULT_API_BASE_URL = webhook_module.DEFAULT_API_BASE_URL
-# Mollie keeps payments for good; the cap bounds what one run lists (each run lists its whole window).
+# Mollie keeps payments for good; the cap bounds what the daily full listing reads.
 MAX_WINDOW_DAYS = 90
 API_KEY_SCOPE = "an organization access token with payments.read and refunds.read"
 PAGE_SIZE = 250
-# (path, the list's key under `_embedded`): each listed newest first.
-LISTS = (("/v2/payments", "payments"), ("/v2/refunds", "refunds"), ("/v2/chargebacks", "chargebacks"))
+# (path, the list's key under `_embedded`): each listed newest first, the shortest lists first. Every
+# refund and chargeback belongs to a payment, so these lists are (nearly always) far shorter than the
+# payments': listed first, they are read on every run even when the payments exhaust
+# `max_requests_per_run` (the run then fails with `budget_exhausted`, ReconcileFailed: the oldest payments
+# of the lookback were not read). Listed last, as before, the payments starved them for good.
+LISTS = (("/v2/chargebacks", "chargebacks"), ("/v2/refunds", "refunds"), ("/v2/payments", "payments"))
 
 
 def auth_headers(credential: str) -> dict[str, str]:
@@ -92,7 +98,7 @@ def _facts(key: str, item: dict[str, Any], call: str) -> list[dict[str, Any]]:
     try:
         if key == "payments":
             # The list shows a payment without its refunds and chargebacks: those come from their own lists.
-            events = webhook_module.payment_facts({**item, "_embedded": {}})[:1]
+            events = webhook_module.read_payment({**item, "_embedded": {}})[:1]
         elif key == "refunds":
             parent = common.text_id(PROVIDER, item.get("paymentId"), "refunds[].paymentId")
             events = [webhook_module._refund(item, parent, "refunds[]")]
@@ -101,7 +107,14 @@ def _facts(key: str, item: dict[str, Any], call: str) -> list[dict[str, Any]]:
             events = webhook_module._chargeback(item, parent, "chargebacks[]")
     except InvalidEventError as error:
         raise common.malformed(PROVIDER, call, f"{error.field or key}: {error.reason}") from None
-    return [{"id": event.provider_event_id, "created": event.timestamp, "event": event} for event in events]
+    # An amount finer than its currency (`amount_problem`, RT-3) is not a fact to write, nor a reason to
+    # stop the run (the object stays listed: every run would stop there): `provider_event` refuses that one
+    # fact, the reconciler counts it (`refused`, ReconcileRefused, alarmed) and goes on with the others.
+    return [
+        {"id": event.provider_event_id, "created": event.timestamp, "event": event,
+         "refusal": webhook_module.amount_problem(event)}
+        for event in events
+    ]  # fmt: skip
 
 
 def event_id(raw: dict[str, Any]) -> str:
@@ -115,5 +128,7 @@ def created(raw: dict[str, Any]) -> datetime.datetime:
 
 def provider_event(raw: dict[str, Any]) -> ProviderEvent:
     # Already read by the webhook module's own readers (`_facts`): the same event the door would store.
+    if raw.get("refusal"):
+        raise InvalidEventError(INVALID_AMOUNT, str(raw["refusal"]), "amount")
     event: ProviderEvent = raw["event"]
     return event

@@ -114,3 +114,17 @@ def test_a_revoked_key_answers_503_and_counts_for_its_alarm(door: Any, capsys: p
     assert response["statusCode"] == 503 and stored() == {}
     out = capsys.readouterr().out
     assert "FetchCredentialRefused" in out and REVOKED not in out
+
+
+def test_an_amount_finer_than_its_currency_answers_503_and_mollie_retries(door: Any) -> None:
+    """RT-3 (was tests/redteam): an embedded refund whose `amount.value` has more decimals than EUR's 2
+    (Mollie writes "the right amount of decimals", https://docs.mollie.com/docs/multicurrency) was read by
+    the module and then refused by `sources.canonical` (400 `invalid_amount`): the whole delivery, the valid
+    `paid` fact included, refused with a final 4xx and - the post being unsigned - nothing quarantined.
+    Mollie's answer is the truth: one it cannot be read is Mollie answering unusably, 503 with
+    `Retry-After` (Mollie retries), nothing stored, never a rounded amount."""
+    validator, stub = door([KEY])
+    stub.add_refund("tr_0000000001", "re_odd", "1.005", "refunded", T0 + datetime.timedelta(hours=1))
+    response = post(validator)
+    assert response["statusCode"] == 503 and int(response["headers"]["Retry-After"]) > 0, response
+    assert stored() == {}

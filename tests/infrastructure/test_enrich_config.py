@@ -25,7 +25,11 @@ SOURCES = {
 @pytest.mark.parametrize(
     ("sources", "message"),
     [
-        ({"s": {"provider": "gocardless", "enrich": True}}, "'sources.s.enrich' needs 'sources.s.reconcile'"),
+        (
+            {"s": {"provider": "gocardless", "enrich": True}},
+            "'sources.s.enrich' needs 'sources.s.reconcile': the enrichment fetches with the read-only API key "
+            'secret that reconcile creates; add "reconcile": {} to sources.s',
+        ),
         ({"s": {"provider": "gocardless", "reconcile": {}, "enrich": "yes"}}, "'sources.s.enrich' = 'yes' must be"),
         ({"s": {"provider": "stripe", "reconcile": {}, "enrich": True}}, "'sources.s.enrich' is not an option of"),
     ],

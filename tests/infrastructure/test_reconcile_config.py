@@ -68,9 +68,30 @@ def test_a_standard_webhooks_sender_cannot_be_reconciled() -> None:
             {"provider": "stripe", "reconcile": {"every": 5}},
             r"'sources.shop.reconcile.every' is not a reconcile option",
         ),
-        ({"provider": "stripe", "reconcile": {}, "api_base_url": "http://api.stripe.com"}, r"must be an https:// URL"),
+        (
+            {"provider": "stripe", "reconcile": {}, "api_base_url": "http://api.stripe.com"},
+            r"must be https://api\.stripe\.com",
+        ),
+        # Another host would be sent the provider's API key (typo, hostile config): only its own hosts.
+        (
+            {"provider": "stripe", "reconcile": {}, "api_base_url": "https://api.stripe.co"},
+            r"must be https://api\.stripe\.com \(stripe's API",
+        ),
+        (
+            {"provider": "paddle", "reconcile": {}, "api_base_url": "https://example.com"},
+            r"must be https://api\.paddle\.com or https://sandbox-api\.paddle\.com .* or a local stub http://localhost",
+        ),
+        (
+            {"provider": "square", "reconcile": {}, "api_base_url": "https://connect.squareup.com/../x"},
+            r"must be https://connect",
+        ),
         ({"provider": "stripe", "api_base_url": "https://api.stripe.com"}, r"needs 'sources.shop.reconcile'"),
         ({"provider": "stripe", "reconcile": []}, r"must be an object"),
+        (
+            {"provider": "stripe", "reconcile": {"api_base_url": "https://api.stripe.com"}},
+            r"'sources.shop.reconcile.api_base_url': api_base_url is an option of the source, not of reconcile: "
+            r"move it next to 'reconcile', as 'sources.shop.api_base_url'",
+        ),
         ({"provider": "stripe", "expect_events_within_minutes": 0}, r"expect_events_within_minutes' = 0"),
         ({"provider": "stripe", "expect_events_within_minutes": True}, r"expect_events_within_minutes' = True"),
     ],
@@ -78,6 +99,16 @@ def test_a_standard_webhooks_sender_cannot_be_reconciled() -> None:
 def test_bad_settings_name_the_key(entry: dict, message: str) -> None:
     with pytest.raises(SourceConfigError, match=message):
         parse(entry)
+
+
+@pytest.mark.parametrize(
+    ("provider", "url"),
+    [("stripe", "https://api.stripe.com"), ("paddle", "https://sandbox-api.paddle.com/"),
+     ("gocardless", "https://api-sandbox.gocardless.com"), ("square", "https://connect.squareupsandbox.com"),
+     ("mollie-classic", "https://api.mollie.com")],
+)  # fmt: skip
+def test_the_providers_own_hosts_are_accepted(provider: str, url: str) -> None:
+    assert parse({"provider": provider, "reconcile": {}, "api_base_url": url}).reconcile.api_base_url == url.rstrip("/")
 
 
 def test_local_stub_urls_are_accepted_for_tests_and_the_sandbox() -> None:
@@ -94,3 +125,20 @@ def test_runs_must_come_well_inside_the_event_ttl() -> None:
 
 def test_api_calls_per_month_at_the_default_interval() -> None:
     assert parse({"provider": "stripe", "reconcile": {}}).reconcile.api_calls_per_month() == 720
+
+
+def test_recent_days_is_a_state_level_option_with_a_default_of_three_days() -> None:
+    """mollie-classic lists only its last `recent_days` (default 3) on most runs, the whole lookback once a
+    day (handlers/reconciler.py); the handler reads it from the environment entry."""
+    source = parse({"provider": "mollie-classic", "reconcile": {}})
+    assert source.reconcile.recent_days == 3
+    assert source.reconcile.environment_entry("mollie-classic", "arn:s")["recent_days"] == 3
+    assert parse({"provider": "mollie-classic", "reconcile": {"recent_days": 0}}).reconcile.recent_days == 0
+    assert parse({"provider": "mollie-classic", "reconcile": {"window_days": 2}}).reconcile.recent_days == 2
+    with pytest.raises(SourceConfigError, match=r"'sources.shop.reconcile.recent_days' = 91 must be an integer 0..90"):
+        parse({"provider": "mollie-classic", "reconcile": {"recent_days": 91}})
+    with pytest.raises(SourceConfigError, match=r"'sources.shop.reconcile.recent_days' is for state-level providers"):
+        parse({"provider": "stripe", "reconcile": {"recent_days": 3}})
+    assert "recent_days" not in parse({"provider": "stripe", "reconcile": {}}).reconcile.environment_entry(
+        "stripe", "a"
+    )

@@ -132,9 +132,17 @@ def test_a_mollie_classic_source_carries_its_api_base_url_to_the_validator() -> 
     [
         (
             {"api_base_url": "http://api.mollie.com"},
-            "'sources.shop.api_base_url' = 'http://api.mollie.com' must be an https://",
+            "'sources.shop.api_base_url' = 'http://api.mollie.com' must be https://api.mollie.com",
         ),
-        ({"api_base_url": 5}, "'sources.shop.api_base_url' = 5 must be an https://"),
+        ({"api_base_url": 5}, "'sources.shop.api_base_url' = 5 must be https://api.mollie.com"),
+        # Any other https host would be sent the Mollie key (the door's fetch): a typo or a hostile config.
+        (
+            {"api_base_url": "https://api.mollie.co"},
+            "'sources.shop.api_base_url' = 'https://api.mollie.co' must be https://api.mollie.com (mollie-classic's "
+            "API: it is sent the API key) or a local stub http://localhost|127.0.0.1|host.docker.internal",
+        ),
+        ({"api_base_url": "https://api.mollie.com.evil.test"}, "must be https://api.mollie.com"),
+        ({"api_base_url": "https://api.mollie.com:8443"}, "must be https://api.mollie.com"),
         ({"notification_url": "https://x"}, "'sources.shop.notification_url' is not an option of mollie-classic"),
         ({"reconcile": {"window_days": 91}}, "'sources.shop.reconcile.window_days' = 91 must be an integer 1..90"),
     ],

@@ -11,17 +11,12 @@ import copy
 import datetime
 import json
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from pytest_httpserver import HTTPServer
 
-from pipeline_tools.sandbox.provider_stubs import MollieStub, StubRequest, StubResponse
 from tests.handlers import lifecycle
 from tests.handlers.lifecycle import Delivery, Fact
 from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, paddle_header, request
-from tests.handlers.test_validator_mollie_classic import T0 as MOLLIE_T0
-from tests.handlers.test_validator_mollie_classic import post, stored
 
 # --------------------------------------------------------------------------------------------------
 # RT-1 Paddle: a reversed chargeback is booked twice (twice / money wrong on the disputes queue)
@@ -95,65 +90,6 @@ def test_rt2_checkout_capture_without_action_id_is_parked_not_named_by_its_payme
     result = lifecycle.run(lifecycle.source("checkout"), deliveries, secrets=[CKO_SECRET], now=NOW)
     assert [(b["object_id"], b["amount"]) for b in result.money["payment"]] == []
     assert len(result.messages.get("unrouted", [])) == 2
-
-
-# --------------------------------------------------------------------------------------------------
-# RT-3 mollie-classic: an amount Mollie writes finer than its currency refuses the whole delivery (400)
-# --------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="RT-3: mollie-classic amount finer than exponent -> 400, paid fact lost")
-def test_rt3_mollie_classic_unreadable_refund_amount_is_503_or_keeps_the_paid_fact(door: Any) -> None:
-    """handlers/providers/mollie_classic.py promises: "Mollie's own answer did not read: never guess,
-    never refuse Mollie's retry; 503 and an alarm". An embedded refund whose `amount.value` has more
-    decimals than EUR's 2 (Mollie: "make sure to send the right amount of decimals",
-    https://docs.mollie.com/docs/multicurrency) passes the module's reader (up to 18 places) and is then
-    refused by `sources.canonical` (400 `invalid_amount`): the whole delivery - the payment's valid
-    `paid` fact included - is refused with a final 4xx, and, the post being unsigned, nothing is kept in
-    the quarantine. Expected: 503 (Mollie retries) or the paid fact stored and the odd refund parked."""
-    validator, stub = door(["test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"])
-    stub.add_refund("tr_0000000001", "re_odd", "1.005", "refunded", MOLLIE_T0 + datetime.timedelta(hours=1))
-    response = post(validator)
-    assert response["statusCode"] >= 500 or "shop:tr_0000000001:paid" in stored(), response
-
-
-# --------------------------------------------------------------------------------------------------
-# RT-4 mollie-classic: the first key's 404 ends the fetch; a later key that knows the payment is never tried
-# --------------------------------------------------------------------------------------------------
-MOLLIE_KEY = "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"  # the key the stub's payments belong to
-MOLLIE_OTHER_MODE_KEY = "live_9kQz2ReAnotherModeOrProfileKey00"  # valid at Mollie, sees other payments
-
-
-class _TwoKeyMollie(MollieStub):
-    """Mollie with a second valid key that sees none of these payments: Mollie answers 404 for them
-    (test and live mode, and profiles, see disjoint payments: https://docs.mollie.com/overview/testing,
-    https://docs.mollie.com/reference/v2/payments-api/get-payment "404 Not Found")."""
-
-    def answer(self, request: StubRequest) -> StubResponse:
-        if request.headers.get("authorization") == f"Bearer {MOLLIE_OTHER_MODE_KEY}":
-            body = {"status": 404, "title": "Not Found", "detail": "No payment exists with token."}
-            return StubResponse(404, json.dumps(body).encode(), {"Content-Type": "application/hal+json"})
-        return super().answer(request)
-
-
-@pytest.mark.xfail(strict=True, reason="RT-4: mollie-classic stops at the first key's 404 (200 ignored: lost)")
-def test_rt4_mollie_classic_tries_every_key_before_calling_an_id_unknown(httpserver: HTTPServer) -> None:
-    """`fetch_payment` tries the source's keys in order but raises `UnknownObjectError` on the FIRST 404:
-    the validator answers 200 `ignored` and Mollie stops retrying. With two valid keys (a test and a live
-    key, or two profiles' keys sharing one webhook URL, or the access token next to the API key during a
-    migration) the payment the second key can read is acknowledged and never stored - a paid payment lost
-    with no alarm (`FetchUnknownObject` is only counted). Expected: an id is unknown only when no key
-    knows it."""
-    from tests.handlers.providers.signing_b import provider
-    from tests.handlers.providers.signing_b import request as form_request
-    from tests.handlers.reconcile.harness import serve_stub
-
-    stub = _TwoKeyMollie(api_key=MOLLIE_KEY)
-    httpserver.clear()
-    serve_stub(httpserver, stub)
-    stub.add(stub.make_event(1, MOLLIE_T0))
-    module = provider("mollie_classic")
-    post_ = form_request({"Content-Type": "application/x-www-form-urlencoded"}, "id=tr_0000000001")
-    events = module.receive(post_, [MOLLIE_OTHER_MODE_KEY, MOLLIE_KEY], {"api_base_url": stub.base_url}, NOW)
-    assert [event.provider_event_id for event in events] == ["tr_0000000001:paid"]
 
 
 # --------------------------------------------------------------------------------------------------

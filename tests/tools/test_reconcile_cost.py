@@ -119,10 +119,10 @@ def test_each_quiet_source_watchdog_is_one_alarm(tmp_path: Path) -> None:
 
 
 def test_a_state_level_source_lists_its_whole_lookback_every_run(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, {"shop": {"provider": "mollie-classic", "reconcile": {}}})
+    settings = _settings(tmp_path, {"shop": {"provider": "mollie-classic", "reconcile": {"recent_days": 0}}})
     lookback = min(90, settings.event_ttl_days - 1)
     [few] = reconcile_volumes(200, settings, item_bytes=1169)  # < 250 in a lookback: one page of each list
-    assert few.api_calls == 720 * 3  # payments, refunds and chargebacks: one page each
+    assert few.api_calls == 720 * 3  # chargebacks, refunds and payments: one page each
     # 100,000 facts a month: a run lists the lookback's share, 250 a page, plus one page of each other list.
     [many] = reconcile_volumes(100_000, settings, item_bytes=1169)
     per_run = 100_000 * lookback / 30
@@ -130,3 +130,21 @@ def test_a_state_level_source_lists_its_whole_lookback_every_run(tmp_path: Path)
     assert many.events_listed == pytest.approx(720 * per_run)
     assert many.state_read_units == pytest.approx(720 + 720 * per_run * 0.5)  # a seen-set look-up every run
     assert many.state_write_units == 720 + 100_000  # only new facts are remembered
+
+
+def test_with_recent_days_one_run_a_day_lists_the_lookback_and_the_others_the_recent_days(tmp_path: Path) -> None:
+    """The default (`recent_days` 3): 30 full listings a month, 690 of the last 3 days; the budget is
+    checked against the full listing, the longest run."""
+    settings = _settings(tmp_path, {"shop": {"provider": "mollie-classic", "reconcile": {}}})
+    lookback = min(90, settings.event_ttl_days - 1)
+    [few] = reconcile_volumes(200, settings, item_bytes=1169)
+    assert few.api_calls == 720 * 3
+    [many] = reconcile_volumes(100_000, settings, item_bytes=1169)
+    full, recent = 100_000 * lookback / 30, 100_000 * 3 / 30
+    assert many.events_listed == pytest.approx(30 * full + 690 * recent)
+    assert many.api_calls == 30 * (-(-full // 250) + 2) + 690 * (-(-recent // 250) + 2)
+    assert many.pages_per_run == -(-full // 250) + 2
+    assert many.state_read_units == pytest.approx(720 + (30 * full + 690 * recent) * 0.5)
+    every_run = _settings(tmp_path, {"shop": {"provider": "mollie-classic", "reconcile": {"recent_days": 0}}})
+    [whole] = reconcile_volumes(100_000, every_run, item_bytes=1169)
+    assert many.events_listed < whole.events_listed / 5  # the seen-set look-ups, nearly all of the cost

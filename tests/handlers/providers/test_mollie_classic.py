@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
-from pipeline_tools.sandbox.provider_stubs import MollieStub, StubResponse
+from pipeline_tools.sandbox.provider_stubs import MollieStub, StubRequest, StubResponse
 from tests.handlers.providers.signing_b import provider, request
 from tests.handlers.reconcile.harness import serve_stub
 
@@ -201,6 +201,43 @@ def test_no_usable_answer_is_unavailable_never_a_fact(stub: MollieStub, fault: S
     assert KEY not in str(unavailable.value)
 
 
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    where=st.sampled_from(["payment", "refund", "chargeback"]),
+    currency=st.sampled_from(["EUR", "USD", "JPY", "ISK"]),
+    whole=st.integers(0, 10**6),
+    extra=st.integers(1, 10**4),
+)
+def test_an_amount_finer_than_its_currency_is_unavailable_never_a_fact(
+    stub: MollieStub, where: str, currency: str, whole: int, extra: int
+) -> None:
+    """RT-3: any amount Mollie answers with more decimals than its currency's exponent (the rule
+    `sources.canonical` applies: handlers/money.py; Mollie's table is ISO's, ISK and JPY 0) makes the
+    fetch unavailable (503, Mollie retries), whichever object of the payment carries it."""
+    places = __import__("money").exponent(currency) + 1
+    value = f"{whole}.{extra % 10**places:0{places}d}"
+    if value.endswith("0"):
+        value = value[:-1] + "7"  # a trailing zero says nothing: keep the last place significant
+    shown = stub.make_event(2, T0)  # never added: the answer below is the whole of Mollie this time
+    shown["amount"] = {"value": "10" if where != "payment" else value, "currency": currency}
+    shown.pop("amountCaptured", None)  # `amount` is then what the paid payment moved
+    odd = {"amount": {"value": value, "currency": currency}, "createdAt": shown["createdAt"], "paymentId": shown["id"]}
+    if where == "refund":
+        shown["_embedded"] = {"refunds": [odd | {"resource": "refund", "id": "re_odd", "status": "refunded"}]}
+    elif where == "chargeback":
+        shown["_embedded"] = {"chargebacks": [odd | {"resource": "chargeback", "id": "chb_odd", "reversedAt": None}]}
+    stub.fail_next(StubResponse(200, json.dumps(shown).encode()))
+    with pytest.raises(providers.FetchUnavailableError) as unavailable:
+        receive(stub, f"id={shown['id']}")
+    assert unavailable.value.retry_after > 0 and "amount: invalid_amount" in str(unavailable.value)
+
+
+def test_an_amount_with_trailing_zeros_beyond_the_exponent_is_read(stub: MollieStub) -> None:
+    """`10.000` EUR says nothing finer than `10.00`: not refused (the canonical rule ignores trailing zeros)."""
+    stub.add_refund("tr_0000000001", "re_1", "1.000", "refunded", T0 + datetime.timedelta(hours=1))
+    assert [event.provider_event_id for event in receive(stub)] == ["tr_0000000001:paid", "re_1:refunded"]
+
+
 def test_one_5xx_is_retried_within_the_fetch(stub: MollieStub) -> None:
     stub.fail_next(StubResponse(502, b"{}"))
     assert [event.provider_event_id for event in receive(stub)] == ["tr_0000000001:paid"]
@@ -237,6 +274,67 @@ def test_during_a_rotation_the_next_key_is_tried_after_a_refusal(stub: MollieStu
     assert [event.provider_event_id for event in receive(stub, keys=[OLD_KEY, KEY])] == ["tr_0000000001:paid"]
 
 
+OTHER_MODE_KEY = "live_9kQz2ReAnotherModeOrProfileKey00"  # valid at Mollie, sees none of the stub's payments
+
+
+class _TwoKeyMollie(MollieStub):
+    """Mollie with a second valid key that sees none of these payments: Mollie answers 404 for them
+    (test and live mode, and profiles, see disjoint payments: https://docs.mollie.com/overview/testing,
+    https://docs.mollie.com/reference/v2/payments-api/get-payment "404 Not Found")."""
+
+    def answer(self, request: StubRequest) -> StubResponse:
+        if request.headers.get("authorization") == f"Bearer {OTHER_MODE_KEY}" and not self._faults:
+            self.requests.append(request)
+            body = {"status": 404, "title": "Not Found", "detail": "No payment exists with token."}
+            return StubResponse(404, json.dumps(body).encode(), {"Content-Type": "application/hal+json"})
+        return super().answer(request)
+
+
+@pytest.fixture
+def two_keys(httpserver: HTTPServer) -> MollieStub:
+    mollie = _TwoKeyMollie(api_key=KEY)
+    httpserver.clear()
+    serve_stub(httpserver, mollie)
+    mollie.add(mollie.make_event(1, T0))
+    return mollie
+
+
+def test_a_404_from_one_key_asks_the_next_key(two_keys: MollieStub) -> None:
+    """RT-4 (was tests/redteam): the first key's 404 ended the fetch as `UnknownObjectError` (200 ignored,
+    Mollie stops retrying), though the second key reads the payment: a paid payment lost with no alarm.
+    An id is unknown only when no key knows it."""
+    events = receive(two_keys, keys=[OTHER_MODE_KEY, KEY])
+    assert [event.provider_event_id for event in events] == ["tr_0000000001:paid"]
+    assert [r.headers.get("authorization") for r in two_keys.requests[-2:]] == [
+        f"Bearer {OTHER_MODE_KEY}", f"Bearer {KEY}",
+    ]  # fmt: skip
+
+
+def test_an_id_no_key_knows_is_unknown(two_keys: MollieStub) -> None:
+    with pytest.raises(providers.UnknownObjectError):
+        receive(two_keys, "id=tr_NotOurs12345", keys=[OTHER_MODE_KEY, KEY])
+
+
+@pytest.mark.parametrize(
+    "keys", [[OLD_KEY, OTHER_MODE_KEY], [OTHER_MODE_KEY, OLD_KEY]], ids=["refused-first", "404-first"]
+)
+def test_404s_and_a_refused_key_are_unavailable_with_the_refusal_alarm(two_keys: MollieStub, keys: list[str]) -> None:
+    """The refused key may be the one that owns the payment: acknowledging the id (200) could lose it.
+    503 (Mollie retries) and `credential_refused` (its alarm: fix or remove the key)."""
+    with pytest.raises(providers.FetchUnavailableError) as unavailable:
+        receive(two_keys, keys=keys)
+    assert unavailable.value.credential_refused and unavailable.value.retry_after > 0
+    assert OLD_KEY not in str(unavailable.value) and OTHER_MODE_KEY not in str(unavailable.value)
+
+
+def test_a_5xx_stops_at_once_whichever_key_asks(two_keys: MollieStub) -> None:
+    two_keys.fail_next(StubResponse(500, b"{}"), StubResponse(500, b"{}"))
+    with pytest.raises(providers.FetchUnavailableError) as unavailable:
+        receive(two_keys, keys=[KEY, OTHER_MODE_KEY])
+    assert not unavailable.value.credential_refused
+    assert {r.headers.get("authorization") for r in two_keys.requests} == {f"Bearer {KEY}"}
+
+
 @pytest.mark.parametrize("text", ["", "sk_live_abcdefghijklmnopqrstuvwxyz0123", "test_short", "live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
                                   f" {KEY}"])  # fmt: skip
 def test_a_secret_that_is_not_a_mollie_key_is_skipped(text: str) -> None:
@@ -250,3 +348,12 @@ def test_the_options_are_the_synth_checks() -> None:
     assert set(sources_config.PROVIDER_OPTIONS["mollie-classic"]) == {"api_base_url"}
     # The reconciler's config keeps its own list of fetching providers (it cannot import the specs): the same.
     assert set(reconcile_config.FETCHING_PROVIDERS) == set(sources_config.FETCHING_PROVIDERS) == {"mollie-classic"}
+
+
+def test_the_secret_help_says_where_mollie_keeps_its_tokens() -> None:
+    """Mollie merged its "API keys" and "Organization access tokens" pages into Developers → API access
+    tokens; the organization access token is now the "Advanced access token"
+    (https://docs.mollie.com/reference/authentication, https://help.mollie.com/hc/en-us/articles/360023732273)."""
+    help_text = mollie_classic.SPEC.secret_help
+    assert "Developers → API access tokens" in help_text and "Advanced access token" in help_text
+    assert "Developers → API keys" not in help_text

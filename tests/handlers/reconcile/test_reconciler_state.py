@@ -138,4 +138,65 @@ def test_objects_older_than_the_lookback_are_not_listed(harness: Any) -> None:
     build(h, [{"status": "paid", "refunds": [], "chargeback": None, "age_hours": 24 * 30}])
     report = h.run(NOW)
     assert (report.found, report.written) == (0, 0)
-    assert [request.path for request in h.stub.requests] == ["/v2/payments", "/v2/refunds", "/v2/chargebacks"]
+    assert [request.path for request in h.stub.requests] == ["/v2/chargebacks", "/v2/refunds", "/v2/payments"]
+
+
+def test_an_amount_finer_than_its_currency_is_refused_and_the_run_goes_on(harness: Any) -> None:
+    """RT-3 on the reconciler's path: a listed refund of `1.005` EUR (more decimals than EUR's 2,
+    handlers/money.py's rule) is not written and does not stop the run (it stays listed: a stopped run
+    would stop there every time); it is counted as refused (ReconcileRefused, alarmed) every run, and the
+    payment's and the other refund's facts are written."""
+    h = harness()
+    build(h, [{"status": "paid", "refunds": ["refunded"], "chargeback": None, "age_hours": 3}])
+    h.stub.add_refund("tr_0000000000", "re_odd", "1.005", "refunded", NOW - datetime.timedelta(hours=1))
+    report = h.run(NOW)
+    assert report.complete and report.refused == 1
+    assert sorted(report.missing_ids) == ["shop:re_0x0:refunded", "shop:tr_0000000000:paid"]
+    assert "shop:re_odd:refunded" not in h.items()
+    again = h.run(NOW + datetime.timedelta(minutes=5))
+    assert again.complete and (again.refused, again.written) == (1, 0)
+
+
+def test_refunds_and_chargebacks_are_listed_even_when_the_payments_exhaust_the_budget(harness: Any) -> None:
+    """New-user review: at ~50,000 payments in the lookback the default budget (200 requests of 250) was
+    spent on the payments list, listed first, and refunds and chargebacks were never listed on any run.
+    Here: 8 payments on pages of 2 (4 pages) and a budget of 4 requests: the chargebacks' and refunds'
+    pages (one each) are read and written; the run is cut in the payments (`budget_exhausted`, a failed
+    run: ReconcileFailed, its log names `max_requests_per_run`)."""
+    h = harness(page_size=2)
+    stories = [{"status": "paid", "refunds": [], "chargeback": None, "age_hours": 2 + i} for i in range(8)]
+    stories[7] = {"status": "paid", "refunds": ["refunded"], "chargeback": "received", "age_hours": 40}
+    build(h, stories)
+    with pytest.raises(Exception) as cut:  # ProviderApiError of the freshly imported client module
+        h.run(NOW, client=h.client(max_requests=4))
+    assert getattr(cut.value, "reason", None) == "budget_exhausted"
+    assert {"shop:re_7x0:refunded", "shop:chb_7:received"} <= set(h.items())
+    assert "shop:tr_0000000007:paid" not in h.items()  # the oldest payment: on the page the budget cut
+    assert cut.value.report.error and not cut.value.report.complete  # type: ignore[attr-defined]
+
+
+def test_with_recent_days_a_run_lists_the_recent_days_and_one_run_a_day_the_whole_lookback(harness: Any) -> None:
+    """Cost (new-user review: ~$92 per million events when every run lists the whole lookback): with
+    `recent_days`, a run within a day of the last complete full listing lists only the last `recent_days`;
+    the first run a day later lists the whole lookback again, so a late state change of an older object
+    (a bank transfer paid after days) is still recovered, at most a day later."""
+    import dataclasses
+
+    h = harness()
+    h.settings = dataclasses.replace(h.settings, recent_days=3)
+    build(h, [{"status": "open", "refunds": [], "chargeback": None, "age_hours": 24 * 5}])
+    first = h.run(NOW)  # no full listing yet: the whole lookback
+    assert first.full_listing and first.written == 1
+    h.stub.set_state("tr_0000000000", "paid", NOW + datetime.timedelta(hours=1))
+    recent = h.run(NOW + datetime.timedelta(hours=2))  # the payment is 5 days old: not in the last 3 days
+    assert not recent.full_listing and recent.written == 0 and recent.complete
+    assert recent.since == (NOW + datetime.timedelta(hours=2) - datetime.timedelta(days=3)).isoformat().replace(
+        "+00:00", "Z"
+    )
+    daily = h.run(NOW + datetime.timedelta(days=1))
+    assert daily.full_listing and daily.missing_ids == ["shop:tr_0000000000:paid"]
+    assert not h.run(NOW + datetime.timedelta(days=1, hours=1)).full_listing
+    # An operator's run from an explicit `since` is not the daily full listing: it does not move it.
+    later = NOW + datetime.timedelta(days=2, hours=1)
+    assert not h.run(later, since=later - datetime.timedelta(hours=1)).full_listing
+    assert h.run(later + datetime.timedelta(minutes=5)).full_listing
