@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import datetime
 import json
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,52 +17,10 @@ from pytest_httpserver import HTTPServer
 
 from pipeline_tools.sandbox.provider_stubs import MollieStub, StubRequest, StubResponse
 from tests.handlers import lifecycle
-from tests.handlers.lifecycle import Delivery, Fact
-from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, paddle_header, request
+from tests.handlers.lifecycle import Delivery
+from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, request
 from tests.handlers.test_validator_mollie_classic import T0 as MOLLIE_T0
 from tests.handlers.test_validator_mollie_classic import post, stored
-
-# --------------------------------------------------------------------------------------------------
-# RT-1 Paddle: a reversed chargeback is booked twice (twice / money wrong on the disputes queue)
-# --------------------------------------------------------------------------------------------------
-PADDLE_SECRET = "pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI"
-PADDLE_ADJUSTMENT = json.loads(fixture("paddle", "adjustment.created_refund.json"))["data"]
-PADDLE_TXN = json.loads(fixture("paddle", "transaction.completed.json"))["data"]["id"]
-
-
-def _paddle(number: int, kind: str, adjustment_id: str, action: str, status: str, total: int, *facts: Fact) -> Delivery:
-    data = copy.deepcopy(PADDLE_ADJUSTMENT) | {
-        "id": adjustment_id, "action": action, "status": status, "transaction_id": PADDLE_TXN}  # fmt: skip
-    data["totals"] |= {"total": str(total)}
-    moment = datetime.datetime.fromtimestamp(NOW - 600 + number, tz=datetime.UTC)
-    body = json.dumps({"event_id": f"evt_01redteam{number:04d}", "event_type": kind,
-                       "occurred_at": moment.isoformat().replace("+00:00", "Z"),
-                       "notification_id": f"ntf_{number}", "data": data}).encode()  # fmt: skip
-    return Delivery(request({"Paddle-Signature": paddle_header([PADDLE_SECRET], body, NOW)}, body), facts, kind)
-
-
-@pytest.mark.xfail(strict=True, reason="RT-1: Paddle chargeback reversal reaches disputes-queue twice")
-def test_rt1_paddle_reversed_chargeback_is_one_reversal() -> None:
-    """Paddle's adjustment `status` `reversed` is "Set by Paddle when a chargeback_reverse or credit_reverse
-    adjustment is created for this adjustment" (Paddle API, Adjustment status enum: reversed;
-    https://developer.paddle.com/api-reference/adjustments/overview,
-    https://developer.paddle.com/build/finance/reports/adjustments). So the chargeback turning `reversed`
-    and the `chargeback_reverse` adjustment being approved are ONE reversal. docs/providers/paddle.md maps
-    both to `dispute reversed` (money): 527.15 is credited twice on the disputes queue."""
-    deliveries = [
-        _paddle(1, "adjustment.created", "adj_cb", "chargeback", "approved", 52715,
-                Fact("dispute", PADDLE_TXN, Decimal("527.15"), "opened")),
-        _paddle(2, "adjustment.created", "adj_cbr", "chargeback_reverse", "approved", 52715,
-                Fact("dispute", PADDLE_TXN, Decimal("527.15"), "reversed")),
-        # The same reversal, stated on the original chargeback adjustment.
-        _paddle(3, "adjustment.updated", "adj_cb", "chargeback", "reversed", 52715),
-    ]  # fmt: skip
-    result = lifecycle.run(lifecycle.source("paddle"), deliveries, secrets=[PADDLE_SECRET], now=NOW)
-    assert result.net("dispute") == Decimal("0"), [
-        (b["provider_event_type"], b["outcome"], b["amount"]) for b in result.money["dispute"]
-    ]
-    lifecycle.assert_ledger(result, deliveries)
-
 
 # --------------------------------------------------------------------------------------------------
 # RT-2 Checkout.com: a capture/refund without `action_id` is named by its payment (not parked)
