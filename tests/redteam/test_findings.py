@@ -82,29 +82,6 @@ def test_rt4_mollie_classic_tries_every_key_before_calling_an_id_unknown(httpser
 
 
 # --------------------------------------------------------------------------------------------------
-# RT-5 POST /webhook: a money fact without object_id (or currency) reaches the payments queue
-# --------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="RT-5: POST /webhook money fact without object_id/currency is routed")
-def test_rt5_post_webhook_money_fact_without_object_id_is_parked() -> None:
-    """README "The money contract": "Every money fact on a money queue carries an `object_id`, an `amount`
-    ... and a `currency` ... (`missing_object_id`: consumers deduplicate and order by it) is stored and
-    parked in `unrouted-events`". `POST /webhook`'s schema requires neither (handlers/event_schema.json:
-    required = event_id, transaction_type, amount, timestamp) and `webhook_event.parse_event` defaults the
-    outcome to `succeeded`: the fact is routed to payments-queue with no object and no currency, which the
-    consumer's guard applies unordered (`ordered=False`) and its ledger books in no currency."""
-    import routing
-    import webhook_event
-
-    body = json.dumps({"event_id": "evt_no_object", "transaction_type": "payment", "amount": 10.5,
-                       "timestamp": "2026-11-20T10:00:00Z"}).encode()  # fmt: skip
-    item = webhook_event.parse_event(body).item(now=lifecycle.NOW, ttl_days=30)
-    record = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "1", "NewImage": item}}
-    outgoing = routing.message_for(record, lifecycle.QUEUE_URLS)
-    assert outgoing is not None
-    assert outgoing.queue_url == "unrouted", json.loads(outgoing.message.body)
-
-
-# --------------------------------------------------------------------------------------------------
 # RT-6 Razorpay (and every provider without a signed timestamp): a replay after the id's TTL is a new fact
 # --------------------------------------------------------------------------------------------------
 RZP_SECRET = "rzp-webhook-secret-0123456789"
