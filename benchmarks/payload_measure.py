@@ -57,7 +57,7 @@ def stored_items(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
             stored.clear()
             response = validator.handler(sources.api_event(name, body, headers), FakeContext())
             if response["statusCode"] not in (200, 202):
-                # standard-webhooks/product_contract_payment.json is the canonical route's body (144 B,
+                # standard-webhooks/product_contract_payment.json is the canonical route's body (174 B,
                 # stored as text either way), not a Standard Webhooks sender's: the svix source refuses it.
                 continue
             found += [(str(path.relative_to(SAMPLES)), item) for item in stored]

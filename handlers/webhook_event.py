@@ -13,11 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+import money_facts
 
 import money
 import strict_json
 from canonical_event import CanonicalEvent, payload_sha256, utc_text
-from errors import INVALID_AMOUNT, PAYLOAD_TOO_LARGE, SCHEMA_VIOLATION, PipelineError
+from errors import (
+    INVALID_AMOUNT,
+    MISSING_OBJECT_ID,
+    PAYLOAD_TOO_LARGE,
+    SCHEMA_VIOLATION,
+    UNKNOWN_CURRENCY_EXPONENT,
+    PipelineError,
+)
 
 # The outcome of a body that names none (README, "The money contract"); other types get none.
 DEFAULT_OUTCOMES = {"payment": "succeeded", "refund": "succeeded", "dispute": "opened"}
@@ -88,21 +96,47 @@ def parse_event(body: bytes) -> CanonicalEvent:
         raise InvalidEventError(SCHEMA_VIOLATION, f"timestamp is not a valid date-time: {error}", "timestamp") from None
     transaction_type = event["transaction_type"]
     version = event.get("object_version")
+    # Absent: what every sender meant before outcomes existed (payment/refund succeeded, dispute opened).
+    outcome = event.get("outcome") or DEFAULT_OUTCOMES.get(transaction_type)
+    currency = event.get("currency")
+    object_id = event.get("object_id")
     return CanonicalEvent(
         event_id=event["event_id"],
         source=STANDARD_SOURCE,
         provider_event_type=transaction_type,
         transaction_type=transaction_type,
         # Kept as written (`12.50` stays `12.50`), padded to the currency's exponent, never rounded.
-        amount=money.with_exponent(amount, event.get("currency")),
-        currency=event.get("currency"),
+        amount=money.with_exponent(amount, currency),
+        currency=currency,
+        unrouted_reason=parked_reason(transaction_type, outcome, amount, currency, object_id),
         # A `Z` time is kept as written (sub-second digits included); an offset is converted to UTC.
         timestamp=timestamp,
         payload=text,
         payload_sha256=payload_sha256(event),
-        # Absent: what every sender meant before outcomes existed (payment/refund succeeded, dispute opened).
-        outcome=event.get("outcome") or DEFAULT_OUTCOMES.get(transaction_type),
-        object_id=event.get("object_id"),
+        outcome=outcome,
+        object_id=object_id,
         parent_object_id=event.get("parent_object_id"),
         object_version=int(version) if version is not None else None,
     )
+
+
+def parked_reason(
+    transaction_type: str, outcome: str | None, amount: Decimal, currency: str | None, object_id: str | None
+) -> str | None:
+    """Why a schema-valid body is stored but parked in unrouted-events (2xx, alarmed), else None.
+
+    README, "The money contract": every money fact on a money queue carries an `object_id` (consumers
+    dedupe and order by it) and a `currency` (an amount means nothing without one). A money fact that
+    moves money (`money_facts.moves_money`: payment/refund/dispute with a money outcome; the schema makes
+    every amount positive) without them is parked as a provider source parks it (`sources.canonical`):
+    `missing_object_id`, or `unknown_currency_exponent` (an amount whose currency has no exponent, none
+    at all included). Never refused: the body is signed and complete for the sender, and `replay` can
+    route it once the cause is fixed.
+    """
+    if not money_facts.moves_money(transaction_type, outcome, amount):
+        return None
+    if currency is None:
+        return UNKNOWN_CURRENCY_EXPONENT
+    if object_id is None:
+        return MISSING_OBJECT_ID
+    return None

@@ -59,18 +59,24 @@ def derived_timestamp(event_id: str) -> str:
 def build_event(
     transaction_type: str, amount: str, currency: str | None, event_id: str | None, timestamp: str | None = None
 ) -> bytes:
-    """The JSON body `send` posts; the amount goes in as written (no float round trip)."""
+    """The JSON body `send` posts; the amount goes in as written (no float round trip).
+
+    `object_id` is the event's own id (each sent fact is its own object): README, "The money contract",
+    parks a money fact without `object_id` or `currency`, so what `send` and `load` post is routed.
+    """
     if timestamp is None:
         timestamp = (
             derived_timestamp(event_id)
             if event_id
             else datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         )
+    event_id = event_id or f"evt_{uuid.uuid4().hex}"
     event: dict[str, Any] = {
-        "event_id": event_id or f"evt_{uuid.uuid4().hex}",
+        "event_id": event_id,
         "transaction_type": transaction_type,
         "amount": "__AMOUNT__",
         "timestamp": timestamp,
+        "object_id": event_id,
     }
     if currency:
         event["currency"] = currency

@@ -20,7 +20,8 @@ back: `reversed`) and `dispute_arbitration_won` (credited back after a lost disp
 state an outcome another kind carries (`dispute_accepted`, `dispute_expired`,
 `dispute_arbitration_lost`: the withdrawal stands, `dispute_lost` says so) are `other` with an outcome,
 delivered to the lifecycle queue. Objects: a capture or refund is its action (`data.action_id`, parent
-the payment `data.id`); a payment-level kind is the payment (`data.id`); a dispute is `data.id` (parent
+the payment `data.id`; without `action_id` it has no object: a money fact is then parked
+`missing_object_id`, never named by its payment); a payment-level kind is the payment (`data.id`); a dispute is `data.id` (parent
 `data.payment_id`). Checkout.com sends no version or sequence for these objects: `object_version` is the
 event's time in microseconds.
 """
@@ -121,7 +122,11 @@ def read(request: WebhookRequest) -> ProviderEvent:
     fact = FACTS.get(kind)
     object_id = parent = None
     if fact is not None:
-        object_id = _text(data.get(fact.object_id or "")) or _text(data.get("id"))
+        # Only the kind's own id names the object: an action-level fact (a capture, a refund) without
+        # `data.action_id` has no object and is parked `missing_object_id` (sources.canonical), never
+        # named by its payment `data.id` - two partial captures would become two states of one object
+        # and a consumer keeping each object's latest state would book only one of them (RT-2).
+        object_id = _text(data.get(fact.object_id or ""))
         parent = _text(data.get(fact.parent_id)) if fact.parent_id else None
     return ProviderEvent(
         provider_event_id=common.event_id(body.get("id"), "id"),

@@ -20,7 +20,9 @@ Money facts (`TRANSACTION_FACTS`, `ADJUSTMENT_FACTS`; docs/providers/paddle.md l
 by `transaction.completed` (`transaction.paid` comes first for the same payment and is a known fact that
 moves no money); a refund, chargeback or chargeback reversal by the adjustment event whose `status` is
 `approved` (refunds are created `pending_approval` and approved by `adjustment.updated`; chargebacks are
-created approved), `reversed` turning an approved refund back. Paddle's `adjustment.updated` changes only
+created approved), `reversed` turning an approved refund back. A chargeback reversal is booked once, by
+the approved `chargeback_reverse` adjustment; the original chargeback's status turning `reversed` is
+the same reversal stated again and a lifecycle fact (`STATUS_FACTS`). Paddle's `adjustment.updated` changes only
 `status`, so each adjustment is approved once. Credits, chargeback warnings, other transaction statuses
 and subscription events are known facts that move no money. Objects: the transaction (`txn_...`), the
 adjustment (`adj_...`, parent its `transaction_id`), the subscription (`sub_...`). Paddle objects carry no
@@ -64,14 +66,20 @@ _ADJUSTMENT_TYPES = frozenset({"adjustment.created", "adjustment.updated"})
 _MONEY_STATUS = {"approved": "succeeded", "pending_approval": "pending", "rejected": "failed", "reversed": "reversed"}
 ADJUSTMENT_FACTS: Mapping[str, tuple[str, Mapping[str, str]]] = {
     "refund": ("refund", _MONEY_STATUS),
-    "chargeback": ("dispute", {"approved": "opened", "pending_approval": "pending", "rejected": "failed",
-                               "reversed": "reversed"}),
+    "chargeback": ("dispute", {"approved": "opened", "pending_approval": "pending", "rejected": "failed"}),
     "chargeback_reverse": ("dispute", {"approved": "reversed", "pending_approval": "pending",
                                        "rejected": "failed", "reversed": "opened"}),
     "chargeback_warning": ("dispute", {}),  # an early fraud warning: always pending, nothing withdrawn
     "credit": ("other", _MONEY_STATUS),  # credit to the customer's balance: no money moves
     "credit_reverse": ("other", _MONEY_STATUS),
 }  # fmt: skip
+# (action, status) -> (type, outcome) that override the table above. A chargeback turns `reversed` only
+# because Paddle created a `chargeback_reverse` adjustment for it ("Set by Paddle when a chargeback_reverse
+# or credit_reverse adjustment is created for this adjustment": Adjustment status enum,
+# https://developer.paddle.com/api-reference/adjustments/overview). That adjustment, once `approved`, is
+# the one money carrier of the reversal; the status change on the original chargeback is the same
+# reversal stated again: a known lifecycle fact (`other`, `reversed`), never a second credit (RT-1).
+STATUS_FACTS: Mapping[tuple[str, str], tuple[str, str]] = {("chargeback", "reversed"): ("other", "reversed")}
 _DISPUTE_ACTIONS = frozenset({"chargeback", "chargeback_reverse", "chargeback_warning"})
 _ADJUSTMENT = Fact("other", None, "totals.total", "id", "transaction_id")
 # subscription.<status> -> outcome; subscriptions are bookkeeping: their charges are transactions.
@@ -117,8 +125,11 @@ def money_fact(event_type: str, data: Mapping[str, Any]) -> tuple[str, str | Non
         action = data.get("action")
         if not isinstance(action, str) or action not in ADJUSTMENT_FACTS:
             return "other", None
+        status = str(data.get("status"))
+        if (action, status) in STATUS_FACTS:
+            return STATUS_FACTS[(action, status)]
         transaction_type, outcomes = ADJUSTMENT_FACTS[action]
-        return transaction_type, outcomes.get(str(data.get("status")), "pending")
+        return transaction_type, outcomes.get(status, "pending")
     if event_type in SUBSCRIPTION_OUTCOMES:
         return "other", SUBSCRIPTION_OUTCOMES[event_type]
     return "other", None

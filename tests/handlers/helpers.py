@@ -122,6 +122,7 @@ def payment(event_id: str = "evt_1", **fields: Any) -> dict[str, Any]:
         "transaction_type": "payment",
         "amount": 19.99,
         "currency": "EUR",
+        "object_id": f"py_{event_id}",  # a money fact without object_id is parked (README, "The money contract")
         "timestamp": "2026-11-28T10:00:00Z",
         **fields,
     }

@@ -110,3 +110,25 @@ def test_a_sale_in_iceland_is_whole_kronur() -> None:
     result = lifecycle.run(SOURCE, [delivery(1, "payment_captured", data)], secrets=[SECRET], now=NOW)
     [paid] = result.money["payment"]
     assert (paid["amount"], paid["currency"]) == (Decimal("100"), "ISK")
+
+
+def test_a_capture_or_refund_without_action_id_is_parked_not_named_by_its_payment() -> None:
+    """Red-team RT-2. README "The money contract": a money fact that lacks its `object_id` is parked
+    (`missing_object_id`). A Checkout.com capture/refund is its action (`data.action_id`, in every documented
+    capture and refund event: https://www.checkout.com/docs/workflows/webhook-event-types/payment_captured);
+    a payment has several partial captures
+    (https://www.checkout.com/docs/payments/manage-payments/capture-a-payment). Named by the payment id
+    instead, two captures would be two states of one object and a consumer keeping each object's latest
+    state would book only one: without `action_id` each is stored and parked, none routed."""
+    data = [action("x", 6000), action("x", 4000), action("x", 2500)]
+    for item in data:
+        item.pop("action_id")
+    deliveries = [
+        delivery(1, "payment_captured", data[0]),
+        delivery(2, "payment_captured", data[1]),
+        delivery(3, "payment_refunded", data[2]),
+    ]
+    result = lifecycle.run(SOURCE, deliveries, secrets=[SECRET], now=NOW)
+    assert [(b["object_id"], b["amount"]) for b in result.money["payment"] + result.money["refund"]] == []
+    parked = result.messages.get("unrouted", [])
+    assert [b.get("unrouted_reason") for b in parked] == ["missing_object_id"] * 3, parked

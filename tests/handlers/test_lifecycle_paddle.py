@@ -67,7 +67,10 @@ def story(reversed_chargeback: bool) -> list[Delivery]:
         delivery(14, "adjustment.created", adjustment("adj_6", "chargeback", "approved", 52715),
                  Fact("dispute", TXN, Decimal("527.15"), "opened")),  # a dispute is named by its transaction
         *([delivery(15, "adjustment.created", adjustment("adj_7", "chargeback_reverse", "approved", 52715),
-                    Fact("dispute", TXN, Decimal("527.15"), "reversed"))] if reversed_chargeback else []),
+                    Fact("dispute", TXN, Decimal("527.15"), "reversed")),
+           # Paddle marks the original chargeback `reversed` too: the same reversal, no second money fact.
+           delivery(16, "adjustment.updated", adjustment("adj_6", "chargeback", "reversed", 52715))]
+          if reversed_chargeback else []),
     ]  # fmt: skip
 
 
@@ -88,4 +91,29 @@ def test_any_order_and_any_repeats_keep_the_ledger(reversed_chargeback: bool, da
     deliveries = story(reversed_chargeback)
     order = data.draw(lifecycle.orderings(len(deliveries)))
     result = lifecycle.run(SOURCE, [deliveries[index] for index in order], secrets=[SECRET], now=NOW)
+    lifecycle.assert_ledger(result, deliveries)
+
+
+def test_a_reversed_chargeback_is_one_reversal() -> None:
+    """Red-team RT-1. Paddle's adjustment `status` `reversed` is "Set by Paddle when a chargeback_reverse or
+    credit_reverse adjustment is created for this adjustment" (Adjustment status enum,
+    https://developer.paddle.com/api-reference/adjustments/overview). The chargeback turning `reversed`
+    and the `chargeback_reverse` adjustment being approved are one reversal: 527.15 is credited once on
+    the disputes queue (the approved `chargeback_reverse`), the status change is a lifecycle fact."""
+    deliveries = [
+        delivery(1, "transaction.completed", transaction("completed"), Fact("payment", TXN, Decimal("652.15"))),
+        delivery(2, "adjustment.created", adjustment("adj_cb", "chargeback", "approved", 52715),
+                 Fact("dispute", TXN, Decimal("527.15"), "opened")),
+        delivery(3, "adjustment.created", adjustment("adj_cbr", "chargeback_reverse", "approved", 52715),
+                 Fact("dispute", TXN, Decimal("527.15"), "reversed")),
+        delivery(4, "adjustment.updated", adjustment("adj_cb", "chargeback", "reversed", 52715)),
+    ]  # fmt: skip
+    result = lifecycle.run(SOURCE, deliveries, secrets=[SECRET], now=NOW)
+    assert result.net("dispute") == Decimal("0"), [
+        (body["provider_event_type"], body["outcome"], body["amount"]) for body in result.money["dispute"]
+    ]
+    assert [(body["transaction_type"], body["outcome"]) for body in result.messages["lifecycle"]] == [
+        ("other", "reversed")
+    ]
+    assert "unrouted" not in result.messages
     lifecycle.assert_ledger(result, deliveries)

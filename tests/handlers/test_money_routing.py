@@ -124,3 +124,54 @@ def test_a_stripe_sample_body_amount_is_this_facts_amount() -> None:
     )
     canonical = sources.canonical(source, event)
     assert (canonical.transaction_type, canonical.outcome, canonical.amount) == ("other", "succeeded", None)
+
+
+def _routed_queue(body: dict[str, object]) -> tuple[str, str | None]:
+    import tests.handlers.lifecycle as lifecycle
+
+    item = webhook_event.parse_event(json.dumps(body).encode()).item(now=lifecycle.NOW, ttl_days=30)
+    record = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "1", "NewImage": item}}
+    outgoing = routing.message_for(record, lifecycle.QUEUE_URLS)
+    assert outgoing is not None
+    return outgoing.queue_url, outgoing.unrouted_reason
+
+
+def test_post_webhook_money_fact_without_object_id_is_parked() -> None:
+    """Red-team RT-5 (the reproduction): README "The money contract": "Every money fact on a money queue
+    carries an `object_id`, an `amount` ... and a `currency`"; the schema requires neither, and the outcome
+    defaults to `succeeded`. Such a body is stored and parked, never routed to payments-queue."""
+    body = {"event_id": "evt_no_object", "transaction_type": "payment", "amount": 10.5,
+            "timestamp": "2026-11-20T10:00:00Z"}  # fmt: skip
+    assert _routed_queue(body)[0] == "unrouted"
+
+
+@given(
+    transaction_type=st.sampled_from(TYPES),
+    outcome=st.sampled_from((None, *money_facts.OUTCOMES)),
+    has_object=st.booleans(),
+    has_currency=st.booleans(),
+    amount=st.sampled_from(("0.01", "10.50", "999999.99")),
+)
+def test_post_webhook_routes_a_money_fact_only_with_object_id_and_currency(
+    transaction_type: str, outcome: str | None, has_object: bool, has_currency: bool, amount: str
+) -> None:
+    """Every `POST /webhook` body that is a money fact (its type's money outcome, stated or defaulted) reaches
+    its money queue only with both `object_id` and `currency`; without either it is parked with the reason
+    (`unknown_currency_exponent` first, as `sources.canonical` checks the currency first). Anything else
+    routes exactly as before: the contract adds parking, never moves a non-money fact."""
+    body: dict[str, object] = {"event_id": "e1", "transaction_type": transaction_type,
+                               "timestamp": "2026-11-20T10:00:00Z"}  # fmt: skip
+    body["amount"] = float(amount)
+    if outcome is not None:
+        body["outcome"] = outcome
+    if has_object:
+        body["object_id"] = "obj_1"
+    if has_currency:
+        body["currency"] = "USD"
+    queue, reason = _routed_queue(body)
+    effective = outcome or webhook_event.DEFAULT_OUTCOMES.get(transaction_type)
+    expected = routing.destination(transaction_type, effective, QUEUES)
+    if money_facts.is_money_fact(transaction_type, effective) and not (has_object and has_currency):
+        assert (queue, reason) == ("unrouted", "unknown_currency_exponent" if not has_currency else "missing_object_id")
+    else:
+        assert queue == expected

@@ -21,6 +21,7 @@ def _rows(provider_id: str) -> list[tuple[str, str, str]]:
             *((kind, t, o) for kind, (t, o) in module.TRANSACTION_FACTS.items()),
             *((kind, "other", o) for kind, o in module.SUBSCRIPTION_OUTCOMES.items()),
             *((action, t, o) for action, (t, statuses) in module.ADJUSTMENT_FACTS.items() for o in statuses.values()),
+            *((action, t, o) for (action, _status), (t, o) in module.STATUS_FACTS.items()),
         ]
     if provider_id == "checkout":
         return [(kind, fact.transaction_type, fact.outcome or "") for kind, fact in module.FACTS.items()]

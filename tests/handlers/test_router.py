@@ -48,7 +48,7 @@ def store_events(bodies: list[str]) -> list[dict[str, Any]]:
 def event_body(index: int, transaction_type: str, amount: str = "10.50") -> str:
     return (
         f'{{"event_id":"evt_{index}","transaction_type":"{transaction_type}","amount":{amount},'
-        f'"currency":"USD","timestamp":"2026-11-28T10:00:00Z","meta":{{"n":{index}}}}}'
+        f'"currency":"USD","object_id":"obj_{index}","timestamp":"2026-11-28T10:00:00Z","meta":{{"n":{index}}}}}'
     )
 
 

@@ -44,7 +44,7 @@ def body(index: int, transaction_type: str, object_id: str | None, version: int 
 def test_money_facts_are_grouped_by_object_and_deduplicated_by_event(fifo_queues: dict[str, str]) -> None:
     records = store_events([
         body(1, "payment", "py_1", 1), body(2, "refund", "re_1", 1), body(3, "refund", "re_2", 1),
-        body(4, "refund", "re_1", 2), body(5, "payment", None),  # an event without object_id: its own group
+        body(4, "refund", "re_1", 2), body(5, "payment", None),  # a money fact without object_id: parked (RT-5)
         body(6, "dispute", "dp/é 1", 1),  # characters SQS refuses in a group id: a stable digest
     ])  # fmt: skip
     router = fresh_import("router")
@@ -54,10 +54,10 @@ def test_money_facts_are_grouped_by_object_and_deduplicated_by_event(fifo_queues
         return [(m["Attributes"]["MessageGroupId"], m["Attributes"]["MessageDeduplicationId"],
                  m["MessageAttributes"]["event_id"]["StringValue"]) for m in drain(url)]  # fmt: skip
 
-    assert sorted(groups(fifo_queues["PAYMENTS_QUEUE_URL"])) == [
-        ("evt_5", "evt_5", "evt_5"),
-        ("py_1", "evt_1", "evt_1"),
-    ]
+    # A money fact without object_id never reaches a money queue (README, "The money contract"): parked.
+    assert sorted(groups(fifo_queues["PAYMENTS_QUEUE_URL"])) == [("py_1", "evt_1", "evt_1")]
+    [parked] = drain(fifo_queues["UNROUTED_QUEUE_URL"])
+    assert parked["MessageAttributes"]["event_id"]["StringValue"] == "evt_5"
     refunds = groups(fifo_queues["REFUNDS_QUEUE_URL"])
     assert [r for r in refunds if r[0] == "re_1"] == [
         ("re_1", "evt_2", "evt_2"),

@@ -47,6 +47,22 @@ def test_signed_event_is_stored_once_and_acknowledged_with_202(validator: Module
     assert len(item["payload_sha256"]["S"]) == 64
 
 
+@pytest.mark.parametrize(
+    ("missing", "reason"), [("object_id", "missing_object_id"), ("currency", "unknown_currency_exponent")]
+)
+def test_a_money_fact_without_object_id_or_currency_is_stored_and_parked(
+    validator: ModuleType, missing: str, reason: str
+) -> None:
+    """Red-team RT-5. README "The money contract": every money fact on a money queue carries an `object_id`
+    and a `currency`; one that lacks either is stored (202, so the sender stops retrying a body it will
+    never change) and parked in unrouted-events with its reason, never routed."""
+    body = {key: value for key, value in payment("evt_parked").items() if key != missing}
+    status, answer = call(validator, make_event(body))
+    assert (status, answer) == (202, {"event_id": "evt_parked", "status": "accepted"})
+    [item] = stored_items()
+    assert item["unrouted_reason"] == {"S": reason}
+
+
 def test_ttl_is_received_time_plus_configured_days(validator: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVENT_TTL_DAYS", "7")
     before = int(time.time())

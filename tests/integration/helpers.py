@@ -19,8 +19,9 @@ def unique_id(prefix: str = "it") -> str:
 
 
 def event_body(event_id: str, transaction_type: str = "payment", amount: str = "19.99", **extra: Any) -> bytes:
+    # A money fact without object_id or currency is parked (README, "The money contract"): both by default.
     body = {"event_id": event_id, "transaction_type": transaction_type, "amount": "__A__", "currency": "USD",
-            "timestamp": "2026-11-28T10:00:00Z", **extra}  # fmt: skip
+            "object_id": event_id, "timestamp": "2026-11-28T10:00:00Z", **extra}  # fmt: skip
     return json.dumps(body).replace('"__A__"', amount).encode()
 
 

@@ -31,6 +31,22 @@ def test_the_same_event_id_sends_the_same_body_so_a_repeat_is_a_duplicate() -> N
     assert body["timestamp"] == "2026-01-02T03:04:05Z"
 
 
+def test_a_sent_money_fact_carries_object_id_and_currency_so_it_is_routed_not_parked() -> None:
+    """README, "The money contract": a money fact without `object_id` or `currency` is parked (RT-5)."""
+    import sys
+
+    from tests.tools.moto_pipeline import HANDLERS
+
+    sys.path.insert(0, str(HANDLERS))
+    try:
+        from webhook_event import parse_event
+    finally:
+        sys.path.remove(str(HANDLERS))
+    for kind in ("payment", "refund", "dispute"):
+        event = parse_event(build_event(kind, "12.50", "USD", None))
+        assert (event.object_id, event.currency, event.unrouted_reason) == (event.event_id, "USD", None)
+
+
 def test_print_curl_is_a_runnable_line_with_valid_headers() -> None:
     body = build_event("payment", "1.00", "USD", "evt_c")
     line = curl_command("http://127.0.0.1:9/v1/webhook", body, signed_headers(body, SECRET))

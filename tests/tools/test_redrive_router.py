@@ -56,7 +56,7 @@ def store(outputs: dict[str, Any], event_id: str, transaction_type: str = "payme
     finally:
         sys.path.remove(str(HANDLERS))
     body = json.dumps({"event_id": event_id, "transaction_type": transaction_type, "amount": 5, "currency": "EUR",
-                       "timestamp": "2026-11-28T00:00:00Z"})  # fmt: skip
+                       "object_id": f"obj_{event_id}", "timestamp": "2026-11-28T00:00:00Z"})  # fmt: skip
     item = parse_event(body.encode()).item(now=datetime.datetime.now(datetime.UTC), ttl_days=30)
     boto3.client("dynamodb", region_name=REGION).put_item(TableName=outputs["dynamodb_table_name"], Item=item)
 

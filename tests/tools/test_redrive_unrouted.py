@@ -22,7 +22,7 @@ def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 def park(outputs: dict[str, Any], event_id: str, transaction_type: str) -> None:
     """Store the event as the validator does, and a pointer to it in unrouted-events."""
     store_event({"event_id": event_id, "transaction_type": transaction_type, "amount": 5, "currency": "EUR",
-                 "timestamp": "2026-11-28T00:00:00Z"})  # fmt: skip
+                 "object_id": f"obj_{event_id}", "timestamp": "2026-11-28T00:00:00Z"})  # fmt: skip
     boto3.client("sqs", region_name=REGION).send_message(
         QueueUrl=outputs["unrouted_queue_url"], MessageBody="{}",
         MessageAttributes={"event_id": {"DataType": "String", "StringValue": event_id}},

@@ -26,7 +26,7 @@ def deployment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tupl
 def store(dynamodb: Any, event_id: str, received: datetime.datetime, transaction_type: str = "refund") -> None:
     """Store an event as the validator does (its own item builder)."""
     store_event({"event_id": event_id, "transaction_type": transaction_type, "amount": 12.5, "currency": "USD",
-                 "timestamp": "2026-11-28T00:00:00Z"}, received=received)  # fmt: skip
+                 "object_id": f"obj_{event_id}", "timestamp": "2026-11-28T00:00:00Z"}, received=received)  # fmt: skip
 
 
 def received_count(sqs: Any, url: str) -> int:

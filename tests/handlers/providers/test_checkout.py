@@ -181,3 +181,12 @@ def test_bodies_not_of_checkouts_shape_are_invalid_events(body: bytes, field: st
     with pytest.raises(InvalidEventError) as raised:
         read(body)
     assert raised.value.field == field
+
+
+@pytest.mark.parametrize("kind", [kind for kind, fact in module.FACTS.items() if fact.object_id == "action_id"])
+def test_an_action_without_action_id_has_no_object_and_keeps_its_payment_as_parent(kind: str) -> None:
+    """Red-team RT-2: a capture or refund is its action; never named by its payment `data.id`."""
+    event = read(event_body(kind, {"id": "pay_1", "amount": 100, "currency": "EUR"}))
+    assert (event.object_id, event.parent_object_id) == (None, "pay_1")
+    event = read(event_body(kind, {"id": "pay_1", "action_id": "act_1", "amount": 100, "currency": "EUR"}))
+    assert (event.object_id, event.parent_object_id) == ("act_1", "pay_1")

@@ -172,6 +172,7 @@ TRANSACTION = {"id": "txn_1", "currency_code": "USD", "details": {"totals": {"gr
         ("adjustment.updated", adjustment("refund", "reversed"), "refund", "reversed"),
         ("adjustment.created", adjustment("chargeback"), "dispute", "opened"),
         ("adjustment.updated", adjustment("chargeback_reverse"), "dispute", "reversed"),
+        ("adjustment.updated", adjustment("chargeback", "reversed"), "other", "reversed"),  # RT-1: lifecycle
         ("adjustment.created", adjustment("chargeback_warning"), "dispute", "pending"),
         ("adjustment.created", adjustment("credit"), "other", "succeeded"),
         ("adjustment.created", {"totals": {"total": "1"}, "currency_code": "EUR"}, "other", None),
