@@ -44,7 +44,7 @@ import money
 from canonical_json import dumps
 from errors import INVALID_AMOUNT, INVALID_EVENT_ID, NOT_PROVIDER_SHAPE
 from provider_api import ApiClient, ProviderApiError, RateBudget
-from providers import FetchUnavailableError, ProviderEvent, UnknownObjectError, WebhookRequest, common, spec
+from providers import FetchUnavailableError, ProviderEvent, UnknownObjectError, WebhookRequest, common, mollie, spec
 from providers.facts import microseconds
 from webhook_event import InvalidEventError
 from webhook_signature import SignatureError  # noqa: F401 - the contract names it; nothing here is signed
@@ -69,24 +69,17 @@ RETRY_AFTER_SECONDS = 30
 
 # status kind -> (transaction_type, outcome). Statuses: https://docs.mollie.com/reference/payment-statuses,
 # https://docs.mollie.com/reference/refund-statuses, chargebacks: https://docs.mollie.com/reference/chargebacks-api
-# (no status: `createdAt` is the receipt, `reversedAt` the reversal). Kinds use the next-gen names of
-# handlers/providers/mollie.py where one exists, so one source's `type_map` reads the same for both.
+# (no status: `createdAt` is the receipt, `reversedAt` the reversal). The same statuses as next-gen
+# webhooks, so every kind both name takes handlers/providers/mollie.py's row (one source's `type_map`
+# reads the same for both); `payment.open` is classic only (next-gen's webhook for it is `payment.created`).
+_SHARED_KINDS = (
+    "payment.pending", "payment.authorized", "payment.paid", "payment.failed", "payment.canceled",
+    "payment.expired", "refund.queued", "refund.pending", "refund.processing", "refund.refunded",
+    "refund.failed", "refund.canceled", "chargeback.received", "chargeback.reversed",
+)  # fmt: skip
 FACTS: Mapping[str, tuple[str, str]] = {
     "payment.open": ("payment", "pending"),
-    "payment.pending": ("payment", "pending"),
-    "payment.authorized": ("payment", "authorized"),
-    "payment.paid": ("payment", "succeeded"),
-    "payment.failed": ("payment", "failed"),
-    "payment.canceled": ("payment", "canceled"),
-    "payment.expired": ("payment", "canceled"),
-    "refund.queued": ("refund", "pending"),
-    "refund.pending": ("refund", "pending"),
-    "refund.processing": ("refund", "pending"),
-    "refund.refunded": ("refund", "succeeded"),
-    "refund.failed": ("refund", "failed"),
-    "refund.canceled": ("refund", "canceled"),
-    "chargeback.received": ("dispute", "opened"),
-    "chargeback.reversed": ("dispute", "reversed"),
+    **{kind: mollie.FACTS[kind] for kind in _SHARED_KINDS},
 }
 DEFAULT_MAPPING: Mapping[str, str] = {kind: fact[0] for kind, fact in FACTS.items()}
 # The payment field that holds the time it reached each status (Get payment's response fields).

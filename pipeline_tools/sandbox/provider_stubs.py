@@ -79,7 +79,8 @@ class ProviderStub:
     def add(self, event: dict[str, Any]) -> None:
         self.events.append(event)
 
-    def answer(self, request: StubRequest) -> StubResponse:
+    def intercept(self, request: StubRequest) -> StubResponse | None:
+        """Records `request`; the next queued fault, or the provider's 401 for a wrong key; None to go on."""
         with self._lock:
             self.requests.append(request)
             if self._faults:
@@ -87,6 +88,12 @@ class ProviderStub:
                 return fault() if callable(fault) else fault
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return self.unauthorized()
+        return None
+
+    def answer(self, request: StubRequest) -> StubResponse:
+        early = self.intercept(request)
+        if early is not None:
+            return early
         handler = self.routes().get((request.method, request.path)) or self.object_route(request)
         if handler is None:
             return _json(404, {"error": f"no route {request.method} {request.path}"})
@@ -358,13 +365,9 @@ class MollieStub(ProviderStub):
         return self.restamp(json.loads(self.fixture_path.read_text()), index, created)
 
     def answer(self, request: StubRequest) -> StubResponse:
-        with self._lock:
-            self.requests.append(request)
-            if self._faults:
-                fault = self._faults.pop(0)
-                return fault() if callable(fault) else fault
-        if request.headers.get("authorization") != f"Bearer {self.api_key}":
-            return self.unauthorized()
+        early = self.intercept(request)
+        if early is not None:
+            return early
         if request.method == "GET" and request.path == self.PAYMENT_PATH:
             return self.list_payments(request)
         for key in ("refunds", "chargebacks"):
