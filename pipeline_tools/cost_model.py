@@ -539,6 +539,12 @@ def reconcile_volumes(events: int, settings: PipelineSettings, item_bytes: int) 
     return volumes
 
 
+# modules/reconciler.py's function settings (importing it would load the CDKTF bindings into the CLI;
+# tests/tools/test_reconcile_cost.py holds them equal).
+RECONCILER_MEMORY_MB = 256
+RECONCILER_TIMEOUT_SECONDS = 300
+
+
 def reconciler_lines(volumes: Volumes, assumptions: ReconcileAssumptions | None = None) -> list[Line]:
     """The reconciler's month (none without a reconciling source): Lambda, DynamoDB, Secrets Manager,
     KMS, CloudWatch. The providers' API calls cost nothing at AWS; their count is in the Lambda line."""
@@ -550,7 +556,7 @@ def reconciler_lines(volumes: Volumes, assumptions: ReconcileAssumptions | None 
     runs = sum(v.runs for v in found)
     calls = sum(v.api_calls for v in found)
     run_ms = (calls / runs) * a.api_call_ms + a.state_calls_per_run * a.aws_call_ms + a.aws_call_ms  # + the secret
-    memory_mb = 256  # modules/reconciler.py RECONCILER_MEMORY_MB
+    memory_mb = RECONCILER_MEMORY_MB
     listed = sum(v.events_listed for v in found)
     reads = sum(v.state_read_units for v in found)
     writes = sum(v.state_write_units for v in found) + sum(v.event_write_units for v in found)
@@ -565,6 +571,13 @@ def reconciler_lines(volumes: Volumes, assumptions: ReconcileAssumptions | None 
     per_source = ", ".join(
         f"{v.source} {v.api_calls:,.0f}"
         + (f" OVER max_requests_per_run: {v.pages_per_run:,.0f} pages a run" if v.over_budget else "")
+        + (
+            # A run stops at its request budget: only a budget raised that far can outlast the timeout.
+            f" OVER the function's {RECONCILER_TIMEOUT_SECONDS} s timeout: ~"
+            f"{min(v.pages_per_run, v.max_requests_per_run) * a.api_call_ms / 1000:,.0f} s of API calls a run"
+            if min(v.pages_per_run, v.max_requests_per_run) * a.api_call_ms > RECONCILER_TIMEOUT_SECONDS * 1000
+            else ""
+        )
         for v in found
     )
     return [

@@ -148,3 +148,24 @@ def test_with_recent_days_one_run_a_day_lists_the_lookback_and_the_others_the_re
     every_run = _settings(tmp_path, {"shop": {"provider": "mollie-classic", "reconcile": {"recent_days": 0}}})
     [whole] = reconcile_volumes(100_000, every_run, item_bytes=1169)
     assert many.events_listed < whole.events_listed / 5  # the seen-set look-ups, nearly all of the cost
+
+
+def test_the_reconciler_constants_are_the_functions_own() -> None:
+    from modules import reconciler
+    from pipeline_tools import cost_model
+
+    assert cost_model.RECONCILER_MEMORY_MB == reconciler.RECONCILER_MEMORY_MB
+    assert cost_model.RECONCILER_TIMEOUT_SECONDS == reconciler.RECONCILER_TIMEOUT_SECONDS
+
+
+def test_a_budget_that_outlasts_the_function_timeout_is_named(tmp_path: Path) -> None:
+    """A run stops at `max_requests_per_run`; raised past what the 300 s timeout allows (400 ms a call in the
+    model), a run would be cut by Lambda instead, and the cost line says so; within it, nothing is said."""
+    big = _settings(tmp_path, {"shop": {"provider": "stripe", "reconcile": {"max_requests_per_run": 5000}}})
+    [line] = [ln for ln in estimate(100_000_000, 2048, big).lines if ln.item.startswith("reconciler: ") and
+              ln.service == "Lambda"]  # fmt: skip
+    assert "OVER the function's 300 s timeout" in line.item
+    default = _settings(tmp_path, {"shop": {"provider": "stripe", "reconcile": {}}})
+    [line] = [ln for ln in estimate(100_000_000, 2048, default).lines if ln.item.startswith("reconciler: ") and
+              ln.service == "Lambda"]  # fmt: skip
+    assert "timeout" not in line.item and "OVER max_requests_per_run" in line.item
