@@ -209,3 +209,45 @@ def test_r2_6_a_reversed_chargeback_reverse_is_not_a_second_debit(aws: None) -> 
         "adjustment.updated", {"action": "chargeback_reverse", "status": "reversed"}
     )
     assert not money_facts.is_money_fact(transaction_type, outcome)
+
+
+# --------------------------------------------------------------------------------------------------
+# R2-7 mollie-classic reconciler with the recommended organization access token: no `profileId`
+# --------------------------------------------------------------------------------------------------
+class RecordingClient:
+    """Stands in for `ApiClient`: records each list call and answers an empty last page."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, str]]] = []
+
+    def request(self, method: str, path: str, *, params: dict[str, str] | None = None) -> dict[str, Any]:
+        self.calls.append((path, dict(params or {})))
+        key = path.rsplit("/", 1)[-1]
+        return {"count": 0, "_embedded": {key: []}, "_links": {"next": None}}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="R2-7: with the organization access token the docs recommend, the reconciler's lists name no "
+    "profileId: GET /v2/chargebacks is refused (required), payments/refunds span every profile",
+)
+def test_r2_7_the_lists_name_the_sources_profile_with_an_organization_access_token(aws: None) -> None:
+    """docs/providers/mollie-classic.md "Credential": the reconciler's secret is "an organization access
+    token with payments.read and refunds.read" (also API_KEY_SCOPE). Mollie's List chargebacks
+    (https://docs.mollie.com/reference/v2/chargebacks-api/list-chargebacks): "If you are using
+    organization access tokens ... you have to specify which profile you are retrieving chargebacks for
+    using the profileId parameter" - `profileId` "required for access tokens". `LISTS` now starts with
+    `/v2/chargebacks`, so every run with that token fails at its first request (4xx `client_error`,
+    ReconcileFailed) and refunds and payments are never listed: no reconciliation at all. And where a
+    list does answer, List payments (https://docs.mollie.com/reference/v2/payments-api/list-payments):
+    "If you omit the profileId parameter, the API will return all payments across all profiles": the
+    payments (and refunds) of the organization's other websites, whose webhooks never come here, are
+    written into this source as `ReconciledMissing` money facts and routed to its money queues. No
+    `reconcile` option can name the profile (RECONCILE_KEYS). Reproduction: the list calls a run makes."""
+    lists = fresh_import("reconcile_apis.mollie_classic_payments")
+    client = RecordingClient()
+    since = NOW - datetime.timedelta(days=3)
+    for _ in lists.pages(client, since, NOW):  # type: ignore[arg-type]
+        pass
+    assert [path for path, _ in client.calls] == ["/v2/chargebacks", "/v2/refunds", "/v2/payments"]
+    assert all("profileId" in params for _, params in client.calls), client.calls
