@@ -251,3 +251,44 @@ def test_r2_7_the_lists_name_the_sources_profile_with_an_organization_access_tok
         pass
     assert [path for path, _ in client.calls] == ["/v2/chargebacks", "/v2/refunds", "/v2/payments"]
     assert all("profileId" in params for _, params in client.calls), client.calls
+
+
+# --------------------------------------------------------------------------------------------------
+# R2-8 mollie-classic door: the fetch's 8 s budget restarts for every key
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.xfail(
+    strict=True,
+    reason="R2-8: mollie_classic.client() sets deadline = now + 8 s per key: with N keys the fetch may "
+    "take N x 8 s, past API Gateway's 29 s",
+)
+def test_r2_8_the_fetch_budget_bounds_the_whole_fetch_not_each_key(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """handlers/providers/mollie_classic.py: "each attempt gets 4 s, two attempts, and no wait (backoff or
+    Retry-After) may end later than 8 s after the fetch began. Past that the answer is 503". Since the
+    RT-4 fix a 404 moves on to the next key, and `fetch_payment` builds a new `client()` per key, each with
+    `deadline=time.monotonic() + FETCH_BUDGET_SECONDS`: the budget restarts at every key. Keys answering
+    404 (or 401) slowly (Mollie under load: 3.9 s each, inside the 4 s attempt timeout) make a 4-key fetch
+    take ~16-32 s, past API Gateway's 29 s integration timeout (the caller gets 504 while the Lambda goes
+    on; validator_timeout_seconds is at most 29). The validator's own write deadline (`_deadline`, used by
+    the enrichment path) is not consulted either. Reproduction: a fake clock, 4 keys, each 404 after 3.9 s;
+    the deadline of every client must be the fetch's start + 8 s."""
+    mollie_classic = fresh_import("providers.mollie_classic")
+    provider_api = importlib.import_module("provider_api")
+    clock = {"now": 1000.0}
+    deadlines: list[float] = []
+
+    class SlowNotFound:
+        def __init__(self, **kwargs: Any) -> None:
+            deadlines.append(kwargs["deadline"])
+
+        def request(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            clock["now"] += 3.9
+            raise provider_api.ProviderApiError(
+                "mollie-classic", "GET /v2/payments/x", "client_error", "HTTP 404", retryable=False, status=404
+            )
+
+    monkeypatch.setattr(mollie_classic, "ApiClient", SlowNotFound)
+    monkeypatch.setattr(mollie_classic.time, "monotonic", lambda: clock["now"])
+    keys = [f"test_{index}dHar4XY7LxsDOtmnkVtjNVWXLSlX" for index in range(4)]
+    with pytest.raises(mollie_classic.UnknownObjectError):
+        mollie_classic.fetch_payment("tr_0000000001", keys, "http://localhost")
+    assert max(deadlines) <= 1000.0 + mollie_classic.FETCH_BUDGET_SECONDS, deadlines
