@@ -22,7 +22,8 @@ moves no money); a refund, chargeback or chargeback reversal by the adjustment e
 `approved` (refunds are created `pending_approval` and approved by `adjustment.updated`; chargebacks are
 created approved), `reversed` turning an approved refund back. A chargeback reversal is booked once, by
 the approved `chargeback_reverse` adjustment; the original chargeback's status turning `reversed` is
-the same reversal stated again and a lifecycle fact (`STATUS_FACTS`). Paddle's `adjustment.updated` changes only
+the same reversal stated again and a lifecycle fact (`STATUS_FACTS`), and so is a `chargeback_reverse`
+turning `reversed` (a re-debit is a new `chargeback` adjustment). Paddle's `adjustment.updated` changes only
 `status`, so each adjustment is approved once. Credits, chargeback warnings, other transaction statuses
 and subscription events are known facts that move no money. Objects: the transaction (`txn_...`), the
 adjustment (`adj_...`, parent its `transaction_id`), the subscription (`sub_...`). Paddle objects carry no
@@ -67,8 +68,7 @@ _MONEY_STATUS = {"approved": "succeeded", "pending_approval": "pending", "reject
 ADJUSTMENT_FACTS: Mapping[str, tuple[str, Mapping[str, str]]] = {
     "refund": ("refund", _MONEY_STATUS),
     "chargeback": ("dispute", {"approved": "opened", "pending_approval": "pending", "rejected": "failed"}),
-    "chargeback_reverse": ("dispute", {"approved": "reversed", "pending_approval": "pending",
-                                       "rejected": "failed", "reversed": "opened"}),
+    "chargeback_reverse": ("dispute", {"approved": "reversed", "pending_approval": "pending", "rejected": "failed"}),
     "chargeback_warning": ("dispute", {}),  # an early fraud warning: always pending, nothing withdrawn
     "credit": ("other", _MONEY_STATUS),  # credit to the customer's balance: no money moves
     "credit_reverse": ("other", _MONEY_STATUS),
@@ -78,8 +78,17 @@ ADJUSTMENT_FACTS: Mapping[str, tuple[str, Mapping[str, str]]] = {
 # or credit_reverse adjustment is created for this adjustment": Adjustment status enum,
 # https://developer.paddle.com/api-reference/adjustments/overview). That adjustment, once `approved`, is
 # the one money carrier of the reversal; the status change on the original chargeback is the same
-# reversal stated again: a known lifecycle fact (`other`, `reversed`), never a second credit (RT-1).
-STATUS_FACTS: Mapping[tuple[str, str], tuple[str, str]] = {("chargeback", "reversed"): ("other", "reversed")}
+# reversal stated again: a known lifecycle fact (`other`, `reversed`), never a second credit (RT-1). The same
+# holds for a `chargeback_reverse` turning `reversed` (R2-6): Paddle documents no way to it but a new
+# reversing adjustment, and money that moves again (the issuer re-debits) arrives as its own `chargeback`
+# adjustment, approved -> dispute `opened`; booking the status change too would debit it twice. A refund
+# turning `reversed` stays money (refund `reversed`): the reversing adjustments Paddle names reverse
+# chargebacks and credits, never refunds, so no other event carries that money. Credits move no money
+# whatever their status (`other`).
+STATUS_FACTS: Mapping[tuple[str, str], tuple[str, str]] = {
+    ("chargeback", "reversed"): ("other", "reversed"),
+    ("chargeback_reverse", "reversed"): ("other", "reversed"),
+}
 _DISPUTE_ACTIONS = frozenset({"chargeback", "chargeback_reverse", "chargeback_warning"})
 _ADJUSTMENT = Fact("other", None, "totals.total", "id", "transaction_id")
 # subscription.<status> -> outcome; subscriptions are bookkeeping: their charges are transactions.

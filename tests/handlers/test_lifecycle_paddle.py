@@ -117,3 +117,32 @@ def test_a_reversed_chargeback_is_one_reversal() -> None:
     ]
     assert "unrouted" not in result.messages
     lifecycle.assert_ledger(result, deliveries)
+
+
+def test_a_reversed_chargeback_reverse_is_not_a_second_debit() -> None:
+    """Red-team R2-6. A `chargeback_reverse` adjustment turning `reversed` is set by Paddle only when a
+    reversing adjustment is created for it (Adjustment status `reversed`,
+    https://developer.paddle.com/api-reference/adjustments/overview); money taken again arrives as a new
+    `chargeback` adjustment, approved. So the chargeback, its reversal, the reversal's status change and a
+    second chargeback debit 527.15 twice and credit it once: net -527.15, never -1054.30."""
+    deliveries = [
+        delivery(1, "transaction.completed", transaction("completed"), Fact("payment", TXN, Decimal("652.15"))),
+        delivery(2, "adjustment.created", adjustment("adj_cb", "chargeback", "approved", 52715),
+                 Fact("dispute", TXN, Decimal("527.15"), "opened")),
+        delivery(3, "adjustment.created", adjustment("adj_cbr", "chargeback_reverse", "approved", 52715),
+                 Fact("dispute", TXN, Decimal("527.15"), "reversed")),
+        delivery(4, "adjustment.updated", adjustment("adj_cb", "chargeback", "reversed", 52715)),
+        delivery(5, "adjustment.updated", adjustment("adj_cbr", "chargeback_reverse", "reversed", 52715)),
+        delivery(6, "adjustment.created", adjustment("adj_cb2", "chargeback", "approved", 52715),
+                 Fact("dispute", TXN, Decimal("527.15"), "opened")),
+    ]  # fmt: skip
+    result = lifecycle.run(SOURCE, deliveries, secrets=[SECRET], now=NOW)
+    assert result.net("dispute") == Decimal("-527.15"), [
+        (body["provider_event_type"], body["outcome"], body["amount"]) for body in result.money["dispute"]
+    ]
+    assert [(body["transaction_type"], body["outcome"]) for body in result.messages["lifecycle"]] == [
+        ("other", "reversed"),
+        ("other", "reversed"),
+    ]
+    assert "unrouted" not in result.messages
+    lifecycle.assert_ledger(result, deliveries)

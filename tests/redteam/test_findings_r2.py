@@ -186,32 +186,6 @@ def test_r2_5_a_miscased_money_type_with_a_money_outcome_is_not_a_quiet_lifecycl
 
 
 # --------------------------------------------------------------------------------------------------
-# R2-6 Paddle: a chargeback_reverse whose status turns `reversed` is booked as a new chargeback
-# --------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-6: Paddle adjustment.updated chargeback_reverse -> reversed is a money fact (dispute opened, "
-    "a debit), the same class as RT-1",
-)
-def test_r2_6_a_reversed_chargeback_reverse_is_not_a_second_debit(aws: None) -> None:
-    """Paddle's Adjustment status enum (https://developer.paddle.com/api-reference/adjustments/overview;
-    mirrored at https://docs.rs/paddle-rust-sdk/latest/paddle_rust_sdk/enums/enum.AdjustmentStatus.html):
-    `reversed` - "Set by Paddle when a chargeback_reverse or credit_reverse adjustment is created for this
-    adjustment". The RT-1 fix applies that reading to `chargeback` only (`STATUS_FACTS`): the status change
-    restates what the new adjustment carries, so it is lifecycle. The sibling row
-    `ADJUSTMENT_FACTS["chargeback_reverse"]["reversed"] = "opened"` is still a money fact (dispute opened,
-    LEDGER_SIGN -1): Paddle documents no transition of a `chargeback_reverse` to `reversed` other than a
-    new reversing adjustment, which carries its own money fact; a re-debit by the issuer is a new
-    `chargeback` adjustment (approved -> `opened`), so the row books that debit a second time."""
-    paddle = fresh_import("providers.paddle")
-    money_facts = importlib.import_module("money_facts")
-    transaction_type, outcome = paddle.money_fact(
-        "adjustment.updated", {"action": "chargeback_reverse", "status": "reversed"}
-    )
-    assert not money_facts.is_money_fact(transaction_type, outcome)
-
-
-# --------------------------------------------------------------------------------------------------
 # R2-7 mollie-classic reconciler with the recommended organization access token: no `profileId`
 # --------------------------------------------------------------------------------------------------
 class RecordingClient:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 import time
 from decimal import Decimal
@@ -173,6 +174,9 @@ TRANSACTION = {"id": "txn_1", "currency_code": "USD", "details": {"totals": {"gr
         ("adjustment.created", adjustment("chargeback"), "dispute", "opened"),
         ("adjustment.updated", adjustment("chargeback_reverse"), "dispute", "reversed"),
         ("adjustment.updated", adjustment("chargeback", "reversed"), "other", "reversed"),  # RT-1: lifecycle
+        ("adjustment.updated", adjustment("chargeback_reverse", "reversed"), "other", "reversed"),  # R2-6
+        ("adjustment.updated", adjustment("credit", "reversed"), "other", "reversed"),
+        ("adjustment.updated", adjustment("credit_reverse", "reversed"), "other", "reversed"),
         ("adjustment.created", adjustment("chargeback_warning"), "dispute", "pending"),
         ("adjustment.created", adjustment("credit"), "other", "succeeded"),
         ("adjustment.created", {"totals": {"total": "1"}, "currency_code": "EUR"}, "other", None),
@@ -185,6 +189,20 @@ def test_default_mapping(event_type: str, data: dict | None, expected: str, outc
     """Issue 17: each kind's (type, outcome) from Paddle's status and adjustment action."""
     event = read(event_body(event_type, data))
     assert (module.default_transaction_type(event), event.outcome) == (expected, outcome)
+
+
+def test_a_reversed_chargeback_reverse_is_not_a_second_debit() -> None:
+    """Red-team R2-6. Paddle's Adjustment status `reversed` is "Set by Paddle when a chargeback_reverse or
+    credit_reverse adjustment is created for this adjustment"
+    (https://developer.paddle.com/api-reference/adjustments/overview): a `chargeback_reverse` turning
+    `reversed` restates a new adjustment's fact, and a re-debit by the issuer is a new `chargeback`
+    adjustment (approved -> `opened`). The status change is no money fact (was: dispute `opened`, a debit)."""
+    money_facts = importlib.import_module("money_facts")
+    transaction_type, outcome = module.money_fact(
+        "adjustment.updated", {"action": "chargeback_reverse", "status": "reversed"}
+    )
+    assert not money_facts.is_money_fact(transaction_type, outcome)
+    assert (transaction_type, outcome) == ("other", "reversed")
 
 
 def test_adjustment_amount_is_its_total_and_its_parent_the_transaction() -> None:
