@@ -93,8 +93,10 @@ PARKED_REASONS: Mapping[str, str] = {
     MISSING_OUTCOME: "a standard-webhooks source sets outcome_field, and this mapped kind's value there is null or absent",
     UNKNOWN_CURRENCY_EXPONENT: "an amount whose currency has no exponent the provider or ISO 4217 documents (or none)",
     MISSING_AMOUNT: "a money fact without an amount (money moved, how much is unknown); GoCardless excepted",
-    MISSING_OBJECT_ID: "a money fact without an object_id (consumers dedupe and order by it)",
-    UNMAPPED_TRANSACTION_TYPE: "a kind nothing maps (type other, no outcome)",
+    MISSING_OBJECT_ID: "a money fact without an object_id, or (POST /webhook) with a blank one: no letter, digit, "
+    "punctuation or symbol (consumers dedupe and order by it)",
+    UNMAPPED_TRANSACTION_TYPE: "a kind nothing maps (type other, no outcome); on POST /webhook also payment, refund "
+    "or dispute in another case (PAYMENT, Refund), with or without an outcome",
 }
 
 # API Gateway's own answers (modules/api.py gateway responses): no Lambda runs, no metric is counted.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,16 @@ from errors import (
     PAYLOAD_TOO_LARGE,
     SCHEMA_VIOLATION,
     UNKNOWN_CURRENCY_EXPONENT,
+    UNMAPPED_TRANSACTION_TYPE,
     PipelineError,
 )
 
 # The outcome of a body that names none (README, "The money contract"); other types get none.
 DEFAULT_OUTCOMES = {"payment": "succeeded", "refund": "succeeded", "dispute": "opened"}
+
+# Characters that draw something although Unicode files them as letters or symbols: the Hangul fillers
+# (U+115F, U+1160, U+3164, U+FFA0) and the braille blank (U+2800). `blank` treats them as nothing.
+_BLANK_GRAPHEMES = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 SCHEMA_PATH = Path(__file__).with_name("event_schema.json")
 # Compiled once per cold start; the same file is the API Gateway model.
@@ -120,23 +126,48 @@ def parse_event(body: bytes) -> CanonicalEvent:
     )
 
 
+def blank(text: str) -> bool:
+    """True when `text` shows nothing: no letter, number, punctuation or symbol (Unicode general categories
+    L, N, P, S), the blank fillers `_BLANK_GRAPHEMES` not counting. `" "`, a tab, U+200B (zero-width
+    space, a format character), U+2060, U+FEFF, U+3000, lone combining marks: blank. `"pay 1"`: not."""
+    return not any(
+        unicodedata.category(character)[0] in "LNPS" and character not in _BLANK_GRAPHEMES for character in text
+    )
+
+
 def parked_reason(
     transaction_type: str, outcome: str | None, amount: Decimal, currency: str | None, object_id: str | None
 ) -> str | None:
     """Why a schema-valid body is stored but parked in unrouted-events (2xx, alarmed), else None.
 
+    - `unmapped_transaction_type`: `payment`, `refund` or `dispute` in another case (`PAYMENT`, `Refund`),
+      with or without an `outcome`. Types are exact (the router routes only the three lower-case names);
+      a miscased one is a sender's money fact spelled wrong, so it is parked as an unmapped type is without
+      an outcome, never a quiet lifecycle fact (README, "The webhook contract"; red-team R2-5).
+
     README, "The money contract": every money fact on a money queue carries an `object_id` (consumers
-    dedupe and order by it) and a `currency` (an amount means nothing without one). A money fact that
-    moves money (`money_facts.moves_money`: payment/refund/dispute with a money outcome; the schema makes
-    every amount positive) without them is parked as a provider source parks it (`sources.canonical`):
-    `missing_object_id`, or `unknown_currency_exponent` (an amount whose currency has no exponent, none
-    at all included). Never refused: the body is signed and complete for the sender, and `replay` can
-    route it once the cause is fixed.
+    dedupe and order by it) and a `currency` whose exponent the provider or ISO 4217 documents (an amount
+    means nothing without one). A money fact that moves money (`money_facts.moves_money`:
+    payment/refund/dispute with a money outcome; the schema makes every amount positive) without them is
+    parked as a provider source parks it (`sources.canonical`):
+    - `unknown_currency_exponent`: no `currency`, or one `money.exponent` does not know (`ABC`, no such
+      code; `XXX`/`XTS`, which ISO 4217 gives no minor unit); ISO's withdrawn codes (HRK) are known;
+    - `missing_object_id`: no `object_id`, or a `blank` one (`" "`, a tab, U+200B): one blank id for
+      every payment would make a consumer keep one of them and drop the others as stale (R2-4).
+    Never refused: the body is signed and complete for the sender, and `replay` can route it once the cause
+    is fixed.
     """
+    lowered = transaction_type.lower()  # the schema's pattern makes it ASCII
+    if lowered != transaction_type and lowered in money_facts.MONEY_OUTCOMES:
+        return UNMAPPED_TRANSACTION_TYPE
     if not money_facts.moves_money(transaction_type, outcome, amount):
         return None
     if currency is None:
         return UNKNOWN_CURRENCY_EXPONENT
-    if object_id is None:
+    try:
+        money.exponent(currency)
+    except money.UnknownCurrencyError:
+        return UNKNOWN_CURRENCY_EXPONENT
+    if object_id is None or blank(object_id):
         return MISSING_OBJECT_ID
     return None

@@ -175,3 +175,105 @@ def test_post_webhook_routes_a_money_fact_only_with_object_id_and_currency(
         assert (queue, reason) == ("unrouted", "unknown_currency_exponent" if not has_currency else "missing_object_id")
     else:
         assert queue == expected
+
+
+def _money_body(**fields: object) -> dict[str, object]:
+    """A POST /webhook payment (10.50 EUR, its own object id), `fields` replacing."""
+    body: dict[str, object] = {"event_id": "evt_r2", "transaction_type": "payment", "amount": 10.5,
+                               "currency": "EUR", "object_id": "pay_1", "timestamp": "2026-11-20T10:00:00Z"}  # fmt: skip
+    body.update(fields)
+    return body
+
+
+@pytest.mark.parametrize("currency", ["ABC", "XXX", "XTS"])
+def test_post_webhook_money_fact_in_an_unknown_currency_is_parked(currency: str) -> None:
+    """Red-team R2-3. README "The money contract": a money fact's `currency` has an exponent the provider or
+    ISO 4217 documents, else it is parked `unknown_currency_exponent`. `ABC` is no code; ISO gives `XXX`
+    ("no currency") and `XTS` (testing) no minor unit. All pass the schema's `^[A-Z]{3}$`."""
+    assert _routed_queue(_money_body(currency=currency)) == ("unrouted", "unknown_currency_exponent")
+
+
+@given(currency=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3))
+def test_post_webhook_parks_a_money_fact_exactly_when_its_currency_has_no_exponent(currency: str) -> None:
+    """Any schema-valid code: routed to payments-queue iff `money.exponent` knows it (ISO 4217 list one or
+    a withdrawn code such as HRK), else parked `unknown_currency_exponent`."""
+    import money
+
+    try:
+        money.exponent(currency)
+    except money.UnknownCurrencyError:
+        expected: tuple[str, str | None] = ("unrouted", "unknown_currency_exponent")
+    else:
+        expected = ("payment", None)
+    assert _routed_queue(_money_body(currency=currency, amount=10)) == expected
+
+
+def test_post_webhook_routes_a_withdrawn_currency() -> None:
+    """A withdrawn ISO 4217 code keeps its last exponent (money.py: old payments keep arriving in HRK)."""
+    assert _routed_queue(_money_body(currency="HRK")) == ("payment", None)
+
+
+# Characters that show nothing: Unicode separators, controls and format characters (U+200B, U+2060,
+# U+FEFF), and the fillers `webhook_event.blank` names.
+INVISIBLE = st.characters(categories=("Zs", "Zl", "Zp", "Cc", "Cf", "Mn"), exclude_characters="\x00") | st.sampled_from(
+    sorted(webhook_event._BLANK_GRAPHEMES)
+)
+
+
+@pytest.mark.parametrize(
+    "object_id", [" ", "\t", "\u200b", "\u2060", "\ufeff", "\u3000", "\u3164", " \u200b\t"],
+    ids=["space", "tab", "zero-width-space", "word-joiner", "bom", "ideographic-space", "hangul-filler", "mixed"],
+)  # fmt: skip
+def test_post_webhook_money_fact_with_a_blank_object_id_is_parked(object_id: str) -> None:
+    """Red-team R2-4. A blank `object_id` is no object id: every payment a sender bug writes with `" "`
+    would be the one object `payment: `, and a consumer keeping each object's latest state books one of
+    them. Parked `missing_object_id`, as an absent one is (README, "The webhook contract")."""
+    assert _routed_queue(_money_body(object_id=object_id)) == ("unrouted", "missing_object_id")
+
+
+@given(object_id=st.text(INVISIBLE, min_size=1, max_size=20))
+def test_post_webhook_parks_every_invisible_object_id(object_id: str) -> None:
+    assert webhook_event.blank(object_id)
+    assert _routed_queue(_money_body(object_id=object_id)) == ("unrouted", "missing_object_id")
+
+
+@given(
+    prefix=st.text(INVISIBLE, max_size=3),
+    visible=st.characters(categories=("L", "N", "P", "S")).filter(lambda c: c not in webhook_event._BLANK_GRAPHEMES),
+    suffix=st.text(INVISIBLE, max_size=3),
+)
+def test_post_webhook_routes_an_object_id_with_one_visible_character(prefix: str, visible: str, suffix: str) -> None:
+    """Only blank ids are parked: one letter, digit, punctuation or symbol makes an id (`"pay 1"` included)."""
+    object_id = prefix + visible + suffix
+    assert not webhook_event.blank(object_id)
+    assert _routed_queue(_money_body(object_id=object_id, event_id="evt_visible"))[1] is None
+
+
+def _miscased(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from(sorted(money_facts.MONEY_OUTCOMES)))
+    upper = draw(st.lists(st.booleans(), min_size=len(name), max_size=len(name)).filter(any))
+    return "".join(c.upper() if flip else c for c, flip in zip(name, upper, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("transaction_type", "outcome"),
+    [("PAYMENT", "succeeded"), ("Refund", "succeeded"), ("DISPUTE", "opened"), ("Payment", None), ("REFUND", "failed")],
+)
+def test_post_webhook_parks_a_miscased_money_type(transaction_type: str, outcome: str | None) -> None:
+    """Red-team R2-5. README "The webhook contract": types are exact; `payment`, `refund` and `dispute` in
+    another case are parked `unmapped_transaction_type` (alarmed) with or without an `outcome`, never a
+    quiet lifecycle fact (the outcome used to make `PAYMENT` + `succeeded` quieter than `PAYMENT` alone)."""
+    fields: dict[str, object] = {"transaction_type": transaction_type}
+    if outcome is not None:
+        fields["outcome"] = outcome
+    assert _routed_queue(_money_body(**fields)) == ("unrouted", "unmapped_transaction_type")
+
+
+@given(transaction_type=st.composite(_miscased)(), outcome=st.sampled_from((None, *money_facts.OUTCOMES)))
+def test_post_webhook_never_sends_a_miscased_money_type_to_lifecycle(
+    transaction_type: str, outcome: str | None
+) -> None:
+    fields: dict[str, object] = {"transaction_type": transaction_type}
+    if outcome is not None:
+        fields["outcome"] = outcome
+    assert _routed_queue(_money_body(**fields)) == ("unrouted", "unmapped_transaction_type")

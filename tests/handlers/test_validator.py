@@ -63,6 +63,27 @@ def test_a_money_fact_without_object_id_or_currency_is_stored_and_parked(
     assert item["unrouted_reason"] == {"S": reason}
 
 
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"currency": "XXX"}, "unknown_currency_exponent"),  # R2-3: ISO 4217 gives XXX no minor unit
+        ({"currency": "ABC"}, "unknown_currency_exponent"),  # R2-3: no such code
+        ({"object_id": "\u200b"}, "missing_object_id"),  # R2-4: a blank id is no id
+        ({"transaction_type": "PAYMENT", "outcome": "succeeded"}, "unmapped_transaction_type"),  # R2-5
+    ],
+    ids=["XXX", "ABC", "zero-width-object-id", "PAYMENT-succeeded"],
+)
+def test_a_money_fact_the_contract_cannot_route_is_stored_and_parked(
+    validator: ModuleType, fields: dict[str, str], reason: str
+) -> None:
+    """Red-team R2-3..R2-5 at the door: stored (202, the signed body is complete for its sender) and parked
+    with the reason, as a money fact without `object_id` or `currency` is; never refused, never routed."""
+    status, answer = call(validator, make_event({**payment("evt_parked"), **fields}))
+    assert (status, answer) == (202, {"event_id": "evt_parked", "status": "accepted"})
+    [item] = stored_items()
+    assert item["unrouted_reason"] == {"S": reason}
+
+
 def test_ttl_is_received_time_plus_configured_days(validator: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVENT_TTL_DAYS", "7")
     before = int(time.time())
