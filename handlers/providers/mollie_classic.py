@@ -127,8 +127,10 @@ def payment_id(request: WebhookRequest) -> str:
     return value
 
 
-def client(base_url: str, credential: str) -> ApiClient:
-    """One fetch's client: the configured host only, short attempts, a deadline inside the request's."""
+def client(base_url: str, credential: str, deadline: float | None = None) -> ApiClient:
+    """One key's client: the configured host only, short attempts, and `deadline` (a `time.monotonic()`
+    value; default now + `FETCH_BUDGET_SECONDS`): `fetch_payment` passes the one deadline of the whole
+    fetch, so trying more keys never extends it (R2-8)."""
     return ApiClient(
         provider=PROVIDER,
         base_url=base_url,
@@ -136,7 +138,7 @@ def client(base_url: str, credential: str) -> ApiClient:
         budget=RateBudget(max_requests=FETCH_ATTEMPTS, min_interval=0.0),
         timeout_seconds=FETCH_TIMEOUT_SECONDS,
         max_attempts=FETCH_ATTEMPTS,
-        deadline=time.monotonic() + FETCH_BUDGET_SECONDS,
+        deadline=time.monotonic() + FETCH_BUDGET_SECONDS if deadline is None else deadline,
     )
 
 
@@ -153,9 +155,12 @@ def fetch_payment(identifier: str, keys: Sequence[str], base_url: str) -> dict[s
     429, timeout) stops at once: Mollie is not answering usably, whichever key asks."""
     refused = 0
     unknown = 0
+    # One budget for the whole fetch, every key included: N slow 404s must not take N x 8 s, past API
+    # Gateway's 29 s (R2-8). A key asked after the deadline fails `deadline` -> 503, Mollie retries.
+    deadline = time.monotonic() + FETCH_BUDGET_SECONDS
     for key in keys:
         try:
-            return client(base_url, key).request("GET", f"/v2/payments/{identifier}", params={"embed": EMBED})
+            return client(base_url, key, deadline).request("GET", f"/v2/payments/{identifier}", params={"embed": EMBED})
         except ProviderApiError as error:
             if error.reason == "credential_refused":
                 refused += 1

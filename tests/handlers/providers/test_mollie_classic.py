@@ -357,3 +357,40 @@ def test_the_secret_help_says_where_mollie_keeps_its_tokens() -> None:
     help_text = mollie_classic.SPEC.secret_help
     assert "Developers → API access tokens" in help_text and "Advanced access token" in help_text
     assert "Developers → API keys" not in help_text
+
+
+def test_the_fetch_budget_bounds_the_whole_fetch_not_each_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """R2-8: the 8 s `FETCH_BUDGET_SECONDS` is the whole fetch's, every key included: keys answering 404
+    slowly (3.9 s each, inside the 4 s attempt timeout) must not stretch a 4-key fetch to ~16-32 s, past
+    API Gateway's 29 s. A fake clock; every client's deadline is the fetch's start + 8 s, and a key asked
+    after it fails `deadline` (503, Mollie retries), never a 200 `UnknownObject` for keys never asked."""
+    provider_api = __import__("provider_api")
+    clock = {"now": 1000.0}
+    deadlines: list[float] = []
+    asked: list[str] = []
+
+    class SlowNotFound:
+        def __init__(self, **kwargs: Any) -> None:
+            deadlines.append(kwargs["deadline"])
+            self.deadline = kwargs["deadline"]
+            self.key = kwargs["headers"]["Authorization"]
+
+        def request(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            if clock["now"] >= self.deadline:  # as ApiClient._check_deadline
+                raise provider_api.ProviderApiError(
+                    "mollie-classic", "GET /v2/payments/x", "deadline", "no time left", retryable=True
+                )
+            asked.append(self.key)
+            clock["now"] += 3.9
+            raise provider_api.ProviderApiError(
+                "mollie-classic", "GET /v2/payments/x", "client_error", "HTTP 404", retryable=False, status=404
+            )
+
+    monkeypatch.setattr(mollie_classic, "ApiClient", SlowNotFound)
+    monkeypatch.setattr(mollie_classic.time, "monotonic", lambda: clock["now"])
+    keys = [f"test_{index}dHar4XY7LxsDOtmnkVtjNVWXLSlX" for index in range(4)]
+    with pytest.raises(providers.FetchUnavailableError):
+        mollie_classic.fetch_payment("tr_0000000001", keys, "http://localhost")
+    assert deadlines == [1000.0 + mollie_classic.FETCH_BUDGET_SECONDS] * len(deadlines), deadlines
+    assert len(asked) == 3  # 0 s, 3.9 s, 7.8 s: the fourth key comes after the 8 s
+    assert clock["now"] - 1000.0 <= mollie_classic.FETCH_BUDGET_SECONDS + 4.0  # at most one attempt past it
