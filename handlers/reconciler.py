@@ -401,6 +401,19 @@ def run(event: Mapping[str, Any], now: datetime.datetime, remaining_ms: int | No
         logger.error("reconciliation failed; the next run retries", extra={"report": report.as_dict()})
         publish(report, failed=True)
         return report.as_dict()
+    if not report.complete and getattr(settings.module, "LEVEL", "event") == "state":
+        # R2-2: a state-level listing cut by the deadline is a failed run, alarmed like a budget cut. It
+        # does not resume (each run lists its lookback from the start; only a complete full listing moves
+        # the checkpoint), so a lookback that always outlasts the function would never be listed to its
+        # end and, unlike an event-level source (whose stuck checkpoint ends in `ReconcileGap`), nothing
+        # else would ever alarm. (An event-level cut stays `ReconcileIncomplete`: the next run resumes.)
+        report.error = (
+            f"reconciliation cut by the function's deadline after {report.pages} pages: what was not listed was "
+            "not checked; shorten window_days or recent_days, or raise the reconciler's timeout"
+        )
+        logger.error("reconciliation failed; the next run retries", extra={"report": report.as_dict()})
+        publish(report, failed=True)
+        return report.as_dict()
     log = logger.warning if report.written or report.gap or report.refused else logger.info
     log("reconciliation run", extra={"report": report.as_dict()})
     publish(report, failed=False)

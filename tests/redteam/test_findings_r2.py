@@ -7,17 +7,14 @@ when a fix lands; then remove the marker). Ids R2-n match the round-2 report.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import importlib
 import json
 from typing import Any
 
 import pytest
-from pytest_httpserver import HTTPServer
 
 from tests.handlers.helpers import fresh_import
-from tests.handlers.reconcile.harness import Harness
 
 NOW = datetime.datetime(2026, 11, 20, 12, 0, tzinfo=datetime.UTC)
 QUEUES = {
@@ -76,51 +73,6 @@ def test_r2_1_the_api_client_refuses_a_host_that_is_not_the_providers(aws: None,
     provider_api = fresh_import("provider_api")
     with pytest.raises(ValueError):
         provider_api.ApiClient(provider="mollie-classic", base_url=url, headers={"Authorization": "Bearer live_x"})
-
-
-# --------------------------------------------------------------------------------------------------
-# R2-2 mollie-classic reconciler: a full listing cut by the deadline is neither failed nor alarmed
-# --------------------------------------------------------------------------------------------------
-@pytest.fixture
-def mollie_harness(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, aws: None) -> Harness:
-    h = Harness("mollie-classic", httpserver, monkeypatch)
-    h.settings = dataclasses.replace(h.settings, recent_days=3)
-    return h
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="R2-2: a full listing cut by the Lambda deadline publishes ReconcileFailed=0 (only the unalarmed "
-    "ReconcileIncomplete); the checkpoint never advances and no alarm fires",
-)
-def test_r2_2_a_full_listing_cut_by_the_deadline_is_a_failed_run(
-    mollie_harness: Harness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """docs/providers/mollie-classic.md: "a failed full listing is retried by the next run" and "a run the
-    budget cuts in the payments fails (ReconcileFailed, alarmed)". The other cut, the Lambda's time
-    (`reconcile`'s `time.monotonic() > deadline` after a page), returns a report with `complete=False`
-    and `run` publishes `failed=False`: only `ReconcileIncomplete`, which no alarm (modules/reconciler.py
-    `_alarms`), dashboard (modules/dashboard_body.py RECONCILER_METRICS) or doc reads. A lookback whose
-    full listing always outlasts the 300 s timeout (a slow Mollie, a large lookback under the request
-    budget) is then cut every run: the checkpoint (the last *complete* full listing) never advances,
-    every run is a full listing again (the cost the `recent_days` fix was for), the oldest payments'
-    late states (a bank transfer paid after 5 days, a chargeback reversed) are never recovered, and
-    state-level sources never report `ReconcileGap` (their `window_start` gets no checkpoint).
-    Reproduction: the page loop's deadline already passed after the first page (the client itself has no
-    deadline here, as when the last page answered just after it)."""
-    h = mollie_harness
-    payment = h.stub.make_event(0, NOW - datetime.timedelta(days=5))
-    h.stub.add(payment)
-    published: list[tuple[dict[str, Any], bool]] = []
-    monkeypatch.setattr(h.reconciler, "credential", lambda arn, source: h.api_key)
-    monkeypatch.setattr(h.reconciler, "api_client", lambda settings, credential, deadline=None: h.client())
-    monkeypatch.setattr(h.reconciler, "publish", lambda report, failed: published.append((report.as_dict(), failed)))
-    monkeypatch.setattr(h.reconciler, "_SETTINGS_CACHE", {h.settings.name: h.settings})
-    report = h.reconciler.run({"source": h.settings.name}, NOW, remaining_ms=1_000)  # deadline already passed
-    assert report["full_listing"] and not report["complete"]
-    assert h.state().checkpoint(h.settings.name).high_water is None  # the full listing never counted
-    (_, failed), *_ = published
-    assert failed, "a cut full listing published ReconcileFailed=0: nothing alarms"
 
 
 # --------------------------------------------------------------------------------------------------

@@ -200,3 +200,28 @@ def test_with_recent_days_a_run_lists_the_recent_days_and_one_run_a_day_the_whol
     later = NOW + datetime.timedelta(days=2, hours=1)
     assert not h.run(later, since=later - datetime.timedelta(hours=1)).full_listing
     assert h.run(later + datetime.timedelta(minutes=5)).full_listing
+
+
+def test_a_full_listing_cut_by_the_deadline_is_a_failed_run(harness: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """R2-2: the Lambda's time (`reconcile`'s `time.monotonic() > deadline` after a page) cuts a full
+    listing: the run must publish `ReconcileFailed` (alarmed, as a budget cut), not only the unalarmed
+    `ReconcileIncomplete`. A state-level listing does not resume, so a lookback that always outlasts the
+    300 s timeout would otherwise leave the checkpoint stuck forever with no alarm (and state-level sources
+    never report `ReconcileGap`). Reproduction: the page loop's deadline already passed after the first
+    page (the client itself has no deadline here, as when the last page answered just after it)."""
+    import dataclasses
+
+    h = harness()
+    h.settings = dataclasses.replace(h.settings, recent_days=3)
+    h.stub.add(h.stub.make_event(0, NOW - datetime.timedelta(days=5)))
+    published: list[tuple[dict[str, Any], bool]] = []
+    monkeypatch.setattr(h.reconciler, "credential", lambda arn, source: h.api_key)
+    monkeypatch.setattr(h.reconciler, "api_client", lambda settings, credential, deadline=None: h.client())
+    monkeypatch.setattr(h.reconciler, "publish", lambda report, failed: published.append((report.as_dict(), failed)))
+    monkeypatch.setattr(h.reconciler, "_SETTINGS_CACHE", {h.settings.name: h.settings})
+    report = h.reconciler.run({"source": h.settings.name}, NOW, remaining_ms=1_000)  # deadline already passed
+    assert report["full_listing"] and not report["complete"]
+    assert h.state().checkpoint(h.settings.name).high_water is None  # the full listing never counted
+    [(_, failed)] = published
+    assert failed, "a cut full listing published ReconcileFailed=0: nothing alarms"
+    assert "deadline" in report["error"] and "window_days" in report["error"]
