@@ -51,31 +51,6 @@ def queue_of(body: bytes) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# R2-1 api_base_url: the client the Lambdas use does not refuse another host (only the synth does)
-# --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "url",
-    ["https://api.mollie.com.evil.example", "https://api.mollie.com@evil.example", "http://evil.example"],
-    ids=["suffix-host", "userinfo", "plain-http"],
-)
-@pytest.mark.xfail(
-    strict=True, reason="R2-1: provider_api.ApiClient sends the Mollie key to any http(s) host it is given"
-)
-def test_r2_1_the_api_client_refuses_a_host_that_is_not_the_providers(aws: None, url: str) -> None:
-    """handlers/providers/mollie_classic.py's docstring: "the client (handlers/provider_api.py) refuses
-    every other host, redirects and proxies", and the brief's fix says `api_base_url` is "now only the
-    provider's own API host, its documented sandbox host, or a local stub". Only the synth
-    (modules/reconcile_config.api_base_url_problem) checks that; `ApiClient.__post_init__` accepts any
-    absolute http(s) URL, and neither the validator (`SOURCES`) nor the reconciler (`RECONCILE_SOURCES`)
-    re-checks the environment they read. So a `SOURCES` edited outside the synth (console, a hand-written
-    sandbox config, a later code path building a client from an API-returned URL as `base_url`) sends
-    `Authorization: Bearer live_...` to that host, in clear text for `http://`."""
-    provider_api = fresh_import("provider_api")
-    with pytest.raises(ValueError):
-        provider_api.ApiClient(provider="mollie-classic", base_url=url, headers={"Authorization": "Bearer live_x"})
-
-
-# --------------------------------------------------------------------------------------------------
 # R2-3 POST /webhook: a money fact in a currency with no known exponent is routed, not parked
 # --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("currency", ["ABC", "XXX", "XTS"])

@@ -364,7 +364,6 @@ def test_the_fetch_budget_bounds_the_whole_fetch_not_each_key(monkeypatch: pytes
     slowly (3.9 s each, inside the 4 s attempt timeout) must not stretch a 4-key fetch to ~16-32 s, past
     API Gateway's 29 s. A fake clock; every client's deadline is the fetch's start + 8 s, and a key asked
     after it fails `deadline` (503, Mollie retries), never a 200 `UnknownObject` for keys never asked."""
-    provider_api = __import__("provider_api")
     clock = {"now": 1000.0}
     deadlines: list[float] = []
     asked: list[str] = []
@@ -377,12 +376,12 @@ def test_the_fetch_budget_bounds_the_whole_fetch_not_each_key(monkeypatch: pytes
 
         def request(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
             if clock["now"] >= self.deadline:  # as ApiClient._check_deadline
-                raise provider_api.ProviderApiError(
+                raise mollie_classic.ProviderApiError(  # the class the module catches
                     "mollie-classic", "GET /v2/payments/x", "deadline", "no time left", retryable=True
                 )
             asked.append(self.key)
             clock["now"] += 3.9
-            raise provider_api.ProviderApiError(
+            raise mollie_classic.ProviderApiError(  # the class the module catches
                 "mollie-classic", "GET /v2/payments/x", "client_error", "HTTP 404", retryable=False, status=404
             )
 
