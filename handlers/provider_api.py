@@ -47,7 +47,8 @@ USER_AGENT = "webhook-pipeline-reconciler/1"
 class ProviderApiError(Exception):
     """A provider API call that did not give a usable answer. `reason`: `credential_refused`,
     `client_error`, `rate_limited`, `server_error`, `timeout`, `connection_error`, `malformed_response`,
-    `foreign_host`, `budget_exhausted`, `deadline`. `retryable`: a later run may succeed."""
+    `foreign_host`, `budget_exhausted`, `deadline`, `configuration` (the source's settings would make the
+    call wrong: fix them). `retryable`: a later run may succeed."""
 
     def __init__(
         self, provider: str, call: str, reason: str, detail: str, *, retryable: bool, status: int | None = None

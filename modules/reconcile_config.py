@@ -88,6 +88,8 @@ class ReconcileSettings:
     max_requests_per_run: int
     api_base_url: str
     recent_days: int = 0  # state-level providers only (STATE_LEVEL_RECENT_DAYS)
+    # mollie-classic's source option `profile_id` (checked by its SPEC): the profile its lists name (R2-7).
+    profile_id: str | None = None
 
     def environment_entry(self, provider: str, api_secret_arn: str) -> dict[str, Any]:
         """This source's part of the reconciler's `RECONCILE_SOURCES` (handlers/reconciler.py reads it)."""
@@ -99,6 +101,7 @@ class ReconcileSettings:
             "overlap_minutes": self.overlap_minutes,
             "max_requests_per_run": self.max_requests_per_run,
             **({"recent_days": self.recent_days} if provider in STATE_LEVEL_RECENT_DAYS else {}),
+            **({"profile_id": self.profile_id} if self.profile_id else {}),
         }
 
     def api_calls_per_month(self) -> int:
@@ -173,7 +176,8 @@ def parse_reconcile(
     problem = api_base_url_problem(base_url, provider)
     if problem:
         raise ReconcileConfigError(f"{where}: '{key}.api_base_url' = {base_url!r} {problem}")
-    return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/"), recent), quiet
+    profile = entry.get("profile_id") if isinstance(entry.get("profile_id"), str) else None
+    return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/"), recent, profile), quiet
 
 
 def api_base_url_problem(value: Any, provider: str) -> str | None:

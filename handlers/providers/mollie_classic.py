@@ -28,7 +28,11 @@ Keys: the source secret's `secrets` list holds Mollie credentials used as `Autho
 an API key (`live_...`/`test_...`) or an organization access token (`access_...`, scope `payments.read
 refunds.read`). Several during a rotation: tried in order, the next one only when Mollie refused the
 previous one (401/403) or did not know the id (404: keys may see disjoint payments); the id is unknown
-only when every key answered 404. Option `api_base_url` (default https://api.mollie.com) points tests and the
+only when every key answered 404. Get payment takes no `profileId` (the id is global) and, with an access
+token, reads live mode unless `testmode=true` is sent (https://docs.mollie.com/overview/testing; not sent:
+a test-mode source uses a `test_` key). Option `profile_id` (`pfl_...`): a fetched payment whose
+`profileId` is another profile's is unknown (200, nothing stored): another website's payment is not this
+source's. Option `api_base_url` (default https://api.mollie.com) points tests and the
 sandbox at a stub; the client (handlers/provider_api.py) refuses every other host, redirects and proxies.
 """
 
@@ -189,6 +193,11 @@ def receive(request: WebhookRequest, keys: Sequence[str], options: Mapping[str, 
     if document.get("id") != identifier:
         # Mollie answers the object asked for; anything else is not an answer to trust.
         raise FetchUnavailableError(f"{PROVIDER}: the API answered another object", retry_after=RETRY_AFTER_SECONDS)
+    profile = options.get("profile_id")
+    if profile and document.get("profileId") != profile:
+        # An organization access token reads every profile's payments (Get payment takes no `profileId`):
+        # a payment of another website profile is not this source's, as if Mollie had answered 404 (R2-7).
+        raise UnknownObjectError(f"Mollie's payment {identifier} belongs to another profile than {profile}")
     try:
         return payment_facts(document)
     except InvalidEventError as error:
@@ -356,8 +365,9 @@ SPEC = spec.ProviderSpec(
     secret_shape="mollie_api_key",  # noqa: S106
     exponent_overrides=EXPONENT_OVERRIDES,
     # `api_base_url` (default https://api.mollie.com) is the fetch's option, checked by the synth for every
-    # provider that `fetches_at_door` (modules/sources_config.py).
-    options={},
+    # provider that `fetches_at_door` (modules/sources_config.py). `profile_id` (`pfl_...`): the website
+    # profile this source is for; required by the reconciler with an organization access token (R2-7).
+    options={"profile_id": spec.mollie_profile_id},
     secret_lookalike=(r"(live|test)_[A-Za-z0-9]{30,}", "a Mollie API key (live_/test_ + 30 letters and digits)"),
     default_mapping=DEFAULT_MAPPING,
     facts=spec.frozen(FACTS),

@@ -162,3 +162,19 @@ def test_the_synth_and_the_lambdas_client_apply_one_host_rule() -> None:
             )
         assert reconcile_config.api_base_url_problem(url, provider) is None
         assert reconcile_config.api_base_url_problem(url + ".evil.example", provider) is not None
+
+
+def test_profile_id_is_a_mollie_classic_option_that_reaches_the_validator_and_the_reconciler() -> None:
+    """R2-7: `profile_id` (`pfl_...`) is checked by mollie-classic's SPEC, goes to the validator's
+    `SOURCES` (the door drops another profile's payment) and the reconciler's `RECONCILE_SOURCES` (its
+    lists name the profile); absent, neither entry changes (the synth stays byte-identical)."""
+    source = parse({"provider": "mollie-classic", "profile_id": "pfl_QkEhN94Ba", "reconcile": {}})
+    assert dict(source.options)["profile_id"] == "pfl_QkEhN94Ba"
+    assert source.reconcile.environment_entry("mollie-classic", "arn:s")["profile_id"] == "pfl_QkEhN94Ba"
+    plain = parse({"provider": "mollie-classic", "reconcile": {}})
+    assert "profile_id" not in plain.reconcile.environment_entry("mollie-classic", "arn:s")
+    assert "profile_id" not in dict(plain.options)
+    with pytest.raises(SourceConfigError, match=r"'sources.shop.profile_id' = 'shop' must be a Mollie profile id"):
+        parse({"provider": "mollie-classic", "profile_id": "shop"})
+    with pytest.raises(SourceConfigError, match=r"'sources.shop.profile_id' is not an option of stripe"):
+        parse({"provider": "stripe", "profile_id": "pfl_QkEhN94Ba", "reconcile": {}})

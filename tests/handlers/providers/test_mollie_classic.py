@@ -345,7 +345,7 @@ def test_a_secret_that_is_not_a_mollie_key_is_skipped(text: str) -> None:
 def test_the_options_are_the_synth_checks() -> None:
     from modules import reconcile_config, sources_config
 
-    assert set(sources_config.PROVIDER_OPTIONS["mollie-classic"]) == {"api_base_url"}
+    assert set(sources_config.PROVIDER_OPTIONS["mollie-classic"]) == {"api_base_url", "profile_id"}
     # The reconciler's config keeps its own list of fetching providers (it cannot import the specs): the same.
     assert set(reconcile_config.FETCHING_PROVIDERS) == set(sources_config.FETCHING_PROVIDERS) == {"mollie-classic"}
 
@@ -393,3 +393,18 @@ def test_the_fetch_budget_bounds_the_whole_fetch_not_each_key(monkeypatch: pytes
     assert deadlines == [1000.0 + mollie_classic.FETCH_BUDGET_SECONDS] * len(deadlines), deadlines
     assert len(asked) == 3  # 0 s, 3.9 s, 7.8 s: the fourth key comes after the 8 s
     assert clock["now"] - 1000.0 <= mollie_classic.FETCH_BUDGET_SECONDS + 4.0  # at most one attempt past it
+
+
+def test_a_payment_of_another_profile_is_unknown(stub: MollieStub) -> None:
+    """R2-7: an organization access token reads every profile's payments (Get payment takes no
+    `profileId`): with `profile_id` set, a payment whose `profileId` is another profile's is not this
+    source's: unknown (200, nothing stored), never its events."""
+    options = {"api_base_url": stub.base_url, "profile_id": "pfl_AnotherSite1"}
+    form = request({"Content-Type": "application/x-www-form-urlencoded"}, "id=tr_0000000001")
+    with pytest.raises(providers.UnknownObjectError):
+        mollie_classic.receive(form, [KEY], options, NOW)
+    own = {**options, "profile_id": "pfl_QkEhN94Ba"}  # the documented example's profile
+    assert [e.provider_event_id for e in mollie_classic.receive(form, [KEY], own, NOW)] == ["tr_0000000001:paid"]
+    assert mollie_classic.SPEC.options["profile_id"]("pfl_QkEhN94Ba") is None
+    for bad in ("QkEhN94Ba", "pfl_", "pfl_a b", "pfl_x/../y", 7, None):
+        assert mollie_classic.SPEC.options["profile_id"](bad) is not None
