@@ -164,7 +164,13 @@ def fetch_payment(identifier: str, keys: Sequence[str], base_url: str) -> dict[s
     deadline = time.monotonic() + FETCH_BUDGET_SECONDS
     for key in keys:
         try:
-            return client(base_url, key, deadline).request("GET", f"/v2/payments/{identifier}", params={"embed": EMBED})
+            fetcher = client(base_url, key, deadline)
+        except ValueError as error:
+            # `api_base_url` is not Mollie's API nor a local stub (R2-1: the client refuses it, the key is never
+            # sent): a configuration fault, 503 and the FetchFailed alarm, never a 500 nor a guess.
+            raise FetchUnavailableError(str(error), retry_after=RETRY_AFTER_SECONDS) from None
+        try:
+            return fetcher.request("GET", f"/v2/payments/{identifier}", params={"embed": EMBED})
         except ProviderApiError as error:
             if error.reason == "credential_refused":
                 refused += 1

@@ -408,3 +408,12 @@ def test_a_payment_of_another_profile_is_unknown(stub: MollieStub) -> None:
     assert mollie_classic.SPEC.options["profile_id"]("pfl_QkEhN94Ba") is None
     for bad in ("QkEhN94Ba", "pfl_", "pfl_a b", "pfl_x/../y", 7, None):
         assert mollie_classic.SPEC.options["profile_id"](bad) is not None
+
+
+@pytest.mark.parametrize("url", ["https://api.mollie.com.evil.example", "https://api.mollie.com@evil.example"])
+def test_a_foreign_api_base_url_is_unavailable_and_never_asked(stub: MollieStub, url: str) -> None:
+    """R2-1 at the door: a `SOURCES` whose `api_base_url` is not Mollie's (edited outside the synth) is a
+    503 (FetchFailed, alarmed), the key never sent anywhere; never a 500 nor a 200."""
+    form = request({"Content-Type": "application/x-www-form-urlencoded"}, "id=tr_0000000001")
+    with pytest.raises(providers.FetchUnavailableError, match="api_base_url must be"):
+        mollie_classic.receive(form, [KEY], {"api_base_url": url}, NOW)
