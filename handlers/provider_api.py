@@ -1,6 +1,9 @@
 """A small HTTP client for the providers' own APIs (reconciliation): stdlib only, bounded in every way.
 
-- **Egress**: every request goes to the scheme, host and port of the configured `api_base_url`; a URL
+- **Egress**: the base URL must be the provider's own API host, its documented sandbox host or a local
+  stub (handlers/api_hosts.py, the synth's rule too), else `ApiClient` refuses to exist (ValueError, R2-1):
+  a `SOURCES`/`RECONCILE_SOURCES` edited outside the synth cannot send the credential elsewhere. Every
+  request goes to the scheme, host and port of the configured `api_base_url`; a URL
   the provider hands back (Paddle's `meta.pagination.next`) on any other origin is refused
   (`foreign_host`), so a tampered page cannot send the credential elsewhere.
 - **Time**: each attempt has `timeout_seconds` (default 10 s); retries never sleep past `deadline`
@@ -28,6 +31,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from api_hosts import base_url_problem
+
 import strict_json
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -42,7 +47,8 @@ USER_AGENT = "webhook-pipeline-reconciler/1"
 class ProviderApiError(Exception):
     """A provider API call that did not give a usable answer. `reason`: `credential_refused`,
     `client_error`, `rate_limited`, `server_error`, `timeout`, `connection_error`, `malformed_response`,
-    `foreign_host`, `budget_exhausted`, `deadline`. `retryable`: a later run may succeed."""
+    `foreign_host`, `budget_exhausted`, `deadline`, `configuration` (the source's settings would make the
+    call wrong: fix them). `retryable`: a later run may succeed."""
 
     def __init__(
         self, provider: str, call: str, reason: str, detail: str, *, retryable: bool, status: int | None = None
@@ -109,9 +115,10 @@ class ApiClient:
     jitter: Callable[[], float] = random.random
 
     def __post_init__(self) -> None:
+        problem = base_url_problem(self.base_url, self.provider)
+        if problem is not None:  # the value is not echoed: it may be a URL with credentials in it
+            raise ValueError(f"{self.provider}: api_base_url {problem}")
         parsed = urllib.parse.urlsplit(self.base_url)
-        if parsed.scheme not in ("https", "http") or not parsed.netloc:
-            raise ValueError(f"{self.provider}: api_base_url must be an absolute http(s) URL")
         self._origin = (parsed.scheme, parsed.netloc)
         self._prefix = parsed.path.rstrip("/")
 

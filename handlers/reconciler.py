@@ -14,7 +14,7 @@ authentication is the API call itself: TLS to the provider's configured host wit
 
 Environment: `EVENTS_TABLE_NAME`, `EVENT_TTL_DAYS`, `RECONCILER_STATE_TABLE`, `RECONCILE_SOURCES`
 (JSON `{"<name>": {"provider", "api_secret_arn", "api_base_url", "window_days", "overlap_minutes",
-"max_requests_per_run", "type_map", "route_unmapped", "enrich", "recent_days"}}`, written at synth). The API secret's
+"max_requests_per_run", "type_map", "route_unmapped", "enrich", "recent_days", "profile_id"}}`, written at synth). The API secret's
 SecretString is `{"api_key": "<the provider's read-only key>"}`. `enrich` (GoCardless): a listed money fact
 gets its amount from the API through the door's own function (handlers/enrichment.py) before it is written.
 """
@@ -83,6 +83,8 @@ class ReconcileSettings:
     # State-level providers only: list back only this many days, except one run a day (`FULL_LISTING_EVERY`)
     # that lists the whole lookback. 0: the whole lookback every run.
     recent_days: int = 0
+    # mollie-classic only: the website profile (`pfl_...`) its lists name (the source option `profile_id`).
+    profile_id: str = ""
 
     @property
     def module(self) -> ModuleType:
@@ -118,6 +120,7 @@ def load_settings(text: str | None) -> dict[str, ReconcileSettings]:
             route_unmapped=bool(entry.get("route_unmapped", True)),
             enrich=entry.get("enrich") is True,
             recent_days=int(entry.get("recent_days") or 0),
+            profile_id=str(entry.get("profile_id") or ""),
         )
     return settings
 
@@ -224,7 +227,9 @@ def reconcile(
             module.set_up(client)
             if not dry_run:
                 state.mark_set_up(settings.name, now)
-        for page in module.pages(client, start, now):
+        # A profile id only reaches a provider whose lists take one (the synth allows it for mollie-classic).
+        list_options = {"profile_id": settings.profile_id} if settings.profile_id else {}
+        for page in module.pages(client, start, now, **list_options):
             report.pages += 1
             _handle_page(settings, module, source, page, state, now, report, dry_run, is_stored, client)
             if deadline is not None and time.monotonic() > deadline:
@@ -398,6 +403,19 @@ def run(event: Mapping[str, Any], now: datetime.datetime, remaining_ms: int | No
                 "listed was not checked; raise max_requests_per_run or shorten window_days",
                 extra={"report": report.as_dict()},
             )
+        logger.error("reconciliation failed; the next run retries", extra={"report": report.as_dict()})
+        publish(report, failed=True)
+        return report.as_dict()
+    if not report.complete and getattr(settings.module, "LEVEL", "event") == "state":
+        # R2-2: a state-level listing cut by the deadline is a failed run, alarmed like a budget cut. It
+        # does not resume (each run lists its lookback from the start; only a complete full listing moves
+        # the checkpoint), so a lookback that always outlasts the function would never be listed to its
+        # end and, unlike an event-level source (whose stuck checkpoint ends in `ReconcileGap`), nothing
+        # else would ever alarm. (An event-level cut stays `ReconcileIncomplete`: the next run resumes.)
+        report.error = (
+            f"reconciliation cut by the function's deadline after {report.pages} pages: what was not listed was "
+            "not checked; shorten window_days or recent_days, or raise the reconciler's timeout"
+        )
         logger.error("reconciliation failed; the next run retries", extra={"report": report.as_dict()})
         publish(report, failed=True)
         return report.as_dict()

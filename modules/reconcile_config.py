@@ -18,9 +18,21 @@ them equal to the handlers' `reconcile_apis` modules.
 from __future__ import annotations
 
 import dataclasses
-import re
+import importlib.util
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+
+def _api_hosts_module() -> Any:
+    """handlers/api_hosts.py (stdlib only) read from its file, without handlers/ on sys.path."""
+    spec = importlib.util.spec_from_file_location(
+        "_handlers_api_hosts", Path(__file__).parents[1] / "handlers" / "api_hosts.py"
+    )
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
 
 # Provider -> how many days back its API lists events (Stripe: "going back up to 30 days"; Square
 # SearchEvents: "a 28-day timeframe"; Paddle: 90 days; GoCardless documents no limit: a year here).
@@ -39,20 +51,10 @@ DEFAULT_API_BASE_URLS: Mapping[str, str] = {
     "square": "https://connect.squareup.com",
     "mollie-classic": "https://api.mollie.com",
 }
-# The provider's own API hosts an `api_base_url` may name (over https, no other port, no path): the
-# production host above and the provider's documented sandbox host, which takes the sandbox account's
-# keys: Paddle https://developer.paddle.com/sdks/sandbox (sandbox-api.paddle.com), GoCardless
-# https://developer.gocardless.com/getting-started/set-up (Sandbox: its own API URL, api-sandbox.gocardless.com),
-# Square https://developer.squareup.com/docs/testing/sandbox (connect.squareupsandbox.com). Stripe and
-# Mollie serve test mode from the production host (test keys). Any other host would be sent the
-# provider's API key: a typo or a hostile config must not do that.
-API_HOSTS: Mapping[str, tuple[str, ...]] = {
-    "stripe": ("api.stripe.com",),
-    "paddle": ("api.paddle.com", "sandbox-api.paddle.com"),
-    "gocardless": ("api.gocardless.com", "api-sandbox.gocardless.com"),
-    "square": ("connect.squareup.com", "connect.squareupsandbox.com"),
-    "mollie-classic": ("api.mollie.com",),
-}
+# The provider's own API hosts an `api_base_url` may name, and the local stubs: one table, in the Lambdas'
+# code (handlers/api_hosts.py), which their client also enforces at runtime (R2-1).
+_API_HOSTS_MODULE = _api_hosts_module()
+API_HOSTS: Mapping[str, tuple[str, ...]] = _API_HOSTS_MODULE.API_HOSTS
 STATE_LEVEL = ("mollie", "razorpay", "braintree", "checkout", "adyen")
 # Providers whose door fetches each posted object from the provider's API (handlers/providers/mollie_classic.py):
 # `api_base_url` is their validator option too, with or without `reconcile`.
@@ -61,9 +63,6 @@ CANNOT = ("standard-webhooks",)
 DEFAULT_INTERVAL_MINUTES = 60
 DEFAULT_OVERLAP_MINUTES = 60
 DEFAULT_MAX_REQUESTS = 200
-# Local stubs (tests, the sandbox) are the only other hosts accepted, over plain http.
-_LOCAL_HTTP = re.compile(r"^http://(localhost|127\.0\.0\.1|host\.docker\.internal)(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
-_LOCAL_STUB = "a local stub http://localhost|127.0.0.1|host.docker.internal[:port][/path]"
 RECONCILE_KEYS = ("interval_minutes", "window_days", "overlap_minutes", "max_requests_per_run", "recent_days")
 # State-level providers (handlers/reconcile_apis LEVEL = "state") list their lookback every run; with
 # `recent_days` a run lists only the last few days and one run a day the whole lookback
@@ -89,6 +88,8 @@ class ReconcileSettings:
     max_requests_per_run: int
     api_base_url: str
     recent_days: int = 0  # state-level providers only (STATE_LEVEL_RECENT_DAYS)
+    # mollie-classic's source option `profile_id` (checked by its SPEC): the profile its lists name (R2-7).
+    profile_id: str | None = None
 
     def environment_entry(self, provider: str, api_secret_arn: str) -> dict[str, Any]:
         """This source's part of the reconciler's `RECONCILE_SOURCES` (handlers/reconciler.py reads it)."""
@@ -100,6 +101,7 @@ class ReconcileSettings:
             "overlap_minutes": self.overlap_minutes,
             "max_requests_per_run": self.max_requests_per_run,
             **({"recent_days": self.recent_days} if provider in STATE_LEVEL_RECENT_DAYS else {}),
+            **({"profile_id": self.profile_id} if self.profile_id else {}),
         }
 
     def api_calls_per_month(self) -> int:
@@ -174,17 +176,17 @@ def parse_reconcile(
     problem = api_base_url_problem(base_url, provider)
     if problem:
         raise ReconcileConfigError(f"{where}: '{key}.api_base_url' = {base_url!r} {problem}")
-    return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/"), recent), quiet
+    profile = entry.get("profile_id") if isinstance(entry.get("profile_id"), str) else None
+    return ReconcileSettings(interval, window, overlap, budget, base_url.rstrip("/"), recent, profile), quiet
 
 
 def api_base_url_problem(value: Any, provider: str) -> str | None:
     """None for `provider`'s own API (`https://<one of API_HOSTS[provider]>`, an optional trailing `/`) or
     a local stub (plain http on localhost, 127.0.0.1 or host.docker.internal), else what is wrong, naming
-    the allowed values. The URL receives the provider's API key: no other host is accepted."""
-    allowed = [f"https://{host}" for host in API_HOSTS[provider]]
-    if isinstance(value, str) and (value.rstrip("/") in allowed or _LOCAL_HTTP.fullmatch(value)):
-        return None
-    return f"must be {' or '.join(allowed)} ({provider}'s API: it is sent the API key) or {_LOCAL_STUB}"
+    the allowed values. The URL receives the provider's API key: no other host is accepted. The rule is
+    handlers/api_hosts.py `base_url_problem`, the one `ApiClient` applies at runtime."""
+    problem: str | None = _API_HOSTS_MODULE.base_url_problem(value, provider)
+    return problem
 
 
 def check_reconcile(name: str, settings: ReconcileSettings, *, event_ttl_days: int, where: str) -> None:

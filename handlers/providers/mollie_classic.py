@@ -28,7 +28,11 @@ Keys: the source secret's `secrets` list holds Mollie credentials used as `Autho
 an API key (`live_...`/`test_...`) or an organization access token (`access_...`, scope `payments.read
 refunds.read`). Several during a rotation: tried in order, the next one only when Mollie refused the
 previous one (401/403) or did not know the id (404: keys may see disjoint payments); the id is unknown
-only when every key answered 404. Option `api_base_url` (default https://api.mollie.com) points tests and the
+only when every key answered 404. Get payment takes no `profileId` (the id is global) and, with an access
+token, reads live mode unless `testmode=true` is sent (https://docs.mollie.com/overview/testing; not sent:
+a test-mode source uses a `test_` key). Option `profile_id` (`pfl_...`): a fetched payment whose
+`profileId` is another profile's is unknown (200, nothing stored): another website's payment is not this
+source's. Option `api_base_url` (default https://api.mollie.com) points tests and the
 sandbox at a stub; the client (handlers/provider_api.py) refuses every other host, redirects and proxies.
 """
 
@@ -127,8 +131,10 @@ def payment_id(request: WebhookRequest) -> str:
     return value
 
 
-def client(base_url: str, credential: str) -> ApiClient:
-    """One fetch's client: the configured host only, short attempts, a deadline inside the request's."""
+def client(base_url: str, credential: str, deadline: float | None = None) -> ApiClient:
+    """One key's client: the configured host only, short attempts, and `deadline` (a `time.monotonic()`
+    value; default now + `FETCH_BUDGET_SECONDS`): `fetch_payment` passes the one deadline of the whole
+    fetch, so trying more keys never extends it (R2-8)."""
     return ApiClient(
         provider=PROVIDER,
         base_url=base_url,
@@ -136,7 +142,7 @@ def client(base_url: str, credential: str) -> ApiClient:
         budget=RateBudget(max_requests=FETCH_ATTEMPTS, min_interval=0.0),
         timeout_seconds=FETCH_TIMEOUT_SECONDS,
         max_attempts=FETCH_ATTEMPTS,
-        deadline=time.monotonic() + FETCH_BUDGET_SECONDS,
+        deadline=time.monotonic() + FETCH_BUDGET_SECONDS if deadline is None else deadline,
     )
 
 
@@ -153,9 +159,18 @@ def fetch_payment(identifier: str, keys: Sequence[str], base_url: str) -> dict[s
     429, timeout) stops at once: Mollie is not answering usably, whichever key asks."""
     refused = 0
     unknown = 0
+    # One budget for the whole fetch, every key included: N slow 404s must not take N x 8 s, past API
+    # Gateway's 29 s (R2-8). A key asked after the deadline fails `deadline` -> 503, Mollie retries.
+    deadline = time.monotonic() + FETCH_BUDGET_SECONDS
     for key in keys:
         try:
-            return client(base_url, key).request("GET", f"/v2/payments/{identifier}", params={"embed": EMBED})
+            fetcher = client(base_url, key, deadline)
+        except ValueError as error:
+            # `api_base_url` is not Mollie's API nor a local stub (R2-1: the client refuses it, the key is never
+            # sent): a configuration fault, 503 and the FetchFailed alarm, never a 500 nor a guess.
+            raise FetchUnavailableError(str(error), retry_after=RETRY_AFTER_SECONDS) from None
+        try:
+            return fetcher.request("GET", f"/v2/payments/{identifier}", params={"embed": EMBED})
         except ProviderApiError as error:
             if error.reason == "credential_refused":
                 refused += 1
@@ -184,6 +199,11 @@ def receive(request: WebhookRequest, keys: Sequence[str], options: Mapping[str, 
     if document.get("id") != identifier:
         # Mollie answers the object asked for; anything else is not an answer to trust.
         raise FetchUnavailableError(f"{PROVIDER}: the API answered another object", retry_after=RETRY_AFTER_SECONDS)
+    profile = options.get("profile_id")
+    if profile and document.get("profileId") != profile:
+        # An organization access token reads every profile's payments (Get payment takes no `profileId`):
+        # a payment of another website profile is not this source's, as if Mollie had answered 404 (R2-7).
+        raise UnknownObjectError(f"Mollie's payment {identifier} belongs to another profile than {profile}")
     try:
         return payment_facts(document)
     except InvalidEventError as error:
@@ -351,8 +371,9 @@ SPEC = spec.ProviderSpec(
     secret_shape="mollie_api_key",  # noqa: S106
     exponent_overrides=EXPONENT_OVERRIDES,
     # `api_base_url` (default https://api.mollie.com) is the fetch's option, checked by the synth for every
-    # provider that `fetches_at_door` (modules/sources_config.py).
-    options={},
+    # provider that `fetches_at_door` (modules/sources_config.py). `profile_id` (`pfl_...`): the website
+    # profile this source is for; required by the reconciler with an organization access token (R2-7).
+    options={"profile_id": spec.mollie_profile_id},
     secret_lookalike=(r"(live|test)_[A-Za-z0-9]{30,}", "a Mollie API key (live_/test_ + 30 letters and digits)"),
     default_mapping=DEFAULT_MAPPING,
     facts=spec.frozen(FACTS),

@@ -27,6 +27,9 @@ OptionCheck = Callable[[Any], "str | None"]
 SecretShape = Literal["whsec_hex", "whsec_base64", "hex64_upper", "hex32", "mollie_api_key", "text"]
 
 _DOTTED_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+# A Mollie profile id: `pfl_` and letters and digits (https://docs.mollie.com/reference/profiles-api,
+# e.g. `pfl_3RkSN1zuPE`).
+_MOLLIE_PROFILE_ID = re.compile(r"^pfl_[A-Za-z0-9]{1,64}$")
 
 
 def tolerance_seconds(value: Any) -> str | None:
@@ -66,6 +69,15 @@ def non_empty_text(value: Any) -> str | None:
         None
         if isinstance(value, str) and value.strip() == value and 0 < len(value) <= 256
         else "must be non-empty text"
+    )
+
+
+def mollie_profile_id(value: Any) -> str | None:
+    """A Mollie profile id, `pfl_` + letters and digits (Mollie Web App > Settings > Website profiles)."""
+    return (
+        None
+        if isinstance(value, str) and _MOLLIE_PROFILE_ID.fullmatch(value)
+        else "must be a Mollie profile id: pfl_ and letters and digits, e.g. pfl_3RkSN1zuPE"
     )
 
 

@@ -17,18 +17,21 @@ that came and went between two runs (a refund `queued` then `refunded`) is seen 
 money facts persist, so none is lost that way. States are read from the object as Mollie shows it at
 the run: a payment's `paid` fact stays listed while it is `paid` (refunds do not change its status).
 
-Credential: an organization access token with `payments.read` and `refunds.read` (chargebacks are read
-with `payments.read`: https://docs.mollie.com/docs/permissions), or the profile's API key.
+Credential: the profile's API key (`live_...`), or an organization access token with `payments.read` and
+`refunds.read` (chargebacks are read with `payments.read`: https://docs.mollie.com/docs/permissions) and
+the source option `profile_id`: an access token lists every profile of the organization, so every list
+names the source's profile (`profileId`), and a run with an access token and no `profile_id` fails (R2-7).
 """
 
 from __future__ import annotations
 
 import datetime
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 from errors import INVALID_AMOUNT
-from provider_api import ApiClient
+from provider_api import ApiClient, ProviderApiError
 from providers import ProviderEvent
 from providers import mollie_classic as webhook_module
 from reconcile_apis import common
@@ -41,6 +44,8 @@ DEFAULT_API_BASE_URL = webhook_module.DEFAULT_API_BASE_URL
 MAX_WINDOW_DAYS = 90
 API_KEY_SCOPE = "an organization access token with payments.read and refunds.read"
 PAGE_SIZE = 250
+# An organization access token (https://docs.mollie.com/overview/authentication): sees every profile.
+ACCESS_TOKEN_PREFIX = "access_"  # noqa: S105 - a prefix, no credential
 # (path, the list's key under `_embedded`): each listed newest first, the shortest lists first. Every
 # refund and chargeback belongs to a payment, so these lists are (nearly always) far shorter than the
 # payments': listed first, they are read on every run even when the payments exhaust
@@ -57,17 +62,36 @@ def set_up(client: ApiClient) -> None:
     """Nothing to enable."""
 
 
-def pages(client: ApiClient, since: datetime.datetime, until: datetime.datetime) -> Iterator[list[dict[str, Any]]]:
+def pages(
+    client: ApiClient, since: datetime.datetime, until: datetime.datetime, *, profile_id: str | None = None
+) -> Iterator[list[dict[str, Any]]]:
     """Every fact of the objects created since `since`, a page of objects at a time (`until` is not a bound:
-    a state is the object's now, whenever it was created)."""
+    a state is the object's now, whenever it was created). `profile_id` (the source option, `pfl_...`) is
+    sent as `profileId` on every list. Raises `ProviderApiError` (`configuration`) before any call when the
+    credential is an organization access token and no `profile_id` is set (R2-7): Mollie's List
+    chargebacks requires it then, and List payments without it "will return all payments across all
+    profiles" (https://docs.mollie.com/reference/v2/chargebacks-api/list-chargebacks,
+    https://docs.mollie.com/reference/v2/payments-api/list-payments): another website's payments must
+    never be written into this source."""
+    authorization = str(getattr(client, "headers", {}).get("Authorization", ""))
+    if not profile_id and authorization.startswith(f"Bearer {ACCESS_TOKEN_PREFIX}"):
+        raise ProviderApiError(
+            PROVIDER, f"GET {LISTS[0][0]}", "configuration",
+            "the API secret is an organization access token (access_...), which lists every profile of the "
+            "organization: set the source option profile_id to this website's profile (pfl_..., Mollie Web App "
+            "> Settings > Website profiles), or use the profile's API key (live_...)",
+            retryable=False,
+        )  # fmt: skip
     for path, key in LISTS:
-        yield from _facts_of_list(client, path, key, since)
+        yield from _facts_of_list(client, path, key, since, profile_id)
 
 
-def _facts_of_list(client: ApiClient, path: str, key: str, since: datetime.datetime) -> Iterator[list[dict[str, Any]]]:
+def _facts_of_list(
+    client: ApiClient, path: str, key: str, since: datetime.datetime, profile_id: str | None = None
+) -> Iterator[list[dict[str, Any]]]:
     call = f"GET {path}"
     target: str = path
-    params: dict[str, str] | None = {"limit": str(PAGE_SIZE)}
+    params: dict[str, str] | None = {"limit": str(PAGE_SIZE), **({"profileId": profile_id} if profile_id else {})}
     while True:
         page = client.request("GET", target, params=params)
         embedded = page.get("_embedded")
@@ -90,6 +114,14 @@ def _facts_of_list(client: ApiClient, path: str, key: str, since: datetime.datet
         if not isinstance(href, str) or not href:
             raise common.malformed(PROVIDER, call, "_links.next.href is not a URL")
         target, params = href, None  # the API's own next link (ApiClient refuses another host)
+        if profile_id:
+            # The next link repeats the query it continues; should it not, the profile is named again, and
+            # a link naming another profile is not followed.
+            named = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query).get("profileId")
+            if named is None:
+                params = {"profileId": profile_id}
+            elif named != [profile_id]:
+                raise common.malformed(PROVIDER, call, "_links.next.href names another profileId")
 
 
 def _facts(key: str, item: dict[str, Any], call: str) -> list[dict[str, Any]]:

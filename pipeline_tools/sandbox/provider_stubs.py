@@ -372,7 +372,11 @@ class MollieStub(ProviderStub):
             return self.list_payments(request)
         for key in ("refunds", "chargebacks"):
             if request.method == "GET" and request.path == f"/v2/{key}":
-                return self._list(request, key, self.held(key))
+                if key == "chargebacks" and self.api_key.startswith("access_") and not request.query.get("profileId"):
+                    # List chargebacks: `profileId` "required for access tokens"
+                    # (https://docs.mollie.com/reference/v2/chargebacks-api/list-chargebacks).
+                    return _mollie_error(422, "Unprocessable Entity", "The profile id is invalid")
+                return self._list(request, key, self.held(key, request.query.get("profileId")))
         prefix = self.PAYMENT_PATH + "/"
         if request.method == "GET" and request.path.startswith(prefix) and "/" not in request.path[len(prefix) :]:
             return self.get_payment(request, request.path[len(prefix) :])
@@ -405,12 +409,19 @@ class MollieStub(ProviderStub):
                             {"Content-Type": "application/hal+json"})  # fmt: skip
 
     def list_payments(self, request: StubRequest) -> StubResponse:
+        """List payments: with `profileId`, that profile's only; without, every held payment (with an access
+        token Mollie "will return all payments across all profiles":
+        https://docs.mollie.com/reference/v2/payments-api/list-payments)."""
         embed = request.query.get("embed", "")
-        return self._list(request, "payments", [self.shown(payment, embed) for payment in self.events])
+        profile = request.query.get("profileId")
+        payments = [p for p in self.events if not profile or p.get("profileId") == profile]
+        return self._list(request, "payments", [self.shown(payment, embed) for payment in payments])
 
-    def held(self, key: str) -> list[dict[str, Any]]:
-        """Every refund or chargeback of every held payment (what `GET /v2/refunds`, `/v2/chargebacks` list)."""
-        return [json.loads(json.dumps(item)) for p in self.events for item in p.get("_embedded", {}).get(key, [])]
+    def held(self, key: str, profile: str | None = None) -> list[dict[str, Any]]:
+        """Every refund or chargeback of every held payment (what `GET /v2/refunds`, `/v2/chargebacks` list),
+        of the payments of `profile` only when it is given."""
+        payments = [p for p in self.events if not profile or p.get("profileId") == profile]
+        return [json.loads(json.dumps(item)) for p in payments for item in p.get("_embedded", {}).get(key, [])]
 
     def _list(self, request: StubRequest, key: str, objects: list[dict[str, Any]]) -> StubResponse:
         """Mollie's list shape: newest first, `from` (the id to start at), `limit` 1..250 (default 50)."""
@@ -424,8 +435,11 @@ class MollieStub(ProviderStub):
             ordered = ordered[ids.index(start) :] if start in ids else []
         page, rest = ordered[:limit], ordered[limit:]
         link = f"{self.base_url}{request.path}"
+        profile = f"&profileId={request.query['profileId']}" if request.query.get("profileId") else ""
         next_link = (
-            {"href": f"{link}?from={rest[0]['id']}&limit={limit}", "type": "application/hal+json"} if rest else None
+            {"href": f"{link}?from={rest[0]['id']}&limit={limit}{profile}", "type": "application/hal+json"}
+            if rest
+            else None
         )
         body = {
             "count": len(page),

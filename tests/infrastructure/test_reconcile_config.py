@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from modules import reconcile_config
 from modules.reconcile_config import CANNOT, DEFAULT_API_BASE_URLS, RECONCILE_WINDOW_DAYS, STATE_LEVEL
 from modules.sources_config import SourceConfigError, check_sources, parse_sources
 from tests.handlers.helpers import HANDLERS_DIR
@@ -142,3 +143,38 @@ def test_recent_days_is_a_state_level_option_with_a_default_of_three_days() -> N
     assert "recent_days" not in parse({"provider": "stripe", "reconcile": {}}).reconcile.environment_entry(
         "stripe", "a"
     )
+
+
+def test_the_synth_and_the_lambdas_client_apply_one_host_rule() -> None:
+    """R2-1: `API_HOSTS` is handlers/api_hosts.py's table (not a copy), every provider with a default API
+    has its hosts there, and the synth's `api_base_url_problem` agrees with the runtime check."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("api_hosts_under_test", HANDLERS_DIR / "api_hosts.py")
+    handlers_hosts = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(handlers_hosts)  # type: ignore[union-attr]
+    assert dict(reconcile_config.API_HOSTS) == dict(handlers_hosts.API_HOSTS)
+    assert set(reconcile_config.DEFAULT_API_BASE_URLS) == set(reconcile_config.API_HOSTS)
+    for provider, url in reconcile_config.DEFAULT_API_BASE_URLS.items():
+        for value in (url, url + "/", url + ":443", url + ".evil.example", url.replace("://", "://x@"), "http://x.y"):
+            assert reconcile_config.api_base_url_problem(value, provider) == handlers_hosts.base_url_problem(
+                value, provider
+            )
+        assert reconcile_config.api_base_url_problem(url, provider) is None
+        assert reconcile_config.api_base_url_problem(url + ".evil.example", provider) is not None
+
+
+def test_profile_id_is_a_mollie_classic_option_that_reaches_the_validator_and_the_reconciler() -> None:
+    """R2-7: `profile_id` (`pfl_...`) is checked by mollie-classic's SPEC, goes to the validator's
+    `SOURCES` (the door drops another profile's payment) and the reconciler's `RECONCILE_SOURCES` (its
+    lists name the profile); absent, neither entry changes (the synth stays byte-identical)."""
+    source = parse({"provider": "mollie-classic", "profile_id": "pfl_QkEhN94Ba", "reconcile": {}})
+    assert dict(source.options)["profile_id"] == "pfl_QkEhN94Ba"
+    assert source.reconcile.environment_entry("mollie-classic", "arn:s")["profile_id"] == "pfl_QkEhN94Ba"
+    plain = parse({"provider": "mollie-classic", "reconcile": {}})
+    assert "profile_id" not in plain.reconcile.environment_entry("mollie-classic", "arn:s")
+    assert "profile_id" not in dict(plain.options)
+    with pytest.raises(SourceConfigError, match=r"'sources.shop.profile_id' = 'shop' must be a Mollie profile id"):
+        parse({"provider": "mollie-classic", "profile_id": "shop"})
+    with pytest.raises(SourceConfigError, match=r"'sources.shop.profile_id' is not an option of stripe"):
+        parse({"provider": "stripe", "profile_id": "pfl_QkEhN94Ba", "reconcile": {}})

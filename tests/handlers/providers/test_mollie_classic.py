@@ -345,7 +345,7 @@ def test_a_secret_that_is_not_a_mollie_key_is_skipped(text: str) -> None:
 def test_the_options_are_the_synth_checks() -> None:
     from modules import reconcile_config, sources_config
 
-    assert set(sources_config.PROVIDER_OPTIONS["mollie-classic"]) == {"api_base_url"}
+    assert set(sources_config.PROVIDER_OPTIONS["mollie-classic"]) == {"api_base_url", "profile_id"}
     # The reconciler's config keeps its own list of fetching providers (it cannot import the specs): the same.
     assert set(reconcile_config.FETCHING_PROVIDERS) == set(sources_config.FETCHING_PROVIDERS) == {"mollie-classic"}
 
@@ -357,3 +357,63 @@ def test_the_secret_help_says_where_mollie_keeps_its_tokens() -> None:
     help_text = mollie_classic.SPEC.secret_help
     assert "Developers → API access tokens" in help_text and "Advanced access token" in help_text
     assert "Developers → API keys" not in help_text
+
+
+def test_the_fetch_budget_bounds_the_whole_fetch_not_each_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """R2-8: the 8 s `FETCH_BUDGET_SECONDS` is the whole fetch's, every key included: keys answering 404
+    slowly (3.9 s each, inside the 4 s attempt timeout) must not stretch a 4-key fetch to ~16-32 s, past
+    API Gateway's 29 s. A fake clock; every client's deadline is the fetch's start + 8 s, and a key asked
+    after it fails `deadline` (503, Mollie retries), never a 200 `UnknownObject` for keys never asked."""
+    clock = {"now": 1000.0}
+    deadlines: list[float] = []
+    asked: list[str] = []
+
+    class SlowNotFound:
+        def __init__(self, **kwargs: Any) -> None:
+            deadlines.append(kwargs["deadline"])
+            self.deadline = kwargs["deadline"]
+            self.key = kwargs["headers"]["Authorization"]
+
+        def request(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            if clock["now"] >= self.deadline:  # as ApiClient._check_deadline
+                raise mollie_classic.ProviderApiError(  # the class the module catches
+                    "mollie-classic", "GET /v2/payments/x", "deadline", "no time left", retryable=True
+                )
+            asked.append(self.key)
+            clock["now"] += 3.9
+            raise mollie_classic.ProviderApiError(  # the class the module catches
+                "mollie-classic", "GET /v2/payments/x", "client_error", "HTTP 404", retryable=False, status=404
+            )
+
+    monkeypatch.setattr(mollie_classic, "ApiClient", SlowNotFound)
+    monkeypatch.setattr(mollie_classic.time, "monotonic", lambda: clock["now"])
+    keys = [f"test_{index}dHar4XY7LxsDOtmnkVtjNVWXLSlX" for index in range(4)]
+    with pytest.raises(providers.FetchUnavailableError):
+        mollie_classic.fetch_payment("tr_0000000001", keys, "http://localhost")
+    assert deadlines == [1000.0 + mollie_classic.FETCH_BUDGET_SECONDS] * len(deadlines), deadlines
+    assert len(asked) == 3  # 0 s, 3.9 s, 7.8 s: the fourth key comes after the 8 s
+    assert clock["now"] - 1000.0 <= mollie_classic.FETCH_BUDGET_SECONDS + 4.0  # at most one attempt past it
+
+
+def test_a_payment_of_another_profile_is_unknown(stub: MollieStub) -> None:
+    """R2-7: an organization access token reads every profile's payments (Get payment takes no
+    `profileId`): with `profile_id` set, a payment whose `profileId` is another profile's is not this
+    source's: unknown (200, nothing stored), never its events."""
+    options = {"api_base_url": stub.base_url, "profile_id": "pfl_AnotherSite1"}
+    form = request({"Content-Type": "application/x-www-form-urlencoded"}, "id=tr_0000000001")
+    with pytest.raises(providers.UnknownObjectError):
+        mollie_classic.receive(form, [KEY], options, NOW)
+    own = {**options, "profile_id": "pfl_QkEhN94Ba"}  # the documented example's profile
+    assert [e.provider_event_id for e in mollie_classic.receive(form, [KEY], own, NOW)] == ["tr_0000000001:paid"]
+    assert mollie_classic.SPEC.options["profile_id"]("pfl_QkEhN94Ba") is None
+    for bad in ("QkEhN94Ba", "pfl_", "pfl_a b", "pfl_x/../y", 7, None):
+        assert mollie_classic.SPEC.options["profile_id"](bad) is not None
+
+
+@pytest.mark.parametrize("url", ["https://api.mollie.com.evil.example", "https://api.mollie.com@evil.example"])
+def test_a_foreign_api_base_url_is_unavailable_and_never_asked(stub: MollieStub, url: str) -> None:
+    """R2-1 at the door: a `SOURCES` whose `api_base_url` is not Mollie's (edited outside the synth) is a
+    503 (FetchFailed, alarmed), the key never sent anywhere; never a 500 nor a 200."""
+    form = request({"Content-Type": "application/x-www-form-urlencoded"}, "id=tr_0000000001")
+    with pytest.raises(providers.FetchUnavailableError, match="api_base_url must be"):
+        mollie_classic.receive(form, [KEY], {"api_base_url": url}, NOW)

@@ -159,3 +159,45 @@ def test_an_event_the_door_would_refuse_is_counted_and_not_remembered(aws, https
     # Counted (ReconcileRefused, alarmed) and not remembered: a run over the same time refuses it again.
     assert harness.run(NOW, since=NOW - datetime.timedelta(days=2)).refused == 1
     assert json.dumps(report.as_dict())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.mollie.com.evil.example",
+        "https://api.mollie.com@evil.example",
+        "https://evil.example@api.mollie.com",
+        "https://api.mollie.com:8443",
+        "http://api.mollie.com",
+        "http://evil.example",
+        "http://localhost@evil.example",
+        "http://localhost.evil.example",
+        "https://api.stripe.com",
+    ],
+    ids=["suffix-host", "userinfo", "userinfo-before", "port", "plain-http", "other-http", "local-userinfo",
+         "local-suffix", "another-providers-host"],
+)  # fmt: skip
+def test_the_api_client_refuses_a_host_that_is_not_the_providers(aws: None, url: str) -> None:
+    """R2-1: only the synth (modules/reconcile_config.api_base_url_problem) checked `api_base_url`; the
+    client the Lambdas use now applies the same rule (handlers/api_hosts.py), so a `SOURCES` or
+    `RECONCILE_SOURCES` edited outside the synth cannot send `Authorization: Bearer live_...` to another
+    host (nor in clear text over `http://`). The URL is not echoed in the refusal."""
+    provider_api = __import__("provider_api")
+    with pytest.raises(ValueError, match=r"must be https://api\.mollie\.com") as refused:
+        provider_api.ApiClient(provider="mollie-classic", base_url=url, headers={"Authorization": "Bearer live_x"})
+    assert "evil" not in str(refused.value)
+
+
+@pytest.mark.parametrize("provider", [*PROVIDERS, "mollie-classic"])
+def test_the_api_client_takes_the_providers_own_hosts_and_a_local_stub(aws: None, provider: str) -> None:
+    provider_api = __import__("provider_api")
+    api_hosts = __import__("api_hosts")
+    for url in [
+        *(f"https://{host}" for host in api_hosts.API_HOSTS[provider]),
+        "http://127.0.0.1:8080",
+        "http://localhost/v1",
+        "http://host.docker.internal:4010/",
+    ]:
+        provider_api.ApiClient(provider=provider, base_url=url, headers={})
+    module = __import__("reconcile_apis").load(provider)
+    provider_api.ApiClient(provider=provider, base_url=module.DEFAULT_API_BASE_URL, headers={})

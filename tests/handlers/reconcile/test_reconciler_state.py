@@ -200,3 +200,104 @@ def test_with_recent_days_a_run_lists_the_recent_days_and_one_run_a_day_the_whol
     later = NOW + datetime.timedelta(days=2, hours=1)
     assert not h.run(later, since=later - datetime.timedelta(hours=1)).full_listing
     assert h.run(later + datetime.timedelta(minutes=5)).full_listing
+
+
+def test_a_full_listing_cut_by_the_deadline_is_a_failed_run(harness: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """R2-2: the Lambda's time (`reconcile`'s `time.monotonic() > deadline` after a page) cuts a full
+    listing: the run must publish `ReconcileFailed` (alarmed, as a budget cut), not only the unalarmed
+    `ReconcileIncomplete`. A state-level listing does not resume, so a lookback that always outlasts the
+    300 s timeout would otherwise leave the checkpoint stuck forever with no alarm (and state-level sources
+    never report `ReconcileGap`). Reproduction: the page loop's deadline already passed after the first
+    page (the client itself has no deadline here, as when the last page answered just after it)."""
+    import dataclasses
+
+    h = harness()
+    h.settings = dataclasses.replace(h.settings, recent_days=3)
+    h.stub.add(h.stub.make_event(0, NOW - datetime.timedelta(days=5)))
+    published: list[tuple[dict[str, Any], bool]] = []
+    monkeypatch.setattr(h.reconciler, "credential", lambda arn, source: h.api_key)
+    monkeypatch.setattr(h.reconciler, "api_client", lambda settings, credential, deadline=None: h.client())
+    monkeypatch.setattr(h.reconciler, "publish", lambda report, failed: published.append((report.as_dict(), failed)))
+    monkeypatch.setattr(h.reconciler, "_SETTINGS_CACHE", {h.settings.name: h.settings})
+    report = h.reconciler.run({"source": h.settings.name}, NOW, remaining_ms=1_000)  # deadline already passed
+    assert report["full_listing"] and not report["complete"]
+    assert h.state().checkpoint(h.settings.name).high_water is None  # the full listing never counted
+    [(_, failed)] = published
+    assert failed, "a cut full listing published ReconcileFailed=0: nothing alarms"
+    assert "deadline" in report["error"] and "window_days" in report["error"]
+
+
+PROFILE = "pfl_QkEhN94Ba"  # the profile of the stub's payments (Mollie's documented Get payment example)
+ACCESS_TOKEN = "access_Wwvu7egPcJLLJ9Kb7J632x8wJ2zMeJ"
+
+
+class RecordingClient:
+    """Stands in for `ApiClient`: records each list call and answers an empty last page."""
+
+    def __init__(self, credential: str = ACCESS_TOKEN) -> None:
+        self.headers = {"Authorization": f"Bearer {credential}"}
+        self.calls: list[tuple[str, dict[str, str]]] = []
+
+    def request(self, method: str, path: str, *, params: dict[str, str] | None = None) -> dict[str, Any]:
+        self.calls.append((path, dict(params or {})))
+        key = path.rsplit("/", 1)[-1]
+        return {"count": 0, "_embedded": {key: []}, "_links": {"next": None}}
+
+
+def test_the_lists_name_the_sources_profile(aws: None) -> None:
+    """R2-7: with an organization access token, Mollie's List chargebacks requires `profileId` ("required
+    for access tokens": https://docs.mollie.com/reference/v2/chargebacks-api/list-chargebacks) and List
+    payments without it "will return all payments across all profiles"
+    (https://docs.mollie.com/reference/v2/payments-api/list-payments): every list names the source's
+    `profile_id`."""
+    lists = __import__("reconcile_apis.mollie_classic_payments", fromlist=["pages"])
+    client = RecordingClient()
+    for _ in lists.pages(client, NOW - datetime.timedelta(days=3), NOW, profile_id=PROFILE):  # type: ignore[arg-type]
+        pass
+    assert [path for path, _ in client.calls] == ["/v2/chargebacks", "/v2/refunds", "/v2/payments"]
+    assert all(params.get("profileId") == PROFILE for _, params in client.calls), client.calls
+
+
+def test_an_access_token_without_a_profile_id_lists_nothing(aws: None) -> None:
+    """R2-7: never a list across the organization's profiles: the run fails before its first call, naming
+    the fix. An API key (one profile's) needs no `profile_id`."""
+    lists = __import__("reconcile_apis.mollie_classic_payments", fromlist=["pages"])
+    provider_api = __import__("provider_api")
+    client = RecordingClient()
+    with pytest.raises(provider_api.ProviderApiError) as refused:
+        next(iter(lists.pages(client, NOW - datetime.timedelta(days=3), NOW)))  # type: ignore[arg-type]
+    assert refused.value.reason == "configuration" and "profile_id" in str(refused.value)
+    assert ACCESS_TOKEN not in str(refused.value) and client.calls == []
+    api_key_client = RecordingClient("live_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM")
+    for _ in lists.pages(api_key_client, NOW - datetime.timedelta(days=3), NOW):  # type: ignore[arg-type]
+        pass
+    assert len(api_key_client.calls) == 3
+
+
+def test_with_an_access_token_a_run_reconciles_its_own_profile_only(harness: Any) -> None:
+    """R2-7 end to end against the stub (which lists every profile without `profileId`, and refuses List
+    chargebacks then, as Mollie documents): another website's payment is never written into this source;
+    without `profile_id` the run fails and writes nothing."""
+    import dataclasses
+
+    h = harness(page_size=1)  # next links: the profile must hold across pages too
+    h.api_key = h.stub.api_key = ACCESS_TOKEN
+    build(
+        h, [{"status": "paid", "refunds": ["refunded"], "chargeback": "received", "age_hours": 5 + i} for i in range(3)]
+    )
+    other = h.stub.make_event(7, NOW - datetime.timedelta(hours=2))
+    other["profileId"] = "pfl_AnotherSite1"
+    h.stub.add(other)
+    provider_api = __import__("provider_api")
+    with pytest.raises(provider_api.ProviderApiError, match="profile_id"):
+        h.run(NOW)
+    assert h.items() == {}
+    h.settings = dataclasses.replace(h.settings, profile_id=PROFILE)
+    report = h.run(NOW)
+    assert report.complete
+    assert sorted(h.items()) == sorted(
+        f"shop:{fact}"
+        for i in range(3)
+        for fact in (f"tr_000000000{i}:paid", f"re_{i}x0:refunded", f"chb_{i}:received")
+    )  # never tr_0000000007, the other profile's
+    assert all(r.query.get("profileId") == PROFILE for r in h.stub.requests[-report.requests :])
