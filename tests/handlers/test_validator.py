@@ -180,7 +180,22 @@ def test_duplicate_check_reuses_the_failed_write_instead_of_reading(validator: M
     assert calls == ["PutItem"]
 
 
-def test_concurrent_duplicates_store_one_item_and_both_are_acknowledged(validator: ModuleType) -> None:
+def test_concurrent_duplicates_store_one_item_and_both_are_acknowledged(
+    validator: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DynamoDB evaluates a conditional PutItem atomically; moto checks, then writes, without a lock, so two
+    # threads can both pass the check (a full-suite run saw [202, 202]). The lock gives moto DynamoDB's
+    # atomicity; the race through the validator itself stays.
+    from moto.dynamodb.models import DynamoDBBackend
+
+    atomic = threading.Lock()
+    put_item = DynamoDBBackend.put_item
+
+    def atomic_put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with atomic:
+            return put_item(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "put_item", atomic_put_item)
     event = make_event(payment("evt_race"))
     results: list[int] = []
     barrier = threading.Barrier(2)
