@@ -94,13 +94,10 @@ def test_any_order_and_any_repeats_keep_the_ledger(reversed_chargeback: bool, da
     lifecycle.assert_ledger(result, deliveries)
 
 
-def test_a_reversed_chargeback_is_one_reversal() -> None:
-    """Red-team RT-1. Paddle's adjustment `status` `reversed` is "Set by Paddle when a chargeback_reverse or
-    credit_reverse adjustment is created for this adjustment" (Adjustment status enum,
-    https://developer.paddle.com/api-reference/adjustments/overview). The chargeback turning `reversed`
-    and the `chargeback_reverse` adjustment being approved are one reversal: 527.15 is credited once on
-    the disputes queue (the approved `chargeback_reverse`), the status change is a lifecycle fact."""
-    deliveries = [
+def _chargeback_reversed() -> list[Delivery]:
+    """A completed 652.15 transaction, a 527.15 chargeback, its approved `chargeback_reverse`, and the
+    chargeback's status change to `reversed` (Paddle's order of webhooks for a won chargeback)."""
+    return [
         delivery(1, "transaction.completed", transaction("completed"), Fact("payment", TXN, Decimal("652.15"))),
         delivery(2, "adjustment.created", adjustment("adj_cb", "chargeback", "approved", 52715),
                  Fact("dispute", TXN, Decimal("527.15"), "opened")),
@@ -108,6 +105,15 @@ def test_a_reversed_chargeback_is_one_reversal() -> None:
                  Fact("dispute", TXN, Decimal("527.15"), "reversed")),
         delivery(4, "adjustment.updated", adjustment("adj_cb", "chargeback", "reversed", 52715)),
     ]  # fmt: skip
+
+
+def test_a_reversed_chargeback_is_one_reversal() -> None:
+    """Red-team RT-1. Paddle's adjustment `status` `reversed` is "Set by Paddle when a chargeback_reverse or
+    credit_reverse adjustment is created for this adjustment" (Adjustment status enum,
+    https://developer.paddle.com/api-reference/adjustments/overview). The chargeback turning `reversed`
+    and the `chargeback_reverse` adjustment being approved are one reversal: 527.15 is credited once on
+    the disputes queue (the approved `chargeback_reverse`), the status change is a lifecycle fact."""
+    deliveries = _chargeback_reversed()
     result = lifecycle.run(SOURCE, deliveries, secrets=[SECRET], now=NOW)
     assert result.net("dispute") == Decimal("0"), [
         (body["provider_event_type"], body["outcome"], body["amount"]) for body in result.money["dispute"]
@@ -126,12 +132,7 @@ def test_a_reversed_chargeback_reverse_is_not_a_second_debit() -> None:
     `chargeback` adjustment, approved. So the chargeback, its reversal, the reversal's status change and a
     second chargeback debit 527.15 twice and credit it once: net -527.15, never -1054.30."""
     deliveries = [
-        delivery(1, "transaction.completed", transaction("completed"), Fact("payment", TXN, Decimal("652.15"))),
-        delivery(2, "adjustment.created", adjustment("adj_cb", "chargeback", "approved", 52715),
-                 Fact("dispute", TXN, Decimal("527.15"), "opened")),
-        delivery(3, "adjustment.created", adjustment("adj_cbr", "chargeback_reverse", "approved", 52715),
-                 Fact("dispute", TXN, Decimal("527.15"), "reversed")),
-        delivery(4, "adjustment.updated", adjustment("adj_cb", "chargeback", "reversed", 52715)),
+        *_chargeback_reversed(),
         delivery(5, "adjustment.updated", adjustment("adj_cbr", "chargeback_reverse", "reversed", 52715)),
         delivery(6, "adjustment.created", adjustment("adj_cb2", "chargeback", "approved", 52715),
                  Fact("dispute", TXN, Decimal("527.15"), "opened")),
