@@ -120,6 +120,21 @@ def dumps(value: Any, *, ascii_keys: bool = True, parsed: bool = False) -> str:
     return _dumps(value, ascii_keys=ascii_keys)
 
 
+class CanonicalText(str):
+    """Text `dumps` wrote with its defaults (ASCII keys): parsed again by `strict_json` and written again, it
+    is the same text (`tests/handlers/test_canonical_json.py` holds it), so its payload hash is the SHA-256
+    of the text itself. A provider module whose duplicate-check content is such text (Paddle without its
+    `notification_id`, Adyen without its `hmacSignature`) returns it in this type: the hash then skips a
+    second strict parse and a second serialization (on Paddle's 11 KB body, ~130 us of the validator's CPU)."""
+
+    __slots__ = ()
+
+
+def canonical_text(value: Any) -> CanonicalText:
+    """`dumps(value, parsed=True)` as `CanonicalText`: only for values from `strict_json` (see `dumps`)."""
+    return CanonicalText(dumps(value, parsed=True))
+
+
 def _dumps(value: Any, *, ascii_keys: bool) -> str:
     if isinstance(value, str):
         return encode_basestring(value)

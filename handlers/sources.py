@@ -22,6 +22,7 @@ import money
 import providers
 import strict_json
 from canonical_event import CanonicalEvent, payload_sha256, utc_text
+from canonical_json import CanonicalText
 from errors import (
     INVALID_AMOUNT,
     MISSING_AMOUNT,
@@ -148,7 +149,11 @@ def keys(source: Source, entries: Sequence[Any], log_skipped: Any) -> list[Any]:
 
 
 def _payload_hash(payload: str) -> str:
-    """Canonical-JSON hash when the payload is JSON (key order and whitespace do not matter), else of the text."""
+    """Canonical-JSON hash when the payload is JSON (key order and whitespace do not matter), else of the text.
+
+    Text already canonical (`CanonicalText`) hashes as it is: parsing and writing it again gives it back."""
+    if isinstance(payload, CanonicalText):
+        return hashlib.sha256(payload.encode()).hexdigest()
     try:
         return payload_sha256(strict_json.loads(payload))
     except strict_json.JsonDecodeError:

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import money
-from canonical_json import dumps
+from canonical_json import canonical_text, dumps
 from errors import (
     INVALID_AMOUNT,
     INVALID_FIELD,
@@ -235,7 +235,7 @@ def _event(item: Mapping[str, Any], index: int, capture: str = "automatic") -> P
         amount_unit=unit,
         currency=code_currency,
         fields={"success": success, "transaction_type": transaction_type},
-        content=dumps(_unsigned(item), parsed=True),
+        content=canonical_text(_unsigned(item)),
         outcome=outcome,
         object_id=object_id,
         parent_object_id=parent,

@@ -85,3 +85,18 @@ def test_the_provider_samples_take_the_fast_path() -> None:
         if isinstance(value, dict):
             assert _fast_dumps(value) == reference(value), path.name
             assert _fast_dumps(value, ascii_keys=False) == dumps(value, ascii_keys=False), path.name
+
+
+@given(st.dictionaries(st.text() | nul_and_escapes, tricky_values, max_size=5))
+def test_canonical_text_hashes_as_the_payload_hash_of_its_parse(value: dict[str, Any]) -> None:
+    """`sources._payload_hash` hashes `CanonicalText` as it is, skipping the parse: that must be the hash the
+    strict parse and canonical spelling of the same text would give, or a provider's retry would be a 409."""
+    import hashlib
+
+    import strict_json
+    from canonical_event import payload_sha256
+    from canonical_json import CanonicalText, canonical_text
+
+    text = canonical_text(value)
+    assert isinstance(text, CanonicalText) and text == reference(value)
+    assert hashlib.sha256(text.encode()).hexdigest() == payload_sha256(strict_json.loads(str(text)))
