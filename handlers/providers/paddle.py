@@ -187,7 +187,9 @@ def read(request: WebhookRequest) -> ProviderEvent:
         # `notification_id` (https://developer.paddle.com/api-reference/notifications/replay-notification.md,
         # https://developer.paddle.com/api-reference/notifications.md): the
         # duplicate check hashes the event without it, so the re-delivery is `200 duplicate`, not a 409.
-        content=canonical_text({k: v for k, v in body.items() if k != "notification_id"}) if "notification_id" in body else None,
+        content=canonical_text({k: v for k, v in body.items() if k != "notification_id"})
+        if "notification_id" in body
+        else None,
         amount=amount,
         amount_unit="minor" if amount is not None else None,
         currency=currency,
