@@ -30,6 +30,7 @@ from typing import Literal
 
 from modules.config import ConfigError, PipelineSettings
 from modules.sources_config import PROVIDER_SPECS
+from modules.stored_item import WRITTEN_CODEC, item_sizes, write_units
 
 # API Gateway account-level throttle per region: 10,000 requests/s, burst 5,000 (a stage cannot exceed it).
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
@@ -49,8 +50,6 @@ MAX_PARALLELIZATION_FACTOR = 10
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html
 DYNAMODB_ON_DEMAND_INITIAL_WRU = 4_000
 DYNAMODB_PARTITION_WCU = 1_000
-DYNAMODB_WRITE_UNIT_BYTES = 1_024
-ITEM_OVERHEAD_BYTES = 350  # the item's attributes besides the payload (as pipeline_tools/cost_model.py)
 # WAF rate-based rules count over a trailing window (300 s by default); limit 10..2,000,000,000.
 # https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html
 WAF_WINDOW_SECONDS = 300
@@ -196,8 +195,11 @@ class SourceRoute:
 
 
 def write_units_per_event(payload_bytes: int) -> int:
-    """DynamoDB write units of one stored event (1 KB each, rounded up)."""
-    return math.ceil((payload_bytes + ITEM_OVERHEAD_BYTES) / DYNAMODB_WRITE_UNIT_BYTES)
+    """DynamoDB write units of one stored `payload_bytes` event, as the validator stores it (compressed with
+    `WRITTEN_CODEC` when that saves space): the most any held-out provider sample's item takes at that size
+    (modules/stored_item.py, the model `cost` prices with the mean of), so a burst of the provider whose
+    payloads compress worst is what the table's figure holds."""
+    return max(write_units(size) for size in item_sizes(payload_bytes, WRITTEN_CODEC))
 
 
 def router_records_per_second(batch_size: int) -> float:

@@ -17,32 +17,20 @@ from typing import Any
 
 from modules.access_log import ACCESS_LOG_FIELDS, UNTRIMMED_ACCESS_LOG_FIELDS, typical_line_bytes
 from modules.config import PipelineSettings
+from modules.stored_item import (
+    DYNAMODB_WRITE_UNIT_BYTES,
+    STORED_PAYLOAD_SAMPLES,
+    TEXT_ITEM_OVERHEAD_BYTES,
+    ZLIB,
+    ZLIB_DICT_1,
+    item_sizes,
+)
 
 PRICES = Path(__file__).with_name("data") / "prices-us-east-1.json"
 BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench-results.json"
 SECONDS_PER_MONTH = 30 * 86_400
 SQS_CHUNK_BYTES = 64 * 1024
-DYNAMODB_WRITE_UNIT_BYTES = 1024
 ROUTED_TYPES = 3
-ZLIB, ZLIB_DICT_1 = "zlib", "zlib-dict-1"  # handlers/payload_codec.py codec names
-# Held-out provider samples of 1-4 KB, near the priced size (benchmarks/payload_dictionary.py `held_out`,
-# never seen by the dictionary builder; `python -m benchmarks.payload_dictionary --measure`): per stored
-# item, the codec's stored/payload byte ratio and the item's other attributes in bytes, codec name and
-# `payload_z` included (braintree/transaction_settled, checkout/payment_captured, square/payment.created,
-# stripe/payment_intent.succeeded; Paddle's 11 KB sample compresses to 0.25/0.21 and is left out, a
-# ratio of a body five times the priced one). tests/tools/test_cost_model.py re-measures them.
-STORED_PAYLOAD_SAMPLE_NAMES = (
-    "braintree/transaction_settled.json",
-    "checkout/payment_captured.json",
-    "square/payment.created.json",
-    "stripe/payment_intent.succeeded.json",
-)
-STORED_PAYLOAD_SAMPLES: dict[str, tuple[tuple[float, int], ...]] = {
-    ZLIB: ((0.491, 418), (0.430, 463), (0.413, 418), (0.349, 409)),
-    ZLIB_DICT_1: ((0.334, 425), (0.327, 470), (0.339, 425), (0.226, 416)),
-}
-# A text payload's item names `payload` (7 B) instead of `payload_encoding` + its value + `payload_z`.
-_TEXT_FORM_SAVES_BYTES = {ZLIB: 16 + 4 + 9 - 7, ZLIB_DICT_1: 16 + 11 + 9 - 7}
 
 
 class CostInputError(ValueError):
@@ -56,7 +44,7 @@ class Assumptions:
     aws_round_trip_ms: float = 8.0  # one in-region PutItem or SendMessageBatch, network included
     # Table attributes besides the payload text (a text-form item): the median of the held-out samples'
     # (STORED_PAYLOAD_SAMPLES, less the compressed form's extra names); 350 before issue 20's measurement.
-    item_overhead_bytes: int = 396
+    item_overhead_bytes: int = TEXT_ITEM_OVERHEAD_BYTES
     message_overhead_bytes: int = 600  # canonical event and attributes besides the payload
     # One API Gateway JSON access-log line of an accepted delivery, from the stage's format
     # (modules/access_log.py; 420 was an estimate before issue 20 measured the format: 357 B).
@@ -197,14 +185,8 @@ def _lambda_cost(invocations: float, billed_ms: float, memory_mb: int, prices: d
 
 def stored_item_sizes(payload_bytes: int, codec: str | None, assumptions: Assumptions) -> list[int]:
     """Bytes of the item storing a `payload_bytes` payload with `codec` (None: as text), one per held-out
-    sample's ratio and attributes; the validator keeps the text when compressing does not make it smaller."""
-    if codec is None:
-        return [payload_bytes + assumptions.item_overhead_bytes]
-    sizes = []
-    for ratio, other_bytes in assumptions.stored_payload_samples[codec]:
-        compressed = math.ceil(payload_bytes * ratio) + other_bytes
-        sizes.append(min(compressed, payload_bytes + other_bytes - _TEXT_FORM_SAVES_BYTES[codec]))
-    return sizes
+    sample's ratio and attributes (modules/stored_item.py, with these assumptions' samples and overhead)."""
+    return item_sizes(payload_bytes, codec, assumptions.stored_payload_samples, assumptions.item_overhead_bytes)
 
 
 def _traces(requests: float, reservoir_per_second: float, rate: float) -> float:

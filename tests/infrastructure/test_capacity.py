@@ -19,6 +19,7 @@ import pytest
 
 from modules.capacity import CapacityError, plan_capacity
 from modules.config import CONFIG_DIR, load_settings
+from modules.stored_item import STORED_PAYLOAD_SAMPLES
 from modules.waf import SIGNED_LABEL, signed_statement
 from tests.infrastructure.synth import SynthesizedApp
 
@@ -110,7 +111,7 @@ def test_the_old_stage_throttle_refused_most_of_such_a_burst() -> None:
         ({"api_throttle_rate_limit": 500, "api_throttle_burst_limit": 1000}, ["API Gateway stage throttle",
                                                                               "api_throttle_rate_limit", "429"]),
         ({"validator_reserved_concurrency": 50}, ["validator concurrency", "validator_reserved_concurrency", "500"]),
-        ({"typical_payload_bytes": 8000}, ["DynamoDB on-demand writes", "typical_payload_bytes", "503"]),
+        ({"typical_payload_bytes": 16000}, ["DynamoDB on-demand writes", "typical_payload_bytes", "503"]),
         ({"burst_events_per_second": 6000}, ["reserved concurrency", "lambda_account_concurrency"]),
         ({"burst_events_per_second": 9000, "lambda_account_concurrency": 5000}, ["API Gateway's account limit"]),
         ({"waf_enabled": True, "waf_signed_rate_limit_per_5min": 2000}, ["WAF rate rule", "403"]),
@@ -258,3 +259,22 @@ def test_body_signed_routes_count_as_signed() -> None:
     assert not matches(statement, Request("1", "/v1/webhook/stripe", {"Stripe-Signature": ""}), set())
     assert not matches(statement, Request("1", "/v1/webhook/stripe", {}), set())
     assert SIGNED_LABEL == "webhook:signed"
+
+
+def test_the_tables_write_units_are_the_stored_items_the_cost_model_prices() -> None:
+    """`capacity` and `cost` read one item-size model (modules/stored_item.py): capacity holds the worst
+    held-out sample's write units, cost their mean, so the capacity figure is never the cheaper one."""
+    from modules.capacity import write_units_per_event
+    from pipeline_tools.cost_model import Assumptions, estimate
+
+    units = write_units_per_event(2048)
+    assert units == 2  # every 2 KB sample compressed fits 2 write units; as text (2,444 B) it would take 3
+    priced = estimate(1_000_000, 2048, load_settings("prod"), Assumptions(validator_cpu_ms=0.3))
+    dynamodb = next(line for line in priced.lines if line.service == "DynamoDB" and "WRU" in line.item)
+    mean = float(dynamodb.item.split(" x ")[1].split(" WRU")[0])
+    assert 1 <= mean <= units
+    # A body no sample compresses under one unit, and the door's largest: the units grow with the payload.
+    assert write_units_per_event(100) == 1
+    assert write_units_per_event(100 * 1024) == max(
+        -(-(-(-100 * 1024 * ratio // 1) + other) // 1024) for ratio, other in STORED_PAYLOAD_SAMPLES["zlib-dict-1"]
+    )

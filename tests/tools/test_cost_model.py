@@ -11,13 +11,12 @@ import pytest
 
 from modules.access_log import TYPICAL_ACCEPTED
 from modules.config import load_settings
+from modules.stored_item import STORED_PAYLOAD_SAMPLE_NAMES, STORED_PAYLOAD_SAMPLES
 from pipeline_tools.__main__ import main
 from pipeline_tools.cost_model import (
     EXTRA_VOLUMES,
     PRICES,
     REDUCTION_STEPS,
-    STORED_PAYLOAD_SAMPLE_NAMES,
-    STORED_PAYLOAD_SAMPLES,
     WAF_RULES,
     Assumptions,
     CostInputError,
