@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from modules.config import ConfigError, PipelineSettings
-from modules.sources_config import PROVIDER_SPECS
+from modules.sources_config import PROVIDER_SPECS, SourceSettings
 from modules.stored_item import WRITTEN_CODEC, item_sizes, write_units
 
 # API Gateway account-level throttle per region: 10,000 requests/s, burst 5,000 (a stage cannot exceed it).
@@ -57,6 +57,10 @@ WAF_PROVIDER_HEADROOM = 1.5
 # Assumptions measured by `make bench` (docs/PERFORMANCE.md): a validator delivery's p99 duration with
 # its one PutItem, and the router's CPU per record and one SendMessageBatch round trip (sequential).
 VALIDATOR_DELIVERY_SECONDS = 0.1
+# One call to a provider's API from the door (mollie-classic's fetch, an enriching source's amount fetch),
+# TLS set-up included: an assumption, as no provider account is reachable here to measure it; the cost
+# model prices the validator's time with the same figure (pipeline_tools/cost_model.py).
+DOOR_FETCH_TYPICAL_SECONDS = 0.25
 VALIDATOR_CONCURRENCY_HEADROOM = 1.5
 ROUTER_SECONDS_PER_RECORD = 0.0002
 ROUTER_SECONDS_PER_SEND = 0.01
@@ -94,6 +98,7 @@ class FetchApi:
     rate_limit: str  # the provider's documented limit, in words (Mollie publishes no fixed figure)
     beyond: str  # what the provider sees when its API refuses our fetch
     source: str  # the documentation of the rate limit
+    budget_seconds: float  # the longest one delivery's fetch may hold a validator (attempts and waits included)
 
 
 def declared_fetch_api(provider_id: str) -> FetchApi | None:
@@ -101,6 +106,19 @@ def declared_fetch_api(provider_id: str) -> FetchApi | None:
     call, rate_limit, beyond, source); None for every other provider."""
     declared = PROVIDER_SPECS[provider_id].fetch_api
     return FetchApi(**declared) if declared is not None else None
+
+
+def door_fetch_seconds(source: SourceSettings, settings: PipelineSettings) -> float | None:
+    """The longest one delivery of `source` may hold a validator while the door calls the provider's API
+    (None: its door makes no call). mollie-classic: its spec's fetch budget (8 s, every key and attempt);
+    a source with `"enrich": true` (handlers/enrichment.py): the door's fetches end only at the function's
+    deadline less one worst-case write, so the validator's timeout bounds them."""
+    fetch_api = declared_fetch_api(source.provider)
+    if fetch_api is not None:
+        return fetch_api.budget_seconds
+    if source.enrich:
+        return float(settings.validator_timeout_seconds)
+    return None
 
 
 def route_signing(provider_id: str) -> RouteSigning:
@@ -155,6 +173,11 @@ class CapacityPlan:
         return tuple(route.warning for route in self.source_routes if route.warning)
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """What `capacity` prints after the warnings: each route whose door fetches could hold every validator."""
+        return tuple(route.note for route in self.source_routes if route.note)
+
+    @property
     def reserved_validator_concurrency(self) -> int | None:
         """What the synth reserves for the validator (None: `reserve_concurrency` is false)."""
         return self.validator_concurrency if self.settings.reserve_concurrency else None
@@ -167,6 +190,12 @@ class CapacityPlan:
     def binding(self) -> Stage:
         """The stage that refuses first during a burst (the lowest burst events/s)."""
         return min(self.stages, key=lambda stage: stage.burst_events_per_second)
+
+    @property
+    def binding_sustained(self) -> Stage:
+        """The stage that refuses first under a steady rate (the lowest sustained events/s): not always the
+        burst's (prod: the stage throttle bounds a burst, the WAF's per-IP count a steady rate)."""
+        return min(self.stages, key=lambda stage: stage.sustained_events_per_second)
 
 
 StageBuilder = Callable[[CapacityPlan], Stage | None]
@@ -187,6 +216,10 @@ class SourceRoute:
     stages: tuple[Stage, ...] = ()
     fetch_api: FetchApi | None = None
     warning: str | None = None
+    # A door that calls the provider's API (`door_fetch_seconds`): what `capacity` notes when that API at its
+    # slowest would let this route's deliveries hold every validator (conditional on the provider's latency,
+    # so not a warning: the route's stage assumes `DOOR_FETCH_TYPICAL_SECONDS`).
+    note: str | None = None
 
     @property
     def binding(self) -> Stage | None:
@@ -362,34 +395,76 @@ def _unsigned_route_stage(plan: CapacityPlan, sharing: int) -> Stage:
     )
 
 
+def _door_fetch_stage(plan: CapacityPlan, budget_seconds: float) -> Stage:
+    """The validator's concurrency as a route whose door calls the provider's API meets it: each delivery
+    holds a validator for its own work and the fetch (`DOOR_FETCH_TYPICAL_SECONDS`, up to `budget_seconds`
+    when the API is slow), and while such deliveries hold every validator, every route's invokes are
+    throttled."""
+    seconds = VALIDATOR_DELIVERY_SECONDS + DOOR_FETCH_TYPICAL_SECONDS
+    rate = plan.validator_concurrency / seconds
+    return Stage(
+        "validators held by door fetches",
+        f"{plan.validator_concurrency} validators at {seconds:g} s per delivery with its fetch "
+        f"({DOOR_FETCH_TYPICAL_SECONDS:g} s per fetch assumed, up to {budget_seconds:g} s when the API is slow)",
+        rate,
+        rate,
+        "500 (API Gateway's answer when Lambda throttles the invoke), on every route while these deliveries hold "
+        "every validator",
+        "validator_reserved_concurrency",
+    )
+
+
+def _door_fetch_words(source: SourceSettings, plan: CapacityPlan, budget_seconds: float) -> str:
+    slowest = plan.validator_concurrency / (VALIDATOR_DELIVERY_SECONDS + budget_seconds)
+    return (
+        f"source {source.name!r} ({source.provider}) calls the provider's API from the door, and each delivery "
+        f"holds a validator while it waits: {budget_seconds:g} s at most. At {DOOR_FETCH_TYPICAL_SECONDS:g} s per "
+        f"fetch this source alone takes "
+        f"{plan.validator_concurrency / (VALIDATOR_DELIVERY_SECONDS + DOOR_FETCH_TYPICAL_SECONDS):,.0f} deliveries/s; "
+        f"if the API answers at its slowest, {slowest:,.0f} deliveries/s of it hold all "
+        f"{plan.validator_concurrency} validators, and until those fetches end every source's deliveries get 500 "
+        "(providers retry a 5xx). Raise validator_reserved_concurrency to this source's peak deliveries/s times "
+        "the seconds each holds a validator"
+    )
+
+
 def _source_routes(plan: CapacityPlan) -> tuple[SourceRoute, ...]:
     s = plan.settings
     fetching = [source for source in s.sources if route_signing(source.provider) == "unsigned-fetching"]
     routes = []
     for source in s.sources:
         signing = route_signing(source.provider)
-        if signing != "unsigned-fetching":
-            routes.append(SourceRoute(source.name, source.provider, signing))
-            continue
+        budget_seconds = door_fetch_seconds(source, s)
+        fetch_stages: tuple[Stage, ...] = ()
+        warnings: list[str] = []
+        note = None
+        if budget_seconds is not None:
+            fetch_stage = _door_fetch_stage(plan, budget_seconds)
+            fetch_stages = (fetch_stage,)
+            if fetch_stage.burst_events_per_second < s.burst_events_per_second:
+                warnings.append(_door_fetch_words(source, plan, budget_seconds))
+            elif plan.validator_concurrency / (VALIDATOR_DELIVERY_SECONDS + budget_seconds) < s.burst_events_per_second:
+                note = _door_fetch_words(source, plan, budget_seconds)
         fetch_api = declared_fetch_api(source.provider)
-        if not s.waf_enabled:
-            routes.append(SourceRoute(source.name, source.provider, signing, fetch_api=fetch_api))
-            continue
-        stage = _unsigned_route_stage(plan, sum(other.provider == source.provider for other in fetching))
-        warning = None
-        if plan.waf_unsigned_limit_per_5min < unsigned_limit_for_contract(s):
-            warning = (
-                f"source {source.name!r} ({source.provider}) posts unsigned: under the WAF it takes "
-                f"{stage.sustained_events_per_second:,.0f} events/s sustained, {stage.burst_events_per_second:,.0f} "
-                f"events/s for {min(s.burst_seconds, WAF_WINDOW_SECONDS)} s from a quiet window "
-                f"({stage.name}: {stage.limit}), below the contract (peak {s.peak_events_per_second}, burst "
-                f"{s.burst_events_per_second} events/s for {s.burst_seconds} s) if this source carries it; beyond "
-                f"it the provider sees {stage.beyond}. To carry the whole contract on this route raise "
-                f"waf_rate_limit_per_5min to at least {unsigned_limit_for_contract(s):,} (the contract's worst "
-                "300 s per IP with the signed limit's headroom; it is every client's unsigned limit), or lower "
-                "the contract"
-            )
-        routes.append(SourceRoute(source.name, source.provider, signing, (stage,), fetch_api, warning))
+        stages = fetch_stages
+        if signing == "unsigned-fetching" and s.waf_enabled:
+            stage = _unsigned_route_stage(plan, sum(other.provider == source.provider for other in fetching))
+            stages = (stage, *fetch_stages)
+            if plan.waf_unsigned_limit_per_5min < unsigned_limit_for_contract(s):
+                warnings.insert(
+                    0,
+                    f"source {source.name!r} ({source.provider}) posts unsigned: under the WAF it takes "
+                    f"{stage.sustained_events_per_second:,.0f} events/s sustained, "
+                    f"{stage.burst_events_per_second:,.0f} events/s for {min(s.burst_seconds, WAF_WINDOW_SECONDS)} s "
+                    f"from a quiet window ({stage.name}: {stage.limit}), below the contract (peak "
+                    f"{s.peak_events_per_second}, burst {s.burst_events_per_second} events/s for {s.burst_seconds} s) "
+                    f"if this source carries it; beyond it the provider sees {stage.beyond}. To carry the whole "
+                    f"contract on this route raise waf_rate_limit_per_5min to at least "
+                    f"{unsigned_limit_for_contract(s):,} (the contract's worst 300 s per IP with the signed limit's "
+                    "headroom; it is every client's unsigned limit), or lower the contract",
+                )
+        warning = ". Also: ".join(warnings) or None
+        routes.append(SourceRoute(source.name, source.provider, signing, stages, fetch_api, warning, note))
     return tuple(routes)
 
 
@@ -477,12 +552,17 @@ def render(plan: CapacityPlan) -> str:
             f"{stage.name:<44} {stage.sustained_events_per_second:>12,.0f} {stage.burst_events_per_second:>10,.0f}"
             f"  {stage.beyond}  ({stage.limit})"
         )
-    binding = plan.binding
+    binding, steady = plan.binding, plan.binding_sustained
     rows += [
         "",
         f"Binds first: {binding.name}, at {binding.burst_events_per_second:,.0f} events/s during a burst; "
         f"beyond it a provider sees {binding.beyond}.",
     ]
+    if steady != binding:
+        rows.append(
+            f"Binds first at a steady rate: {steady.name}, at {steady.sustained_events_per_second:,.0f} events/s "
+            f"sustained; beyond it a provider sees {steady.beyond}."
+        )
     if plan.source_routes:
         rows += ["", "Per source (POST /webhook/<source>):"]
     for route in plan.source_routes:
@@ -493,17 +573,19 @@ def render(plan: CapacityPlan) -> str:
                 f"{stage.burst_events_per_second:>10,.0f}  {stage.beyond}  ({stage.limit})"
             )
         if route.binding is not None:
+            quiet = " from a quiet window" if route.binding.name.startswith("WAF") else ""  # the WAF's trailing window
             rows.append(
                 f"  Binds first for {route.source!r}: {route.binding.name}, at "
                 f"{route.binding.sustained_events_per_second:,.0f} events/s sustained and "
                 f"{route.binding.burst_events_per_second:,.0f} events/s for "
-                f"{min(s.burst_seconds, WAF_WINDOW_SECONDS)} s from a quiet window; beyond it the provider sees "
+                f"{min(s.burst_seconds, WAF_WINDOW_SECONDS)} s{quiet}; beyond it the provider sees "
                 f"{route.binding.beyond}."
             )
         if route.fetch_api is not None:
             api = route.fetch_api
             rows.append(f"  Each delivery costs {api.call}, within {api.rate_limit}; beyond it: {api.beyond}.")
     rows += [f"Warning: {warning}" for warning in plan.warnings]
+    rows += [f"Note: {note}" for note in plan.notes]
     return "\n".join(rows)
 
 
@@ -538,6 +620,7 @@ def as_dict(plan: CapacityPlan) -> dict[str, object]:
         },
         "stages": [dataclasses.asdict(stage) for stage in plan.stages],
         "binding": plan.binding.name,
+        "binding_sustained": plan.binding_sustained.name,
         "sources": [
             {
                 "source": route.source,
@@ -551,4 +634,5 @@ def as_dict(plan: CapacityPlan) -> dict[str, object]:
             for route in plan.source_routes
         ],
         "warnings": list(plan.warnings),
+        "notes": list(plan.notes),
     }

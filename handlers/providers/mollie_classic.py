@@ -390,6 +390,7 @@ SPEC = spec.ProviderSpec(
             "beyond": f"503 with Retry-After: {RETRY_AFTER_SECONDS} from the door when Mollie answers 429 (nothing "
             "stored; Mollie retries the webhook; with `reconcile` the reconciler recovers what Mollie gives up)",
             "source": "https://docs.mollie.com/reference/rate-limiting",
+            "budget_seconds": FETCH_BUDGET_SECONDS,
         }
     ),
 )

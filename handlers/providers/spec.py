@@ -116,7 +116,9 @@ class ProviderSpec:
     (mollie-classic): the source takes the `api_base_url` option and gets a fetch-credential alarm.
     `fetch_api`: for such a provider, what the capacity report says of that API (modules/capacity.py
     `FetchApi`): `call` (what one delivery costs), `rate_limit` (the documented limit, in words), `beyond`
-    (what the provider sees when the API refuses our fetch), `source` (the rate limit's documentation).
+    (what the provider sees when the API refuses our fetch), `source` (the rate limit's documentation),
+    `budget_seconds` (float: the longest one delivery's fetches may take, every attempt and wait included;
+    a validator is held that long when the API answers at its slowest).
     """
 
     provider_id: str
@@ -139,7 +141,7 @@ class ProviderSpec:
     default_mapping: Mapping[str, str] | None = None
     facts: Mapping[str, Any] | None = None
     fetches_at_door: bool = False
-    fetch_api: Mapping[str, str] | None = None
+    fetch_api: Mapping[str, str | float] | None = None
 
     def __post_init__(self) -> None:
         # Frozen views, so no caller can change a provider's declared options or tables.

@@ -21,9 +21,16 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 import modules.capacity
-from modules.capacity import declared_fetch_api, plan_capacity, route_signing, unsigned_limit_for_contract
+from modules.capacity import (
+    declared_fetch_api,
+    door_fetch_seconds,
+    plan_capacity,
+    route_signing,
+    unsigned_limit_for_contract,
+)
 from modules.config import load_settings
-from modules.sources_config import BODY_SIGNED_PROVIDERS, PROVIDER_SPECS, SIGNATURE_HEADERS
+from modules.reconcile_config import ReconcileSettings
+from modules.sources_config import BODY_SIGNED_PROVIDERS, PROVIDER_SPECS, SIGNATURE_HEADERS, SourceSettings
 from modules.waf import signed_statement
 from tests.conftest import fixture_config_dir
 from tests.infrastructure.synth import SynthesizedApp, synthesize
@@ -32,6 +39,7 @@ from tests.infrastructure.test_capacity import Request, WebAcl, matches, resourc
 ENV = "mollieclassicwaf"
 STACK = f"webhook-pipeline-{ENV}"
 UNSIGNED_RULE = "WAF rate rule (unsigned requests, per IP)"
+FETCH_STAGE = "validators held by door fetches"
 
 
 @pytest.fixture(scope="module")
@@ -129,18 +137,74 @@ def test_a_mollie_classic_route_under_the_waf_reports_its_own_binding_limit(sett
 
 
 def test_the_unsigned_limit_the_warning_names_carries_the_contract(settings: Any) -> None:
-    raised = dataclasses.replace(settings, waf_rate_limit_per_5min=unsigned_limit_for_contract(settings))
+    # With validators enough for the door's fetches (1,000/s x 0.35 s = 350), the WAF is the only limit left.
+    enough = dataclasses.replace(settings, validator_reserved_concurrency=350)
+    raised = dataclasses.replace(enough, waf_rate_limit_per_5min=unsigned_limit_for_contract(settings))
     [shop] = [route for route in plan_capacity(raised).source_routes if route.source == "shop"]
     assert shop.warning is None and plan_capacity(raised).warnings == ()
-    assert shop.binding is not None and shop.binding.sustained_events_per_second == 420
-    below = dataclasses.replace(settings, waf_rate_limit_per_5min=unsigned_limit_for_contract(settings) - 1)
+    waf = shop.stages[0]
+    assert waf.name == UNSIGNED_RULE and waf.sustained_events_per_second == 420
+    below = dataclasses.replace(enough, waf_rate_limit_per_5min=unsigned_limit_for_contract(settings) - 1)
     assert plan_capacity(below).warnings
 
 
 def test_without_the_waf_the_route_has_no_waf_stage_but_still_costs_a_fetch(settings: Any) -> None:
-    plan = plan_capacity(dataclasses.replace(settings, waf_enabled=False))
+    plan = plan_capacity(dataclasses.replace(settings, waf_enabled=False, validator_reserved_concurrency=350))
     [shop] = [route for route in plan.source_routes if route.source == "shop"]
-    assert shop.stages == () and shop.warning is None and shop.fetch_api == declared_fetch_api("mollie-classic")
+    assert [stage.name for stage in shop.stages] == [FETCH_STAGE] and shop.warning is None
+    assert shop.fetch_api == declared_fetch_api("mollie-classic")
+
+
+# --- validators held by the door's fetches --------------------------------------------------------------------
+
+
+def test_a_fetching_doors_validators_are_its_own_stage_and_warned_below_the_contract(settings: Any) -> None:
+    """Each mollie-classic delivery holds a validator for its own 0.1 s and a 0.25 s fetch: prod's 200
+    validators take 571/s of it, under the contract's 1,000/s burst: warned, naming the setting that fixes it
+    and the worst case (the 8 s fetch budget: 25/s hold every validator, and every route gets 500)."""
+    plan = plan_capacity(dataclasses.replace(settings, waf_rate_limit_per_5min=unsigned_limit_for_contract(settings)))
+    [shop] = [route for route in plan.source_routes if route.source == "shop"]
+    fetches = shop.stages[-1]
+    assert fetches.name == FETCH_STAGE and "500" in fetches.beyond and "every route" in fetches.beyond
+    assert fetches.burst_events_per_second == pytest.approx(200 / (0.1 + 0.25))
+    assert shop.binding == fetches and shop.warning is not None and shop.note is None
+    for words in ("'shop'", "8 s", "571 deliveries/s", "25 deliveries/s", "all 200 validators",
+                  "validator_reserved_concurrency"):  # fmt: skip
+        assert words in shop.warning, words
+    # Signed routes make no call from the door: no such stage, and the environment's stages are theirs.
+    assert all(route.stages == () for route in plan.source_routes if route.source != "shop")
+
+
+def test_enough_validators_for_typical_fetches_still_note_the_slow_api(settings: Any) -> None:
+    """350 validators carry the contract at 0.25 s per fetch (no warning), but not an API answering at its
+    slowest (350 / 8.1 s = 43/s): a note, which does not count as missing the contract."""
+    enough = dataclasses.replace(
+        settings, validator_reserved_concurrency=350, waf_rate_limit_per_5min=unsigned_limit_for_contract(settings)
+    )
+    plan = plan_capacity(enough)
+    [shop] = [route for route in plan.source_routes if route.source == "shop"]
+    assert shop.warning is None and plan.warnings == ()
+    assert shop.note is not None and plan.notes == (shop.note,) and "43 deliveries/s" in shop.note
+    # Validators enough even for the 8 s budget: nothing to note.
+    huge = dataclasses.replace(enough, validator_reserved_concurrency=8_200, lambda_account_concurrency=20_000)
+    assert plan_capacity(huge).notes == ()
+
+
+def test_an_enriching_source_holds_validators_up_to_the_function_timeout(settings: Any) -> None:
+    """A GoCardless source with `enrich: true` fetches amounts at the door until the function's deadline."""
+    enriching = SourceSettings(
+        "gc",
+        "gocardless",
+        options=(("enrich", True),),
+        reconcile=ReconcileSettings(15, 7, 10, 200, "https://api.gocardless.com"),
+    )
+    plan = plan_capacity(dataclasses.replace(settings, sources=(*settings.sources, enriching)))
+    [gc] = [route for route in plan.source_routes if route.source == "gc"]
+    assert [stage.name for stage in gc.stages] == [FETCH_STAGE] and gc.signing == "signed-by-header"
+    assert f"{settings.validator_timeout_seconds} s at most" in (gc.warning or "")
+    assert door_fetch_seconds(enriching, settings) == settings.validator_timeout_seconds
+    stripe = next(source for source in settings.sources if source.provider == "stripe")
+    assert door_fetch_seconds(stripe, settings) is None
 
 
 # --- the synthesized configuration --------------------------------------------------------------------

@@ -17,11 +17,24 @@ def test_the_table_names_the_binding_limit_and_the_readme_shows_it_as_printed(
 ) -> None:
     assert main(["capacity", "--environment", "prod"]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert printed[-1].startswith("Binds first: API Gateway stage throttle")
+    assert printed[-2].startswith("Binds first: API Gateway stage throttle")
+    # A steady rate meets the WAF's per-IP count first: 42,000 signed requests per 5 min from each of 3 IPs.
+    assert printed[-1].startswith("Binds first at a steady rate: WAF rate rule (signed requests, per IP), at 420 ")
     readme = README.read_text(encoding="utf-8")
     for line in printed:
         if line.startswith(("API Gateway", "WAF", "validator", "Binds first")):
             assert line in readme, line
+
+
+def test_one_stage_binding_both_ways_prints_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["capacity", "--environment", "dev"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1].startswith("Binds first: API Gateway stage throttle")
+    assert not any(line.startswith("Binds first at a steady rate") for line in printed)
+    assert main(["capacity", "--environment", "prod", "--json"]) == 0
+    model = json.loads(capsys.readouterr().out)
+    assert model["binding"] == "API Gateway stage throttle"
+    assert model["binding_sustained"] == "WAF rate rule (signed requests, per IP)"
 
 
 def test_json_holds_the_contract_the_sized_limits_and_every_stage(capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,8 +109,11 @@ def test_json_holds_each_sources_route(mollie_classic_waf: str, capsys: pytest.C
     }  # fmt: skip
     shop = routes["shop"]
     assert shop["binding"] == "WAF rate rule (unsigned requests, per IP)" and shop["meets_contract"] is False
-    [stage] = shop["stages"]
-    assert (stage["sustained_events_per_second"], stage["burst_events_per_second"]) == (20.0, 100.0)
+    waf, fetches = shop["stages"]
+    assert (waf["sustained_events_per_second"], waf["burst_events_per_second"]) == (20.0, 100.0)
+    # prod's 200 validators at 0.1 s + 0.25 s per delivery and its fetch
+    assert fetches["name"] == "validators held by door fetches"
+    assert fetches["burst_events_per_second"] == pytest.approx(200 / 0.35)
     assert shop["fetch_api"]["source"] == "https://docs.mollie.com/reference/rate-limiting"
     assert routes["stripe"]["binding"] == model["binding"] == "API Gateway stage throttle"
     assert routes["stripe"]["meets_contract"] is True
