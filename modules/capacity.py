@@ -304,16 +304,25 @@ def _validator_stage(plan: CapacityPlan) -> Stage:
     )
 
 
+def table_write_units_per_second(settings: PipelineSettings) -> int:
+    """Write units/s the events table takes at once: a new on-demand table's 4,000, or the warm throughput
+    the settings say was set on it (`dynamodb_warm_write_units_per_second`)."""
+    return max(DYNAMODB_ON_DEMAND_INITIAL_WRU, settings.dynamodb_warm_write_units_per_second or 0)
+
+
 def _table_stage(plan: CapacityPlan) -> Stage:
-    rate = DYNAMODB_ON_DEMAND_INITIAL_WRU / plan.write_units_per_event
+    units = table_write_units_per_second(plan.settings)
+    warm = plan.settings.dynamodb_warm_write_units_per_second
+    rate = units / plan.write_units_per_event
     return Stage(
-        "DynamoDB on-demand writes (new table)",
-        f"{DYNAMODB_ON_DEMAND_INITIAL_WRU} WRU/s, {plan.write_units_per_event} per "
-        f"{plan.settings.typical_payload_bytes} B event",
+        "DynamoDB on-demand writes (warm throughput)" if warm else "DynamoDB on-demand writes (new table)",
+        f"{units} WRU/s, {plan.write_units_per_event} per {plan.settings.typical_payload_bytes} B event",
         rate,
         rate,
         "503 with Retry-After (the retry stores it once); the table then doubles its previous peak",
-        "typical_payload_bytes (smaller items), or pre-warm the table (AWS warm throughput)",
+        "dynamodb_warm_write_units_per_second, once the table's warm throughput is set to it (`aws dynamodb "
+        "update-table --warm-throughput WriteUnitsPerSecond=N`; hashicorp/aws 5.100 cannot set it), or "
+        "typical_payload_bytes (smaller items)",
     )
 
 
@@ -479,7 +488,7 @@ def _sized(settings: PipelineSettings) -> CapacityPlan:
         validator = s.lambda_account_concurrency
     units = write_units_per_event(s.typical_payload_bytes)
     shards = max(
-        math.ceil(DYNAMODB_ON_DEMAND_INITIAL_WRU / DYNAMODB_PARTITION_WCU),
+        math.ceil(table_write_units_per_second(s) / DYNAMODB_PARTITION_WCU),
         math.ceil(s.burst_events_per_second * units / DYNAMODB_PARTITION_WCU),
     )
     factor = s.router_parallelization_factor or min(

@@ -118,6 +118,10 @@ class PipelineSettings:
     burst_seconds: int = 60
     provider_sending_ips: int = 3
     typical_payload_bytes: int = 2048
+    # The write units/s the events table takes at once when more than a new on-demand table's 4,000: the
+    # DynamoDB warm throughput you set on it (`aws dynamodb update-table --warm-throughput`), which the pinned
+    # hashicorp/aws 5.100 cannot set. Only the capacity model reads it (README, "Capacity").
+    dynamodb_warm_write_units_per_second: int | None = None
     # The account's Lambda concurrency quota in this region (1,000 unless raised through Service Quotas).
     lambda_account_concurrency: int = 1000
     # false: no reserved concurrency (accounts whose quota is too small to reserve any, e.g. new ones at 10);
@@ -158,6 +162,9 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "burst_seconds": (1, 3600),
     "provider_sending_ips": (1, 1000),
     "typical_payload_bytes": (1, 102400),
+    # DynamoDB warm throughput: above a new on-demand table's 4,000 and at most 40,000 write units/s, the
+    # on-demand table quota per table (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+    "dynamodb_warm_write_units_per_second": (4000, 40000),
     "lambda_account_concurrency": (1, 1000000),
     "router_parallelization_factor": (1, 10),
     "waf_signed_rate_limit_per_5min": (10, 2000000000),

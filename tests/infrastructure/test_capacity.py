@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from modules.capacity import CapacityError, plan_capacity
-from modules.config import CONFIG_DIR, load_settings
+from modules.config import CONFIG_DIR, ConfigError, load_settings
 from modules.stored_item import STORED_PAYLOAD_SAMPLES
 from modules.waf import SIGNED_LABEL, signed_statement
 from tests.infrastructure.synth import SynthesizedApp
@@ -278,3 +278,20 @@ def test_the_tables_write_units_are_the_stored_items_the_cost_model_prices() -> 
     assert write_units_per_event(100 * 1024) == max(
         -(-(-(-100 * 1024 * ratio // 1) + other) // 1024) for ratio, other in STORED_PAYLOAD_SAMPLES["zlib-dict-1"]
     )
+
+
+def test_a_burst_past_a_new_tables_writes_needs_the_warm_throughput_set_on_the_table(tmp_path: Path) -> None:
+    """A new on-demand table takes 4,000 write units/s at once (2,000 events/s of 2 KB): a 3,000/s burst is
+    refused naming the setting; with the table's warm throughput declared it is sized, partitions included."""
+    with pytest.raises(CapacityError) as error:
+        plan_capacity(settings_with(tmp_path, {"burst_events_per_second": 3000}))
+    for words in ("DynamoDB on-demand writes (new table)", "dynamodb_warm_write_units_per_second", "update-table"):
+        assert words in str(error.value), words
+    plan = plan_capacity(
+        settings_with(tmp_path, {"burst_events_per_second": 3000, "dynamodb_warm_write_units_per_second": 8000})
+    )
+    [table] = [stage for stage in plan.stages if stage.name.startswith("DynamoDB")]
+    assert table.burst_events_per_second == 8000 / 2 and "warm throughput" in table.name
+    assert plan.shards == 8  # one stream shard per 1,000 WCU partition: the router is sized for all of them
+    with pytest.raises(ConfigError, match="dynamodb_warm_write_units_per_second"):
+        settings_with(tmp_path, {"dynamodb_warm_write_units_per_second": 100})
