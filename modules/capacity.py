@@ -285,7 +285,8 @@ def _waf_stage(plan: CapacityPlan) -> Stage | None:
         f"{plan.waf_signed_limit_per_5min} per {window} s per IP, {ips} provider IPs; "
         f"unsigned: {plan.waf_unsigned_limit_per_5min} per {window} s per IP",
         allowed / window,
-        (allowed - s.peak_events_per_second * (window - burst)) / burst,
+        # What the window leaves for the burst once the peak has used its share (none: 0, never negative).
+        max(0.0, (allowed - s.peak_events_per_second * (window - burst)) / burst),
         "403 Forbidden",
         "waf_signed_rate_limit_per_5min, provider_sending_ips",
     )

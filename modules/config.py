@@ -253,6 +253,18 @@ def _validate(settings: PipelineSettings, where: Callable[[str], str]) -> None:
     for name, region in (("region", settings.region), ("backend.region", settings.backend.region)):
         if not _REGION_PATTERN.fullmatch(region):
             raise ConfigError(f"{where(name.split('.')[0])}: '{name}' = {region!r} is not an AWS region name")
+    if not settings.reserve_concurrency:
+        reserved = [
+            k for k in ("validator_reserved_concurrency", "router_reserved_concurrency") if getattr(settings, k)
+        ]
+        if reserved:
+            # Silently ignored, the number would read as what the function gets: it shares the account's pool.
+            files = sorted({where("reserve_concurrency"), *(where(key) for key in reserved)})
+            raise ConfigError(
+                f"{', '.join(files)}: {', '.join(repr(k) for k in reserved)} cannot apply with 'reserve_concurrency' "
+                "false (nothing is reserved: the functions share the account's unreserved pool); remove it or set "
+                "'reserve_concurrency' to true"
+            )
     if settings.burst_events_per_second < settings.peak_events_per_second:
         files = sorted({where("burst_events_per_second"), where("peak_events_per_second")})
         raise ConfigError(f"{', '.join(files)}: 'burst_events_per_second' must be at least 'peak_events_per_second'")
@@ -360,6 +372,25 @@ def load_settings(environment: str, config_dir: Path = CONFIG_DIR, *, declared: 
     except SourceConfigError as error:
         raise ConfigError(str(error)) from None
     return settings
+
+
+def with_overrides(settings: PipelineSettings, overrides: dict[str, Any], where: str = "override") -> PipelineSettings:
+    """`settings` with `overrides` (setting name -> value) put in, checked as a settings file's values are:
+    names, types, ranges and combinations (`sources` takes parsed `SourceSettings`, checked as a file's).
+    Raises `ConfigError` naming `where` and the setting."""
+    unknown = sorted(set(overrides) - _settable_keys(PipelineSettings) - {"environment"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown settings {unknown}")
+    for key, value in overrides.items():
+        if key not in ("sources", "environment"):
+            _check_type(where, key, value, _annotation(PipelineSettings, key))
+    changed = dataclasses.replace(settings, **overrides)
+    _validate(changed, lambda key: where)
+    try:
+        check_sources(changed.sources, event_ttl_days=changed.event_ttl_days, where=where)
+    except SourceConfigError as error:
+        raise ConfigError(str(error)) from None
+    return changed
 
 
 def _annotation(cls: type, key: str) -> str:

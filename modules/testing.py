@@ -23,7 +23,6 @@ each environment is synthesized once per process (cached), about a second after 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import shutil
@@ -31,7 +30,7 @@ import subprocess
 import tempfile
 from typing import Any
 
-from modules.config import load_settings
+from modules.config import load_settings, with_overrides
 
 
 def synth_stack(environment: str = "dev", **overrides: Any) -> str:
@@ -61,7 +60,7 @@ def _synth(environment: str, overrides: tuple[tuple[str, Any], ...]) -> str:
     from modules.lambda_package import build_lambda_package
     from modules.pipeline_stack import WebhookPipelineStack
 
-    settings = dataclasses.replace(load_settings(environment, declared=True), **dict(overrides))
+    settings = with_overrides(load_settings(environment, declared=True), dict(overrides), "synth_stack overrides")
     app = Testing.app(outdir=tempfile.mkdtemp(prefix="cdktf-testing-"))
     stack = WebhookPipelineStack(app, settings=settings, package=build_lambda_package())
     return str(Testing.synth(stack))

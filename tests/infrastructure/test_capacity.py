@@ -295,3 +295,15 @@ def test_a_burst_past_a_new_tables_writes_needs_the_warm_throughput_set_on_the_t
     assert plan.shards == 8  # one stream shard per 1,000 WCU partition: the router is sized for all of them
     with pytest.raises(ConfigError, match="dynamodb_warm_write_units_per_second"):
         settings_with(tmp_path, {"dynamodb_warm_write_units_per_second": 100})
+
+
+def test_reserved_concurrency_without_reserving_is_refused_not_ignored(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'validator_reserved_concurrency' cannot apply with 'reserve_concurrency'"):
+        settings_with(tmp_path, {"reserve_concurrency": False, "validator_reserved_concurrency": 5})
+
+
+def test_a_signed_limit_the_peak_alone_exhausts_leaves_no_burst_not_a_negative_one(tmp_path: Path) -> None:
+    """1,000 per 5 min per IP from 3 IPs is 3,000: the peak's 100/s x 240 s takes 24,000 of the window."""
+    with pytest.raises(CapacityError) as error:
+        plan_capacity(settings_with(tmp_path, {"waf_enabled": True, "waf_signed_rate_limit_per_5min": 1000}))
+    assert "takes 0 events/s" in str(error.value) and "-" not in str(error.value).split("takes ")[1].split(" ")[0]

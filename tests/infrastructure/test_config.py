@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,3 +164,23 @@ def test_a_bad_key_names_the_file_that_holds_it_and_no_internal_key(tmp_path: Pa
     with pytest.raises(ConfigError) as error:
         load_settings("qa", write(tmp_path, {}, {"enviroment": "x"}))
     assert "did you mean" not in str(error.value)  # 'environment' is filled by the loader, never offered
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"front_door": "http_api", "waf_enabled": True}, "cannot have 'waf_enabled'"),
+        ({"typical_payload_bytes": "2048"}, "'typical_payload_bytes'"),
+        ({"burst_events_per_second": -5}, "'burst_events_per_second' = -5 is outside"),
+        ({"not_a_setting": 1}, "unknown settings ['not_a_setting']"),
+    ],
+)
+def test_synth_stack_overrides_are_checked_as_a_settings_file_is(overrides: dict[str, Any], words: str) -> None:
+    """`modules.testing.synth_stack`'s overrides promise a `ConfigError` naming the setting: they go through
+    the same checks as a settings file's values, before any synth (which would otherwise build an HTTP API
+    behind a WAF, or fail deep inside with a TypeError)."""
+    from modules.testing import synth_stack
+
+    with pytest.raises(ConfigError) as error:
+        synth_stack("dev", **overrides)
+    assert words in str(error.value) and "synth_stack overrides" in str(error.value)
