@@ -168,6 +168,10 @@ if args[:2] == ["secretsmanager", "put-secret-value"]:
     assert re.fullmatch(r"webhook-(?:signing-secret|source-[a-z0-9-]+)-[a-z0-9-]+", secret_id), secret_id
     key = "signing_secrets" if secret_id.startswith("webhook-signing-secret-") else "secrets"
     assert list(value) == [key] and value[key] and all(isinstance(s, str) for s in value[key]), value
+elif args[:2] == ["dynamodb", "update-table"]:  # warm throughput: the events table, 4,000..40,000 writes/s
+    assert re.fullmatch(r"transaction-events-[a-z0-9-]+", option("--table-name") or ""), args
+    units = re.fullmatch(r"WriteUnitsPerSecond=(\d+)", option("--warm-throughput") or "")
+    assert units and 4000 <= int(units.group(1)) <= 40000, args
 elif args[:2] == ["iam", "create-open-id-connect-provider"]:
     assert option("--url", ).startswith("https://") and option("--client-id-list"), args
 else:
