@@ -322,7 +322,7 @@ def _table_stage(plan: CapacityPlan) -> Stage:
         rate,
         "503 with Retry-After (the retry stores it once); the table then doubles its previous peak",
         "dynamodb_warm_write_units_per_second, once the table's warm throughput is set to it (`aws dynamodb "
-        f"update-table --table-name transaction-events-{plan.settings.environment} --warm-throughput "
+        "update-table --table-name transaction-events-<environment> --warm-throughput "
         "WriteUnitsPerSecond=N`; hashicorp/aws 5.100 cannot set it), or "
         "typical_payload_bytes (smaller items)",
     )
