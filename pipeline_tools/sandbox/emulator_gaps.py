@@ -1,8 +1,8 @@
 """Where moto differs from AWS for this stack, and the shims that make the sandbox behave like AWS.
 
-Each shim changes only what moto *returns*, to what AWS returns; nothing in the synthesized stack is
-altered for the sandbox. `tests/sandbox` keeps this list honest: a shim whose gap moto has closed fails
-its test, so the list can only shrink.
+Each shim changes only what moto *returns*, to what AWS returns, or how long moto takes to return the
+same; nothing in the synthesized stack is altered for the sandbox. `tests/tools/test_emulator_gaps.py`
+keeps this list honest: a shim whose gap moto has closed fails its test, so the list can only shrink.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
-from moto.sqs.models import Queue
+from moto.core.utils import unix_time
+from moto.sqs.models import Queue, SQSBackend
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +66,16 @@ GAPS = (
         workaround="keep the LoggingConfig a function was given and return it (LogGroup defaulted to "
         "/aws/lambda/<name>, as Lambda does); a function given none returns none, as before",
     ),
+    EmulatorGap(
+        resource="aws_sqs_queue (every queue a ReceiveMessage reads; the routed queues most)",
+        gap="moto computes every attribute of the queue, three counts over all its messages among them, for "
+        "each message a ReceiveMessage returns, only to read MessageRetentionPeriod: a receive cost ~1 s on "
+        "a queue of 1,100 messages (the integration suite's load runs leave that many on the payments "
+        "queue), so a consumer paging through a backlog 10 at a time slowed quadratically and the suite's "
+        "60 s wait for a message behind it ran out",
+        workaround="read the queue's MessageRetentionPeriod itself: the same messages are returned and "
+        "expire as before, a receive costs one pass over the queue",
+    ),
 )
 
 _original_attributes = Queue.attributes
@@ -90,6 +101,15 @@ def _ignore_queue_mappings(_: Queue, __: Any) -> None:
 
 def _no_stream_invocation(*_: Any, **__: Any) -> None:
     return None  # falsy: moto keeps the records in the stream for the poller
+
+
+_original_retention_check = SQSBackend.is_message_valid_based_on_retention_period
+
+
+def _retention_check(backend: SQSBackend, queue_name: str, message: Any) -> bool:
+    # moto's own check builds every queue attribute (O(messages)) per returned message for this one value.
+    retain_until = backend.get_queue(queue_name).message_retention_period + message.sent_timestamp / 1000
+    return retain_until > unix_time()
 
 
 _original_function_init = LambdaFunction.__init__
@@ -128,3 +148,4 @@ def apply_shims() -> None:
     LambdaFunction.__init__ = _function_init  # type: ignore[method-assign]
     LambdaFunction.get_configuration = _get_configuration  # type: ignore[method-assign]
     LambdaFunction.update_configuration = _update_configuration  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _retention_check  # type: ignore[method-assign,assignment]

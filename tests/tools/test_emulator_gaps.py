@@ -66,7 +66,7 @@ def test_moto_still_tries_to_invoke_lambda_from_table_streams() -> None:
 
 
 def test_the_documented_gap_list_matches_the_shims() -> None:
-    assert len(emulator_gaps.GAPS) == 6  # five shims, and the unenforced resource policies (no shim: tested statically)
+    assert len(emulator_gaps.GAPS) == 7  # six shims, and the unenforced resource policies (no shim: tested statically)
 
 
 def test_moto_still_ignores_a_dynamodb_resource_policy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,3 +166,45 @@ def test_moto_still_drops_lambda_logging_config_and_the_shim_returns_it(monkeypa
         assert client.get_function_configuration(FunctionName="f")["LoggingConfig"]["SystemLogLevel"] == "INFO"
     with mock_aws():
         assert "LoggingConfig" not in _function_with_logging_config(None)  # as before for functions given none
+
+
+def test_moto_still_builds_every_queue_attribute_per_received_message_and_the_shim_does_not(
+    sqs: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto read MessageRetentionPeriod through every attribute of the queue (three passes over its
+    messages) for each message a receive returned: ~1 s a receive on the 1,100 messages the integration
+    suite's load runs leave on the payments queue, and a 60 s wait for a message behind them ran out.
+    The shim reads the one value: the same messages come back, an expired one still does not."""
+    from moto.sqs.models import SQSBackend
+
+    built = 0
+    attributes = emulator_gaps._original_attributes
+
+    def counted(queue: Queue) -> dict[str, object]:
+        nonlocal built
+        built += 1
+        return attributes.fget(queue)
+
+    monkeypatch.setattr(Queue, "attributes", property(counted))
+    monkeypatch.setattr(
+        SQSBackend, "is_message_valid_based_on_retention_period", emulator_gaps._original_retention_check
+    )
+    url = sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    for index in range(13):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{index}")
+    built = 0
+    assert len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]) == 10
+    assert built >= 10  # the gap: at least once per returned message
+
+    monkeypatch.setattr(SQSBackend, "is_message_valid_based_on_retention_period", emulator_gaps._retention_check)
+    built = 0
+    [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+    assert built == 0
+    assert message["Body"] == "m10"  # the next one in line, as before; m11 and m12 stay visible
+
+    from moto.sqs.models import sqs_backends
+
+    [queue] = sqs_backends["123456789012"]["us-east-1"].queues.values()
+    for waiting in queue._messages:
+        waiting.sent_timestamp -= 61_000  # older than the queue's retention
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
