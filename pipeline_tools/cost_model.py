@@ -164,6 +164,15 @@ def load_prices(path: Path = PRICES) -> dict[str, float]:
     }
 
 
+def check_inputs(events_per_month: int, payload_bytes: int) -> None:
+    """Refuse what `estimate` cannot price (events a month; payload bytes, up to the validator's 100 KB
+    limit), so a command can check before it prints anything. Raises `CostInputError`."""
+    if events_per_month <= 0:
+        raise CostInputError("events per month must be a positive number")
+    if not 0 < payload_bytes <= 100 * 1024:
+        raise CostInputError("payload bytes must be between 1 and 102400 (the validator's limit)")
+
+
 def router_records_per_invocation(events_per_month: int, settings: PipelineSettings) -> float:
     """Records the stream mapping hands the router at once: what arrives in one batching window."""
     per_second = events_per_month / SECONDS_PER_MONTH
@@ -204,10 +213,7 @@ def estimate(
 ) -> Estimate:
     """Monthly cost, one `Line` per service and volume. `reductions` (default: all, as the stack is
     built) can be switched off one by one to show what each saves. Raises `CostInputError`."""
-    if events_per_month <= 0:
-        raise CostInputError("events per month must be a positive number")
-    if not 0 < payload_bytes <= 100 * 1024:
-        raise CostInputError("payload bytes must be between 1 and 102400 (the validator's limit)")
+    check_inputs(events_per_month, payload_bytes)
     a = assumptions or Assumptions.measured()
     p = prices or load_prices()
     r = reductions or Reductions()
@@ -321,18 +327,32 @@ FRONT_DOOR_CHOICES = (
 )
 
 
+def front_door_rows(
+    payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None
+) -> list[dict[str, Any]]:
+    """Per-million cost (USD) at each of `VOLUMES` for each front door, and the API Gateway + WAF share of
+    it: one `{"front_door", "per_million_events_usd", "door_per_million_events_usd"}` per door."""
+    rows = []
+    for label, front_door, waf in FRONT_DOOR_CHOICES:
+        chosen = dataclasses.replace(settings, front_door=front_door, waf_enabled=waf)
+        total, door = {}, {}
+        for volume in VOLUMES:
+            result = estimate(volume, payload_bytes, chosen, assumptions)
+            total[str(volume)] = result.per_million_events_usd
+            door_usd = sum(line.usd for line in result.lines if line.service in ("API Gateway", "WAF"))
+            door[str(volume)] = door_usd / volume * 1e6
+        rows.append({"front_door": label, "per_million_events_usd": total, "door_per_million_events_usd": door})
+    return rows
+
+
 def front_door_table(payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None) -> str:
     """Per-million cost at 1 M, 10 M and 100 M events a month for each front door (Markdown); the API
     Gateway + WAF share of it in brackets."""
     rows = ["| | " + " | ".join(f"{v // 1_000_000} M/month" for v in VOLUMES) + " |", "|---|" + "---:|" * len(VOLUMES)]
-    for label, front_door, waf in FRONT_DOOR_CHOICES:
-        chosen = dataclasses.replace(settings, front_door=front_door, waf_enabled=waf)
-        cells = []
-        for volume in VOLUMES:
-            result = estimate(volume, payload_bytes, chosen, assumptions)
-            door = sum(line.usd for line in result.lines if line.service in ("API Gateway", "WAF"))
-            cells.append(f"${result.per_million_events_usd:.2f} (${door / volume * 1e6:.2f})")
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    for row in front_door_rows(payload_bytes, settings, assumptions):
+        totals, doors = row["per_million_events_usd"].values(), row["door_per_million_events_usd"].values()
+        cells = [f"${total:.2f} (${door:.2f})" for total, door in zip(totals, doors, strict=True)]
+        rows.append(f"| {row['front_door']} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -393,24 +413,40 @@ def _steps() -> tuple[tuple[str, Reductions], ...]:
 REDUCTION_STEPS = _steps()
 
 
+def reduction_rows(
+    payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None
+) -> list[dict[str, Any]]:
+    """Per-million cost (USD) at each of `VOLUMES` events a month, each reduction added in turn: one
+    `{"step", "per_million_events_usd": {events: usd}}` per step (the `--json` form of `reduction_table`)."""
+    return [
+        {
+            "step": label,
+            "per_million_events_usd": {
+                str(v): estimate(v, payload_bytes, settings, assumptions, reductions=reductions).per_million_events_usd
+                for v in VOLUMES
+            },
+        }
+        for label, reductions in REDUCTION_STEPS
+    ]
+
+
 def reduction_table(payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None) -> str:
     """Per-million cost at 1 M, 10 M and 100 M events a month, each reduction added in turn (Markdown)."""
     rows = ["| | " + " | ".join(f"{v // 1_000_000} M/month" for v in VOLUMES) + " |", "|---|" + "---:|" * len(VOLUMES)]
-    for label, reductions in REDUCTION_STEPS:
-        cells = [
-            f"${estimate(v, payload_bytes, settings, assumptions, reductions=reductions).per_million_events_usd:.2f}"
-            for v in VOLUMES
-        ]
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    for row in reduction_rows(payload_bytes, settings, assumptions):
+        cells = [f"${usd:.2f}" for usd in row["per_million_events_usd"].values()]
+        rows.append(f"| {row['step']} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def render(estimate_: Estimate, environment: str) -> str:
+def render(estimate_: Estimate, environment: str, payload_from: str = "") -> str:
+    """The estimate as a table; `payload_from` says where the priced payload size came from."""
     width = max(len(line.item) for line in estimate_.lines)
     rows = [f"  {line.service:<16} {line.item:<{width}} {line.usd:>11,.2f}" for line in estimate_.lines]
     return "\n".join([
         f"Monthly AWS cost of webhook-pipeline-{environment}: {estimate_.events_per_month:,} events of "
-        f"{estimate_.payload_bytes:,} B (us-east-1 list prices, free tiers left out)",
+        f"{estimate_.payload_bytes:,} B{f' ({payload_from})' if payload_from else ''} "
+        "(us-east-1 list prices, free tiers left out)",
         *rows,
         f"  {'total':<16} {'':<{width}} {estimate_.total_usd:>11,.2f}",
         f"per million events: ${estimate_.per_million_events_usd:,.2f}",

@@ -253,3 +253,44 @@ def test_the_models_log_lines_are_the_synthesized_stacks(prod_app: SynthesizedAp
     functions = {f["function_name"]: f for f in config["aws_lambda_function"].values()}
     for name in ("webhook-validator-prod", "event-router-prod"):
         assert functions[name]["logging_config"]["system_log_level"] == "WARN"  # platform lines priced at 0
+
+
+def _environment_with_payload(monkeypatch: pytest.MonkeyPatch, payload_bytes: int) -> None:
+    """`cost --environment dev` reads a dev whose typical_payload_bytes is `payload_bytes`."""
+    import modules.config
+
+    real = modules.config.load_settings
+    monkeypatch.setattr(
+        modules.config,
+        "load_settings",
+        lambda name, *args, **kwargs: dataclasses.replace(
+            real(name, *args, **kwargs), typical_payload_bytes=payload_bytes
+        ),
+    )
+
+
+def test_cost_prices_the_environments_typical_payload_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _environment_with_payload(monkeypatch, 5000)
+    assert main(["cost", "--environment", "dev", "--events-per-month", "1000000", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["payload_bytes"], printed["payload_bytes_from"]) == (5000, "typical_payload_bytes of dev")
+    assert main(["cost", "--environment", "dev"]) == 0
+    assert "5,000 B events (typical_payload_bytes of dev)" in capsys.readouterr().out
+    assert main(["cost", "--environment", "dev", "--payload-bytes", "700", "--events-per-month", "10"]) == 0
+    assert "10 events of 700 B (--payload-bytes)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", [[], ["--front-door", "compare"], ["--events-per-month", "1000000"]])
+def test_cost_json_works_in_every_mode(mode: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--environment", "prod", "--json", *mode]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["payload_bytes"] == 2048
+
+
+@pytest.mark.parametrize("mode", [[], ["--front-door", "compare"], ["--events-per-month", "1000000"]])
+def test_a_refused_payload_prints_the_error_alone(mode: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--payload-bytes", "102401", *mode]) != 0
+    printed = capsys.readouterr()
+    assert printed.out == "" and "payload bytes" in printed.err
