@@ -18,6 +18,7 @@ from typing import Any
 from modules.access_log import ACCESS_LOG_FIELDS, UNTRIMMED_ACCESS_LOG_FIELDS, typical_line_bytes
 from modules.config import PipelineSettings
 from modules.stored_item import (
+    DYNAMODB_ITEM_STORAGE_OVERHEAD_BYTES,
     DYNAMODB_WRITE_UNIT_BYTES,
     STORED_PAYLOAD_SAMPLES,
     TEXT_ITEM_OVERHEAD_BYTES,
@@ -230,7 +231,9 @@ def estimate(
     sends_per_invocation = ROUTED_TYPES * math.ceil(max(1.0, records / ROUTED_TYPES) / 10) if records > 1 else 1
     router_ms = records * a.router_cpu_ms_per_record + sends_per_invocation * a.aws_round_trip_ms
     data_key_periods = SECONDS_PER_MONTH / a.kms_data_key_reuse_seconds
-    stored_gb = events * settings.event_ttl_days / 30 * (sum(item_sizes) / len(item_sizes)) / 1e9
+    # Stored bytes: the item plus DynamoDB's per-item storage overhead (write units count the item alone).
+    stored_item_bytes = sum(item_sizes) / len(item_sizes) + DYNAMODB_ITEM_STORAGE_OVERHEAD_BYTES
+    stored_gb = events * settings.event_ttl_days / 30 * stored_item_bytes / 1e9
     decision_bytes = a.router_decision_log_bytes if r.trimmed_log_lines else a.router_decision_log_bytes_untrimmed
     log_gb = (events * (access_log_bytes + platform_log_bytes + decision_bytes)
               + router_invocations * (platform_log_bytes + a.router_log_bytes_per_invocation)) / 1e9  # fmt: skip
@@ -258,7 +261,8 @@ def estimate(
              f"at {settings.router_memory_mb} MB", _lambda_cost(router_invocations, router_ms, settings.router_memory_mb, p)),
         Line("DynamoDB", f"{events:,} writes x {write_units:g} WRU ({_size_range(item_sizes)} items, {codec or 'text'})",
              events * write_units / 1e6 * p["dynamodb_on_demand_per_million_write_units"]),
-        Line("DynamoDB", f"storage + PITR: {stored_gb:.2f} GB kept {settings.event_ttl_days} days by TTL",
+        Line("DynamoDB", f"storage + PITR: {stored_gb:.2f} GB kept {settings.event_ttl_days} days by TTL "
+             f"(+{DYNAMODB_ITEM_STORAGE_OVERHEAD_BYTES} B per item)",
              stored_gb * (p["dynamodb_storage_per_gb_month"] + p["dynamodb_pitr_per_gb_month"])),
         Line("DynamoDB", "stream reads by the router's trigger", 0.0 * p["dynamodb_streams_lambda_reads"]),
         Line("SQS", f"router sends ({message_bytes:,} B messages, batched, 64 KB chunks)",

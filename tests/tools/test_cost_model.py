@@ -70,7 +70,8 @@ def test_storage_follows_the_ttl() -> None:
     none = Reductions.none()
     short = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=15), ASSUME, prices, none)
     long = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=30), ASSUME, prices, none)
-    gb_kept_30_days = 1_000_000 * (650 + ASSUME.item_overhead_bytes) / 1e9  # text items: payload + attributes
+    # text items: payload + attributes, + DynamoDB's 100 B per-item storage overhead (not in the write units)
+    gb_kept_30_days = 1_000_000 * (650 + ASSUME.item_overhead_bytes + 100) / 1e9
     per_gb = prices["dynamodb_storage_per_gb_month"] + prices["dynamodb_pitr_per_gb_month"]
     assert _line(long, "DynamoDB", "storage") == pytest.approx(gb_kept_30_days * per_gb)
     assert _line(short, "DynamoDB", "storage") == pytest.approx(_line(long, "DynamoDB", "storage") / 2)
