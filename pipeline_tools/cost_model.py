@@ -175,8 +175,17 @@ def check_inputs(events_per_month: int, payload_bytes: int) -> None:
 
 
 def router_records_per_invocation(events_per_month: int, settings: PipelineSettings) -> float:
-    """Records the stream mapping hands the router at once: what arrives in one batching window."""
-    per_second = events_per_month / SECONDS_PER_MONTH
+    """Records the stream mapping hands the router at once: what arrives on one shard in one batching window.
+
+    Lambda polls each stream shard and invokes the router for it separately
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), so the events are spread evenly over the
+    table's shards (`modules/capacity.stream_shards`, 4 for a new on-demand table) before they are batched.
+    ParallelizationFactor is not counted: it lets Lambda run up to that many of a shard's batches at once
+    when records wait (a backlog), and AWS does not document it splitting one window's records of a shard
+    that keeps up; were it to, low volumes would cost up to that factor more router invocations."""
+    from modules.capacity import stream_shards  # the one shard model (modules/capacity.py)
+
+    per_second = events_per_month / SECONDS_PER_MONTH / stream_shards(settings)
     return min(float(settings.router_batch_size), max(1.0, per_second * settings.router_batching_window_seconds))
 
 
@@ -257,7 +266,7 @@ def estimate(
         Line("Lambda", f"validator: {events:,} invocations x {math.ceil(a.validator_cpu_ms + a.aws_round_trip_ms)} ms "
              f"at {settings.validator_memory_mb} MB (arm64)",
              _lambda_cost(events, a.validator_cpu_ms + a.aws_round_trip_ms, settings.validator_memory_mb, p)),
-        Line("Lambda", f"router: {router_invocations:,.0f} invocations of {records:.0f} records, {math.ceil(router_ms)} ms "
+        Line("Lambda", f"router: {router_invocations:,.0f} invocations of {records:.0f} records (per shard), {math.ceil(router_ms)} ms "
              f"at {settings.router_memory_mb} MB", _lambda_cost(router_invocations, router_ms, settings.router_memory_mb, p)),
         Line("DynamoDB", f"{events:,} writes x {write_units:g} WRU ({_size_range(item_sizes)} items, {codec or 'text'})",
              events * write_units / 1e6 * p["dynamodb_on_demand_per_million_write_units"]),

@@ -10,6 +10,7 @@ import math
 import pytest
 
 from modules.access_log import TYPICAL_ACCEPTED
+from modules.capacity import stream_shards
 from modules.config import load_settings
 from modules.stored_item import STORED_PAYLOAD_SAMPLE_NAMES, STORED_PAYLOAD_SAMPLES
 from pipeline_tools.__main__ import main
@@ -79,7 +80,9 @@ def test_storage_follows_the_ttl() -> None:
 
 def test_router_batches_what_one_window_brings_up_to_the_batch_size() -> None:
     assert router_records_per_invocation(MONTH // 100, SETTINGS) == 1.0  # one event per 100 s
-    assert router_records_per_invocation(50 * MONTH, SETTINGS) == pytest.approx(50.0)  # 50/s, 1 s window
+    # 50/s spread over the table's 4 stream shards, each invoked on its own: 12.5 per 1 s window
+    assert stream_shards(SETTINGS) == 4
+    assert router_records_per_invocation(50 * MONTH, SETTINGS) == pytest.approx(50.0 / 4)
     assert router_records_per_invocation(10_000 * MONTH, SETTINGS) == SETTINGS.router_batch_size
 
 
