@@ -317,19 +317,36 @@ def estimate(
 HTTP_API_METERING_BYTES = 512 * 1024
 
 
+# API Gateway's published monthly request tiers (https://aws.amazon.com/api-gateway/pricing/): (requests up
+# to which a tier's price applies, its price's name in the price file); each request at its tier's price.
+REST_REQUEST_TIERS = (
+    (333_000_000, "api_gateway_rest_per_million_requests"),
+    (1_000_000_000, "api_gateway_rest_per_million_requests_next_667m"),
+    (20_000_000_000, "api_gateway_rest_per_million_requests_next_19b"),
+    (math.inf, "api_gateway_rest_per_million_requests_over_20b"),
+)
+HTTP_REQUEST_TIERS = (
+    (300_000_000, "api_gateway_http_per_million_requests"),
+    (math.inf, "api_gateway_http_per_million_requests_over_300m"),
+)
+
+
+def tiered_usd(requests: float, tiers: tuple[tuple[float, str], ...], prices: dict[str, float]) -> float:
+    """USD for a month of `requests`, each tier's share at its price per million (`tiers` as above)."""
+    usd, below = 0.0, 0.0
+    for up_to, name in tiers:
+        usd += max(0.0, min(requests, up_to) - below) / 1e6 * prices[name]
+        below = up_to
+    return usd
+
+
 def front_door_line(events: int, payload_bytes: int, settings: PipelineSettings, prices: dict[str, float]) -> Line:
     """The API Gateway line: `events` requests on the REST API or, with `front_door: "http_api"`, on the
-    HTTP API (docs/FRONT-DOOR.md). List prices of the first tier (REST: 333 M, HTTP: 300 M a month)."""
+    HTTP API (docs/FRONT-DOOR.md), at the published monthly tiers (REST: 333 M, 1 B, 20 B; HTTP: 300 M)."""
     if settings.front_door == "http_api":
         metered = events * math.ceil(payload_bytes / HTTP_API_METERING_BYTES)
-        return Line(
-            "API Gateway",
-            f"{events:,} HTTP API requests",
-            metered / 1e6 * prices["api_gateway_http_per_million_requests"],
-        )
-    return Line(
-        "API Gateway", f"{events:,} REST requests", events / 1e6 * prices["api_gateway_rest_per_million_requests"]
-    )
+        return Line("API Gateway", f"{events:,} HTTP API requests", tiered_usd(metered, HTTP_REQUEST_TIERS, prices))
+    return Line("API Gateway", f"{events:,} REST requests", tiered_usd(events, REST_REQUEST_TIERS, prices))
 
 
 # The front doors compared in docs/FRONT-DOOR.md and docs/PERFORMANCE.md: (label, front_door, waf_enabled).
