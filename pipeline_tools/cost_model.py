@@ -335,7 +335,9 @@ def tiered_usd(requests: float, tiers: tuple[tuple[float, str], ...], prices: di
     """USD for a month of `requests`, each tier's share at its price per million (`tiers` as above)."""
     usd, below = 0.0, 0.0
     for up_to, name in tiers:
-        usd += max(0.0, min(requests, up_to) - below) / 1e6 * prices[name]
+        if requests <= below:
+            break  # a tier the month does not reach needs no price
+        usd += (min(requests, up_to) - below) / 1e6 * prices[name]
         below = up_to
     return usd
 
