@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from modules.access_log import ACCESS_LOG_FIELDS, UNTRIMMED_ACCESS_LOG_FIELDS, typical_line_bytes
+from modules.capacity import DOOR_FETCH_TYPICAL_SECONDS
 from modules.config import PipelineSettings
+from modules.sources_config import PROVIDER_SPECS
 from modules.stored_item import (
     DYNAMODB_ITEM_STORAGE_OVERHEAD_BYTES,
     DYNAMODB_WRITE_UNIT_BYTES,
@@ -670,7 +672,9 @@ EXTRA_VOLUMES.extend((reconciler_lines, watchdog_lines))
 # created, submitted, confirmed, paid_out and payout events besides mandate events; the lifecycle test's
 # story has 4 money facts in 14 events. Rounded up.
 ENRICH_MONEY_FACT_SHARE = 0.3
-ENRICH_FETCH_MS = 250.0  # one GET /payments/{id} from the validator, TLS set-up included; rounded up
+# One call to the provider's API from the validator, TLS set-up included: the capacity model's assumption
+# (modules/capacity.py DOOR_FETCH_TYPICAL_SECONDS, 0.25 s), one figure for both models.
+ENRICH_FETCH_MS = DOOR_FETCH_TYPICAL_SECONDS * 1000
 ENRICH_SECRET_CACHE_SECONDS = 300  # handlers/validator.py SECRET_CACHE_SECONDS: one read per warm container
 
 
@@ -695,3 +699,34 @@ def enrichment_lines(volumes: Volumes) -> list[Line]:
 
 
 EXTRA_VOLUMES.append(enrichment_lines)
+
+
+# --- the door's own fetch (a provider whose SPEC `fetches_at_door`: mollie-classic) ---------------------
+
+
+def door_fetch_lines(volumes: Volumes) -> list[Line]:
+    """The fetch that authenticates a delivery of a `fetches_at_door` provider (mollie-classic's `GET
+    /v2/payments/{id}`, handlers/providers/mollie_classic.py): every delivery fetches, money fact or not,
+    and holds the validator for `DOOR_FETCH_TYPICAL_SECONDS` (Lambda GB-seconds on top of its own line).
+    Events are spread evenly over the environment's sources, as `enrichment_lines` assumes. The API key is
+    in the source's own secret (its `secrets` list, handlers/validator.py `_source_keys`), cached
+    `ENRICH_SECRET_CACHE_SECONDS` (SECRET_CACHE_SECONDS): one read per period by at least one warm
+    container, as the standard secret's reads are counted. The calls cost nothing at AWS."""
+    fetching = [s.name for s in volumes.settings.sources if PROVIDER_SPECS[s.provider].fetches_at_door]
+    if not fetching:
+        return []
+    share = volumes.events / max(1, len(volumes.settings.sources))
+    calls = share * len(fetching)
+    memory_mb = volumes.settings.validator_memory_mb
+    reads = len(fetching) * SECONDS_PER_MONTH / ENRICH_SECRET_CACHE_SECONDS
+    p = volumes.prices
+    lambda_usd = calls * DOOR_FETCH_TYPICAL_SECONDS * memory_mb / 1024 * p["lambda_arm64_per_gb_second"]
+    return [
+        Line("Lambda", f"door fetch: {calls:,.0f} deliveries fetched from the provider's API ({', '.join(fetching)}), "
+             f"{DOOR_FETCH_TYPICAL_SECONDS * 1000:.0f} ms each at {memory_mb} MB", lambda_usd),
+        Line("Secrets Manager", f"door fetch: {reads:,.0f} reads of the source secret holding the API key "
+             f"(cached {ENRICH_SECRET_CACHE_SECONDS} s)", reads / 1e4 * p["secrets_manager_per_10k_calls"]),
+    ]  # fmt: skip
+
+
+EXTRA_VOLUMES.append(door_fetch_lines)
