@@ -79,7 +79,6 @@ class Assumptions:
     # Verified deliveries the door refuses and keeps in the quarantine table (handlers/quarantine.py):
     # none in normal traffic; each costs a PutItem of about the delivery's size (uncompressed).
     quarantined_fraction: float = 0.0
-    custom_metrics: int = 26  # distinct EMF metric names the handlers publish (ColdStart included)
     alarms: int = 16  # CloudWatch alarms in the synthesized stack (a test keeps this true)
     log_storage_compression: float = 0.15  # stored log bytes per ingested byte
     consumer_receive_batch: int = 10  # your consumers' ReceiveMessage batch (counted, not ours)
@@ -210,6 +209,36 @@ def stored_item_sizes(payload_bytes: int, codec: str | None, assumptions: Assump
     return item_sizes(payload_bytes, codec, assumptions.stored_payload_samples, assumptions.item_overhead_bytes)
 
 
+# The metric names the functions publish (EMF, namespace per stack; a test reads them back from handlers/):
+# the validator's under (service) and, in a source's invocation, (service, source) too (validator.py
+# `_per_source_metrics`); the door-fetch and enrichment names only where a source fetches or enriches; the
+# router's under (service). `Rejected_<reason>` is one name per reason of handlers/errors.py REASONS. No
+# ColdStart metric: neither function asks Powertools for one. The reconciler's are its own line.
+VALIDATOR_METRICS = (
+    "Accepted", "Duplicate", "Conflict", "StoreFailed", "Rejected", "Quarantined", "QuarantineFailed",
+    "SecretUnavailable", "SignatureRejected", "SecretEntrySkipped", "SignatureVerified", "Readmitted", "ReadmitRefused",
+)  # fmt: skip
+DOOR_FETCH_METRICS = ("FetchFailed", "FetchCredentialRefused", "FetchUnknownObject")
+ENRICH_METRICS = ("AmountsFetched", "AmountFetchFailed")
+ROUTER_METRICS = ("Routed", "Unrouted", "Skipped", "Parked", "RecordsReturned")
+
+
+def custom_metric_count(settings: PipelineSettings) -> int:
+    """Custom metrics (name x dimension-set values) the validator and router can publish for `settings`'
+    sources. CloudWatch bills a metric for each hour it is published, so this prices every one as
+    published all month (a failure's metric, e.g. most `Rejected_<reason>`, costs less): an upper bound."""
+    from modules.reasons import REASONS  # handlers/errors.py, the one registry of reasons
+
+    common = len(VALIDATOR_METRICS) + len(REASONS)
+    fetching = [s for s in settings.sources if PROVIDER_SPECS[s.provider].fetches_at_door]
+    enriching = [s for s in settings.sources if s.enrich]
+    per_service = common + (len(DOOR_FETCH_METRICS) if fetching else 0) + (len(ENRICH_METRICS) if enriching else 0)
+    per_sources = (
+        common * len(settings.sources) + len(DOOR_FETCH_METRICS) * len(fetching) + len(ENRICH_METRICS) * len(enriching)
+    )
+    return per_service + per_sources + len(ROUTER_METRICS)
+
+
 def _traces(requests: float, reservoir_per_second: float, rate: float) -> float:
     reservoir = reservoir_per_second * SECONDS_PER_MONTH
     return min(requests, reservoir) + rate * max(0.0, requests - reservoir)
@@ -263,6 +292,7 @@ def estimate(
     # SQS: producer and consumer data keys for the 4 routed queues; DynamoDB: writer and stream
     # reader; Logs: 3 log groups; Secrets Manager: one Decrypt per GetSecretValue.
     kms_requests = data_key_periods * (2 * 4 + 2 + 3) + secret_reads
+    custom_metrics = custom_metric_count(settings)
     lines = [
         front_door_line(events, payload_bytes, settings, p),
         Line("Lambda", f"validator: {events:,} invocations x {math.ceil(a.validator_cpu_ms + a.aws_round_trip_ms)} ms "
@@ -289,8 +319,9 @@ def estimate(
              f"decision {decision_bytes} B per event), kept {settings.log_retention_days} days",
              log_gb * p["cloudwatch_logs_ingestion_per_gb"]
              + log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]),
-        Line("CloudWatch", f"{a.alarms} alarms, {a.custom_metrics} custom metrics",
-             a.alarms * p["cloudwatch_alarm_per_month"] + a.custom_metrics * p["cloudwatch_custom_metric_per_month"]),
+        Line("CloudWatch", f"{a.alarms} alarms, {custom_metrics:,} custom metrics (every name x dimension set the "
+             "functions can publish; billed per hour published: an upper bound)",
+             a.alarms * p["cloudwatch_alarm_per_month"] + custom_metrics * p["cloudwatch_custom_metric_per_month"]),
         Line("X-Ray", f"deliveries: {traces:,.0f} traces ({stage_reservoir:g}/s + {stage_rate:.0%} sampling)",
              traces / 1e6 * p["xray_per_million_traces"]),
         Line("X-Ray", f"router: {router_traces:,.0f} traces (Lambda's 1/s + 5 %)",

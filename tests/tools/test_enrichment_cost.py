@@ -49,3 +49,35 @@ def test_every_delivery_of_a_door_fetching_source_is_one_fetch(tmp_path: Path) -
     assert ENRICH_FETCH_MS == DOOR_FETCH_TYPICAL_SECONDS * 1000  # one assumption for both models
     plain = estimate(1_000_000, 2048, _settings(tmp_path, {"shop": {"provider": "stripe"}}))
     assert not [line for line in plain.lines if line.item.startswith("door fetch")]
+
+
+def test_the_custom_metrics_are_every_name_under_every_dimension_set_the_functions_publish(tmp_path: Path) -> None:
+    import re
+
+    from modules.reasons import REASONS
+    from pipeline_tools.cost_model import (
+        DOOR_FETCH_METRICS,
+        ENRICH_METRICS,
+        ROUTER_METRICS,
+        VALIDATOR_METRICS,
+        custom_metric_count,
+    )
+
+    handlers = Path(__file__).resolve().parents[2] / "handlers"
+    published = set()
+    for name in ("validator.py", "router.py"):
+        text = (handlers / name).read_text()
+        published |= set(re.findall(r'add_metric\(name="(\w+)"', text))
+        published |= set(re.findall(r'"(\w+)" if \w+ else "(\w+)"', text)[0]) if name == "validator.py" else set()
+    published |= {"Accepted", "Duplicate", "Conflict", "StoreFailed"}  # validator.py _OUTCOME_METRICS
+    assert published == {*VALIDATOR_METRICS, *DOOR_FETCH_METRICS, *ENRICH_METRICS, *ROUTER_METRICS}
+    common = len(VALIDATOR_METRICS) + len(REASONS)
+    none = _settings(tmp_path, {})
+    assert custom_metric_count(none) == common + len(ROUTER_METRICS)
+    sources = {"mollie": {"provider": "mollie-classic"}, "shop": {"provider": "stripe"}}
+    # (service) once, (service, source) per source; the fetch names under (service) and mollie's set
+    assert custom_metric_count(_settings(tmp_path, sources)) == 3 * common + 2 * len(DOOR_FETCH_METRICS) + len(
+        ROUTER_METRICS
+    )
+    result = estimate(1_000_000, 2048, _settings(tmp_path, sources))
+    assert any(f"{3 * common + 6 + 5} custom metrics" in line.item for line in result.lines)
