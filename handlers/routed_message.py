@@ -1,8 +1,9 @@
 """The SQS message the router sends for a stored event, built once at the door and checked there.
 
-The validator builds this text, checks it against SQS's limits, and stores it with the event
-(`message`); the router sends it as stored, never re-parsing or re-serializing, so the door and the
-road cannot disagree about what is deliverable. Limits (Amazon SQS Developer Guide, "Quotas related
+The validator builds this text and checks it against SQS's limits before it stores the event; the
+message itself is not stored (canonical_event.item): the router builds it again from the stored
+attributes with the same builder (`event_message`), so the door and the road cannot disagree about
+what is deliverable. Limits (Amazon SQS Developer Guide, "Quotas related
 to messages"): message bodies and string attributes may hold only `#x9 #xA #xD #x20-#xD7FF
 #xE000-#xFFFD #x10000-#x10FFFF` (else `InvalidMessageContents`); body plus attributes (names, type
 names and values) at most the queue's `MaximumMessageSize`, 262,144 bytes on our queues.

@@ -479,6 +479,17 @@ def _source_routes(plan: CapacityPlan) -> tuple[SourceRoute, ...]:
     return tuple(routes)
 
 
+def stream_shards(settings: PipelineSettings) -> int:
+    """The table's stream shards (one per partition): a new on-demand table's initial partitions (or its
+    warm throughput's, `dynamodb_warm_write_units_per_second`), or more when the burst's write units need
+    them. The cost model prices the router per shard with it."""
+    units = write_units_per_event(settings.typical_payload_bytes)
+    return max(
+        math.ceil(table_write_units_per_second(settings) / DYNAMODB_PARTITION_WCU),
+        math.ceil(settings.burst_events_per_second * units / DYNAMODB_PARTITION_WCU),
+    )
+
+
 def _sized(settings: PipelineSettings) -> CapacityPlan:
     s = settings
     rate = s.api_throttle_rate_limit or math.ceil(s.burst_events_per_second * API_RATE_HEADROOM)
@@ -489,10 +500,7 @@ def _sized(settings: PipelineSettings) -> CapacityPlan:
     if not s.reserve_concurrency:  # both share the whole account pool (and so does everything else in it)
         validator = s.lambda_account_concurrency
     units = write_units_per_event(s.typical_payload_bytes)
-    shards = max(
-        math.ceil(table_write_units_per_second(s) / DYNAMODB_PARTITION_WCU),
-        math.ceil(s.burst_events_per_second * units / DYNAMODB_PARTITION_WCU),
-    )
+    shards = stream_shards(s)
     factor = s.router_parallelization_factor or min(
         MAX_PARALLELIZATION_FACTOR,
         math.ceil(ROUTER_SHARD_HEADROOM * DYNAMODB_PARTITION_WCU / router_records_per_second(s.router_batch_size)),

@@ -19,6 +19,11 @@ from __future__ import annotations
 import math
 
 DYNAMODB_WRITE_UNIT_BYTES = 1_024
+# Storage (not write units) bills each item's raw bytes plus a per-item overhead: 100 bytes for an item of a
+# table without global secondary indexes or global tables, as the events table is
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html; the
+# pricing page: "the raw byte size of your data plus a per-item storage overhead").
+DYNAMODB_ITEM_STORAGE_OVERHEAD_BYTES = 100
 ZLIB, ZLIB_DICT_1 = "zlib", "zlib-dict-1"  # handlers/payload_codec.py codec names
 WRITTEN_CODEC = ZLIB_DICT_1  # what the validator writes now (payload_codec.WRITTEN)
 STORED_PAYLOAD_SAMPLE_NAMES = (

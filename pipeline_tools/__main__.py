@@ -232,9 +232,14 @@ def _parser() -> argparse.ArgumentParser:
         help="events per month (10000000 or 10_000_000); without it: the cost per million events at 1 M, 10 M "
         "and 100 M a month, before and after each cost reduction",
     )
-    cost.add_argument("--payload-bytes", type=_positive_int, default=2048, help="average body size (default 2048)")
+    cost.add_argument(
+        "--payload-bytes",
+        type=_positive_int,
+        default=None,
+        help="average body size in bytes (default: the environment's typical_payload_bytes)",
+    )
     cost.add_argument("--environment", default=None, help="settings to price (default: $ENVIRONMENT_SUFFIX or dev)")
-    cost.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    cost.add_argument("--json", action="store_true", help="print the estimate, or the per-million table, as JSON")
     cost.add_argument(
         "--front-door",
         choices=("rest", "http_api", "compare"),
@@ -299,21 +304,36 @@ def _cost(args: argparse.Namespace) -> int:
 
     environment = args.environment or environment_suffix()
     settings = load_settings(environment)
-    if args.front_door == "compare":
-        print(f"Cost per million events of webhook-pipeline-{environment} by front door, {args.payload_bytes:,} B "
-              "events (API Gateway + WAF share in brackets):")  # fmt: skip
-        print(cost_model.front_door_table(args.payload_bytes, settings))
-        return 0
-    if args.front_door is not None:
+    # The environment's own figure unless one is given: the capacity command sizes the table with it too.
+    payload = args.payload_bytes or settings.typical_payload_bytes
+    where = "--payload-bytes" if args.payload_bytes else f"typical_payload_bytes of {environment}"
+    # Checked before any line is printed, so a refused input prints the error alone.
+    cost_model.check_inputs(args.events_per_month or 1, payload)
+    if args.front_door not in (None, "compare"):
         # What the synth would build: an HTTP API cannot have a WAF (modules/config.py refuses the pair).
         waf = settings.waf_enabled and args.front_door == "rest"
         settings = dataclasses.replace(settings, front_door=args.front_door, waf_enabled=waf)
-    if args.events_per_month is None:
-        print(f"Cost per million events of webhook-pipeline-{environment}, {args.payload_bytes:,} B events:")
-        print(cost_model.reduction_table(args.payload_bytes, settings))
+    if args.front_door == "compare" or args.events_per_month is None:
+        compare = args.front_door == "compare"
+        rows = (cost_model.front_door_rows if compare else cost_model.reduction_rows)(payload, settings)
+        if args.json:
+            table = "front_doors" if compare else "reductions"
+            print(json.dumps({"environment": environment, "payload_bytes": payload, "payload_bytes_from": where,
+                              table: rows}, indent=2))  # fmt: skip
+            return 0
+        if compare:
+            print(f"Cost per million events of webhook-pipeline-{environment} by front door, {payload:,} B events "
+                  f"({where}; API Gateway + WAF share in brackets):")  # fmt: skip
+            print(cost_model.front_door_table(payload, settings))
+        else:
+            print(f"Cost per million events of webhook-pipeline-{environment}, {payload:,} B events ({where}):")
+            print(cost_model.reduction_table(payload, settings))
         return 0
-    estimate = cost_model.estimate(args.events_per_month, args.payload_bytes, settings)
-    print(json.dumps(cost_model.as_dict(estimate), indent=2) if args.json else cost_model.render(estimate, environment))
+    estimate = cost_model.estimate(args.events_per_month, payload, settings)
+    if args.json:
+        print(json.dumps({**cost_model.as_dict(estimate), "payload_bytes_from": where}, indent=2))
+    else:
+        print(cost_model.render(estimate, environment, where))
     return 0
 
 

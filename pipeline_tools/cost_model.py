@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from modules.access_log import ACCESS_LOG_FIELDS, UNTRIMMED_ACCESS_LOG_FIELDS, typical_line_bytes
+from modules.capacity import DOOR_FETCH_TYPICAL_SECONDS
 from modules.config import PipelineSettings
+from modules.sources_config import PROVIDER_SPECS
 from modules.stored_item import (
+    DYNAMODB_ITEM_STORAGE_OVERHEAD_BYTES,
     DYNAMODB_WRITE_UNIT_BYTES,
     STORED_PAYLOAD_SAMPLES,
     TEXT_ITEM_OVERHEAD_BYTES,
@@ -76,7 +79,6 @@ class Assumptions:
     # Verified deliveries the door refuses and keeps in the quarantine table (handlers/quarantine.py):
     # none in normal traffic; each costs a PutItem of about the delivery's size (uncompressed).
     quarantined_fraction: float = 0.0
-    custom_metrics: int = 26  # distinct EMF metric names the handlers publish (ColdStart included)
     alarms: int = 16  # CloudWatch alarms in the synthesized stack (a test keeps this true)
     log_storage_compression: float = 0.15  # stored log bytes per ingested byte
     consumer_receive_batch: int = 10  # your consumers' ReceiveMessage batch (counted, not ours)
@@ -164,9 +166,27 @@ def load_prices(path: Path = PRICES) -> dict[str, float]:
     }
 
 
+def check_inputs(events_per_month: int, payload_bytes: int) -> None:
+    """Refuse what `estimate` cannot price (events a month; payload bytes, up to the validator's 100 KB
+    limit), so a command can check before it prints anything. Raises `CostInputError`."""
+    if events_per_month <= 0:
+        raise CostInputError("events per month must be a positive number")
+    if not 0 < payload_bytes <= 100 * 1024:
+        raise CostInputError("payload bytes must be between 1 and 102400 (the validator's limit)")
+
+
 def router_records_per_invocation(events_per_month: int, settings: PipelineSettings) -> float:
-    """Records the stream mapping hands the router at once: what arrives in one batching window."""
-    per_second = events_per_month / SECONDS_PER_MONTH
+    """Records the stream mapping hands the router at once: what arrives on one shard in one batching window.
+
+    Lambda polls each stream shard and invokes the router for it separately
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), so the events are spread evenly over the
+    table's shards (`modules/capacity.stream_shards`, 4 for a new on-demand table) before they are batched.
+    ParallelizationFactor is not counted: it lets Lambda run up to that many of a shard's batches at once
+    when records wait (a backlog), and AWS does not document it splitting one window's records of a shard
+    that keeps up; were it to, low volumes would cost up to that factor more router invocations."""
+    from modules.capacity import stream_shards  # the one shard model (modules/capacity.py)
+
+    per_second = events_per_month / SECONDS_PER_MONTH / stream_shards(settings)
     return min(float(settings.router_batch_size), max(1.0, per_second * settings.router_batching_window_seconds))
 
 
@@ -189,6 +209,36 @@ def stored_item_sizes(payload_bytes: int, codec: str | None, assumptions: Assump
     return item_sizes(payload_bytes, codec, assumptions.stored_payload_samples, assumptions.item_overhead_bytes)
 
 
+# The metric names the functions publish (EMF, namespace per stack; a test reads them back from handlers/):
+# the validator's under (service) and, in a source's invocation, (service, source) too (validator.py
+# `_per_source_metrics`); the door-fetch and enrichment names only where a source fetches or enriches; the
+# router's under (service). `Rejected_<reason>` is one name per reason of handlers/errors.py REASONS. No
+# ColdStart metric: neither function asks Powertools for one. The reconciler's are its own line.
+VALIDATOR_METRICS = (
+    "Accepted", "Duplicate", "Conflict", "StoreFailed", "Rejected", "Quarantined", "QuarantineFailed",
+    "SecretUnavailable", "SignatureRejected", "SecretEntrySkipped", "SignatureVerified", "Readmitted", "ReadmitRefused",
+)  # fmt: skip
+DOOR_FETCH_METRICS = ("FetchFailed", "FetchCredentialRefused", "FetchUnknownObject")
+ENRICH_METRICS = ("AmountsFetched", "AmountFetchFailed")
+ROUTER_METRICS = ("Routed", "Unrouted", "Skipped", "Parked", "RecordsReturned")
+
+
+def custom_metric_count(settings: PipelineSettings) -> int:
+    """Custom metrics (name x dimension-set values) the validator and router can publish for `settings`'
+    sources. CloudWatch bills a metric for each hour it is published, so this prices every one as
+    published all month (a failure's metric, e.g. most `Rejected_<reason>`, costs less): an upper bound."""
+    from modules.reasons import REASONS  # handlers/errors.py, the one registry of reasons
+
+    common = len(VALIDATOR_METRICS) + len(REASONS)
+    fetching = [s for s in settings.sources if PROVIDER_SPECS[s.provider].fetches_at_door]
+    enriching = [s for s in settings.sources if s.enrich]
+    per_service = common + (len(DOOR_FETCH_METRICS) if fetching else 0) + (len(ENRICH_METRICS) if enriching else 0)
+    per_sources = (
+        common * len(settings.sources) + len(DOOR_FETCH_METRICS) * len(fetching) + len(ENRICH_METRICS) * len(enriching)
+    )
+    return per_service + per_sources + len(ROUTER_METRICS)
+
+
 def _traces(requests: float, reservoir_per_second: float, rate: float) -> float:
     reservoir = reservoir_per_second * SECONDS_PER_MONTH
     return min(requests, reservoir) + rate * max(0.0, requests - reservoir)
@@ -204,10 +254,7 @@ def estimate(
 ) -> Estimate:
     """Monthly cost, one `Line` per service and volume. `reductions` (default: all, as the stack is
     built) can be switched off one by one to show what each saves. Raises `CostInputError`."""
-    if events_per_month <= 0:
-        raise CostInputError("events per month must be a positive number")
-    if not 0 < payload_bytes <= 100 * 1024:
-        raise CostInputError("payload bytes must be between 1 and 102400 (the validator's limit)")
+    check_inputs(events_per_month, payload_bytes)
     a = assumptions or Assumptions.measured()
     p = prices or load_prices()
     r = reductions or Reductions()
@@ -224,7 +271,9 @@ def estimate(
     sends_per_invocation = ROUTED_TYPES * math.ceil(max(1.0, records / ROUTED_TYPES) / 10) if records > 1 else 1
     router_ms = records * a.router_cpu_ms_per_record + sends_per_invocation * a.aws_round_trip_ms
     data_key_periods = SECONDS_PER_MONTH / a.kms_data_key_reuse_seconds
-    stored_gb = events * settings.event_ttl_days / 30 * (sum(item_sizes) / len(item_sizes)) / 1e9
+    # Stored bytes: the item plus DynamoDB's per-item storage overhead (write units count the item alone).
+    stored_item_bytes = sum(item_sizes) / len(item_sizes) + DYNAMODB_ITEM_STORAGE_OVERHEAD_BYTES
+    stored_gb = events * settings.event_ttl_days / 30 * stored_item_bytes / 1e9
     decision_bytes = a.router_decision_log_bytes if r.trimmed_log_lines else a.router_decision_log_bytes_untrimmed
     log_gb = (events * (access_log_bytes + platform_log_bytes + decision_bytes)
               + router_invocations * (platform_log_bytes + a.router_log_bytes_per_invocation)) / 1e9  # fmt: skip
@@ -243,16 +292,18 @@ def estimate(
     # SQS: producer and consumer data keys for the 4 routed queues; DynamoDB: writer and stream
     # reader; Logs: 3 log groups; Secrets Manager: one Decrypt per GetSecretValue.
     kms_requests = data_key_periods * (2 * 4 + 2 + 3) + secret_reads
+    custom_metrics = custom_metric_count(settings)
     lines = [
         front_door_line(events, payload_bytes, settings, p),
         Line("Lambda", f"validator: {events:,} invocations x {math.ceil(a.validator_cpu_ms + a.aws_round_trip_ms)} ms "
              f"at {settings.validator_memory_mb} MB (arm64)",
              _lambda_cost(events, a.validator_cpu_ms + a.aws_round_trip_ms, settings.validator_memory_mb, p)),
-        Line("Lambda", f"router: {router_invocations:,.0f} invocations of {records:.0f} records, {math.ceil(router_ms)} ms "
+        Line("Lambda", f"router: {router_invocations:,.0f} invocations of {records:.0f} records (per shard), {math.ceil(router_ms)} ms "
              f"at {settings.router_memory_mb} MB", _lambda_cost(router_invocations, router_ms, settings.router_memory_mb, p)),
         Line("DynamoDB", f"{events:,} writes x {write_units:g} WRU ({_size_range(item_sizes)} items, {codec or 'text'})",
              events * write_units / 1e6 * p["dynamodb_on_demand_per_million_write_units"]),
-        Line("DynamoDB", f"storage + PITR: {stored_gb:.2f} GB kept {settings.event_ttl_days} days by TTL",
+        Line("DynamoDB", f"storage + PITR: {stored_gb:.2f} GB kept {settings.event_ttl_days} days by TTL "
+             f"(+{DYNAMODB_ITEM_STORAGE_OVERHEAD_BYTES} B per item)",
              stored_gb * (p["dynamodb_storage_per_gb_month"] + p["dynamodb_pitr_per_gb_month"])),
         Line("DynamoDB", "stream reads by the router's trigger", 0.0 * p["dynamodb_streams_lambda_reads"]),
         Line("SQS", f"router sends ({message_bytes:,} B messages, batched, 64 KB chunks)",
@@ -268,8 +319,9 @@ def estimate(
              f"decision {decision_bytes} B per event), kept {settings.log_retention_days} days",
              log_gb * p["cloudwatch_logs_ingestion_per_gb"]
              + log_gb * log_months_kept * a.log_storage_compression * p["cloudwatch_logs_storage_per_gb_month"]),
-        Line("CloudWatch", f"{a.alarms} alarms, {a.custom_metrics} custom metrics",
-             a.alarms * p["cloudwatch_alarm_per_month"] + a.custom_metrics * p["cloudwatch_custom_metric_per_month"]),
+        Line("CloudWatch", f"{a.alarms} alarms, {custom_metrics:,} custom metrics (every name x dimension set the "
+             "functions can publish; billed per hour published: an upper bound)",
+             a.alarms * p["cloudwatch_alarm_per_month"] + custom_metrics * p["cloudwatch_custom_metric_per_month"]),
         Line("X-Ray", f"deliveries: {traces:,.0f} traces ({stage_reservoir:g}/s + {stage_rate:.0%} sampling)",
              traces / 1e6 * p["xray_per_million_traces"]),
         Line("X-Ray", f"router: {router_traces:,.0f} traces (Lambda's 1/s + 5 %)",
@@ -298,19 +350,38 @@ def estimate(
 HTTP_API_METERING_BYTES = 512 * 1024
 
 
+# API Gateway's published monthly request tiers (https://aws.amazon.com/api-gateway/pricing/): (requests up
+# to which a tier's price applies, its price's name in the price file); each request at its tier's price.
+REST_REQUEST_TIERS = (
+    (333_000_000, "api_gateway_rest_per_million_requests"),
+    (1_000_000_000, "api_gateway_rest_per_million_requests_next_667m"),
+    (20_000_000_000, "api_gateway_rest_per_million_requests_next_19b"),
+    (math.inf, "api_gateway_rest_per_million_requests_over_20b"),
+)
+HTTP_REQUEST_TIERS = (
+    (300_000_000, "api_gateway_http_per_million_requests"),
+    (math.inf, "api_gateway_http_per_million_requests_over_300m"),
+)
+
+
+def tiered_usd(requests: float, tiers: tuple[tuple[float, str], ...], prices: dict[str, float]) -> float:
+    """USD for a month of `requests`, each tier's share at its price per million (`tiers` as above)."""
+    usd, below = 0.0, 0.0
+    for up_to, name in tiers:
+        if requests <= below:
+            break  # a tier the month does not reach needs no price
+        usd += (min(requests, up_to) - below) / 1e6 * prices[name]
+        below = up_to
+    return usd
+
+
 def front_door_line(events: int, payload_bytes: int, settings: PipelineSettings, prices: dict[str, float]) -> Line:
     """The API Gateway line: `events` requests on the REST API or, with `front_door: "http_api"`, on the
-    HTTP API (docs/FRONT-DOOR.md). List prices of the first tier (REST: 333 M, HTTP: 300 M a month)."""
+    HTTP API (docs/FRONT-DOOR.md), at the published monthly tiers (REST: 333 M, 1 B, 20 B; HTTP: 300 M)."""
     if settings.front_door == "http_api":
         metered = events * math.ceil(payload_bytes / HTTP_API_METERING_BYTES)
-        return Line(
-            "API Gateway",
-            f"{events:,} HTTP API requests",
-            metered / 1e6 * prices["api_gateway_http_per_million_requests"],
-        )
-    return Line(
-        "API Gateway", f"{events:,} REST requests", events / 1e6 * prices["api_gateway_rest_per_million_requests"]
-    )
+        return Line("API Gateway", f"{events:,} HTTP API requests", tiered_usd(metered, HTTP_REQUEST_TIERS, prices))
+    return Line("API Gateway", f"{events:,} REST requests", tiered_usd(events, REST_REQUEST_TIERS, prices))
 
 
 # The front doors compared in docs/FRONT-DOOR.md and docs/PERFORMANCE.md: (label, front_door, waf_enabled).
@@ -321,18 +392,32 @@ FRONT_DOOR_CHOICES = (
 )
 
 
+def front_door_rows(
+    payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None
+) -> list[dict[str, Any]]:
+    """Per-million cost (USD) at each of `VOLUMES` for each front door, and the API Gateway + WAF share of
+    it: one `{"front_door", "per_million_events_usd", "door_per_million_events_usd"}` per door."""
+    rows = []
+    for label, front_door, waf in FRONT_DOOR_CHOICES:
+        chosen = dataclasses.replace(settings, front_door=front_door, waf_enabled=waf)
+        total, door = {}, {}
+        for volume in VOLUMES:
+            result = estimate(volume, payload_bytes, chosen, assumptions)
+            total[str(volume)] = result.per_million_events_usd
+            door_usd = sum(line.usd for line in result.lines if line.service in ("API Gateway", "WAF"))
+            door[str(volume)] = door_usd / volume * 1e6
+        rows.append({"front_door": label, "per_million_events_usd": total, "door_per_million_events_usd": door})
+    return rows
+
+
 def front_door_table(payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None) -> str:
     """Per-million cost at 1 M, 10 M and 100 M events a month for each front door (Markdown); the API
     Gateway + WAF share of it in brackets."""
     rows = ["| | " + " | ".join(f"{v // 1_000_000} M/month" for v in VOLUMES) + " |", "|---|" + "---:|" * len(VOLUMES)]
-    for label, front_door, waf in FRONT_DOOR_CHOICES:
-        chosen = dataclasses.replace(settings, front_door=front_door, waf_enabled=waf)
-        cells = []
-        for volume in VOLUMES:
-            result = estimate(volume, payload_bytes, chosen, assumptions)
-            door = sum(line.usd for line in result.lines if line.service in ("API Gateway", "WAF"))
-            cells.append(f"${result.per_million_events_usd:.2f} (${door / volume * 1e6:.2f})")
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    for row in front_door_rows(payload_bytes, settings, assumptions):
+        totals, doors = row["per_million_events_usd"].values(), row["door_per_million_events_usd"].values()
+        cells = [f"${total:.2f} (${door:.2f})" for total, door in zip(totals, doors, strict=True)]
+        rows.append(f"| {row['front_door']} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -393,24 +478,40 @@ def _steps() -> tuple[tuple[str, Reductions], ...]:
 REDUCTION_STEPS = _steps()
 
 
+def reduction_rows(
+    payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None
+) -> list[dict[str, Any]]:
+    """Per-million cost (USD) at each of `VOLUMES` events a month, each reduction added in turn: one
+    `{"step", "per_million_events_usd": {events: usd}}` per step (the `--json` form of `reduction_table`)."""
+    return [
+        {
+            "step": label,
+            "per_million_events_usd": {
+                str(v): estimate(v, payload_bytes, settings, assumptions, reductions=reductions).per_million_events_usd
+                for v in VOLUMES
+            },
+        }
+        for label, reductions in REDUCTION_STEPS
+    ]
+
+
 def reduction_table(payload_bytes: int, settings: PipelineSettings, assumptions: Assumptions | None = None) -> str:
     """Per-million cost at 1 M, 10 M and 100 M events a month, each reduction added in turn (Markdown)."""
     rows = ["| | " + " | ".join(f"{v // 1_000_000} M/month" for v in VOLUMES) + " |", "|---|" + "---:|" * len(VOLUMES)]
-    for label, reductions in REDUCTION_STEPS:
-        cells = [
-            f"${estimate(v, payload_bytes, settings, assumptions, reductions=reductions).per_million_events_usd:.2f}"
-            for v in VOLUMES
-        ]
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    for row in reduction_rows(payload_bytes, settings, assumptions):
+        cells = [f"${usd:.2f}" for usd in row["per_million_events_usd"].values()]
+        rows.append(f"| {row['step']} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def render(estimate_: Estimate, environment: str) -> str:
+def render(estimate_: Estimate, environment: str, payload_from: str = "") -> str:
+    """The estimate as a table; `payload_from` says where the priced payload size came from."""
     width = max(len(line.item) for line in estimate_.lines)
     rows = [f"  {line.service:<16} {line.item:<{width}} {line.usd:>11,.2f}" for line in estimate_.lines]
     return "\n".join([
         f"Monthly AWS cost of webhook-pipeline-{environment}: {estimate_.events_per_month:,} events of "
-        f"{estimate_.payload_bytes:,} B (us-east-1 list prices, free tiers left out)",
+        f"{estimate_.payload_bytes:,} B{f' ({payload_from})' if payload_from else ''} "
+        "(us-east-1 list prices, free tiers left out)",
         *rows,
         f"  {'total':<16} {'':<{width}} {estimate_.total_usd:>11,.2f}",
         f"per million events: ${estimate_.per_million_events_usd:,.2f}",
@@ -602,7 +703,9 @@ EXTRA_VOLUMES.extend((reconciler_lines, watchdog_lines))
 # created, submitted, confirmed, paid_out and payout events besides mandate events; the lifecycle test's
 # story has 4 money facts in 14 events. Rounded up.
 ENRICH_MONEY_FACT_SHARE = 0.3
-ENRICH_FETCH_MS = 250.0  # one GET /payments/{id} from the validator, TLS set-up included; rounded up
+# One call to the provider's API from the validator, TLS set-up included: the capacity model's assumption
+# (modules/capacity.py DOOR_FETCH_TYPICAL_SECONDS, 0.25 s), one figure for both models.
+ENRICH_FETCH_MS = DOOR_FETCH_TYPICAL_SECONDS * 1000
 ENRICH_SECRET_CACHE_SECONDS = 300  # handlers/validator.py SECRET_CACHE_SECONDS: one read per warm container
 
 
@@ -627,3 +730,34 @@ def enrichment_lines(volumes: Volumes) -> list[Line]:
 
 
 EXTRA_VOLUMES.append(enrichment_lines)
+
+
+# --- the door's own fetch (a provider whose SPEC `fetches_at_door`: mollie-classic) ---------------------
+
+
+def door_fetch_lines(volumes: Volumes) -> list[Line]:
+    """The fetch that authenticates a delivery of a `fetches_at_door` provider (mollie-classic's `GET
+    /v2/payments/{id}`, handlers/providers/mollie_classic.py): every delivery fetches, money fact or not,
+    and holds the validator for `DOOR_FETCH_TYPICAL_SECONDS` (Lambda GB-seconds on top of its own line).
+    Events are spread evenly over the environment's sources, as `enrichment_lines` assumes. The API key is
+    in the source's own secret (its `secrets` list, handlers/validator.py `_source_keys`), cached
+    `ENRICH_SECRET_CACHE_SECONDS` (SECRET_CACHE_SECONDS): one read per period by at least one warm
+    container, as the standard secret's reads are counted. The calls cost nothing at AWS."""
+    fetching = [s.name for s in volumes.settings.sources if PROVIDER_SPECS[s.provider].fetches_at_door]
+    if not fetching:
+        return []
+    share = volumes.events / max(1, len(volumes.settings.sources))
+    calls = share * len(fetching)
+    memory_mb = volumes.settings.validator_memory_mb
+    reads = len(fetching) * SECONDS_PER_MONTH / ENRICH_SECRET_CACHE_SECONDS
+    p = volumes.prices
+    lambda_usd = calls * DOOR_FETCH_TYPICAL_SECONDS * memory_mb / 1024 * p["lambda_arm64_per_gb_second"]
+    return [
+        Line("Lambda", f"door fetch: {calls:,.0f} deliveries fetched from the provider's API ({', '.join(fetching)}), "
+             f"{DOOR_FETCH_TYPICAL_SECONDS * 1000:.0f} ms each at {memory_mb} MB", lambda_usd),
+        Line("Secrets Manager", f"door fetch: {reads:,.0f} reads of the source secret holding the API key "
+             f"(cached {ENRICH_SECRET_CACHE_SECONDS} s)", reads / 1e4 * p["secrets_manager_per_10k_calls"]),
+    ]  # fmt: skip
+
+
+EXTRA_VOLUMES.append(door_fetch_lines)

@@ -76,3 +76,12 @@ def test_cost_front_door_prices_the_environment_with_that_door(capsys: pytest.Ca
     assert door["usd"] == pytest.approx(10.0)
     assert main(["cost", "--environment", "prod", "--front-door", "compare"]) == 0
     assert "| HTTP API |" in capsys.readouterr().out
+
+
+def test_requests_above_the_first_tier_are_priced_at_the_published_tiers() -> None:
+    prices, settings = load_prices(), load_settings("test", declared=True)
+    rest = front_door_line(1_000_000_000, 2048, settings, prices).usd
+    assert rest == pytest.approx(333 * 3.50 + 667 * 2.80)  # https://aws.amazon.com/api-gateway/pricing/
+    http = front_door_line(400_000_000, 2048, dataclasses.replace(settings, front_door="http_api"), prices).usd
+    assert http == pytest.approx(300 * 1.00 + 100 * 0.90)
+    assert front_door_line(1_000_000, 2048, settings, prices).usd == pytest.approx(3.50)

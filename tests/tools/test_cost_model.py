@@ -10,6 +10,7 @@ import math
 import pytest
 
 from modules.access_log import TYPICAL_ACCEPTED
+from modules.capacity import stream_shards
 from modules.config import load_settings
 from modules.stored_item import STORED_PAYLOAD_SAMPLE_NAMES, STORED_PAYLOAD_SAMPLES
 from pipeline_tools.__main__ import main
@@ -70,7 +71,8 @@ def test_storage_follows_the_ttl() -> None:
     none = Reductions.none()
     short = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=15), ASSUME, prices, none)
     long = estimate(1_000_000, 650, dataclasses.replace(SETTINGS, event_ttl_days=30), ASSUME, prices, none)
-    gb_kept_30_days = 1_000_000 * (650 + ASSUME.item_overhead_bytes) / 1e9  # text items: payload + attributes
+    # text items: payload + attributes, + DynamoDB's 100 B per-item storage overhead (not in the write units)
+    gb_kept_30_days = 1_000_000 * (650 + ASSUME.item_overhead_bytes + 100) / 1e9
     per_gb = prices["dynamodb_storage_per_gb_month"] + prices["dynamodb_pitr_per_gb_month"]
     assert _line(long, "DynamoDB", "storage") == pytest.approx(gb_kept_30_days * per_gb)
     assert _line(short, "DynamoDB", "storage") == pytest.approx(_line(long, "DynamoDB", "storage") / 2)
@@ -78,7 +80,9 @@ def test_storage_follows_the_ttl() -> None:
 
 def test_router_batches_what_one_window_brings_up_to_the_batch_size() -> None:
     assert router_records_per_invocation(MONTH // 100, SETTINGS) == 1.0  # one event per 100 s
-    assert router_records_per_invocation(50 * MONTH, SETTINGS) == pytest.approx(50.0)  # 50/s, 1 s window
+    # 50/s spread over the table's 4 stream shards, each invoked on its own: 12.5 per 1 s window
+    assert stream_shards(SETTINGS) == 4
+    assert router_records_per_invocation(50 * MONTH, SETTINGS) == pytest.approx(50.0 / 4)
     assert router_records_per_invocation(10_000 * MONTH, SETTINGS) == SETTINGS.router_batch_size
 
 
@@ -253,3 +257,44 @@ def test_the_models_log_lines_are_the_synthesized_stacks(prod_app: SynthesizedAp
     functions = {f["function_name"]: f for f in config["aws_lambda_function"].values()}
     for name in ("webhook-validator-prod", "event-router-prod"):
         assert functions[name]["logging_config"]["system_log_level"] == "WARN"  # platform lines priced at 0
+
+
+def _environment_with_payload(monkeypatch: pytest.MonkeyPatch, payload_bytes: int) -> None:
+    """`cost --environment dev` reads a dev whose typical_payload_bytes is `payload_bytes`."""
+    import modules.config
+
+    real = modules.config.load_settings
+    monkeypatch.setattr(
+        modules.config,
+        "load_settings",
+        lambda name, *args, **kwargs: dataclasses.replace(
+            real(name, *args, **kwargs), typical_payload_bytes=payload_bytes
+        ),
+    )
+
+
+def test_cost_prices_the_environments_typical_payload_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _environment_with_payload(monkeypatch, 5000)
+    assert main(["cost", "--environment", "dev", "--events-per-month", "1000000", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["payload_bytes"], printed["payload_bytes_from"]) == (5000, "typical_payload_bytes of dev")
+    assert main(["cost", "--environment", "dev"]) == 0
+    assert "5,000 B events (typical_payload_bytes of dev)" in capsys.readouterr().out
+    assert main(["cost", "--environment", "dev", "--payload-bytes", "700", "--events-per-month", "10"]) == 0
+    assert "10 events of 700 B (--payload-bytes)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", [[], ["--front-door", "compare"], ["--events-per-month", "1000000"]])
+def test_cost_json_works_in_every_mode(mode: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--environment", "prod", "--json", *mode]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["payload_bytes"] == 2048
+
+
+@pytest.mark.parametrize("mode", [[], ["--front-door", "compare"], ["--events-per-month", "1000000"]])
+def test_a_refused_payload_prints_the_error_alone(mode: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--payload-bytes", "102401", *mode]) != 0
+    printed = capsys.readouterr()
+    assert printed.out == "" and "payload bytes" in printed.err
