@@ -33,6 +33,7 @@ PRICES = Path(__file__).with_name("data") / "prices-us-east-1.json"
 BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench-results.json"
 SECONDS_PER_MONTH = 30 * 86_400
 SQS_CHUNK_BYTES = 64 * 1024
+QUARANTINE_RETENTION_DAYS = 90  # handlers/quarantine.py RETENTION_DAYS (a test holds them equal)
 ROUTED_TYPES = 3
 
 
@@ -77,8 +78,12 @@ class Assumptions:
     validator_metric_log_bytes: int = 340
     router_metric_log_bytes: int = 420
     # Verified deliveries the door refuses and keeps in the quarantine table (handlers/quarantine.py):
-    # none in normal traffic; each costs a PutItem of about the delivery's size (uncompressed).
+    # none in normal traffic; each costs an UpdateItem of the delivery's size (uncompressed) plus
+    # `quarantine_item_extra_bytes`: the request's headers twice (headers, multi_value_headers), its
+    # context, the refusal and the item's names: 1,561 B measured for a Stripe delivery through a REST
+    # API (tests/tools/test_cost_model.py keeps it within 25 %).
     quarantined_fraction: float = 0.0
+    quarantine_item_extra_bytes: int = 1600
     alarms: int = 16  # CloudWatch alarms in the synthesized stack (a test keeps this true)
     log_storage_compression: float = 0.15  # stored log bytes per ingested byte
     consumer_receive_batch: int = 10  # your consumers' ReceiveMessage batch (counted, not ours)
@@ -288,7 +293,10 @@ def estimate(
     )
     traces = _traces(events, stage_reservoir, stage_rate)
     router_traces = _traces(router_invocations, a.xray_reservoir_per_second, a.xray_rate)
-    secret_reads = data_key_periods  # at least one warm validator re-reading every cache period
+    # The standard secret and one per source (modules/pipeline_stack.py `source_secrets`), each re-read by
+    # at least one warm validator every cache period (handlers/validator.py SECRET_CACHE_SECONDS).
+    signing_secrets = 1 + len(settings.sources)
+    secret_reads = signing_secrets * SECONDS_PER_MONTH / a.secret_cache_seconds
     # SQS: producer and consumer data keys for the 4 routed queues; DynamoDB: writer and stream
     # reader; Logs: 3 log groups; Secrets Manager: one Decrypt per GetSecretValue.
     kms_requests = data_key_periods * (2 * 4 + 2 + 3) + secret_reads
@@ -313,7 +321,8 @@ def estimate(
              / 1e6 * p["sqs_standard_per_million_requests"]),
         Line("KMS", f"1 key + {kms_requests:,.0f} requests (data keys reused {a.kms_data_key_reuse_seconds} s)",
              p["kms_key_per_month"] + kms_requests / 1e4 * p["kms_per_10k_requests"]),
-        Line("Secrets Manager", f"1 secret + {secret_reads:,.0f} reads", p["secrets_manager_per_secret_month"]
+        Line("Secrets Manager", f"{signing_secrets} signing secret{'s' if signing_secrets != 1 else ''} (standard + 1 per source) + {secret_reads:,.0f} reads "
+             f"(cached {a.secret_cache_seconds} s)", signing_secrets * p["secrets_manager_per_secret_month"]
              + secret_reads / 1e4 * p["secrets_manager_per_10k_calls"]),
         Line("CloudWatch Logs", f"{log_gb:.2f} GB ingested (access {access_log_bytes} B, platform {platform_log_bytes} B, "
              f"decision {decision_bytes} B per event), kept {settings.log_retention_days} days",
@@ -444,12 +453,23 @@ def metric_log_lines(volumes: Volumes) -> list[Line]:
 
 
 def quarantine_lines(volumes: Volumes, payload_bytes: int) -> list[Line]:
-    """Writes to the quarantine table: one per verified delivery the door refuses (none in normal
-    traffic; `Assumptions.quarantined_fraction`)."""
-    kept = volumes.events * volumes.assumptions.quarantined_fraction
-    units = math.ceil((payload_bytes + volumes.assumptions.item_overhead_bytes) / DYNAMODB_WRITE_UNIT_BYTES)
-    usd = kept * units / 1e6 * volumes.prices["dynamodb_on_demand_per_million_write_units"]
-    return [Line("DynamoDB", f"quarantine: {kept:,.0f} refused verified deliveries kept", usd)]
+    """The quarantine table (handlers/quarantine.py): one write per verified delivery the door refuses
+    (none in normal traffic; `Assumptions.quarantined_fraction`) and its storage with point-in-time
+    recovery, each item kept `QUARANTINE_RETENTION_DAYS` after its last refusal, so a steady month holds 3
+    months of them. An item is the body as posted (uncompressed) plus `quarantine_item_extra_bytes` of
+    headers, request context and refusal; DynamoDB adds its per-item storage overhead."""
+    a = volumes.assumptions
+    kept = volumes.events * a.quarantined_fraction
+    item_bytes = payload_bytes + a.quarantine_item_extra_bytes
+    units = math.ceil(item_bytes / DYNAMODB_WRITE_UNIT_BYTES)
+    p = volumes.prices
+    gb = kept * QUARANTINE_RETENTION_DAYS / 30 * (item_bytes + DYNAMODB_ITEM_STORAGE_OVERHEAD_BYTES) / 1e9
+    return [
+        Line("DynamoDB", f"quarantine: {kept:,.0f} refused verified deliveries kept ({item_bytes:,} B, {units} WRU)",
+             kept * units / 1e6 * p["dynamodb_on_demand_per_million_write_units"]),
+        Line("DynamoDB", f"quarantine storage + PITR: {gb:.2f} GB kept {QUARANTINE_RETENTION_DAYS} days",
+             gb * (p["dynamodb_storage_per_gb_month"] + p["dynamodb_pitr_per_gb_month"])),
+    ]  # fmt: skip
 
 
 VOLUMES = (1_000_000, 10_000_000, 100_000_000)
@@ -740,23 +760,19 @@ def door_fetch_lines(volumes: Volumes) -> list[Line]:
     /v2/payments/{id}`, handlers/providers/mollie_classic.py): every delivery fetches, money fact or not,
     and holds the validator for `DOOR_FETCH_TYPICAL_SECONDS` (Lambda GB-seconds on top of its own line).
     Events are spread evenly over the environment's sources, as `enrichment_lines` assumes. The API key is
-    in the source's own secret (its `secrets` list, handlers/validator.py `_source_keys`), cached
-    `ENRICH_SECRET_CACHE_SECONDS` (SECRET_CACHE_SECONDS): one read per period by at least one warm
-    container, as the standard secret's reads are counted. The calls cost nothing at AWS."""
+    in the source's own secret (its `secrets` list, handlers/validator.py `_source_keys`), whose reads the
+    signing-secrets line already counts. The calls cost nothing at AWS."""
     fetching = [s.name for s in volumes.settings.sources if PROVIDER_SPECS[s.provider].fetches_at_door]
     if not fetching:
         return []
     share = volumes.events / max(1, len(volumes.settings.sources))
     calls = share * len(fetching)
     memory_mb = volumes.settings.validator_memory_mb
-    reads = len(fetching) * SECONDS_PER_MONTH / ENRICH_SECRET_CACHE_SECONDS
     p = volumes.prices
     lambda_usd = calls * DOOR_FETCH_TYPICAL_SECONDS * memory_mb / 1024 * p["lambda_arm64_per_gb_second"]
     return [
         Line("Lambda", f"door fetch: {calls:,.0f} deliveries fetched from the provider's API ({', '.join(fetching)}), "
              f"{DOOR_FETCH_TYPICAL_SECONDS * 1000:.0f} ms each at {memory_mb} MB", lambda_usd),
-        Line("Secrets Manager", f"door fetch: {reads:,.0f} reads of the source secret holding the API key "
-             f"(cached {ENRICH_SECRET_CACHE_SECONDS} s)", reads / 1e4 * p["secrets_manager_per_10k_calls"]),
     ]  # fmt: skip
 
 

@@ -155,9 +155,9 @@ def test_the_metric_lines_and_the_quarantine_are_counted() -> None:
                    * ASSUME.router_metric_log_bytes) / 1e9  # fmt: skip
     assert _line(plain, "CloudWatch Logs", "metric lines") >= expected_gb * prices["cloudwatch_logs_ingestion_per_gb"]
     kept = estimate(10_000_000, 2048, SETTINGS, dataclasses.replace(ASSUME, quarantined_fraction=0.01), prices)
-    assert _line(kept, "DynamoDB", "quarantine") == pytest.approx(
-        100_000 * 3 / 1e6 * prices["dynamodb_on_demand_per_million_write_units"]
-    )  # 2,048 + 396 B: 3 write units, uncompressed
+    assert _line(kept, "DynamoDB", "quarantine:") == pytest.approx(
+        100_000 * 4 / 1e6 * prices["dynamodb_on_demand_per_million_write_units"]
+    )  # 2,048 B + 1,600 B of headers and context: 4 write units, uncompressed
 
 
 def test_the_models_sampling_rule_is_the_synthesized_one(prod_app: SynthesizedApp) -> None:
