@@ -89,22 +89,24 @@ def check() -> list[str]:
 
 def item_bytes(item: dict[str, dict[str, object]]) -> int:
     """DynamoDB's size of an item in low-level form: attribute name bytes plus value bytes (S: UTF-8,
-    B: raw, N: one byte per two significant digits plus one). Source:
+    B: raw, N: one byte per two significant digits plus one, L: 3 bytes plus each element and 1 byte per
+    element). Source:
     https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html"""
-    total = 0
-    for name, value in item.items():
-        total += len(name.encode())
-        ((kind, data),) = value.items()
-        if kind == "S":
-            total += len(str(data).encode())
-        elif kind == "B":
-            total += len(data)  # type: ignore[arg-type]
-        elif kind == "N":
-            digits = str(data).lstrip("-").replace(".", "").strip("0") or "0"
-            total += (len(digits) + 1) // 2 + 1
-        else:
-            raise ValueError(f"no size rule for {kind}")
-    return total
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: dict[str, object]) -> int:
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return len(str(data).encode())
+    if kind == "B":
+        return len(data)  # type: ignore[arg-type]
+    if kind == "N":
+        digits = str(data).lstrip("-").replace(".", "").strip("0") or "0"
+        return (len(digits) + 1) // 2 + 1
+    if kind == "L":
+        return 3 + sum(1 + _value_bytes(element) for element in data)  # type: ignore[attr-defined]
+    raise ValueError(f"no size rule for {kind}")
 
 
 def main(argv: list[str]) -> int:

@@ -81,7 +81,7 @@ class Assumptions:
     # none in normal traffic; each costs an UpdateItem of the delivery's size (uncompressed) plus
     # `quarantine_item_extra_bytes`: the request's headers twice (headers, multi_value_headers), its
     # context, the refusal and the item's names: 1,561 B measured for a Stripe delivery through a REST
-    # API (tests/tools/test_cost_model.py keeps it within 25 %).
+    # API (tests/tools/test_quarantine_cost.py keeps it within 25 %).
     quarantined_fraction: float = 0.0
     quarantine_item_extra_bytes: int = 1600
     alarms: int = 16  # CloudWatch alarms in the synthesized stack (a test keeps this true)
